@@ -1,0 +1,121 @@
+"""Pure maths of ingest/regression.py (no dbt, no database)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ingest import regression as reg
+
+
+def _frame(n: int, seed: int = 1, noise: float = 0.1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x1 = rng.normal(size=n)
+    x2 = rng.normal(size=n)
+    y = 3.0 + 2.0 * x1 + noise * rng.normal(size=n)
+    return pd.DataFrame(
+        {"video_id": [f"v{i:03d}" for i in range(n)], "performance_score": y, "x1": x1, "x2": x2}
+    )
+
+
+def test_fold_assignments_balanced_and_deterministic():
+    folds = reg.fold_assignments(11, 5, seed=3)
+    assert sorted(np.bincount(folds).tolist()) == [2, 2, 2, 2, 3]
+    assert (folds == reg.fold_assignments(11, 5, seed=3)).all()
+    with pytest.raises(ValueError):
+        reg.fold_assignments(3, 5)
+
+
+def test_r2_and_mae_by_hand():
+    y = np.array([1.0, 2.0, 3.0])
+    assert reg.r2_score(y, y) == 1.0
+    assert reg.r2_score(y, np.array([2.0, 2.0, 2.0])) == 0.0
+    # SS_res = 0 + 0 + 4 = 4, SS_tot = 2 -> 1 - 2 = -1
+    assert reg.r2_score(y, np.array([1.0, 2.0, 5.0])) == pytest.approx(-1.0)
+    assert reg.r2_score(np.array([5.0, 5.0]), np.array([5.0, 4.0])) is None
+    assert reg.mean_absolute_error(y, np.array([2.0, 2.0, 2.0])) == pytest.approx(2 / 3)
+
+
+def test_baseline_is_mean_of_training_folds():
+    y = np.array([1.0, 2.0, 3.0, 4.0])
+    folds = np.array([0, 0, 1, 1])
+    _, baseline = reg.out_of_fold_predictions(np.zeros((4, 0)), y, folds)
+    assert baseline.tolist() == [3.5, 3.5, 1.5, 1.5]
+
+
+def test_out_of_fold_predictions_do_not_see_the_test_row():
+    # a single huge outlier: its own out-of-fold prediction must not be pulled towards it
+    x = np.arange(10, dtype=float).reshape(-1, 1)
+    y = x[:, 0].copy()
+    y[9] = 1000.0
+    folds = np.arange(10) % 10
+    predicted, baseline = reg.out_of_fold_predictions(x, y, folds, alpha=0.0)
+    assert baseline[9] == pytest.approx(np.mean(y[:9]))
+    assert predicted[9] == pytest.approx(9.0)  # OLS on 0..8 is exact
+
+
+def test_model_beats_baseline_on_signal():
+    out = reg.run_regression(_frame(40), ["x1", "x2"], k_folds=5, min_videos=10, alpha=1.0)
+    metrics = out.metrics.set_index("model")
+    assert metrics.loc["model", "cv_r2"] > 0.9
+    assert metrics.loc["baseline", "cv_r2"] < 0.0  # out-of-fold mean is honest: slightly < 0
+    assert metrics.loc["model", "cv_mae"] < metrics.loc["baseline", "cv_mae"]
+    assert metrics.loc["model", "n_folds"] == 5
+    assert out.results["fold"].between(1, 5).all()
+    assert out.results["predicted"].notna().all()
+    coef = out.coefficients.set_index("feature")["coefficient"]
+    # standardized: ~ 2 * std(x1); x2 carries nothing
+    assert coef["x1"] == pytest.approx(2.0 * _frame(40)["x1"].std(ddof=0), rel=0.1)
+    assert abs(coef["x2"]) < 0.2
+    assert out.coefficients["std_error"].notna().all()
+
+
+def test_noise_only_does_not_fake_skill():
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame(
+        {"video_id": [f"v{i}" for i in range(30)], "performance_score": rng.normal(size=30),
+         "x1": rng.normal(size=30)}
+    )
+    metrics = reg.run_regression(frame, ["x1"]).metrics.set_index("model")
+    assert metrics.loc["model", "cv_r2"] < 0.1
+
+
+def test_small_data_returns_rows_with_a_note():
+    frame = _frame(6)
+    out = reg.run_regression(frame, ["x1", "x2"], k_folds=5, min_videos=10)
+    assert len(out.results) == 6
+    assert out.results["predicted"].isna().all()
+    assert out.results["fold"].isna().all()
+    assert set(out.metrics["model"]) == {"model", "baseline"}
+    assert out.metrics["cv_r2"].isna().all()
+    assert out.metrics["note"].str.contains("not fitted: 6 videos").all()
+    assert out.coefficients["feature"].tolist() == ["x1", "x2"]
+    assert out.coefficients["coefficient"].isna().all()
+
+
+def test_null_targets_dropped_and_null_features_imputed():
+    frame = _frame(20)
+    frame.loc[0, "performance_score"] = None
+    frame.loc[1, "x2"] = None
+    out = reg.run_regression(frame, ["x1", "x2"], k_folds=4, min_videos=10)
+    assert len(out.results) == 19
+    assert out.results["predicted"].notna().all()
+
+
+def test_constant_and_all_null_features_do_not_crash():
+    frame = _frame(15)
+    frame["const"] = 1.0
+    frame["empty"] = np.nan
+    out = reg.run_regression(frame, ["x1", "const", "empty"], k_folds=3, min_videos=10)
+    coef = out.coefficients.set_index("feature")["coefficient"]
+    assert coef["const"] == pytest.approx(0.0)
+    assert coef["empty"] == pytest.approx(0.0)
+    assert np.isfinite(out.results["predicted"]).all()
+
+
+def test_std_error_null_without_residual_dof():
+    x = np.array([[0.0], [1.0]])
+    coef, se = reg.standardized_coefficients(x, np.array([1.0, 2.0]), alpha=0.0)
+    assert coef[0] == pytest.approx(0.5)
+    assert se is None
