@@ -1,0 +1,166 @@
+"""Command line: `ingest run`, `ingest demo`, `ingest recluster` (each with --help)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+
+from ingest.settings import FACENET_CLUSTER, Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    s = Settings()
+    emb = dataclasses.replace(s.embedding, embedder=args.embedder)
+    if args.facenet_weights:
+        emb = dataclasses.replace(emb, facenet_weights=args.facenet_weights)
+    cluster = FACENET_CLUSTER if args.embedder == "facenet" else s.cluster
+    if args.cluster_threshold is not None:
+        cluster = dataclasses.replace(cluster, cluster_threshold=args.cluster_threshold)
+    if args.track_threshold is not None:
+        cluster = dataclasses.replace(cluster, track_threshold=args.track_threshold)
+    sampling = s.sampling
+    if args.fps is not None:
+        sampling = dataclasses.replace(sampling, frames_per_second=args.fps)
+    if args.max_frames is not None:
+        sampling = dataclasses.replace(sampling, max_frames=args.max_frames)
+    db_dir = Path(args.db).parent
+    return dataclasses.replace(
+        s, embedding=emb, cluster=cluster, sampling=sampling, device=args.device,
+        workers=args.workers,
+        cache_dir=Path(args.cache_dir) if args.cache_dir else db_dir / "cache",
+        faces_dir=Path(args.faces_dir) if args.faces_dir else db_dir / "faces",
+    )  # fmt: skip
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    d = Settings()
+    p.add_argument("--db", default="data/warehouse.duckdb", help="DuckDB warehouse file (default: %(default)s)")
+    p.add_argument("--embedder", choices=["dlib", "facenet"], default=d.embedding.embedder,
+                   help="face embedder (default: %(default)s; facenet needs weights, see README)")
+    p.add_argument("--facenet-weights", help="InceptionResnetV1 vggface2 state_dict file (or env FACENET_WEIGHTS)")
+    p.add_argument("--device", default=d.device, help="torch device for MTCNN/facenet (default: %(default)s)")
+    p.add_argument("--workers", type=int, default=d.workers, help="parallel extraction processes (default: %(default)s)")
+    p.add_argument("--fps", type=float, help=f"sampled frames per second (default: {d.sampling.frames_per_second})")
+    p.add_argument("--max-frames", type=int, help=f"cap on sampled frames per video (default: {d.sampling.max_frames})")
+    p.add_argument("--cluster-threshold", type=float, help=f"cosine distance to merge people across videos (default: {d.cluster.cluster_threshold})")
+    p.add_argument("--track-threshold", type=float, help=f"cosine distance to group faces within a video (default: {d.cluster.track_threshold})")
+    p.add_argument("--cache-dir", help="download + extraction cache (default: <db folder>/cache)")
+    p.add_argument("--faces-dir", help="face thumbnails (default: <db folder>/faces)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="ingest",
+        description="Influencer Lens ingest: videos CSV -> faces -> influencers -> DuckDB (schema raw).",
+    )
+    sub = ap.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="process a videos CSV into the warehouse",
+                       description="Read CSV (score + URL columns), download (cached), sample "
+                       "frames, detect, embed and cluster faces; write raw.* tables. Re-running "
+                       "skips videos already processed with the same settings.")  # fmt: skip
+    r.add_argument("csv", type=Path, help="CSV with a performance column and a video URL/path column")
+    _common(r)
+    c = sub.add_parser("recluster", help="re-cluster faces already in the warehouse",
+                       description="Re-run only the clustering step (e.g. with another threshold).")
+    _common(c)
+    d = sub.add_parser("demo", help="synthesize a small labelled demo corpus",
+                       description="Compose short labelled videos from a folder of face photos "
+                       "(<faces>/<Identity>/*.jpg) and write <out>/videos.csv.")  # fmt: skip
+    d.add_argument("--faces", type=Path, default=Path("../shared/faces"), help="face photo folders (default: %(default)s)")
+    d.add_argument("--out", type=Path, default=Path("data/demo"), help="output folder (default: %(default)s)")
+    d.add_argument("--videos", type=int, default=16, help="number of videos (default: %(default)s)")
+    d.add_argument("--people", type=int, default=6, help="number of people (default: %(default)s)")
+    d.add_argument("--seed", type=int, default=11, help="random seed (default: %(default)s)")  # fmt: skip
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "demo":
+        return _demo(args)
+    if args.command == "recluster":
+        return _recluster(args)
+    return _run(args)
+
+
+def _demo(args) -> int:
+    from ingest.synth import SynthConfig, synthesize
+
+    if not args.faces.is_dir():
+        print(f"error: no face photos at {args.faces}. Pass VIDEOS=your.csv to make build, or "
+              "point --faces (make: SHARED=...) at a folder of <Identity>/*.jpg.", file=sys.stderr)  # fmt: skip
+        return 2
+    if (args.out / "videos.csv").is_file() and (args.out / ".config").is_file():
+        if (args.out / ".config").read_text() == repr(vars(args)):
+            print(f"demo corpus already in {args.out}")
+            return 0
+    n_two = max(1, args.videos // 8)
+    n_empty = max(1, args.videos // 8)
+    cfg = SynthConfig(n_videos=args.videos, n_identities=args.people, n_two_person=n_two,
+                      n_empty=n_empty, seed=args.seed)  # fmt: skip
+    truth = synthesize(args.faces, args.out, cfg)
+    (args.out / ".config").write_text(repr(vars(args)))
+    people = sorted({p for t in truth for p in t.people})
+    print(f"demo corpus: {len(truth)} videos of {len(people)} people in {args.out} "
+          f"(CSV: {args.out / 'videos.csv'}; truth: truth_videos.csv)")  # fmt: skip
+    return 0
+
+
+def _recluster(args) -> int:
+    from ingest import store
+    from ingest.pipeline import EMBED_DIM, recluster
+
+    s = _settings(args)
+    if not Path(args.db).is_file():
+        print(f"error: no warehouse at {args.db}; run `ingest run CSV --db {args.db}` first", file=sys.stderr)
+        return 2
+    con = store.connect(Path(args.db), EMBED_DIM[s.embedding.embedder])
+    try:
+        n, k, u = recluster(con, s)
+    finally:
+        con.close()
+    print(f"{n} faces -> {k} influencers ({u} faces unassigned)")
+    return 0
+
+
+def _run(args) -> int:
+    from ingest.csvin import CsvError
+    from ingest.embed import EmbedderUnavailable
+    from ingest.pipeline import run
+
+    s = _settings(args)
+    try:
+        summary = run(args.csv, Path(args.db), s, progress=not args.no_progress)
+    except CsvError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except EmbedderUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print_summary(summary, args.db)
+    return 0
+
+
+def print_summary(sm, db: str) -> None:
+    st = sm.statuses
+    print()
+    print(f"Ingested {sm.n_rows} CSV rows into {db}")
+    print("  " + ", ".join(f"{k}: {st.get(k, 0)}" for k in
+                           ("ok", "no_faces", "download_failed", "decode_failed", "rejected")))  # fmt: skip
+    print(f"  faces: {sm.n_faces} -> influencers: {sm.n_influencers} "
+          f"({sm.n_unassigned_faces} faces left unassigned); unchanged videos skipped: {sm.n_skipped}")  # fmt: skip
+    if sm.timings:
+        print("  seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(sm.timings.items())))
+    if sm.failures:
+        reasons: dict[tuple[str, str], list[int]] = {}
+        for row, status, reason in sm.failures:
+            reasons.setdefault((status, reason), []).append(row)
+        print(f"  {len(sm.failures)} rows not processed (reason: rows):")
+        for (status, reason), rows in sorted(reasons.items(), key=lambda kv: -len(kv[1]))[:10]:
+            shown = ", ".join(map(str, rows[:8])) + (" ..." if len(rows) > 8 else "")
+            print(f"    [{status}] {reason}: {len(rows)} ({shown})")
+        if len(reasons) > 10:
+            print(f"    ... {len(reasons) - 10} more reasons; see raw.videos.error")

@@ -1,0 +1,207 @@
+"""Cluster face embeddings into people: pure, typed functions (no I/O).
+
+Two stages, because a loose single pass chains different people into one "influencer":
+
+1. Within each video, faces are grouped into tracks by average-linkage agglomerative
+   clustering with a hard cannot-link between faces of the same frame (two faces on screen at
+   once are two people). Tracks with too few faces are noise and stay unassigned.
+2. Track centroids are clustered across videos with the same constrained average linkage;
+   two tracks of one video are cannot-linked (stage 1 already said they differ).
+
+Clusters are numbered 1.. by distinct videos, then faces; -1 marks faces left out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ingest.settings import ClusterSettings
+
+UNASSIGNED = -1
+
+
+def cosine_distances(x: NDArray[np.float32]) -> NDArray[np.float64]:
+    """(n, d) L2-normalised rows -> (n, n) cosine distances in [0, 2]."""
+    sim = np.clip(x.astype(np.float64) @ x.T.astype(np.float64), -1.0, 1.0)
+    d = 1.0 - sim
+    np.fill_diagonal(d, 0.0)
+    return d
+
+
+def constrained_average_linkage(
+    dist: NDArray[np.float64],
+    threshold: float,
+    cannot_link: NDArray[np.bool_] | None = None,
+    weights: NDArray[np.float64] | None = None,
+) -> NDArray[np.int64]:
+    """Average-linkage agglomerative clustering that never merges across a cannot-link.
+
+    dist: (n, n) symmetric distances. Merging stops when the closest allowed pair of clusters
+    is farther than ``threshold`` (mean pairwise distance, weighted by ``weights``, default 1).
+    Returns (n,) labels 0..k-1. O(n^2) memory, O(n^2) numpy work per merge."""
+    n = dist.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    d = dist.astype(np.float64).copy()
+    w = np.ones(n) if weights is None else weights.astype(np.float64).copy()
+    blocked = np.zeros((n, n), dtype=bool) if cannot_link is None else cannot_link.copy()
+    active = np.ones(n, dtype=bool)
+    label = np.arange(n)
+    big = np.inf
+    work = d.copy()
+    work[blocked] = big
+    np.fill_diagonal(work, big)
+    while True:
+        flat = int(np.argmin(work))
+        i, j = divmod(flat, n)
+        if not np.isfinite(work[i, j]) or work[i, j] > threshold:
+            break
+        if i > j:
+            i, j = j, i
+        # Lance-Williams update for average linkage: merge j into i.
+        wi, wj = w[i], w[j]
+        new = (wi * d[i] + wj * d[j]) / (wi + wj)
+        d[i, :] = new
+        d[:, i] = new
+        w[i] = wi + wj
+        blocked[i, :] |= blocked[j, :]
+        blocked[:, i] = blocked[i, :]
+        active[j] = False
+        label[label == j] = i
+        row = d[i].copy()
+        row[blocked[i] | ~active] = big
+        row[i] = big
+        work[i, :] = row
+        work[:, i] = row
+        work[j, :] = big
+        work[:, j] = big
+    _, out = np.unique(label, return_inverse=True)
+    return out.astype(np.int64)
+
+
+@dataclass(frozen=True)
+class FaceTable:
+    """The faces to cluster, n rows aligned across arrays."""
+
+    video_id: NDArray[np.str_]  # (n,)
+    frame_index: NDArray[np.int64]  # (n,)
+    embeddings: NDArray[np.float32]  # (n, d) L2-normalised
+
+
+@dataclass(frozen=True)
+class Clustering:
+    cluster_id: NDArray[np.int64]  # (n,) 1.. or -1
+    track_id: NDArray[np.object_]  # (n,) "<video_id>:<k>" or None
+    centroid_similarity: NDArray[np.float64]  # (n,) cosine to own cluster centroid, nan if -1
+
+
+def tracks_within_video(
+    frame_index: NDArray[np.int64], emb: NDArray[np.float32], s: ClusterSettings
+) -> NDArray[np.int64]:
+    """Group one video's faces into per-person tracks; (n,) labels 0.. or -1 for noise."""
+    if len(frame_index) == 0:
+        return np.zeros(0, dtype=np.int64)
+    same_frame = frame_index[:, None] == frame_index[None, :]
+    np.fill_diagonal(same_frame, False)
+    labels = constrained_average_linkage(cosine_distances(emb), s.track_threshold, same_frame)
+    counts = np.bincount(labels)
+    labels = np.where(counts[labels] >= s.min_track_faces, labels, -1)
+    return labels
+
+
+def _centroids(emb: NDArray[np.float32], labels: NDArray[np.int64], k: int) -> NDArray[np.float32]:
+    """(k, d) L2-normalised mean embedding of each label 0..k-1."""
+    c = np.zeros((k, emb.shape[1]), dtype=np.float64)
+    np.add.at(c, labels, emb)
+    c /= np.maximum(np.linalg.norm(c, axis=1, keepdims=True), 1e-12)
+    return c.astype(np.float32)
+
+
+def cluster_tracks(
+    centroids: NDArray[np.float32],
+    track_video: NDArray[np.str_],
+    s: ClusterSettings,
+) -> NDArray[np.int64]:
+    """Cluster track centroids (t, d) across videos; (t,) labels 0.. (-1 = noise for the
+    density methods)."""
+    t = len(centroids)
+    if t == 0:
+        return np.zeros(0, dtype=np.int64)
+    dist = cosine_distances(centroids)
+    same_video = track_video[:, None] == track_video[None, :]
+    np.fill_diagonal(same_video, False)
+    if s.method == "agglomerative":
+        return constrained_average_linkage(dist, s.cluster_threshold, same_video)
+    # Density methods cannot take cannot-links; they are here for the documented comparison.
+    if s.method == "hdbscan":
+        from sklearn.cluster import HDBSCAN
+
+        if t < 2:
+            return np.zeros(t, dtype=np.int64)
+        return HDBSCAN(
+            min_cluster_size=2, min_samples=1, metric="precomputed",
+            cluster_selection_epsilon=s.cluster_threshold, allow_single_cluster=True,
+        ).fit_predict(dist).astype(np.int64)  # fmt: skip
+    if s.method == "dbscan":
+        from sklearn.cluster import DBSCAN
+
+        return DBSCAN(eps=s.cluster_threshold, min_samples=1, metric="precomputed").fit_predict(
+            dist
+        ).astype(np.int64)
+    raise ValueError(f"unknown clustering method {s.method!r}")
+
+
+def cluster_faces(faces: FaceTable, s: ClusterSettings) -> Clustering:
+    """Two-stage clustering of all faces (see module docstring)."""
+    n = len(faces.frame_index)
+    track_of = np.full(n, -1, dtype=np.int64)
+    track_names: list[str] = []
+    track_video: list[str] = []
+    for vid in np.unique(faces.video_id):
+        idx = np.flatnonzero(faces.video_id == vid)
+        labels = tracks_within_video(faces.frame_index[idx], faces.embeddings[idx], s)
+        for lab in np.unique(labels[labels >= 0]):
+            track_of[idx[labels == lab]] = len(track_names)
+            track_names.append(f"{vid}:{len(track_names)}")
+            track_video.append(str(vid))
+    kept = track_of >= 0
+    cluster_id = np.full(n, UNASSIGNED, dtype=np.int64)
+    sim = np.full(n, np.nan)
+    track_id = np.array([track_names[t] if t >= 0 else None for t in track_of], dtype=object)
+    if kept.any():
+        cents = _centroids(faces.embeddings[kept], track_of[kept], len(track_names))
+        tlabels = cluster_tracks(cents, np.array(track_video), s)
+        face_label = np.where(kept, tlabels[np.maximum(track_of, 0)], -1)
+        cluster_id = _renumber(face_label, faces.video_id, s.min_cluster_faces)
+        sim = centroid_similarity(faces.embeddings, cluster_id)
+    return Clustering(cluster_id, track_id, sim)
+
+
+def _renumber(
+    labels: NDArray[np.int64], video_id: NDArray[np.str_], min_faces: int
+) -> NDArray[np.int64]:
+    """Drop clusters under ``min_faces`` faces; number the rest 1.. by (distinct videos desc,
+    faces desc, first face index) so ids are stable for the same input."""
+    out = np.full(len(labels), UNASSIGNED, dtype=np.int64)
+    stats = []
+    for lab in np.unique(labels[labels >= 0]):
+        idx = np.flatnonzero(labels == lab)
+        if len(idx) < min_faces:
+            continue
+        stats.append((-len(np.unique(video_id[idx])), -len(idx), int(idx[0]), lab))
+    for new_id, (_, _, _, lab) in enumerate(sorted(stats), start=1):
+        out[labels == lab] = new_id
+    return out
+
+
+def centroid_similarity(emb: NDArray[np.float32], cluster_id: NDArray[np.int64]) -> NDArray[np.float64]:
+    """(n,) cosine similarity of each face to its cluster's centroid; nan for unassigned."""
+    sim = np.full(len(cluster_id), np.nan)
+    for c in np.unique(cluster_id[cluster_id >= 1]):
+        idx = np.flatnonzero(cluster_id == c)
+        cen = emb[idx].astype(np.float64).mean(axis=0)
+        cen /= max(np.linalg.norm(cen), 1e-12)
+        sim[idx] = emb[idx].astype(np.float64) @ cen
+    return sim

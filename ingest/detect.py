@@ -1,0 +1,141 @@
+"""Face detection with facenet-pytorch's MTCNN (weights ship in its wheel), plus quality filters.
+
+Detection is separate from embedding: this module returns boxes, scores and landmarks in
+source-frame pixels; ``ingest.embed`` turns them into vectors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from ingest.settings import DetectionSettings
+
+
+@dataclass(frozen=True)
+class Detection:
+    box: NDArray[np.float32]  # (4,) x1, y1, x2, y2 in source pixels
+    score: float  # MTCNN probability in [0, 1]
+    landmarks: NDArray[np.float32]  # (5, 2) eyes, nose, mouth corners; source pixels
+
+
+class MtcnnDetector:
+    """Loads MTCNN lazily on the given torch device and detects faces in batches of frames."""
+
+    def __init__(self, settings: DetectionSettings, device: str = "cpu") -> None:
+        self.settings = settings
+        self.device = device
+        self._model = None
+
+    def _load(self):
+        if self._model is None:
+            from facenet_pytorch import MTCNN
+
+            self._model = MTCNN(
+                keep_all=True,
+                min_face_size=self.settings.mtcnn_min_face_px,
+                thresholds=list(self.settings.mtcnn_thresholds),
+                post_process=False,
+                device=self.device,
+            )
+        return self._model
+
+    def detect(
+        self, frames: list[NDArray[np.uint8]], max_side_px: int
+    ) -> list[list[Detection]]:
+        """Detect faces in equally sized RGB frames (each (H, W, 3)); one list per frame."""
+        if not frames:
+            return []
+        import torch
+
+        h, w = frames[0].shape[:2]
+        scale = min(1.0, max_side_px / max(h, w))
+        if scale < 1.0:
+            size = (int(round(w * scale)), int(round(h * scale)))
+            small = [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames]
+        else:
+            small = frames
+        model = self._load()
+        with torch.inference_mode():
+            boxes, probs, points = model.detect(np.stack(small), landmarks=True)
+        out: list[list[Detection]] = []
+        for b, p, pts in zip(boxes, probs, points):
+            dets: list[Detection] = []
+            if b is not None:
+                for bi, pi, li in zip(b, p, pts):
+                    if pi is None:
+                        continue
+                    dets.append(
+                        Detection(
+                            box=(np.asarray(bi, dtype=np.float32) / scale),
+                            score=float(pi),
+                            landmarks=(np.asarray(li, dtype=np.float32) / scale),
+                        )
+                    )
+            out.append(dets)
+        return out
+
+
+def clip_box(box: NDArray[np.float32], width: int, height: int) -> NDArray[np.float32]:
+    """Clamp a box to the frame; MTCNN boxes may poke outside at the edges."""
+    return np.array(
+        [
+            min(max(box[0], 0.0), width),
+            min(max(box[1], 0.0), height),
+            min(max(box[2], 0.0), width),
+            min(max(box[3], 0.0), height),
+        ],
+        dtype=np.float32,
+    )
+
+
+def yaw_ratio(landmarks: NDArray[np.float32]) -> float:
+    """How far the nose sits from the eyes' midpoint, in half eye-distances: ~0 frontal, ~1 profile."""
+    left_eye, right_eye, nose = landmarks[0], landmarks[1], landmarks[2]
+    half = float(np.linalg.norm(right_eye - left_eye)) / 2.0
+    if half < 1e-6:
+        return float("inf")
+    mid = (left_eye + right_eye) / 2.0
+    axis = (right_eye - left_eye) / (2.0 * half)
+    return abs(float(np.dot(nose - mid, axis))) / half
+
+
+def sharpness(gray_crop: NDArray[np.uint8]) -> float:
+    """Variance of the Laplacian: low for motion-blurred or out-of-focus faces."""
+    return float(cv2.Laplacian(gray_crop, cv2.CV_64F).var())
+
+
+def square_crop(
+    rgb: NDArray[np.uint8], box: NDArray[np.float32], margin: float, size: int
+) -> NDArray[np.uint8]:
+    """A square crop around the box with a margin, padded with black at frame edges, resized to
+    (size, size, 3). Stays RGB: callers that write with OpenCV must convert."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    side = max(x2 - x1, y2 - y1) * (1.0 + 2 * margin)
+    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+    sx1, sy1 = int(round(cx - side / 2)), int(round(cy - side / 2))
+    sx2, sy2 = sx1 + max(int(round(side)), 1), sy1 + max(int(round(side)), 1)
+    h, w = rgb.shape[:2]
+    pad = max(0, -sx1, -sy1, sx2 - w, sy2 - h)
+    src = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0) if pad else rgb
+    crop = src[sy1 + pad : sy2 + pad, sx1 + pad : sx2 + pad]
+    return cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
+
+
+def passes_quality(
+    det: Detection, crop_gray: NDArray[np.uint8], s: DetectionSettings
+) -> tuple[bool, float]:
+    """(keep?, sharpness). Drops low-score, tiny, blurred and profile faces, which embed poorly
+    and are what chains different people together."""
+    sharp = sharpness(crop_gray)
+    x1, y1, x2, y2 = det.box
+    short_side = min(x2 - x1, y2 - y1)
+    keep = (
+        det.score >= s.min_det_score
+        and short_side >= s.min_face_px
+        and sharp >= s.min_sharpness
+        and yaw_ratio(det.landmarks) <= s.max_yaw_ratio
+    )
+    return keep, sharp

@@ -1,0 +1,145 @@
+"""Face embedders: one interface, two implementations, each aligning crops as its model expects.
+
+- ``dlib``: face_recognition_models' ResNet (128-d, 99.38% LFW). Its weights install with the
+  package, so it works offline; it is the default. Alignment: dlib's 5-point shape predictor on
+  the MTCNN box, then dlib's own 150 px face chip.
+- ``facenet``: facenet-pytorch's InceptionResnetV1 trained on VGGFace2 (512-d). Weights come from
+  ``EmbeddingSettings.facenet_weights`` (a state_dict file) or the torch hub cache, downloading
+  where the internet allows. Alignment: MTCNN box + 32 px margin at 160 px, standardised.
+
+Every embedding is L2-normalised, so cosine distance = 1 - dot product."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ingest.settings import EmbeddingSettings
+
+
+class EmbedderUnavailable(RuntimeError):
+    """The embedder's weights cannot be loaded; the message says how to provide them."""
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def embed(
+        self, rgb: NDArray[np.uint8], boxes: NDArray[np.float32], landmarks: NDArray[np.float32]
+    ) -> NDArray[np.float32]:
+        """Embed k faces of one RGB frame (H, W, 3); boxes (k, 4) and landmarks (k, 5, 2) in
+        frame pixels. Returns (k, dim) float32, rows L2-normalised."""
+        ...
+
+
+def l2_normalize(x: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Rows scaled to unit length; (n, d) -> (n, d)."""
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return (x / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+class DlibEmbedder:
+    name = "dlib"
+    dim = 128
+
+    def __init__(self) -> None:
+        self._models = None
+
+    def _load(self):
+        if self._models is None:
+            try:
+                import dlib
+                import face_recognition_models as frm
+            except ImportError as exc:  # pragma: no cover - install problem
+                raise EmbedderUnavailable(
+                    f"dlib embedder needs dlib-bin and face_recognition_models ({exc}); run `make install`"
+                ) from exc
+            self._models = (
+                dlib.shape_predictor(frm.pose_predictor_five_point_model_location()),
+                dlib.face_recognition_model_v1(frm.face_recognition_model_location()),
+            )
+        return self._models
+
+    def embed(self, rgb, boxes, landmarks):
+        import dlib
+
+        if len(boxes) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        predictor, model = self._load()
+        img = np.ascontiguousarray(rgb)
+        shapes = dlib.full_object_detections()
+        for x1, y1, x2, y2 in boxes:
+            rect = dlib.rectangle(int(round(x1)), int(round(y1)), int(round(x2)), int(round(y2)))
+            shapes.append(predictor(img, rect))
+        vecs = model.compute_face_descriptor(img, shapes, num_jitters=0)
+        return l2_normalize(np.asarray([np.asarray(v) for v in vecs], dtype=np.float32))
+
+
+class FacenetEmbedder:
+    name = "facenet"
+    dim = 512
+
+    def __init__(self, weights: str | None, device: str = "cpu") -> None:
+        self.weights = weights
+        self.device = device
+        self._model = None
+
+    def _load(self):
+        if self._model is not None:
+            return self._model
+        import torch
+        from facenet_pytorch import InceptionResnetV1
+
+        if self.weights:
+            path = Path(self.weights).expanduser()
+            if not path.is_file():
+                raise EmbedderUnavailable(
+                    f"facenet weights not found at {path}; set FACENET_WEIGHTS to a state_dict "
+                    "file of InceptionResnetV1 (vggface2), or use --embedder dlib"
+                )
+            model = InceptionResnetV1(pretrained=None, classify=False)
+            state = torch.load(path, map_location="cpu")
+            state = {k: v for k, v in state.items() if not k.startswith("logits.")}
+            model.load_state_dict(state, strict=False)
+        else:
+            try:
+                model = InceptionResnetV1(pretrained="vggface2")
+            except Exception as exc:  # network failures surface as many types
+                raise EmbedderUnavailable(
+                    "could not download InceptionResnetV1 (vggface2) weights into the torch hub "
+                    f"cache ({type(exc).__name__}: {exc}). Offline: download "
+                    "20180402-114759-vggface2.pt elsewhere and set FACENET_WEIGHTS=/path/to/it, "
+                    "or use --embedder dlib (default, works offline)"
+                ) from exc
+        self._model = model.eval().to(self.device)
+        return self._model
+
+    def embed(self, rgb, boxes, landmarks):
+        import torch
+        from facenet_pytorch.models.mtcnn import fixed_image_standardization
+        from facenet_pytorch.models.utils.detect_face import extract_face
+        from PIL import Image
+
+        if len(boxes) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = self._load()
+        img = Image.fromarray(rgb)
+        faces = torch.stack(
+            [extract_face(img, b, image_size=160, margin=32) for b in boxes]
+        )  # (k, 3, 160, 160), 0..255
+        faces = fixed_image_standardization(faces).to(self.device)
+        with torch.inference_mode():
+            vecs = model(faces).cpu().numpy()
+        return l2_normalize(vecs.astype(np.float32))
+
+
+def make_embedder(settings: EmbeddingSettings, device: str = "cpu") -> Embedder:
+    if settings.embedder == "dlib":
+        return DlibEmbedder()
+    if settings.embedder == "facenet":
+        return FacenetEmbedder(settings.facenet_weights, device)
+    raise ValueError(f"unknown embedder {settings.embedder!r}: use dlib or facenet")

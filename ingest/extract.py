@@ -1,0 +1,193 @@
+"""Per-video extraction: a pure function from (video file, settings) to faces with embeddings.
+
+Nothing here touches DuckDB, so it runs in a process pool today and on a distributed engine
+tomorrow. Results are cached as .npz by (content hash, extraction settings hash)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from ingest.detect import MtcnnDetector, clip_box, passes_quality, square_crop
+from ingest.embed import Embedder, make_embedder
+from ingest.settings import Settings
+from ingest.video import VideoMeta, iter_frames, probe, sample_frame_indices
+
+
+@dataclass
+class Faces:
+    """Faces kept in one video; n rows, aligned across arrays."""
+
+    frame_index: NDArray[np.int64]  # (n,)
+    timestamp_s: NDArray[np.float64]  # (n,)
+    boxes: NDArray[np.float32]  # (n, 4) x1, y1, x2, y2 source pixels
+    det_score: NDArray[np.float32]  # (n,)
+    landmarks: NDArray[np.float32]  # (n, 5, 2) source pixels
+    sharpness: NDArray[np.float32]  # (n,)
+    embeddings: NDArray[np.float32]  # (n, d) L2-normalised
+    crops: NDArray[np.uint8]  # (n, crop_px, crop_px, 3) RGB thumbnails
+
+    def __len__(self) -> int:
+        return len(self.frame_index)
+
+    @staticmethod
+    def empty(dim: int, crop_px: int) -> Faces:
+        return Faces(
+            np.zeros(0, np.int64),
+            np.zeros(0, np.float64),
+            np.zeros((0, 4), np.float32),
+            np.zeros(0, np.float32),
+            np.zeros((0, 5, 2), np.float32),
+            np.zeros(0, np.float32),
+            np.zeros((0, dim), np.float32),
+            np.zeros((0, crop_px, crop_px, 3), np.uint8),
+        )
+
+
+@dataclass
+class VideoExtraction:
+    meta: VideoMeta
+    embedder: str
+    sample_interval_s: float  # seconds of video each sampled frame stands for
+    n_frames_sampled: int
+    faces: Faces
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per step
+
+
+class _Models:
+    """Per-process lazily loaded models, so a pool worker loads each once."""
+
+    detector: MtcnnDetector | None = None
+    embedder: Embedder | None = None
+    key: tuple | None = None
+
+
+def _models(settings: Settings) -> tuple[MtcnnDetector, Embedder]:
+    key = (settings.detection, settings.embedding, settings.device)
+    if _Models.key != key:
+        _Models.detector = MtcnnDetector(settings.detection, settings.device)
+        _Models.embedder = make_embedder(settings.embedding, settings.device)
+        _Models.key = key
+    assert _Models.detector is not None and _Models.embedder is not None
+    return _Models.detector, _Models.embedder
+
+
+def extract_video(path: Path, settings: Settings) -> VideoExtraction:
+    """Sample frames across the whole video, detect, filter and embed faces. Raises
+    ``ingest.video.DecodeError`` when the file cannot be decoded."""
+    from ingest.video import DecodeError
+
+    detector, embedder = _models(settings)
+    timings = {"decode": 0.0, "detect": 0.0, "embed": 0.0}
+    meta = probe(path)
+    indices = sample_frame_indices(meta, settings.sampling)
+    det_s = settings.detection
+    crop_px, margin = settings.embedding.crop_px, settings.embedding.crop_margin
+    rows: dict[str, list] = {k: [] for k in ("fi", "ts", "box", "score", "lm", "sharp", "emb", "crop")}
+    n_sampled = 0
+    batch: list = []
+
+    def flush() -> None:
+        t0 = time.perf_counter()
+        dets = detector.detect([f.rgb for f in batch], settings.sampling.max_side_px)
+        timings["detect"] += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for frame, frame_dets in zip(batch, dets):
+            kept = []
+            for d in frame_dets:
+                box = clip_box(d.box, meta.width, meta.height)
+                crop = square_crop(frame.rgb, box, margin, crop_px)
+                ok, sharp = passes_quality(d, cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY), det_s)
+                if ok:
+                    kept.append((d, box, crop, sharp))
+            if not kept:
+                continue
+            boxes = np.stack([k[1] for k in kept])
+            lms = np.stack([k[0].landmarks for k in kept])
+            embs = embedder.embed(frame.rgb, boxes, lms)
+            for (d, box, crop, sharp), emb in zip(kept, embs):
+                rows["fi"].append(frame.index)
+                rows["ts"].append(frame.timestamp_s)
+                rows["box"].append(box)
+                rows["score"].append(d.score)
+                rows["lm"].append(d.landmarks)
+                rows["sharp"].append(sharp)
+                rows["emb"].append(emb)
+                rows["crop"].append(crop)
+        timings["embed"] += time.perf_counter() - t0
+        batch.clear()
+
+    t_dec = time.perf_counter()
+    for frame in iter_frames(path, indices, meta.fps):
+        timings["decode"] += time.perf_counter() - t_dec
+        n_sampled += 1
+        batch.append(frame)
+        if len(batch) >= det_s.batch_frames:
+            flush()
+        t_dec = time.perf_counter()
+    if batch:
+        flush()
+    if n_sampled == 0:
+        raise DecodeError("no frame could be decoded")
+
+    if rows["fi"]:
+        faces = Faces(
+            np.asarray(rows["fi"], np.int64),
+            np.asarray(rows["ts"], np.float64),
+            np.stack(rows["box"]).astype(np.float32),
+            np.asarray(rows["score"], np.float32),
+            np.stack(rows["lm"]).astype(np.float32),
+            np.asarray(rows["sharp"], np.float32),
+            np.stack(rows["emb"]).astype(np.float32),
+            np.stack(rows["crop"]).astype(np.uint8),
+        )
+    else:
+        faces = Faces.empty(embedder.dim, crop_px)
+    return VideoExtraction(
+        meta=meta,
+        embedder=embedder.name,
+        sample_interval_s=meta.duration_s / max(len(indices), 1),
+        n_frames_sampled=n_sampled,
+        faces=faces,
+        timings=timings,
+    )
+
+
+def save_extraction(x: VideoExtraction, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    f = x.faces
+    np.savez_compressed(
+        tmp,
+        meta=np.array(
+            [x.meta.fps, x.meta.n_frames, x.meta.width, x.meta.height, x.meta.duration_s,
+             x.sample_interval_s, x.n_frames_sampled],
+            dtype=np.float64,
+        ),
+        embedder=np.array(x.embedder),
+        frame_index=f.frame_index, timestamp_s=f.timestamp_s, boxes=f.boxes,
+        det_score=f.det_score, landmarks=f.landmarks, sharpness=f.sharpness,
+        embeddings=f.embeddings, crops=f.crops,
+    )  # fmt: skip
+    tmp.replace(path)
+
+
+def load_extraction(path: Path) -> VideoExtraction:
+    with np.load(path) as z:
+        fps, n, w, h, dur, interval, n_sampled = z["meta"].tolist()
+        faces = Faces(
+            z["frame_index"], z["timestamp_s"], z["boxes"], z["det_score"], z["landmarks"],
+            z["sharpness"], z["embeddings"], z["crops"],
+        )  # fmt: skip
+        return VideoExtraction(
+            meta=VideoMeta(fps=fps, n_frames=int(n), width=int(w), height=int(h), duration_s=dur),
+            embedder=str(z["embedder"]),
+            sample_interval_s=interval,
+            n_frames_sampled=int(n_sampled),
+            faces=faces,
+        )

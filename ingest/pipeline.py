@@ -1,0 +1,180 @@
+"""Orchestrate a run: CSV -> fetch -> extract (cached) -> raw tables -> clustering."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from ingest import store
+from ingest.cluster import FaceTable, cluster_faces
+from ingest.csvin import VideoRow, read_videos_csv
+from ingest.download import DownloadError, fetch
+from ingest.embed import EmbedderUnavailable
+from ingest.extract import VideoExtraction, extract_video, load_extraction, save_extraction
+from ingest.settings import Settings
+from ingest.video import DecodeError
+
+EMBED_DIM = {"dlib": 128, "facenet": 512}
+
+
+@dataclass
+class Outcome:
+    """What processing one CSV row produced (picklable: crosses the process pool)."""
+
+    row: VideoRow
+    status: str
+    error: str | None = None
+    sha256: str | None = None
+    extraction: VideoExtraction | None = None
+    cached: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class RunSummary:
+    n_rows: int
+    statuses: Counter
+    n_faces: int
+    n_influencers: int
+    n_unassigned_faces: int
+    n_skipped: int
+    timings: dict[str, float]
+    failures: list[tuple[int, str, str]]  # (row, status, reason)
+
+
+def process_row(row: VideoRow, settings: Settings, base_dir: Path) -> Outcome:
+    """Fetch and extract one video. Pure apart from the content-addressed caches; never raises
+    for bad input: every failure becomes a status with a reason."""
+    if row.reject_reason:
+        return Outcome(row, "rejected", row.reject_reason)
+    assert row.source_url is not None
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    try:
+        got = fetch(row.source_url, settings.cache_dir / "downloads", settings.download, base_dir)
+    except DownloadError as exc:
+        return Outcome(row, "download_failed", str(exc))
+    except Exception as exc:  # never let one URL stop the run
+        return Outcome(row, "download_failed", f"{type(exc).__name__}: {exc}")
+    timings["download"] = time.perf_counter() - t0
+    cache = settings.cache_dir / "extract" / f"{got.sha256}_{settings.extraction_hash()}.npz"
+    if cache.is_file():
+        try:
+            x = load_extraction(cache)
+            return _done(row, got.sha256, x, cached=True, timings=timings)
+        except Exception:
+            cache.unlink(missing_ok=True)  # unreadable cache entry: recompute
+    try:
+        x = extract_video(got.path, settings)
+    except DecodeError as exc:
+        return Outcome(row, "decode_failed", str(exc), got.sha256, timings=timings)
+    except EmbedderUnavailable:
+        raise  # a setup problem, not a bad video: stop with the message
+    except Exception as exc:
+        return Outcome(row, "decode_failed", f"{type(exc).__name__}: {exc}", got.sha256,
+                       timings=timings)  # fmt: skip
+    timings.update(x.timings)
+    save_extraction(x, cache)
+    return _done(row, got.sha256, x, cached=False, timings=timings)
+
+
+def _done(row, sha, x: VideoExtraction, cached: bool, timings) -> Outcome:
+    status = "ok" if len(x.faces) else "no_faces"
+    return Outcome(row, status, None, sha, x, cached, timings)
+
+
+def _outcomes(
+    rows: list[VideoRow], settings: Settings, base_dir: Path
+) -> Iterator[Outcome]:
+    if settings.workers <= 1:
+        for r in rows:
+            yield process_row(r, settings, base_dir)
+        return
+    with ProcessPoolExecutor(max_workers=settings.workers) as pool:
+        yield from pool.map(process_row, rows, [settings] * len(rows), [base_dir] * len(rows))
+
+
+def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True) -> RunSummary:
+    started = dt.datetime.now()
+    rows = read_videos_csv(csv_path)
+    embedder = settings.embedding.embedder
+    con = store.connect(db_path, EMBED_DIM[embedder])
+    base_dir = csv_path.resolve().parent
+    statuses: Counter = Counter()
+    failures: list[tuple[int, str, str]] = []
+    timings: Counter = Counter()
+    skipped = 0
+    try:
+        bar = tqdm(_outcomes(rows, settings, base_dir), total=len(rows), unit="video",
+                   desc="videos", disable=not progress)  # fmt: skip
+        for out in bar:
+            statuses[out.status] += 1
+            timings.update(out.timings)
+            if out.error:
+                failures.append((out.row.row_number, out.status, out.error))
+            rec = store.VideoRecord(
+                video_id=out.row.video_id, row_number=out.row.row_number,
+                source_url=out.row.source_url, performance_raw=out.row.performance_raw,
+                performance_score=out.row.performance_score, status=out.status, error=out.error,
+                content_sha256=out.sha256,
+                settings_hash=settings.extraction_hash() if out.extraction else None,
+                embedder=out.extraction.embedder if out.extraction else None,
+            )  # fmt: skip
+            t0 = time.perf_counter()
+            if out.extraction is not None and store.already_done(con, rec):
+                skipped += 1
+            else:
+                store.write_video(con, rec, out.extraction, settings.faces_dir)
+            timings["write"] += time.perf_counter() - t0
+            bar.set_postfix(statuses)
+        store.prune_videos(con, [r.video_id for r in rows])
+        t0 = time.perf_counter()
+        n_faces, n_infl, n_unassigned = recluster(con, settings)
+        timings["cluster"] += time.perf_counter() - t0
+        store.write_run(con, {
+            "run_id": uuid.uuid4().hex[:12], "started_at": started,
+            "finished_at": dt.datetime.now(), "csv_path": str(csv_path),
+            "settings_json": settings.to_json(), "n_rows": len(rows),
+            **{f"n_{s}": statuses.get(s, 0) for s in store.STATUSES},
+        })  # fmt: skip
+    finally:
+        con.close()
+    return RunSummary(len(rows), statuses, n_faces, n_infl, n_unassigned, skipped,
+                      dict(timings), failures)  # fmt: skip
+
+
+def recluster(con, settings: Settings) -> tuple[int, int, int]:
+    """Cluster every current face of the configured embedder; rewrites raw.face_clusters.
+    Returns (faces, influencers, unassigned faces)."""
+    embedder = settings.embedding.embedder
+    df = store.load_faces(con, embedder)
+    if df.empty:
+        store.write_clusters(con, [], _empty_clustering(), embedder, "none")
+        return 0, 0, 0
+    table = FaceTable(
+        video_id=df["video_id"].to_numpy().astype(str),
+        frame_index=df["frame_index"].to_numpy().astype(np.int64),
+        embeddings=np.stack(df["embedding"].to_numpy()).astype(np.float32),
+    )
+    cs = settings.cluster
+    c = cluster_faces(table, cs)
+    method = (f"{cs.method} tracks<{cs.track_threshold} clusters<{cs.cluster_threshold} "
+              f"min_faces={cs.min_cluster_faces}")  # fmt: skip
+    store.write_clusters(con, df["face_id"].tolist(), c, embedder, method)
+    n_infl = int(c.cluster_id.max()) if (c.cluster_id >= 1).any() else 0
+    return len(df), n_infl, int((c.cluster_id < 1).sum())
+
+
+def _empty_clustering():
+    from ingest.cluster import Clustering
+
+    return Clustering(np.zeros(0, np.int64), np.zeros(0, object), np.zeros(0))

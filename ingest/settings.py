@@ -1,0 +1,107 @@
+"""One typed settings object for the ingest stage.
+
+Every threshold, model name and batch size lives here, each with its unit. The extraction part
+(everything that changes which faces and embeddings a video yields) is hashed into
+``extraction_hash``; a video already processed with the same hash and content is skipped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+EmbedderName = Literal["dlib", "facenet"]
+
+
+@dataclass(frozen=True)
+class DownloadSettings:
+    timeout_s: float = 30.0  # seconds, per connect/read
+    retries: int = 2  # extra attempts after the first, for transient errors only
+    backoff_s: float = 1.0  # seconds, doubled after each retry
+    max_bytes: int = 500 * 1024 * 1024  # bytes; larger downloads are refused
+    chunk_bytes: int = 1024 * 1024  # bytes per streamed read
+
+
+@dataclass(frozen=True)
+class SamplingSettings:
+    # Frames are taken evenly by time across the whole video, never "the first N frames".
+    frames_per_second: float = 2.0  # sampled frames per second of video
+    max_frames: int = 120  # cap per video; long videos get a coarser, still whole-video, grid
+    min_frames: int = 8  # floor per video, so very short clips still get several looks
+    max_side_px: int = 960  # frames are downscaled so the longer side is at most this, for MTCNN
+
+
+@dataclass(frozen=True)
+class DetectionSettings:
+    # MTCNN stage thresholds (P-, R-, O-net); facenet-pytorch defaults.
+    mtcnn_thresholds: tuple[float, float, float] = (0.6, 0.7, 0.7)
+    mtcnn_min_face_px: int = 20  # pixels in the (downscaled) detection frame
+    batch_frames: int = 16  # frames per MTCNN forward pass
+    min_det_score: float = 0.95  # probability; below this a detection is dropped
+    min_face_px: float = 40.0  # pixels, shorter box side in source frame; smaller faces dropped
+    min_sharpness: float = 15.0  # variance of Laplacian on a 112 px crop; blurrier dropped
+    max_yaw_ratio: float = 0.8  # |nose offset| / half eye distance; beyond = profile, dropped
+
+
+@dataclass(frozen=True)
+class EmbeddingSettings:
+    embedder: EmbedderName = "dlib"
+    # facenet only: a state_dict file for InceptionResnetV1 (vggface2). None -> torch hub cache,
+    # downloading where the internet allows.
+    facenet_weights: str | None = field(default_factory=lambda: os.environ.get("FACENET_WEIGHTS"))
+    crop_px: int = 112  # pixels, side of the stored face thumbnail
+    crop_margin: float = 0.25  # share of the box side added around the stored thumbnail
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    # Stage 1: within one video, faces of one person are grouped into tracks.
+    track_threshold: float = 0.40  # cosine distance, average linkage, dlib embeddings
+    min_track_faces: int = 2  # faces; tracks with fewer are noise and left unassigned
+    # Stage 2: tracks are clustered across videos into influencers.
+    cluster_threshold: float = 0.30  # cosine distance between track centroids, average linkage
+    min_cluster_faces: int = 3  # faces; smaller clusters are left unassigned
+    method: Literal["agglomerative", "hdbscan", "dbscan"] = "agglomerative"
+
+
+# Calibrated on a corpus disjoint from the benchmark (see docs/benchmarks.md): cosine distances
+# differ per embedder, so each has its own thresholds.
+FACENET_CLUSTER = ClusterSettings(track_threshold=0.45, cluster_threshold=0.45)
+
+
+@dataclass(frozen=True)
+class Settings:
+    download: DownloadSettings = field(default_factory=DownloadSettings)
+    sampling: SamplingSettings = field(default_factory=SamplingSettings)
+    detection: DetectionSettings = field(default_factory=DetectionSettings)
+    embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)
+    device: str = "cpu"  # torch device for MTCNN / facenet
+    workers: int = 1  # processes extracting videos in parallel
+    cache_dir: Path = Path("data/cache")  # downloads and per-video extraction results
+    faces_dir: Path = Path("data/faces")  # face thumbnails (crop_path points here)
+
+    def extraction_hash(self) -> str:
+        """Hash of everything that changes a video's faces; the cache key beside content hash."""
+        payload = {
+            "sampling": dataclasses.asdict(self.sampling),
+            "detection": dataclasses.asdict(self.detection),
+            "embedder": self.embedding.embedder,
+            "crop_px": self.embedding.crop_px,
+            "crop_margin": self.embedding.crop_margin,
+            "version": EXTRACTION_VERSION,
+        }
+        blob = json.dumps(payload, sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), default=str, sort_keys=True)
+
+
+# Bump when extraction code changes what it returns for the same settings.
+EXTRACTION_VERSION = 1

@@ -1,0 +1,276 @@
+"""The one module that writes DuckDB. Ingest writes only to schema ``raw``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from ingest.cluster import Clustering
+from ingest.extract import VideoExtraction
+
+STATUSES = ("ok", "no_faces", "download_failed", "decode_failed", "rejected")
+
+VIDEOS_DDL = """
+create table if not exists raw.videos (
+    video_id varchar primary key,
+    row_number integer,
+    source_url varchar,
+    performance_raw varchar,
+    performance_score double,
+    status varchar not null,
+    error varchar,
+    content_sha256 varchar,
+    duration_s double,
+    fps double,
+    width integer,
+    height integer,
+    sample_interval_s double,
+    n_frames_sampled integer,
+    n_faces integer,
+    embedder varchar,
+    settings_hash varchar,
+    ingested_at timestamp
+)"""
+
+FACES_DDL = """
+create table if not exists raw.faces (
+    face_id varchar primary key,
+    video_id varchar not null,
+    frame_index integer,
+    timestamp_s double,
+    x1 double, y1 double, x2 double, y2 double,
+    frame_width integer,
+    frame_height integer,
+    det_score double,
+    landmarks float[10],
+    sharpness double,
+    embedder varchar,
+    embedding float[{dim}],
+    crop_path varchar
+)"""
+
+CLUSTERS_DDL = """
+create table if not exists raw.face_clusters (
+    face_id varchar primary key,
+    cluster_id integer not null,
+    track_id varchar,
+    centroid_similarity double,
+    embedder varchar,
+    method varchar,
+    clustered_at timestamp
+)"""
+
+RUNS_DDL = """
+create table if not exists raw.ingest_runs (
+    run_id varchar primary key,
+    started_at timestamp,
+    finished_at timestamp,
+    csv_path varchar,
+    settings_json varchar,
+    n_rows integer,
+    n_ok integer,
+    n_no_faces integer,
+    n_download_failed integer,
+    n_decode_failed integer,
+    n_rejected integer
+)"""
+
+
+@dataclass(frozen=True)
+class VideoRecord:
+    """One raw.videos row (the fields ingest knows before or without extraction)."""
+
+    video_id: str
+    row_number: int
+    source_url: str | None
+    performance_raw: str | None
+    performance_score: float | None
+    status: str
+    error: str | None = None
+    content_sha256: str | None = None
+    settings_hash: str | None = None
+    embedder: str | None = None
+
+
+def connect(db_path: Path, embedding_dim: int) -> duckdb.DuckDBPyConnection:
+    """Open (creating) the warehouse and the raw tables. A faces table of another embedding size
+    is dropped with its clusters: embeddings of different embedders never mix."""
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(db_path))
+    con.execute("create schema if not exists raw")
+    con.execute(VIDEOS_DDL)
+    existing = con.execute(
+        "select data_type from information_schema.columns "
+        "where table_schema = 'raw' and table_name = 'faces' and column_name = 'embedding'"
+    ).fetchone()
+    if existing and existing[0] != f"FLOAT[{embedding_dim}]":
+        con.execute("drop table if exists raw.face_clusters")
+        con.execute("drop table raw.faces")
+        con.execute("update raw.videos set settings_hash = null")  # forces re-extraction
+    con.execute(FACES_DDL.format(dim=embedding_dim))
+    con.execute(CLUSTERS_DDL)
+    con.execute(RUNS_DDL)
+    return con
+
+
+def already_done(con: duckdb.DuckDBPyConnection, rec: VideoRecord) -> bool:
+    """Same video, same bytes, same extraction settings, finished before: nothing to write."""
+    row = con.execute(
+        "select content_sha256, settings_hash, row_number, performance_raw, status "
+        "from raw.videos where video_id = ?",
+        [rec.video_id],
+    ).fetchone()
+    if row is None or row[4] not in ("ok", "no_faces"):
+        return False
+    return row[:4] == (rec.content_sha256, rec.settings_hash, rec.row_number, rec.performance_raw)
+
+
+def write_video(
+    con: duckdb.DuckDBPyConnection,
+    rec: VideoRecord,
+    x: VideoExtraction | None,
+    faces_dir: Path,
+) -> int:
+    """Replace one video's rows (video + its faces) in a single transaction; returns faces
+    written. Face thumbnails are written first, so a committed row never points at nothing."""
+    now = dt.datetime.now()
+    faces_df = None
+    if x is not None and len(x.faces):
+        faces_df = _faces_frame(rec.video_id, x, faces_dir)
+    con.execute("begin transaction")
+    try:
+        con.execute("delete from raw.face_clusters where face_id in "
+                    "(select face_id from raw.faces where video_id = ?)", [rec.video_id])
+        con.execute("delete from raw.faces where video_id = ?", [rec.video_id])
+        con.execute("delete from raw.videos where video_id = ?", [rec.video_id])
+        m = x.meta if x is not None else None
+        con.execute(
+            "insert into raw.videos values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                rec.video_id, rec.row_number, rec.source_url, rec.performance_raw,
+                rec.performance_score, rec.status, rec.error, rec.content_sha256,
+                m.duration_s if m else None, m.fps if m else None,
+                m.width if m else None, m.height if m else None,
+                x.sample_interval_s if x else None, x.n_frames_sampled if x else None,
+                len(x.faces) if x else None, rec.embedder, rec.settings_hash, now,
+            ],
+        )  # fmt: skip
+        if faces_df is not None:
+            dim = faces_df["embedding"].iloc[0].shape[0]
+            con.register("faces_df", faces_df)
+            con.execute(
+                "insert into raw.faces by name select * replace ("
+                f"embedding::float[{dim}] as embedding, landmarks::float[10] as landmarks) "
+                "from faces_df"
+            )
+            con.unregister("faces_df")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return 0 if faces_df is None else len(faces_df)
+
+
+def _faces_frame(video_id: str, x: VideoExtraction, faces_dir: Path) -> pd.DataFrame:
+    f = x.faces
+    counter: dict[int, int] = {}
+    ids, paths = [], []
+    out_dir = faces_dir / video_id
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for i, fi in enumerate(f.frame_index.tolist()):
+        k = counter.get(fi, 0)
+        counter[fi] = k + 1
+        face_id = f"{video_id}_f{fi}_{k}"
+        path = out_dir / f"{face_id}.jpg"
+        # Crops are RGB; PIL writes RGB. (OpenCV's imwrite would need BGR: the colour-swap bug.)
+        Image.fromarray(f.crops[i]).save(path, quality=90)
+        ids.append(face_id)
+        paths.append(path.as_posix())
+    return pd.DataFrame(
+        {
+            "face_id": ids,
+            "video_id": video_id,
+            "frame_index": f.frame_index.astype(np.int32),
+            "timestamp_s": f.timestamp_s,
+            "x1": f.boxes[:, 0].astype(np.float64),
+            "y1": f.boxes[:, 1].astype(np.float64),
+            "x2": f.boxes[:, 2].astype(np.float64),
+            "y2": f.boxes[:, 3].astype(np.float64),
+            "frame_width": x.meta.width,
+            "frame_height": x.meta.height,
+            "det_score": f.det_score.astype(np.float64),
+            "landmarks": list(f.landmarks.reshape(len(f), 10).astype(np.float32)),
+            "sharpness": f.sharpness.astype(np.float64),
+            "embedder": x.embedder,
+            "embedding": list(f.embeddings.astype(np.float32)),
+            "crop_path": paths,
+        }
+    )
+
+
+def prune_videos(con: duckdb.DuckDBPyConnection, keep_ids: list[str]) -> int:
+    """Remove videos (and their faces) that are no longer in the CSV; returns rows removed."""
+    con.register("keep_ids", pd.DataFrame({"video_id": keep_ids}))
+    stale = [r[0] for r in con.execute(
+        "select video_id from raw.videos anti join keep_ids using (video_id)").fetchall()]
+    con.unregister("keep_ids")
+    for vid in stale:
+        con.execute("begin transaction")
+        con.execute("delete from raw.face_clusters where face_id in "
+                    "(select face_id from raw.faces where video_id = ?)", [vid])
+        con.execute("delete from raw.faces where video_id = ?", [vid])
+        con.execute("delete from raw.videos where video_id = ?", [vid])
+        con.execute("commit")
+    return len(stale)
+
+
+def load_faces(con: duckdb.DuckDBPyConnection, embedder: str) -> pd.DataFrame:
+    """Faces of one embedder for every current video, in a stable order."""
+    df = con.execute(
+        "select f.face_id, f.video_id, f.frame_index, f.embedding "
+        "from raw.faces f join raw.videos v using (video_id) "
+        "where f.embedder = ? order by v.row_number, f.frame_index, f.face_id",
+        [embedder],
+    ).df()
+    return df
+
+
+def write_clusters(
+    con: duckdb.DuckDBPyConnection, face_ids: list[str], c: Clustering, embedder: str, method: str
+) -> None:
+    df = pd.DataFrame(
+        {
+            "face_id": face_ids,
+            "cluster_id": c.cluster_id.astype(np.int32),
+            "track_id": c.track_id,
+            "centroid_similarity": c.centroid_similarity,
+            "embedder": embedder,
+            "method": method,
+            "clustered_at": dt.datetime.now(),
+        }
+    )
+    con.execute("begin transaction")
+    try:
+        con.execute("delete from raw.face_clusters")
+        con.register("clusters_df", df)
+        con.execute("insert into raw.face_clusters by name select * from clusters_df")
+        con.unregister("clusters_df")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+
+
+def write_run(con: duckdb.DuckDBPyConnection, row: dict) -> None:
+    con.execute(
+        "insert into raw.ingest_runs by name select * from (select "
+        + ", ".join(f"? as {k}" for k in row)
+        + ")",
+        list(row.values()),
+    )

@@ -1,0 +1,237 @@
+"""Synthesize labelled short videos from a folder of face photos (``<root>/<Identity>/*.jpg``).
+
+Each video has 1-3 shots; a person's photo moves and zooms through a shot over a coloured
+background, a two-person video shows both side by side (stacked in vertical frames), and
+face-free "product shots" fill the rest. A person's videos use different photos (different days,
+poses, lighting). Files are written without extension, as the users' URLs are. The truth says
+who is where in every frame, and each video's score.
+
+Outputs in ``out_dir``: ``videos/<name>`` (mp4 without extension), ``videos.csv``
+(``Performance,Video URL`` with paths relative to the CSV), ``truth_videos.csv``
+(file, score, orientation, people) and ``truth_boxes.csv`` (file, frame_index, identity, photo
+rectangle x1..y2 in pixels)."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+FPS = 10.0  # frames per second of synthesized videos
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    n_videos: int = 100
+    n_identities: int = 30
+    n_two_person: int = 9  # videos with two people on screen together
+    n_empty: int = 15  # videos with nobody (product shots only)
+    seed: int = 0
+    min_duration_s: float = 4.0
+    max_duration_s: float = 8.0
+    vertical_share: float = 0.5  # share of videos in 9:16
+    short_side_px: int = 360  # frame size: 360x640 or 640x360
+    min_photos: int = 5  # identities with fewer photos are not used
+
+
+@dataclass
+class TruthVideo:
+    name: str
+    score: float
+    orientation: str
+    people: list[str]
+
+
+def list_identities(faces_dir: Path, min_photos: int) -> dict[str, list[Path]]:
+    out = {}
+    for d in sorted(p for p in faces_dir.iterdir() if p.is_dir()):
+        photos = sorted(d.glob("*.jpg"))
+        if len(photos) >= min_photos:
+            out[d.name] = photos
+    if not out:
+        raise FileNotFoundError(f"no identity folders with >= {min_photos} photos in {faces_dir}")
+    return out
+
+
+def _assign_people(cfg: SynthConfig, ids: list[str], rng: np.random.Generator) -> list[list[str]]:
+    """People per video: every chosen identity appears at least once; the rest of the
+    appearances follow a skewed popularity, as real influencer rosters do."""
+    n_people_videos = cfg.n_videos - cfg.n_empty
+    if n_people_videos < 0 or cfg.n_two_person > n_people_videos:
+        raise ValueError("n_empty + n_two_person do not fit in n_videos")
+    slots = n_people_videos + cfg.n_two_person
+    if slots < len(ids):
+        raise ValueError(f"{slots} appearances cannot cover {len(ids)} identities")
+    weights = 1.0 / np.arange(1, len(ids) + 1) ** 0.7
+    weights /= weights.sum()
+    extra = rng.choice(len(ids), size=slots - len(ids), p=weights)
+    pool = list(range(len(ids))) + list(extra)
+    rng.shuffle(pool)
+    videos: list[list[str]] = []
+    two = set(rng.choice(n_people_videos, size=cfg.n_two_person, replace=False).tolist())
+    for v in range(n_people_videos):
+        first = pool.pop()
+        people = [first]
+        if v in two:
+            j = next((k for k in range(len(pool)) if pool[k] != first), None)
+            second = pool.pop(j) if j is not None else (first + 1) % len(ids)
+            people.append(second)
+        videos.append([ids[p] for p in people])
+    videos += [[] for _ in range(cfg.n_empty)]
+    order = rng.permutation(len(videos))
+    return [videos[i] for i in order]
+
+
+def _background(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    c1, c2 = rng.integers(20, 235, size=3), rng.integers(20, 235, size=3)
+    t = np.linspace(0, 1, h, dtype=np.float32)[:, None, None]
+    bg = (c1 * (1 - t) + c2 * t).astype(np.float32)
+    return np.broadcast_to(bg, (h, w, 3)).copy()
+
+
+def _product_shot(h: int, w: int, n: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """A face-free shot: shapes drifting over a gradient (stands in for product footage)."""
+    bg = _background(h, w, rng)
+    shapes = [
+        (rng.integers(0, w), rng.integers(0, h), rng.integers(20, 90), rng.integers(0, 255, 3))
+        for _ in range(4)
+    ]
+    frames = []
+    for i in range(n):
+        f = bg.copy().astype(np.uint8)
+        for x, y, r, col in shapes:
+            cx, cy = int(x + 3 * i) % w, int(y + 2 * i) % h
+            cv2.rectangle(f, (cx - r, cy - r // 2), (cx + r, cy + r // 2), col.tolist(), -1)
+            cv2.circle(f, (cx, cy - r), r // 2, (255 - col).tolist(), -1)
+        frames.append(f)
+    return frames
+
+
+def _people_shot(
+    h: int, w: int, n: int, photos: list[tuple[str, np.ndarray]], rng: np.random.Generator
+) -> tuple[list[np.ndarray], list[list[tuple[str, int, int, int, int]]]]:
+    bg = _background(h, w, rng)
+    k = len(photos)
+    vertical = h > w
+    # Photo size: a share of the frame so faces land at ~80-180 px, like phone footage.
+    base = (w if vertical else h) * (0.85 if k == 1 else 0.55)
+    motions = []
+    for j, (name, img) in enumerate(photos):
+        s0, s1 = base * rng.uniform(0.75, 1.0), base * rng.uniform(0.75, 1.0)
+        if vertical:
+            cx = w / 2
+            cy = h * ((j + 0.5) / k)
+        else:
+            cx = w * ((j + 0.5) / k)
+            cy = h / 2
+        dx, dy = rng.uniform(-0.08, 0.08, 2) * min(w, h)
+        motions.append((name, img, s0, s1, cx, cy, dx, dy))
+    frames, rects = [], []
+    for i in range(n):
+        t = i / max(n - 1, 1)
+        f = bg.copy()
+        fr = []
+        for name, img, s0, s1, cx, cy, dx, dy in motions:
+            side = int(s0 + (s1 - s0) * t)
+            x1 = int(cx + dx * (t - 0.5) - side / 2)
+            y1 = int(cy + dy * (t - 0.5) - side / 2)
+            x1, y1 = max(0, min(w - side, x1)), max(0, min(h - side, y1))
+            patch = cv2.resize(img, (side, side), interpolation=cv2.INTER_AREA)
+            gain = 1.0 + 0.1 * np.sin(2 * np.pi * t)  # lighting drift
+            f[y1 : y1 + side, x1 : x1 + side] = np.clip(patch.astype(np.float32) * gain, 0, 255)
+            fr.append((name, x1, y1, x1 + side, y1 + side))
+        frames.append(f.astype(np.uint8))
+        rects.append(fr)
+    return frames, rects
+
+
+def synthesize(faces_dir: Path, out_dir: Path, cfg: SynthConfig) -> list[TruthVideo]:
+    """Write the corpus (see module docstring) and return the per-video truth."""
+    rng = np.random.default_rng(cfg.seed)
+    identities = list_identities(faces_dir, cfg.min_photos)
+    names = sorted(identities)
+    if cfg.n_identities > len(names):
+        raise ValueError(f"asked for {cfg.n_identities} identities, {faces_dir} has {len(names)}")
+    chosen = [names[i] for i in sorted(rng.choice(len(names), cfg.n_identities, replace=False))]
+    per_video = _assign_people(cfg, chosen, rng)
+    effect = {p: float(rng.normal(0, 0.5)) for p in chosen}
+    photo_pool = {p: list(rng.permutation(identities[p])) for p in chosen}
+
+    def next_photo(person: str) -> np.ndarray:
+        pool = photo_pool[person]
+        path = pool.pop(0)
+        pool.append(path)  # cycle: people in many videos reuse photos only after all are used
+        return cv2.imread(str(path), cv2.IMREAD_COLOR)
+
+    vdir = out_dir / "videos"
+    vdir.mkdir(parents=True, exist_ok=True)
+    truth: list[TruthVideo] = []
+    box_rows: list[tuple] = []
+    for v, people in enumerate(per_video):
+        name = f"clip_{cfg.seed}_{v:03d}"
+        vertical = rng.random() < cfg.vertical_share
+        ss = cfg.short_side_px
+        h, w = (ss * 16 // 9, ss) if vertical else (ss, ss * 16 // 9)
+        duration = rng.uniform(cfg.min_duration_s, cfg.max_duration_s)
+        n_frames = int(duration * FPS)
+        n_shots = int(rng.integers(1, 4))
+        cuts = np.linspace(0, n_frames, n_shots + 1).astype(int)
+        product_shot = int(rng.integers(0, n_shots)) if (people and n_shots > 1) else -1
+        frames: list[np.ndarray] = []
+        for s in range(n_shots):
+            n = cuts[s + 1] - cuts[s]
+            if not people or s == product_shot:
+                frames += _product_shot(h, w, n, rng)
+                continue
+            photos = [(p, next_photo(p)) for p in people]
+            fs, rects = _people_shot(h, w, n, photos, rng)
+            for i, fr in enumerate(rects):
+                for person, x1, y1, x2, y2 in fr:
+                    box_rows.append((name, len(frames) + i, person, x1, y1, x2, y2))
+            frames += fs
+        writer = cv2.VideoWriter(
+            str(vdir / (name + ".mp4")), cv2.VideoWriter_fourcc(*"mp4v"), FPS, (w, h)
+        )
+        for f in frames:
+            writer.write(f)  # frames are BGR as cv2.imread gave them
+        writer.release()
+        (vdir / (name + ".mp4")).rename(vdir / name)  # users' URLs have no extension
+        base = 1.5 + (np.mean([effect[p] for p in people]) if people else 0.0)
+        score = round(float(base + rng.normal(0, 0.3)), 4)
+        truth.append(TruthVideo(name, score, "vertical" if vertical else "horizontal", people))
+
+    with (out_dir / "videos.csv").open("w", newline="") as fh:
+        wr = csv.writer(fh)
+        wr.writerow(["Performance", "Video URL"])
+        for t in truth:
+            wr.writerow([t.score, f"videos/{t.name}"])
+    with (out_dir / "truth_videos.csv").open("w", newline="") as fh:
+        wr = csv.writer(fh)
+        wr.writerow(["file", "score", "orientation", "people"])
+        for t in truth:
+            wr.writerow([t.name, t.score, t.orientation, ";".join(t.people)])
+    with (out_dir / "truth_boxes.csv").open("w", newline="") as fh:
+        wr = csv.writer(fh)
+        wr.writerow(["file", "frame_index", "identity", "x1", "y1", "x2", "y2"])
+        wr.writerows(box_rows)
+    return truth
+
+
+def read_truth(out_dir: Path) -> tuple[list[TruthVideo], dict[tuple[str, int], list[tuple]]]:
+    """Read back (videos, {(file, frame_index): [(identity, x1, y1, x2, y2), ...]})."""
+    videos = []
+    with (out_dir / "truth_videos.csv").open() as fh:
+        for r in csv.DictReader(fh):
+            people = [p for p in r["people"].split(";") if p]
+            videos.append(TruthVideo(r["file"], float(r["score"]), r["orientation"], people))
+    boxes: dict[tuple[str, int], list[tuple]] = {}
+    with (out_dir / "truth_boxes.csv").open() as fh:
+        for r in csv.DictReader(fh):
+            key = (r["file"], int(r["frame_index"]))
+            boxes.setdefault(key, []).append(
+                (r["identity"], int(r["x1"]), int(r["y1"]), int(r["x2"]), int(r["y2"]))
+            )
+    return videos, boxes
