@@ -1,0 +1,245 @@
+"""Copy the warehouse marts into the report's own DuckDB file and stage the site's static assets.
+
+Evidence reads `reports/sources/warehouse/report.duckdb` with its own (older) DuckDB, which cannot
+open a file written by Python duckdb 2.x, so the marts are copied into a file written with
+STORAGE_VERSION v1.4.0. The copy is thin: `select *` per table, only types Evidence cannot carry
+(DECIMAL, HUGEINT, lists, structs) are cast. All logic stays in dbt.
+
+Also:
+  * copies each influencer's representative face (`influencers.representative_face_path`, relative
+    to --root) to `static/faces/<influencer_id>.jpg` and adds the column `face_url`;
+  * copies the checks stage's static results (`out/data_docs/`) to `static/data_docs/`, or writes a
+    placeholder page saying the checks have not run;
+  * creates empty tables with the contract's columns for any table that is missing (for example
+    `quality.*` before the checks stage has run), so the report still builds.
+
+Run: .venv/bin/python reports/export_warehouse.py [--db data/warehouse.duckdb]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import html
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import duckdb
+
+REPORT_DIR = Path(__file__).resolve().parent
+REPO_ROOT = REPORT_DIR.parent
+STORAGE_VERSION = "v1.4.0"  # readable by @duckdb/node-api 1.4 (Evidence's duckdb plugin)
+MISSING_FACE_URL = "/face-missing.svg"
+
+# (source schema, table, report table, columns used when the table is missing)
+TABLES: list[tuple[str, str, str, list[tuple[str, str]]]] = [
+    ("main", "influencers", "influencers", [
+        ("influencer_id", "INTEGER"), ("influencer_name", "VARCHAR"), ("n_videos", "BIGINT"),
+        ("n_faces", "BIGINT"), ("seconds_on_screen", "DOUBLE"), ("screen_share", "DOUBLE"),
+        ("avg_performance", "DOUBLE"), ("median_performance", "DOUBLE"),
+        ("std_performance", "DOUBLE"), ("min_performance", "DOUBLE"),
+        ("max_performance", "DOUBLE"), ("ci90_low", "DOUBLE"), ("ci90_high", "DOUBLE"),
+        ("shrunk_avg_performance", "DOUBLE"), ("performance_rank", "BIGINT"),
+        ("first_video_id", "VARCHAR"), ("last_video_id", "VARCHAR"),
+        ("representative_face_id", "VARCHAR"), ("representative_face_path", "VARCHAR"),
+    ]),
+    ("main", "influencer_videos", "influencer_videos", [
+        ("influencer_id", "INTEGER"), ("video_id", "VARCHAR"), ("row_number", "INTEGER"),
+        ("source_url", "VARCHAR"), ("performance_score", "DOUBLE"), ("n_faces", "BIGINT"),
+        ("seconds_on_screen", "DOUBLE"), ("screen_share", "DOUBLE"),
+        ("face_height_ratio", "DOUBLE"), ("role", "VARCHAR"),
+    ]),
+    ("main", "videos", "videos", [
+        ("video_id", "VARCHAR"), ("row_number", "INTEGER"), ("source_url", "VARCHAR"),
+        ("status", "VARCHAR"), ("error", "VARCHAR"), ("performance_score", "DOUBLE"),
+        ("duration_s", "DOUBLE"), ("width", "INTEGER"), ("height", "INTEGER"),
+        ("orientation", "VARCHAR"), ("n_faces", "BIGINT"), ("n_influencers", "BIGINT"),
+        ("lead_influencer_id", "INTEGER"),
+    ]),
+    ("main", "regression_features", "regression_features", [
+        ("video_id", "VARCHAR"), ("performance_score", "DOUBLE"), ("lead_loo_mean", "DOUBLE"),
+        ("lead_n_other_videos", "BIGINT"), ("n_influencers", "BIGINT"),
+        ("screen_share", "DOUBLE"), ("face_height_ratio", "DOUBLE"), ("duration_s", "DOUBLE"),
+        ("is_vertical", "INTEGER"),
+    ]),
+    ("main", "regression_results", "regression_results", [
+        ("video_id", "VARCHAR"), ("performance_score", "DOUBLE"), ("predicted", "DOUBLE"),
+        ("baseline_predicted", "DOUBLE"), ("fold", "INTEGER"),
+    ]),
+    ("main", "regression_metrics", "regression_metrics", [
+        ("model", "VARCHAR"), ("n_videos", "BIGINT"), ("n_folds", "BIGINT"),
+        ("cv_r2", "DOUBLE"), ("cv_mae", "DOUBLE"), ("note", "VARCHAR"),
+    ]),
+    ("main", "regression_coefficients", "regression_coefficients", [
+        ("feature", "VARCHAR"), ("coefficient", "DOUBLE"), ("std_error", "DOUBLE"),
+    ]),
+    ("quality", "dbt_results", "dbt_results", [
+        ("unique_id", "VARCHAR"), ("resource_type", "VARCHAR"), ("status", "VARCHAR"),
+        ("message", "VARCHAR"), ("failures", "BIGINT"),
+    ]),
+    ("quality", "gx_results", "gx_results", [
+        ("suite", "VARCHAR"), ("table_name", "VARCHAR"), ("expectation", "VARCHAR"),
+        ("column_name", "VARCHAR"), ("success", "BOOLEAN"), ("observed", "VARCHAR"),
+        ("run_at", "TIMESTAMP"),
+    ]),
+]
+
+DATA_DOCS_PLACEHOLDER = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Data quality results</title></head>
+<body style="font-family: sans-serif; max-width: 40em; margin: 3em auto;">
+<h1>Data quality results</h1>
+<p>The checks stage has not written its static results page yet ({src}).</p>
+<p>Run <code>make build</code> (or <code>make gx report</code>) to produce it.</p>
+<p><a href="/data-quality">Back to the report</a></p>
+</body></html>
+"""
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _cast_expr(column: str, dtype: str) -> str:
+    """A select expression carrying `column` in a type Evidence understands."""
+    t = dtype.upper()
+    if t.startswith("DECIMAL") or t in ("HUGEINT", "UHUGEINT"):
+        return f"CAST({_q(column)} AS DOUBLE) AS {_q(column)}"
+    if t.endswith("]") or t.startswith(("STRUCT", "MAP", "UNION")) or t in ("BLOB", "UUID",
+                                                                             "INTERVAL", "JSON"):
+        return f"CAST({_q(column)} AS VARCHAR) AS {_q(column)}"
+    return _q(column)
+
+
+def _table_columns(con: duckdb.DuckDBPyConnection, catalog: str, schema: str,
+                   table: str) -> list[tuple[str, str]]:
+    rows = con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_catalog = ? and table_schema = ? and table_name = ? "
+        "order by ordinal_position",
+        [catalog, schema, table],
+    ).fetchall()
+    return [(r[0], r[1]) for r in rows]
+
+
+def export(db: Path, out: Path, static_dir: Path, root: Path, data_docs: Path) -> dict:
+    """Write `out` from `db`; returns a summary."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    for p in (tmp, tmp.with_name(tmp.name + ".wal")):
+        p.unlink(missing_ok=True)
+
+    con = duckdb.connect()
+    have_db = db.exists()
+    if have_db:
+        con.execute(f"ATTACH '{db.as_posix()}' AS wh (READ_ONLY)")
+    else:
+        print(f"export: warehouse {db} not found; writing an empty report database",
+              file=sys.stderr)
+    con.execute(f"ATTACH '{tmp.as_posix()}' AS rep (STORAGE_VERSION '{STORAGE_VERSION}')")
+
+    missing: list[str] = []
+    counts: dict[str, int] = {}
+    for schema, table, target, fallback in TABLES:
+        cols = _table_columns(con, "wh", schema, table) if have_db else []
+        if cols:
+            select = ", ".join(_cast_expr(c, t) for c, t in cols)
+            con.execute(f"CREATE TABLE rep.main.{_q(target)} AS "
+                        f"SELECT {select} FROM wh.{_q(schema)}.{_q(table)}")
+        else:
+            missing.append(f"{schema}.{table}")
+            coldefs = ", ".join(f"{_q(c)} {t}" for c, t in fallback)
+            con.execute(f"CREATE TABLE rep.main.{_q(target)} ({coldefs})")
+        counts[target] = con.execute(f"SELECT count(*) FROM rep.main.{_q(target)}").fetchone()[0]
+
+    # Faces: copy each representative face next to the site, add face_url.
+    faces_dir = static_dir / "faces"
+    if faces_dir.exists():
+        shutil.rmtree(faces_dir)
+    faces_dir.mkdir(parents=True)
+    urls: list[tuple[int, str]] = []
+    n_missing_faces = 0
+    for influencer_id, rel in con.execute(
+        "SELECT influencer_id, representative_face_path FROM rep.main.influencers"
+    ).fetchall():
+        src = (root / rel) if rel else None
+        if src is not None and src.is_file():
+            name = f"{int(influencer_id)}.jpg"
+            shutil.copyfile(src, faces_dir / name)
+            urls.append((influencer_id, f"/faces/{name}"))
+        else:
+            n_missing_faces += 1
+            print(f"export: influencer {influencer_id}: face image not found ({rel!r})",
+                  file=sys.stderr)
+            urls.append((influencer_id, MISSING_FACE_URL))
+    con.execute("ALTER TABLE rep.main.influencers ADD COLUMN face_url VARCHAR")
+    con.execute("ALTER TABLE rep.main.influencers ADD COLUMN influencer_url VARCHAR")
+    if urls:
+        con.executemany("UPDATE rep.main.influencers SET face_url = ? WHERE influencer_id = ?",
+                        [(u, i) for i, u in urls])
+    con.execute("UPDATE rep.main.influencers SET influencer_url = "
+                "'/influencers/' || CAST(influencer_id AS VARCHAR)")
+
+    # Data docs (static results page of the checks stage).
+    docs_target = static_dir / "data_docs"
+    if docs_target.exists():
+        shutil.rmtree(docs_target)
+    have_docs = (data_docs / "index.html").is_file()
+    if have_docs:
+        shutil.copytree(data_docs, docs_target)
+    else:
+        docs_target.mkdir(parents=True)
+        (docs_target / "index.html").write_text(
+            DATA_DOCS_PLACEHOLDER.format(src=html.escape(str(data_docs))), encoding="utf-8")
+
+    con.execute(
+        "CREATE TABLE rep.main.report_meta AS SELECT "
+        "CAST(? AS TIMESTAMP) AS exported_at, ? AS source_db, ? AS missing_tables, "
+        "? AS n_missing_faces, ? AS has_data_docs",
+        [dt.datetime.now().replace(microsecond=0), str(db), ", ".join(missing),
+         n_missing_faces, have_docs],
+    )
+    con.execute("DETACH rep")
+    con.close()
+    os.replace(tmp, out)
+    return {"tables": counts, "missing": missing, "missing_faces": n_missing_faces,
+            "data_docs": have_docs}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Copy the warehouse marts (and quality results) into the report's own "
+                    "DuckDB file, readable by Evidence, and stage face images and data docs "
+                    "under the report's static assets.")
+    parser.add_argument("--db", type=Path,
+                        default=Path(os.environ.get("INFLUENCER_LENS_DB",
+                                                    REPO_ROOT / "data" / "warehouse.duckdb")),
+                        help="warehouse DuckDB (default: $INFLUENCER_LENS_DB or "
+                             "data/warehouse.duckdb)")
+    parser.add_argument("--out", type=Path,
+                        default=REPORT_DIR / "sources" / "warehouse" / "report.duckdb",
+                        help="report database to write (default: %(default)s)")
+    parser.add_argument("--static", type=Path, default=REPORT_DIR / "static",
+                        help="site static assets folder (default: %(default)s)")
+    parser.add_argument("--root", type=Path, default=REPO_ROOT,
+                        help="folder that representative_face_path is relative to "
+                             "(default: the repository root)")
+    parser.add_argument("--data-docs", type=Path, default=REPO_ROOT / "out" / "data_docs",
+                        help="static results of the checks stage (default: %(default)s)")
+    args = parser.parse_args(argv)
+
+    summary = export(args.db.resolve(), args.out, args.static, args.root.resolve(),
+                     args.data_docs)
+    tables = ", ".join(f"{k}={v}" for k, v in summary["tables"].items())
+    print(f"export: {args.out} ({tables})")
+    if summary["missing"]:
+        print(f"export: missing in the warehouse (empty in the report): "
+              f"{', '.join(summary['missing'])}")
+    if not summary["data_docs"]:
+        print(f"export: no {args.data_docs}/index.html; the report links to a placeholder")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

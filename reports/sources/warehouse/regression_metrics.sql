@@ -1,0 +1,1 @@
+select * from regression_metrics
