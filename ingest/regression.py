@@ -176,9 +176,9 @@ def run_regression(
         )
         metrics = pd.DataFrame(
             [
-                {"model": name, "n_videos": n, "n_features": len(features), "n_folds": None,
+                {"model": name, "n_videos": n, "n_features": n_features, "n_folds": None,
                  "cv_r2": None, "cv_mae": None, "note": note}
-                for name in (MODEL, BASELINE)
+                for name, n_features in ((MODEL, len(features)), (BASELINE, 0))
             ],
             columns=METRIC_COLUMNS,
         )
