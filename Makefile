@@ -58,10 +58,10 @@ endif
 	$(PY) -m ingest run $(INPUT_CSV) --db $(DB) $(INGEST_ARGS)
 
 dbt: install ## dbt build: staging -> intermediate -> marts, with tests and unit tests
-	$(DBT) build $(DBT_FLAGS)
+	$(PY) -W ignore::RuntimeWarning -m dbt.cli.main build $(DBT_FLAGS)
 
 gx: install ## Great Expectations suites over raw and mart tables (stops on failure)
-	@echo "gx: not wired yet"
+	$(PY) -m expectations --db $(DB) --dbt-run-results dbt_project/target/run_results.json --docs-dir out/data_docs
 
 report: install ## Build the static report site
 	@echo "report: not wired yet"

@@ -1,0 +1,5 @@
+import sys
+
+from expectations.cli import main
+
+sys.exit(main())
