@@ -32,7 +32,7 @@ else
 INPUT_CSV := $(VIDEOS)
 endif
 
-.PHONY: help install build demo ingest dbt gx report test test-fast bench lint clean
+.PHONY: help install build demo ingest dbt gx report browser-deps test test-fast bench lint clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -63,8 +63,35 @@ dbt: install ## dbt build: staging -> intermediate -> marts, with tests and unit
 gx: install ## Great Expectations suites over raw and mart tables (stops on failure)
 	$(PY) -m expectations --db $(DB) --dbt-run-results dbt_project/target/run_results.json --docs-dir out/data_docs
 
-report: install ## Build the static report site
-	@echo "report: not wired yet"
+# The report: an Evidence project in $(REPORT_DIR) (the browser test builds a copy elsewhere).
+# `npm install` (not `npm ci`) so that a registry lacking other platforms' optional packages works;
+# it installs the versions locked in package-lock.json. Re-runs only when the lock file changes.
+REPORT_DIR ?= reports
+# Folder that influencers.representative_face_path is relative to.
+FACES_ROOT ?= .
+# Static results page written by the checks stage; copied into the site.
+DATA_DOCS ?= out/data_docs
+REPORT_PORT ?= 8000
+
+$(REPORT_DIR)/node_modules/.installed: $(REPORT_DIR)/package-lock.json $(REPORT_DIR)/package.json
+	cd $(REPORT_DIR) && npm install --no-audit --no-fund --loglevel=error
+	@touch $@
+
+report: install $(REPORT_DIR)/node_modules/.installed ## Build the static report site
+	$(PY) reports/export_warehouse.py --db "$(INFLUENCER_LENS_DB)" --root "$(FACES_ROOT)" \
+		--out $(REPORT_DIR)/sources/warehouse/report.duckdb --static $(REPORT_DIR)/static \
+		--data-docs $(DATA_DOCS)
+	cd $(REPORT_DIR) && npm run --silent sources
+	cd $(REPORT_DIR) && npm run --silent build
+	@echo ""
+	@echo "Report: $(abspath $(REPORT_DIR))/build (a static site: copy the folder anywhere)"
+	@echo "Open it: python3 -m http.server -d $(REPORT_DIR)/build $(REPORT_PORT)  ->  http://localhost:$(REPORT_PORT)/"
+
+browser-deps: ## Install Debian chromium for the report's browser test (apt; root or sudo)
+	@command -v chromium >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+	@chromium --version
 
 test: install ## Run all tests (unit, integration with real models, report in a browser)
 	$(PY) -m pytest
