@@ -16,6 +16,7 @@ Known content (hand-computed expectations live in the tests):
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -195,5 +196,40 @@ def query(db_path: Path, sql: str) -> pd.DataFrame:
     con = duckdb.connect(str(db_path), read_only=True)
     try:
         return con.execute(sql).df()
+    finally:
+        con.close()
+
+
+_BUILT: dict[Path, Path] = {}
+
+
+def built_warehouse(base_dir: Path) -> Path:
+    """Raw fixture + one real ``dbt build`` per test session (cached by ``base_dir``).
+
+    Returns the work dir: ``warehouse.duckdb`` and ``target/run_results.json`` live in it.
+    Tests must not write to it: copy the file with ``copy_warehouse`` first.
+    """
+    if base_dir not in _BUILT:
+        work_dir = base_dir / "built"
+        work_dir.mkdir(parents=True, exist_ok=True)
+        db_path = write_raw(work_dir / "warehouse.duckdb")
+        run_dbt(db_path, work_dir, "build", check=True)
+        _BUILT[base_dir] = work_dir
+    return _BUILT[base_dir]
+
+
+def copy_warehouse(built_dir: Path, dest_dir: Path) -> Path:
+    """A private copy of the built warehouse to corrupt."""
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    target = dest_dir / "warehouse.duckdb"
+    shutil.copyfile(built_dir / "warehouse.duckdb", target)
+    return target
+
+
+def execute(db_path: Path, *statements: str) -> None:
+    con = duckdb.connect(str(db_path))
+    try:
+        for statement in statements:
+            con.execute(statement)
     finally:
         con.close()
