@@ -8,8 +8,8 @@ who is where in every frame, and each video's score.
 
 Outputs in ``out_dir``: ``videos/<name>`` (mp4 without extension), ``videos.csv``
 (``Performance,Video URL`` with paths relative to the CSV), ``truth_videos.csv``
-(file, score, orientation, people) and ``truth_boxes.csv`` (file, frame_index, identity, photo
-rectangle x1..y2 in pixels)."""
+(file, score, orientation, people) and ``truth_boxes.csv`` (file, frame_index, identity, face
+box x1..y2 in frame pixels, from MTCNN on the source photo)."""
 
 from __future__ import annotations
 
@@ -148,6 +148,23 @@ def _people_shot(
     return frames, rects
 
 
+class _PhotoFaces:
+    """Face box of a photo by MTCNN (RGB), None unless exactly one clear face."""
+
+    def __init__(self) -> None:
+        from ingest.detect import MtcnnDetector
+        from ingest.settings import DetectionSettings
+
+        self.detector = MtcnnDetector(DetectionSettings())
+
+    def __call__(self, bgr: np.ndarray) -> np.ndarray | None:
+        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        dets = [d for d in self.detector.detect([rgb], 960)[0] if d.score > 0.8]
+        if len(dets) != 1:
+            return None
+        return dets[0].box
+
+
 def synthesize(faces_dir: Path, out_dir: Path, cfg: SynthConfig) -> list[TruthVideo]:
     """Write the corpus (see module docstring) and return the per-video truth."""
     rng = np.random.default_rng(cfg.seed)
@@ -160,11 +177,20 @@ def synthesize(faces_dir: Path, out_dir: Path, cfg: SynthConfig) -> list[TruthVi
     effect = {p: float(rng.normal(0, 0.5)) for p in chosen}
     photo_pool = {p: list(rng.permutation(identities[p])) for p in chosen}
 
-    def next_photo(person: str) -> np.ndarray:
+    face_box = _PhotoFaces()
+
+    def next_photo(person: str) -> tuple[np.ndarray, np.ndarray]:
+        """(BGR photo, its one face box (4,)). Photos with no clear face or with a second face
+        (a bystander) are skipped, so the truth names every face a detector can find."""
         pool = photo_pool[person]
-        path = pool.pop(0)
-        pool.append(path)  # cycle: people in many videos reuse photos only after all are used
-        return cv2.imread(str(path), cv2.IMREAD_COLOR)
+        for _ in range(len(pool)):
+            path = pool.pop(0)
+            pool.append(path)  # cycle: people in many videos reuse photos only after all are used
+            img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            box = face_box(img) if img is not None else None
+            if box is not None:
+                return img, box
+        raise ValueError(f"no usable photo of {person}")
 
     vdir = out_dir / "videos"
     vdir.mkdir(parents=True, exist_ok=True)
@@ -186,11 +212,15 @@ def synthesize(faces_dir: Path, out_dir: Path, cfg: SynthConfig) -> list[TruthVi
             if not people or s == product_shot:
                 frames += _product_shot(h, w, n, rng)
                 continue
-            photos = [(p, next_photo(p)) for p in people]
-            fs, rects = _people_shot(h, w, n, photos, rng)
+            photos = [(p, *next_photo(p)) for p in people]
+            fs, rects = _people_shot(h, w, n, [(p, img) for p, img, _ in photos], rng)
             for i, fr in enumerate(rects):
-                for person, x1, y1, x2, y2 in fr:
-                    box_rows.append((name, len(frames) + i, person, x1, y1, x2, y2))
+                for (person, x1, y1, x2, y2), (_, img, fbox) in zip(fr, photos):
+                    k = (x2 - x1) / img.shape[1]  # photo -> frame scale
+                    fx1, fy1, fx2, fy2 = (x1 + fbox[0] * k, y1 + fbox[1] * k,
+                                          x1 + fbox[2] * k, y1 + fbox[3] * k)  # fmt: skip
+                    box_rows.append((name, len(frames) + i, person,
+                                     round(fx1), round(fy1), round(fx2), round(fy2)))  # fmt: skip
             frames += fs
         writer = cv2.VideoWriter(
             str(vdir / (name + ".mp4")), cv2.VideoWriter_fourcc(*"mp4v"), FPS, (w, h)

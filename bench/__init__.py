@@ -1,0 +1,1 @@
+"""Labelled benchmark: clustering quality and speed against known truth."""
