@@ -18,9 +18,9 @@ import duckdb
 
 # influencer_id -> (identity folder in the faces folder, photo file name)
 PEOPLE = {
-    1: ("Barack_Obama", "ageitgey_obama.jpg"),
-    2: ("Angelina_Jolie", "deepface_img1.jpg"),
-    3: ("George_Clooney", "deepface_img38.jpg"),
+    1: ("Barack_Obama", "ageitgey_obama_small.jpg"),
+    2: ("Angelina_Jolie", "lfw_Angelina_Jolie_0007.jpg"),
+    3: ("George_Clooney", "lfw_George_Clooney_0008.jpg"),
 }
 EXPECTED_NAMES = [f"Influencer {i}" for i in PEOPLE]
 

@@ -5,7 +5,8 @@
 // time, which hangs `evidence sources` offline and would break the built site without internet.
 // @evidence-dev/universal-sql 3.x starts every session with two settings DuckDB 0.9 does not have
 // (`ieee_floating_point_ops`, `old_implicit_casting`); both only restore 0.9 behaviour on newer
-// DuckDB, so on 0.9 it is correct to skip them. This makes those two statements tolerate failure.
+// DuckDB, so on 0.9 it is correct to skip them. This removes those two statements (a failing
+// statement would also be logged to the browser console by the duckdb worker).
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +20,7 @@ for (const file of ['node.js', 'browser.js']) {
 	let text = fs.readFileSync(target, 'utf8');
 	for (const sql of settings) {
 		const original = `await connection.query('${sql}');`;
-		const patched = `try { ${original} } catch { /* not in duckdb-wasm 1.28 (DuckDB 0.9) */ }`;
+		const patched = `/* patch-universal-sql.mjs: ${sql} not in DuckDB 0.9 (duckdb-wasm 1.28) */`;
 		if (text.includes(patched)) continue;
 		if (!text.includes(original)) {
 			console.error(`patch-universal-sql: "${original}" not found in ${target}; ` +
@@ -30,4 +31,4 @@ for (const file of ['node.js', 'browser.js']) {
 	}
 	fs.writeFileSync(target, text);
 }
-console.log('patch-universal-sql: universal-sql works with duckdb-wasm 1.28.0');
+console.log('patch-universal-sql: @evidence-dev/universal-sql adapted to duckdb-wasm 1.28.0');

@@ -1,0 +1,279 @@
+"""The built report in a real headless Chromium.
+
+Builds the Evidence site with `make report` from a small fixture warehouse (reports/fixture_warehouse.py,
+real face photos copied from ../shared/faces into a temp folder) into a temp copy of reports/ (the
+real reports/build is left alone), serves it on 127.0.0.1 and checks, in Debian's `chromium`:
+the leaderboard lists the expected influencers, every image loads, each influencer page opens
+(also by clicking a leaderboard row), the other pages render, the data-docs link works, there are
+no console errors and no request leaves 127.0.0.1. Screenshots go to test-artifacts/.
+
+Needs: `chromium` (`make browser-deps`, i.e. `apt-get install -y chromium`), the Python
+`playwright` package (dev extra; its own browsers are never downloaded), node/npm.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import os
+import shutil
+import subprocess
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import duckdb
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+REPO = Path(__file__).resolve().parents[1]
+REPORTS = REPO / "reports"
+ARTIFACTS = REPO / "test-artifacts"
+FACES = Path(os.environ.get("SHARED", REPO.parent / "shared")) / "faces"
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+# Not copied into the temp project: installed or generated there.
+COPY_IGNORE = shutil.ignore_patterns("node_modules", "build", ".evidence", "*.duckdb",
+                                     "*.duckdb.wal", "*.tmp", "faces", "data_docs")
+
+
+def _require_tools() -> None:
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        pytest.fail(
+            f"chromium not found at {CHROMIUM}: the report's browser test needs Debian's "
+            "chromium. Install it with `make browser-deps` (or `sudo apt-get install -y "
+            "chromium`), or point $CHROMIUM at a Chromium binary.", pytrace=False)
+    if importlib.util.find_spec("playwright") is None:
+        pytest.fail("the Python package `playwright` is missing: install the dev extra "
+                    "(`.venv/bin/pip install -e '.[dev]'`); never run `playwright install`, "
+                    "the test uses the system chromium.", pytrace=False)
+    if shutil.which("npm") is None:
+        pytest.fail("npm not found: the report is built with Node.js/npm (apt-get install -y "
+                    "nodejs npm).", pytrace=False)
+    if not FACES.is_dir():
+        pytest.skip(f"{FACES} is absent: the browser test uses real face photos from "
+                    "../shared/faces (set $SHARED to its parent folder)")
+
+
+def _load_fixture_module():
+    spec = importlib.util.spec_from_file_location("fixture_warehouse",
+                                                  REPORTS / "fixture_warehouse.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # noqa: D102
+        pass
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """Build the report from the fixture warehouse; yield (base_url, expected influencers)."""
+    _require_tools()
+    tmp = tmp_path_factory.mktemp("report")
+    fixture = _load_fixture_module()
+    fx_root = tmp / "fixture"
+    db = fixture.build(fx_root, FACES)
+    expected = duckdb.connect(str(db), read_only=True).execute(
+        "select influencer_id, influencer_name, n_videos from influencers "
+        "order by performance_rank").fetchall()
+
+    data_docs = tmp / "data_docs"
+    data_docs.mkdir()
+    (data_docs / "index.html").write_text(
+        "<!doctype html><title>GX results</title><p id=marker>fixture data docs</p>")
+
+    # A copy of the Evidence project sharing the installed node_modules.
+    env = {**os.environ, "SEND_ANONYMOUS_USAGE_STATS": "no", "DO_NOT_TRACK": "1"}
+    subprocess.run(["make", "--no-print-directory", "reports/node_modules/.installed"],
+                   cwd=REPO, env=env, check=True)
+    project = tmp / "reports"
+    shutil.copytree(REPORTS, project, ignore=COPY_IGNORE)  # copy2: keeps mtimes
+    (project / "node_modules").symlink_to(REPORTS / "node_modules", target_is_directory=True)
+
+    proc = subprocess.run(
+        ["make", "--no-print-directory", "report", f"REPORT_DIR={project}", f"DB={db}",
+         f"FACES_ROOT={fx_root}", f"DATA_DOCS={data_docs}"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    if proc.returncode != 0:
+        pytest.fail(f"make report failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n"
+                    f"{proc.stderr[-4000:]}", pytrace=False)
+    build = project / "build"
+    assert (build / "index.html").is_file()
+
+    handler = functools.partial(_QuietHandler, directory=str(build))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", expected
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+class PageWatch:
+    """A page that records console errors, page errors and requests leaving the server."""
+
+    def __init__(self, browser, base: str):
+        self.base = base
+        self.page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        self.errors: list[str] = []
+        self.external: list[str] = []
+        self.failed: list[str] = []
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
+        self.page.on("request", self._request)
+        self.page.on("requestfailed", self._failed)
+
+    def _console(self, msg):
+        if msg.type == "error":
+            self.errors.append(f"console.error: {msg.text}")
+
+    def _request(self, req):
+        if not req.url.startswith(self.base) and not req.url.startswith(("data:", "blob:")):
+            self.external.append(req.url)
+
+    def _failed(self, req):
+        # Navigating away cancels the previous page's pending fetches (ERR_ABORTED): harmless.
+        if req.failure and "ERR_ABORTED" not in req.failure:
+            self.failed.append(f"{req.url}: {req.failure}")
+
+    def goto(self, path: str):
+        self.page.goto(self.base + path, wait_until="networkidle")
+        self.settle()
+
+    def settle(self):
+        self.page.wait_for_load_state("networkidle")
+        self.page.wait_for_function(
+            "() => Array.from(document.images).every(i => i.complete)", timeout=15_000)
+
+    def tables(self):
+        """The visible tables (Evidence's DataTable also renders a hidden copy of each)."""
+        return self.page.locator("table:visible")
+
+    def broken_images(self) -> list[str]:
+        return self.page.eval_on_selector_all(
+            "img", "els => els.filter(i => !(i.naturalWidth > 0)).map(i => i.src)")
+
+    def face_images(self) -> list[tuple[str, int]]:
+        return self.page.eval_on_selector_all(
+            "img[src*='/faces/']", "els => els.map(i => [i.getAttribute('src'), i.naturalWidth])")
+
+    def assert_clean(self):
+        assert not self.errors, "console errors:\n" + "\n".join(self.errors)
+        assert not self.failed, "failed requests:\n" + "\n".join(self.failed)
+        assert not self.external, "requests left the site (needs internet?):\n" + "\n".join(
+            self.external)
+
+
+def test_overview_leaderboard_faces_and_navigation(site, browser):
+    base, expected = site
+    w = PageWatch(browser, base)
+    w.goto("/")
+    page = w.page
+
+    # Headline figures.
+    body = page.inner_text("body")
+    for title in ("Videos in the CSV", "Videos with faces", "Influencers", "Failed downloads"):
+        assert title in body
+
+    # Leaderboard: the expected influencers, in rank order, each with a face that loads.
+    table = w.tables().first
+    table.wait_for()
+    rows = table.locator("tr:has(td)")
+    names = [rows.nth(i).inner_text() for i in range(rows.count())]
+    assert len(names) == len(expected), names
+    for (_, name, _), row_text in zip(expected, names):
+        assert name in row_text, (name, row_text)
+    faces = w.face_images()
+    assert {src for src, _ in faces} >= {f"/faces/{iid}.jpg" for iid, _, _ in expected}, faces
+    assert all(width > 0 for _, width in faces), faces
+    assert w.broken_images() == []
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "report_overview.png"), full_page=True)
+
+    # Clicking the top leaderboard row opens that influencer's page.
+    top_id, top_name, _ = expected[0]
+    rows.first.click()
+    page.wait_for_url(f"{base}/influencers/{top_id}**")
+    w.settle()
+    page.get_by_role("heading", name=top_name, exact=True).wait_for()
+    assert w.broken_images() == []
+    w.assert_clean()
+    page.close()
+
+
+def test_every_influencer_page(site, browser):
+    base, expected = site
+    w = PageWatch(browser, base)
+    for iid, name, n_videos in expected:
+        w.goto(f"/influencers/{iid}")
+        page = w.page
+        page.get_by_role("heading", name=name, exact=True).wait_for()
+        faces = w.face_images()
+        assert faces and faces[0][0] == f"/faces/{iid}.jpg" and faces[0][1] > 0, faces
+        assert w.broken_images() == []
+        # Every video of the influencer is listed (the videos table, after the BigValues).
+        body = page.inner_text("body")
+        assert "Appears together with" in body
+        video_rows = w.tables().first.locator("tr:has(td)")
+        assert video_rows.count() == n_videos, w.tables().first.inner_text()
+        if iid == expected[0][0]:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "report_influencer.png"), full_page=True)
+    # Fixture: influencers 1 and 2 share one video.
+    w.goto("/influencers/1")
+    together = w.tables().nth(1).inner_text()
+    assert "Influencer 2" in together, together
+    w.assert_clean()
+    w.page.close()
+
+
+@pytest.mark.parametrize("path, texts", [
+    ("/videos", ["Failures", "download_failed", "HTTP 404 Not Found", "rejected"]),
+    ("/regression", ["Cross-validated R²", "lead_loo_mean", "Predicted vs actual"]),
+    ("/data-quality", ["dbt tests", "Great Expectations", "expect_column_values_to_be_unique"]),
+    ("/influencers", ["Influencer 1", "Influencer 2", "Influencer 3"]),
+])
+def test_other_pages(site, browser, path, texts):
+    base, _ = site
+    w = PageWatch(browser, base)
+    w.goto(path)
+    body = w.page.inner_text("body")
+    for text in texts:
+        assert text in body, (text, body[:2000])
+    assert w.broken_images() == []
+    w.assert_clean()
+    w.page.close()
+
+
+def test_data_docs_link_opens(site, browser):
+    base, _ = site
+    w = PageWatch(browser, base)
+    w.goto("/data-quality")
+    href = w.page.get_attribute("#data-docs-link", "href")
+    assert href == "/data_docs/index.html"
+    w.goto(href)
+    assert w.page.inner_text("#marker") == "fixture data docs"
+    w.assert_clean()
+    w.page.close()
