@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import socket
 import tempfile
 import time
 import urllib.error
@@ -77,15 +78,37 @@ def fetch(url: str, cache_dir: Path, settings: DownloadSettings, base_dir: Path)
         if blob.is_file():
             return Fetched(blob, sha, blob.stat().st_size, from_cache=True)
 
+    host = urllib.parse.urlparse(url).netloc
+    dead = _unreachable.get(host)
+    if dead is not None and dead[0] >= _BREAKER_AFTER:
+        raise DownloadError(f"{dead[1]} (host failed {dead[0]} times in this run; not retried)")
     attempt = 0
     while True:
         try:
-            return _download(url, cache_dir, settings, index)
+            got = _download(url, cache_dir, settings, index)
+            _unreachable.pop(host, None)
+            return got
+        except _Unreachable as exc:
+            n = _unreachable.get(host, (0, ""))[0] + 1
+            _unreachable[host] = (n, str(exc))
+            raise DownloadError(str(exc)) from None
         except _Transient as exc:
             if attempt >= settings.retries:
+                n = _unreachable.get(host, (0, ""))[0] + 1
+                _unreachable[host] = (n, str(exc))
                 raise DownloadError(f"{exc} (after {attempt + 1} attempts)") from None
             time.sleep(settings.backoff_s * (2**attempt))
             attempt += 1
+
+
+# Per-process memory of hosts that could not be reached: a CSV of 268 URLs on one dead host
+# should not cost 268 x (timeouts + retries). Cleared by any success on that host.
+_unreachable: dict[str, tuple[int, str]] = {}
+_BREAKER_AFTER = 3  # consecutive connection failures before a host is skipped
+
+
+class _Unreachable(Exception):
+    """Name resolution failed: retrying within seconds will not help."""
 
 
 class _Transient(Exception):
@@ -121,6 +144,8 @@ def _download(url: str, cache_dir: Path, settings: DownloadSettings, index: Path
                 raise _Transient(f"HTTP {exc.code} {exc.reason}") from None
             raise DownloadError(f"HTTP {exc.code} {exc.reason}") from None
         except urllib.error.URLError as exc:
+            if isinstance(exc.reason, socket.gaierror):
+                raise _Unreachable(f"cannot resolve host name ({exc.reason.strerror})") from None
             raise _Transient(f"cannot reach host: {exc.reason}") from None
         except OSError as exc:  # timeouts and resets mid-stream
             raise _Transient(f"network error: {exc}") from None

@@ -1,0 +1,107 @@
+import numpy as np
+import pytest
+
+from ingest.cluster import (
+    FaceTable,
+    center,
+    centroid_similarity,
+    cluster_faces,
+    constrained_average_linkage,
+    cosine_distances,
+    tracks_within_video,
+)
+from ingest.settings import ClusterSettings
+
+
+def unit(rng, n, d=16, around=None, spread=0.05):
+    base = rng.normal(size=d) if around is None else around
+    x = base + spread * rng.normal(size=(n, d))
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_average_linkage_matches_scipy_without_constraints():
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 8)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    d = cosine_distances(x)
+    ours = constrained_average_linkage(d, 0.8)
+    ref = fcluster(linkage(squareform(d, checks=False), "average"), 0.8, "distance")
+    # same partition (labels may differ)
+    pairs_ours = ours[:, None] == ours[None, :]
+    pairs_ref = ref[:, None] == ref[None, :]
+    assert (pairs_ours == pairs_ref).all()
+
+
+def test_cannot_link_is_never_merged():
+    d = np.array([[0, 0.01, 0.02], [0.01, 0, 0.01], [0.02, 0.01, 0]], dtype=float)
+    cl = np.zeros((3, 3), dtype=bool)
+    cl[0, 2] = cl[2, 0] = True
+    labels = constrained_average_linkage(d, 1.0, cl)
+    assert labels[0] != labels[2]
+    assert len(set(labels)) == 2
+
+
+def test_two_faces_in_one_frame_are_two_tracks():
+    rng = np.random.default_rng(1)
+    same = unit(rng, 4, spread=0.01)  # four near-identical faces...
+    frames = np.array([0, 0, 1, 1])  # ...but two per frame: at least two people
+    labels = tracks_within_video(frames, same, ClusterSettings(track_threshold=0.5, min_track_faces=1))
+    assert labels[0] != labels[1] and labels[2] != labels[3]
+
+
+def test_cluster_faces_recovers_people_across_videos_and_numbers_by_videos():
+    rng = np.random.default_rng(2)
+    people = [rng.normal(size=32) for _ in range(3)]
+    vids, frames, embs, truth = [], [], [], []
+    layout = {"v1": [0], "v2": [0, 1], "v3": [1], "v4": [0, 2], "v5": [2]}
+    for v, who in layout.items():
+        for f in range(4):
+            for p in who:
+                vids.append(v)
+                frames.append(f)
+                embs.append(unit(rng, 1, 32, people[p], 0.15)[0])
+                truth.append(p)
+    t = FaceTable(np.array(vids), np.array(frames), np.stack(embs))
+    s = ClusterSettings(track_threshold=0.3, cluster_threshold=0.6, min_track_faces=2, min_cluster_faces=3)
+    c = cluster_faces(t, s)
+    truth = np.array(truth)
+    assert (c.cluster_id >= 1).all()
+    for p in range(3):
+        assert len(set(c.cluster_id[truth == p])) == 1
+    assert len(set(c.cluster_id)) == 3
+    # person 0 is in 3 videos: influencer 1
+    assert set(c.cluster_id[truth == 0]) == {1}
+    assert np.nanmin(c.centroid_similarity) > 0.5
+    assert all(tid.startswith(v + ":") for tid, v in zip(c.track_id, vids))
+
+
+def test_small_tracks_and_clusters_are_left_unassigned():
+    rng = np.random.default_rng(3)
+    a = unit(rng, 5, 16)
+    b = unit(rng, 1, 16)  # one stray face
+    t = FaceTable(np.array(["v"] * 6), np.arange(6), np.vstack([a, b]))
+    c = cluster_faces(t, ClusterSettings(min_track_faces=2, min_cluster_faces=3))
+    assert list(c.cluster_id) == [1, 1, 1, 1, 1, -1]
+    assert c.track_id[5] is None and np.isnan(c.centroid_similarity[5])
+
+
+def test_center_spreads_a_shared_component():
+    rng = np.random.default_rng(4)
+    common = rng.normal(size=16) * 5
+    x = unit(rng, 1, 16, common, 0)[0]
+    a = unit(rng, 10, 16, common + rng.normal(size=16), 0.1)
+    b = unit(rng, 10, 16, common + rng.normal(size=16), 0.1)
+    xs = np.vstack([a, b])
+    raw_gap = cosine_distances(xs)[:10, 10:].mean()
+    cen_gap = cosine_distances(center(xs))[:10, 10:].mean()
+    assert cen_gap > raw_gap
+    assert x.shape == (16,)
+
+
+def test_centroid_similarity_nan_for_unassigned():
+    e = np.eye(3, dtype=np.float32)
+    sim = centroid_similarity(e, np.array([1, 1, -1]))
+    assert sim[0] == pytest.approx(sim[1]) and np.isnan(sim[2])

@@ -1,0 +1,38 @@
+import numpy as np
+
+from ingest.settings import SamplingSettings
+from ingest.video import VideoMeta, sample_frame_indices
+
+
+def meta(seconds: float, fps: float = 30.0) -> VideoMeta:
+    n = int(seconds * fps)
+    return VideoMeta(fps=fps, n_frames=n, width=1280, height=720, duration_s=n / fps)
+
+
+def test_samples_span_the_whole_video_not_the_first_frames():
+    m = meta(60)
+    idx = sample_frame_indices(m, SamplingSettings(frames_per_second=2, max_frames=120))
+    assert len(idx) == 120
+    assert idx[0] < m.fps  # first second
+    assert idx[-1] > m.n_frames - m.fps  # last second
+    gaps = np.diff(idx)
+    assert gaps.min() >= 14 and gaps.max() <= 16  # evenly spaced, ~0.5 s apart
+
+
+def test_long_video_gets_coarser_grid_over_the_whole_length():
+    m = meta(600)
+    idx = sample_frame_indices(m, SamplingSettings(frames_per_second=2, max_frames=120))
+    assert len(idx) == 120
+    assert idx[-1] > m.n_frames * 0.99
+
+
+def test_short_video_gets_at_least_min_frames_and_never_more_than_exist():
+    s = SamplingSettings(frames_per_second=2, min_frames=8)
+    assert len(sample_frame_indices(meta(1), s)) == 8
+    tiny = VideoMeta(fps=30, n_frames=3, width=10, height=10, duration_s=0.1)
+    assert list(sample_frame_indices(tiny, s)) == [0, 1, 2]
+
+
+def test_empty_video_samples_nothing():
+    m = VideoMeta(fps=30, n_frames=0, width=10, height=10, duration_s=0)
+    assert len(sample_frame_indices(m, SamplingSettings())) == 0
