@@ -44,6 +44,8 @@ TABLES: list[tuple[str, str, str, list[tuple[str, str]]]] = [
         ("shrunk_avg_performance", "DOUBLE"), ("performance_rank", "BIGINT"),
         ("first_video_id", "VARCHAR"), ("last_video_id", "VARCHAR"),
         ("representative_face_id", "VARCHAR"), ("representative_face_path", "VARCHAR"),
+        ("n_scored_videos", "BIGINT"), ("n_lead_videos", "BIGINT"),
+        ("prior_mean_performance", "DOUBLE"), ("beats_average_consistently", "BOOLEAN"),
     ]),
     ("main", "influencer_videos", "influencer_videos", [
         ("influencer_id", "INTEGER"), ("video_id", "VARCHAR"), ("row_number", "INTEGER"),
@@ -77,11 +79,13 @@ TABLES: list[tuple[str, str, str, list[tuple[str, str]]]] = [
     ]),
     ("quality", "dbt_results", "dbt_results", [
         ("unique_id", "VARCHAR"), ("resource_type", "VARCHAR"), ("status", "VARCHAR"),
-        ("message", "VARCHAR"), ("failures", "BIGINT"),
+        ("message", "VARCHAR"), ("failures", "BIGINT"), ("execution_time_s", "DOUBLE"),
+        ("invocation_id", "VARCHAR"), ("generated_at", "TIMESTAMP"),
     ]),
     ("quality", "gx_results", "gx_results", [
-        ("suite", "VARCHAR"), ("table_name", "VARCHAR"), ("expectation", "VARCHAR"),
-        ("column_name", "VARCHAR"), ("success", "BOOLEAN"), ("observed", "VARCHAR"),
+        ("suite", "VARCHAR"), ("table_name", "VARCHAR"), ("check_name", "VARCHAR"),
+        ("expectation", "VARCHAR"), ("column_name", "VARCHAR"), ("success", "BOOLEAN"),
+        ("severity", "VARCHAR"), ("observed", "VARCHAR"), ("kwargs", "VARCHAR"),
         ("run_at", "TIMESTAMP"),
     ]),
 ]

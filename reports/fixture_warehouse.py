@@ -101,6 +101,10 @@ def build(root: Path, faces_src: Path, db_name: str = "warehouse.duckdb") -> Pat
                0.6 + (avg_performance - 0.6) * n_videos / (n_videos + 2.0)
                  AS shrunk_avg_performance,
                0 AS performance_rank, first_video_id, last_video_id,
+               n_videos AS n_scored_videos, n_videos AS n_lead_videos,
+               0.6 AS prior_mean_performance,
+               avg_performance - 1.645 * coalesce(std_performance, 0.2) / sqrt(n_videos) > 0.6
+                 AS beats_average_consistently,
                first_video_id || '_f0_0' AS representative_face_id,
                CASE influencer_id {' '.join(f"WHEN {i} THEN '{p}'" for i, p in face_paths.items())}
                END AS representative_face_path
@@ -136,13 +140,20 @@ def build(root: Path, faces_src: Path, db_name: str = "warehouse.duckdb") -> Pat
         ('test.influencer_lens.not_null_videos_video_id', 'test', 'pass', NULL, 0),
         ('test.influencer_lens.screen_share_in_range', 'test', 'warn', 'Got 1 result', 1))
         t(unique_id, resource_type, status, message, failures)""")
-    con.execute("""CREATE TABLE quality.gx_results AS SELECT *, TIMESTAMP '2025-01-01 12:00:00'
-        AS run_at FROM (VALUES
-        ('marts', 'influencers', 'expect_column_values_to_be_unique', 'influencer_id', true, '0'),
-        ('marts', 'influencers', 'expect_column_values_to_be_between', 'screen_share', true,
-         '0 unexpected'),
-        ('raw', 'videos', 'expect_column_values_to_be_in_set', 'status', true, '0 unexpected'))
-        t(suite, table_name, expectation, column_name, success, observed)""")
+    con.execute("""CREATE TABLE quality.gx_results AS SELECT suite, table_name, check_name,
+        expectation, column_name, success, severity, observed, NULL::VARCHAR AS kwargs,
+        TIMESTAMP '2025-01-01 12:00:00' AS run_at FROM (VALUES
+        ('marts', 'influencers', 'influencer id unique', 'expect_column_values_to_be_unique',
+         'influencer_id', true, 'error', '0'),
+        ('marts', 'influencers', 'screen share in [0, 1]', 'expect_column_values_to_be_between',
+         'screen_share', true, 'error', '0 unexpected'),
+        ('raw', 'videos', 'known statuses', 'expect_column_values_to_be_in_set', 'status', true,
+         'error', '0 unexpected'),
+        ('marts', 'videos', 'ok videos with faces have an influencer',
+         'expect_column_values_to_not_be_null', 'lead_influencer_id', false, 'warning',
+         '1 unexpected'))
+        t(suite, table_name, check_name, expectation, column_name, success, severity,
+          observed)""")
     con.close()
     return db
 

@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 REPO = Path(__file__).resolve().parents[1]
 REPORTS = REPO / "reports"
 ARTIFACTS = REPO / "test-artifacts"
-FACES = Path(os.environ.get("SHARED", REPO.parent / "shared")) / "faces"
+FACES = Path(os.environ.get("INFLUENCER_LENS_SHARED", REPO.parent / "shared")) / "faces"
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -56,7 +56,7 @@ def _require_tools() -> None:
                     "nodejs npm).", pytrace=False)
     if not FACES.is_dir():
         pytest.skip(f"{FACES} is absent: the browser test uses real face photos from "
-                    "../shared/faces (set $SHARED to its parent folder)")
+                    "../shared/faces (set $INFLUENCER_LENS_SHARED to its parent folder)")
 
 
 def _load_fixture_module():
@@ -252,7 +252,8 @@ def test_every_influencer_page(site, browser):
 @pytest.mark.parametrize("path, texts", [
     ("/videos", ["Failures", "download_failed", "HTTP 404 Not Found", "rejected"]),
     ("/regression", ["Cross-validated R²", "lead_loo_mean", "Predicted vs actual"]),
-    ("/data-quality", ["dbt tests", "Great Expectations", "expect_column_values_to_be_unique"]),
+    ("/data-quality", ["dbt tests", "Great Expectations", "expect_column_values_to_be_unique",
+                       "ok videos with faces have an influencer"]),
     ("/influencers", ["Influencer 1", "Influencer 2", "Influencer 3"]),
 ])
 def test_other_pages(site, browser, path, texts):
@@ -271,9 +272,10 @@ def test_data_docs_link_opens(site, browser):
     base, _ = site
     w = PageWatch(browser, base)
     w.goto("/data-quality")
-    href = w.page.get_attribute("#data-docs-link", "href")
-    assert href == "/data_docs/index.html"
-    w.goto(href)
+    link = w.page.locator("#data-docs-link")
+    assert link.get_attribute("href") == "/data_docs/index.html"
+    link.click()
+    w.page.wait_for_url(f"{base}/data_docs/index.html")
     assert w.page.inner_text("#marker") == "fixture data docs"
     w.assert_clean()
     w.page.close()
