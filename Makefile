@@ -57,8 +57,9 @@ ifeq ($(strip $(VIDEOS)),)
 endif
 	$(PY) -m ingest run $(INPUT_CSV) --db $(DB) $(INGEST_ARGS)
 
-dbt: install ## dbt build: staging -> intermediate -> marts, with tests and unit tests
+dbt: install ## dbt build: staging -> intermediate -> marts, with tests and unit tests; out/influencers.csv
 	$(PY) -W ignore::RuntimeWarning -m dbt.cli.main build $(DBT_FLAGS)
+	$(PY) -m ingest export-csv --db $(DB) --out out/influencers.csv
 
 gx: install ## Great Expectations suites over raw and mart tables (stops on failure)
 	$(PY) -m expectations --db $(DB) --dbt-run-results dbt_project/target/run_results.json --docs-dir out/data_docs
@@ -93,7 +94,7 @@ browser-deps: ## Install Debian chromium for the report's browser test (apt; roo
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 	@chromium --version
 
-test: install ## Run all tests (unit, integration with real models, report in a browser)
+test: install browser-deps ## Run all tests (unit, integration with real models, report in a browser)
 	$(PY) -m pytest
 
 test-fast: install ## Run the fast unit tests only

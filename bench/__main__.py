@@ -28,6 +28,7 @@ from bench.baseline import run_baseline
 from bench.evaluate import evaluate, faces_with_clusters
 from bench.metrics import Report
 from ingest.cluster import FaceTable, cluster_faces
+from ingest.embed import population_mean
 from ingest.pipeline import run
 from ingest.settings import ClusterSettings, Settings
 from ingest.synth import SynthConfig, synthesize
@@ -70,7 +71,7 @@ def load_table(db: Path):
 
 
 def score_clustering(df, table, corpus_dir: Path, s: ClusterSettings) -> Report:
-    c = cluster_faces(table, s)
+    c = cluster_faces(table, s, population_mean("dlib"))
     rows = list(zip(df.source_url, df.frame_index, df.x1, df.y1, df.x2, df.y2, c.cluster_id))
     return evaluate(corpus_dir, rows)
 

@@ -74,6 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--videos", type=int, default=16, help="number of videos (default: %(default)s)")
     d.add_argument("--people", type=int, default=6, help="number of people (default: %(default)s)")
     d.add_argument("--seed", type=int, default=11, help="random seed (default: %(default)s)")  # fmt: skip
+    e = sub.add_parser("export-csv", help="write the influencers CSV report from the marts",
+                       description="After dbt: one row per influencer with average performance, "
+                       "distinct videos and the representative face image path.")  # fmt: skip
+    e.add_argument("--db", default="data/warehouse.duckdb", help="DuckDB warehouse (default: %(default)s)")
+    e.add_argument("--out", type=Path, default=Path("out/influencers.csv"), help="CSV to write (default: %(default)s)")
     return ap
 
 
@@ -83,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         return _demo(args)
     if args.command == "recluster":
         return _recluster(args)
+    if args.command == "export-csv":
+        return _export_csv(args)
     return _run(args)
 
 
@@ -106,6 +113,27 @@ def _demo(args) -> int:
     people = sorted({p for t in truth for p in t.people})
     print(f"demo corpus: {len(truth)} videos of {len(people)} people in {args.out} "
           f"(CSV: {args.out / 'videos.csv'}; truth: truth_videos.csv)")  # fmt: skip
+    return 0
+
+
+def _export_csv(args) -> int:
+    import duckdb
+
+    try:
+        con = duckdb.connect(args.db, read_only=True)
+        df = con.execute(
+            "select influencer_name as influencer, avg_performance as average_performance, "
+            "n_videos as distinct_videos, representative_face_path as representative_image "
+            "from main.influencers order by avg_performance desc, influencer_id"
+        ).df()
+        con.close()
+    except duckdb.Error as exc:
+        print(f"error: cannot read main.influencers from {args.db} ({exc}); run `make dbt` first",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    df.to_csv(args.out, index=False)
+    print(f"wrote {len(df)} influencers to {args.out}")
     return 0
 
 

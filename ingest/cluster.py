@@ -142,13 +142,14 @@ def cluster_tracks(
     centroids: NDArray[np.float32],
     cannot_link: NDArray[np.bool_],
     s: ClusterSettings,
+    prior_mean: NDArray[np.float32] | None = None,
 ) -> NDArray[np.int64]:
     """Cluster track centroids (t, d) across videos; cannot_link (t, t) marks tracks seen in
     the same frame. Returns (t,) labels 0.. (-1 = noise for the density methods)."""
     t = len(centroids)
     if t == 0:
         return np.zeros(0, dtype=np.int64)
-    x = center(centroids) if s.center else centroids
+    x = center(centroids, prior_mean, s.center_prior_weight) if s.center else centroids
     dist = cosine_distances(x)
     if s.method == "agglomerative":
         return constrained_average_linkage(dist, s.cluster_threshold, cannot_link)
@@ -171,8 +172,11 @@ def cluster_tracks(
     raise ValueError(f"unknown clustering method {s.method!r}")
 
 
-def cluster_faces(faces: FaceTable, s: ClusterSettings) -> Clustering:
-    """Two-stage clustering of all faces (see module docstring)."""
+def cluster_faces(
+    faces: FaceTable, s: ClusterSettings, prior_mean: NDArray[np.float32] | None = None
+) -> Clustering:
+    """Two-stage clustering of all faces (see module docstring). ``prior_mean`` (d,) is the
+    embedder's population mean face, which steadies centring when there are few tracks."""
     n = len(faces.frame_index)
     track_of = np.full(n, -1, dtype=np.int64)
     track_names: list[str] = []
@@ -203,7 +207,7 @@ def cluster_faces(faces: FaceTable, s: ClusterSettings) -> Clustering:
     track_id = np.array([track_names[t] if t >= 0 else None for t in track_of], dtype=object)
     if kept.any():
         cents = _centroids(faces.embeddings[kept], track_of[kept], len(track_names))
-        tlabels = cluster_tracks(cents, cannot, s)
+        tlabels = cluster_tracks(cents, cannot, s, prior_mean)
         face_label = np.where(kept, tlabels[np.maximum(track_of, 0)], -1)
         cluster_id = _renumber(face_label, faces.video_id, s.min_cluster_faces)
         sim = centroid_similarity(faces.embeddings, cluster_id)

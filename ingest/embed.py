@@ -137,6 +137,16 @@ class FacenetEmbedder:
         return l2_normalize(vecs.astype(np.float32))
 
 
+def population_mean(embedder: str) -> NDArray[np.float32] | None:
+    """The embedder's mean face (d,), used to steady centring on small corpora; None if unknown.
+
+    dlib's was estimated from the track centroids of the seed-1 calibration corpus (58 tracks,
+    25 people), disjoint from the benchmark's seed."""
+    if embedder == "dlib":
+        return np.load(Path(__file__).with_name("dlib_population_mean.npy")).astype(np.float32)
+    return None
+
+
 def make_embedder(settings: EmbeddingSettings, device: str = "cpu") -> Embedder:
     if settings.embedder == "dlib":
         return DlibEmbedder()

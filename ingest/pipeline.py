@@ -18,7 +18,7 @@ from ingest import store
 from ingest.cluster import FaceTable, cluster_faces
 from ingest.csvin import VideoRow, read_videos_csv
 from ingest.download import DownloadError, fetch
-from ingest.embed import EmbedderUnavailable
+from ingest.embed import EmbedderUnavailable, population_mean
 from ingest.extract import VideoExtraction, extract_video, load_extraction, save_extraction
 from ingest.settings import Settings
 from ingest.video import DecodeError
@@ -166,7 +166,7 @@ def recluster(con, settings: Settings) -> tuple[int, int, int]:
         embeddings=np.stack(df["embedding"].to_numpy()).astype(np.float32),
     )
     cs = settings.cluster
-    c = cluster_faces(table, cs)
+    c = cluster_faces(table, cs, population_mean(embedder))
     method = (f"{cs.method} tracks<{cs.track_threshold} clusters<{cs.cluster_threshold} "
               f"min_faces={cs.min_cluster_faces}")  # fmt: skip
     store.write_clusters(con, df["face_id"].tolist(), c, embedder, method)

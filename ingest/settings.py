@@ -43,7 +43,7 @@ class DetectionSettings:
     mtcnn_min_face_px: int = 20  # pixels in the (downscaled) detection frame
     batch_frames: int = 16  # frames per MTCNN forward pass
     min_det_score: float = 0.95  # probability; below this a detection is dropped
-    min_face_px: float = 40.0  # pixels, shorter box side in source frame; smaller faces dropped
+    min_face_px: float = 60.0  # pixels, shorter box side in source frame; dlib embeds smaller faces poorly
     min_sharpness: float = 15.0  # variance of Laplacian on a 112 px crop; blurrier dropped
     max_yaw_ratio: float = 0.8  # |nose offset| / half eye distance; beyond = profile, dropped
 
@@ -64,10 +64,11 @@ class ClusterSettings:
     track_threshold: float = 0.10  # cosine distance (raw dlib embeddings), average linkage
     min_track_faces: int = 2  # faces; tracks with fewer are noise and left unassigned
     # Stage 2: tracks are clustered across videos into influencers.
-    cluster_threshold: float = 0.60  # cosine distance between centred track centroids
+    cluster_threshold: float = 0.55  # cosine distance between centred track centroids
     min_cluster_faces: int = 3  # faces; smaller clusters are left unassigned
     method: Literal["agglomerative", "hdbscan", "dbscan"] = "agglomerative"
     center: bool = True  # subtract the mean track centroid before cosine distances (stage 2)
+    center_prior_weight: float = 20.0  # pseudo-tracks of the population mean in that mean
 
 
 # dlib thresholds are calibrated on a synthesized corpus (seed 1) disjoint from the benchmark's

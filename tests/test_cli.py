@@ -1,0 +1,52 @@
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-m", "ingest", "--help"],
+        ["-m", "ingest", "run", "--help"],
+        ["-m", "ingest", "recluster", "--help"],
+        ["-m", "ingest", "demo", "--help"],
+        ["-m", "ingest", "export-csv", "--help"],
+        ["-m", "bench", "--help"],
+        ["-m", "expectations", "--help"],
+    ],
+)
+def test_every_command_has_help(args):
+    out = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "usage:" in out.stdout
+
+
+def test_missing_csv_is_a_clear_error_not_a_traceback(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "ingest", "run", str(tmp_path / "nope.csv"), "--db",
+         str(tmp_path / "w.duckdb"), "--no-progress"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 2
+    assert "CSV not found" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_unreachable_dataset_ends_with_a_summary(shared, tmp_path):
+    """The real task's CSV: every URL is unreachable offline -> 268 download_failed, no crash."""
+    import duckdb
+
+    db = tmp_path / "w.duckdb"
+    out = subprocess.run(
+        [sys.executable, "-m", "ingest", "run", str(shared / "datasets" / "fuelgrowth_videos.csv"),
+         "--db", str(db), "--no-progress"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "Traceback" not in out.stderr
+    assert "download_failed: 268" in out.stdout
+    con = duckdb.connect(str(db), read_only=True)
+    n, with_reason = con.execute(
+        "select count(*), count(error) from raw.videos where status = 'download_failed'").fetchone()
+    con.close()
+    assert n == with_reason == 268

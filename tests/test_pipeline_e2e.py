@@ -1,0 +1,167 @@
+"""End to end on real models: synthesized labelled videos served over HTTP without file
+extensions, plus broken rows -> ingest -> dbt build -> marts group exactly the right videos."""
+
+import csv
+import functools
+import http.server
+import os
+import subprocess
+import sys
+import threading
+from collections import defaultdict
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from bench.evaluate import evaluate, faces_with_clusters
+from ingest.pipeline import run
+from ingest.settings import Settings
+from ingest.synth import SynthConfig, read_truth, synthesize
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def served(shared, tmp_path_factory):
+    root = tmp_path_factory.mktemp("corpus")
+    synthesize(shared / "faces", root, SynthConfig(n_videos=8, n_identities=3, n_two_person=1,
+                                                   n_empty=1, seed=5))  # fmt: skip
+    (root / "videos" / "corrupt").write_bytes(os.urandom(50_000))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *a, **k: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    videos, _ = read_truth(root)
+    rows = [(v.score, f"{base}/videos/{v.name}") for v in videos]
+    rows += [
+        (1.0, f"{base}/videos/missing"),  # 404
+        (1.0, f"{base}/videos/corrupt"),  # not a video
+        ("n/a", f"{base}/videos/{videos[0].name}?again"),  # non-numeric score
+        (videos[1].score, f"{base}/videos/{videos[1].name}"),  # duplicate row
+    ]
+    csv_path = root / "input.csv"
+    with csv_path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["Performance Score", "video_url"])
+        w.writerows(rows)
+    yield root, csv_path, videos
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def warehouse(served, tmp_path_factory):
+    root, csv_path, _ = served
+    work = tmp_path_factory.mktemp("wh")
+    db = work / "warehouse.duckdb"
+    settings = Settings(cache_dir=work / "cache", faces_dir=work / "faces")
+    first = run(csv_path, db, settings, progress=False)
+    second = run(csv_path, db, settings, progress=False)
+    env = {**os.environ, "INFLUENCER_LENS_DB": str(db)}
+    proc = subprocess.run(
+        [sys.executable, "-W", "ignore::RuntimeWarning", "-m", "dbt.cli.main", "build",
+         "--project-dir", "dbt_project", "--profiles-dir", "dbt_project",
+         "--target-path", str(work / "target"), "--log-path", str(work / "logs")],
+        cwd=ROOT, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    return db, first, second
+
+
+def test_statuses_and_reasons(warehouse, served):
+    db, first, _ = warehouse
+    con = duckdb.connect(str(db), read_only=True)
+    rows = dict(con.execute(
+        "select regexp_extract(source_url, '[^/]+$'), status || ': ' || coalesce(error, '') "
+        "from raw.videos").fetchall())  # fmt: skip
+    con.close()
+    assert rows["missing"].startswith("download_failed: HTTP 404")
+    assert rows["corrupt"].startswith("decode_failed:")
+    assert any(v.startswith("rejected: performance score is not a number") for v in rows.values())
+    assert first.statuses["rejected"] == 2  # bad score + duplicate URL
+    assert first.statuses["ok"] == 7 and first.statuses["no_faces"] == 1
+
+
+def test_rerun_is_idempotent_and_incremental(warehouse):
+    db, first, second = warehouse
+    assert second.n_skipped == first.statuses["ok"] + first.statuses["no_faces"]
+    con = duckdb.connect(str(db), read_only=True)
+    n_videos, n_faces, n_clusters = con.execute(
+        "select (select count(*) from raw.videos), (select count(*) from raw.faces), "
+        "(select count(*) from raw.face_clusters)").fetchone()  # fmt: skip
+    con.close()
+    assert n_videos == 12
+    assert n_faces == first.n_faces == second.n_faces == n_clusters
+
+
+def test_marts_group_exactly_the_right_videos(warehouse, served):
+    db, _, _ = warehouse
+    _, _, videos = served
+    truth = defaultdict(set)
+    score = {v.name: v.score for v in videos}
+    for v in videos:
+        for p in v.people:
+            truth[p].add(v.name)
+    con = duckdb.connect(str(db), read_only=True)
+    got = defaultdict(set)
+    for iid, url in con.execute(
+        "select influencer_id, source_url from main.influencer_videos"
+    ).fetchall():
+        got[iid].add(url.rsplit("/", 1)[-1])
+    infl = {r[0]: r[1:] for r in con.execute(
+        "select influencer_id, n_videos, avg_performance, representative_face_path "
+        "from main.influencers").fetchall()}  # fmt: skip
+    con.close()
+    assert sorted(map(sorted, got.values())) == sorted(map(sorted, truth.values()))
+    for iid, vids in got.items():
+        n_videos, avg, face = infl[iid]
+        assert n_videos == len(vids)
+        assert avg == pytest.approx(sum(score[v] for v in vids) / len(vids))
+        assert Path(face).is_file()
+
+
+def test_clustering_quality_floor(warehouse, served):
+    """The small version of `make bench`: fails when BCubed F falls under the floor."""
+    db, _, _ = warehouse
+    root, _, _ = served
+    report = evaluate(root, faces_with_clusters(db))
+    assert report.bcubed_f >= 0.95, report
+    assert report.n_influencers == report.n_people
+    assert report.videos_person_no_face == 0
+
+
+def test_face_thumbnails_keep_their_colours(warehouse):
+    """Thumbnails are written RGB-correct: the representative crop matches the frame pixels."""
+    import numpy as np
+    from PIL import Image
+
+    db, _, _ = warehouse
+    con = duckdb.connect(str(db), read_only=True)
+    path, url, fi, x1, y1, x2, y2 = con.execute(
+        "select crop_path, source_url, frame_index, x1, y1, x2, y2 from raw.faces "
+        "join raw.videos using (video_id) order by det_score desc limit 1").fetchone()  # fmt: skip
+    con.close()
+    crop = np.asarray(Image.open(path).convert("RGB"), dtype=float)
+    centre = crop[40:72, 40:72].reshape(-1, 3).mean(axis=0)  # the face, RGB
+    import cv2
+
+    cache = [p for p in Path(path).parents[2].glob("cache/downloads/blobs/*")]
+    assert cache
+    for blob in cache:
+        cap = cv2.VideoCapture(str(blob))
+        cap.set(cv2.CAP_PROP_POS_FRAMES, fi)
+        ok, bgr = cap.read()
+        cap.release()
+        if not ok:
+            continue
+        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB).astype(float)
+        cx, cy = int((x1 + x2) / 2), int((y1 + y2) / 2)
+        half = int((x2 - x1) / 7)
+        frame_centre = rgb[cy - half : cy + half, cx - half : cx + half].reshape(-1, 3).mean(axis=0)
+        if np.abs(frame_centre - centre).max() < 20:
+            # red and blue channels in the same order as the source
+            assert np.sign(centre[0] - centre[2]) == np.sign(frame_centre[0] - frame_centre[2])
+            return
+    pytest.fail("no source frame matched the thumbnail's colours (colour swap?)")
