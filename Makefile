@@ -80,7 +80,7 @@ $(REPORT_DIR)/node_modules/.installed: $(REPORT_DIR)/package-lock.json $(REPORT_
 
 report: install $(REPORT_DIR)/node_modules/.installed ## Build the static report site
 	$(PY) reports/export_warehouse.py --db "$(INFLUENCER_LENS_DB)" --root "$(FACES_ROOT)" \
-		--out $(REPORT_DIR)/sources/warehouse/report.duckdb --static $(REPORT_DIR)/static \
+		--out $(REPORT_DIR)/.data/report.duckdb --static $(REPORT_DIR)/static \
 		--data-docs $(DATA_DOCS)
 	cd $(REPORT_DIR) && npm run --silent sources
 	cd $(REPORT_DIR) && npm run --silent build

@@ -1,6 +1,6 @@
 """Copy the warehouse marts into the report's own DuckDB file and stage the site's static assets.
 
-Evidence reads `reports/sources/warehouse/report.duckdb` with its own (older) DuckDB, which cannot
+Evidence reads `reports/.data/report.duckdb` with its own (older) DuckDB, which cannot
 open a file written by Python duckdb 2.x, so the marts are copied into a file written with
 STORAGE_VERSION v1.4.0. The copy is thin: `select *` per table, only types Evidence cannot carry
 (DECIMAL, HUGEINT, lists, structs) are cast. All logic stays in dbt.
@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="warehouse DuckDB (default: $INFLUENCER_LENS_DB or "
                              "data/warehouse.duckdb)")
     parser.add_argument("--out", type=Path,
-                        default=REPORT_DIR / "sources" / "warehouse" / "report.duckdb",
+                        default=REPORT_DIR / ".data" / "report.duckdb",
                         help="report database to write (default: %(default)s)")
     parser.add_argument("--static", type=Path, default=REPORT_DIR / "static",
                         help="site static assets folder (default: %(default)s)")
@@ -231,8 +231,13 @@ def main(argv: list[str] | None = None) -> int:
                              "(default: the repository root)")
     parser.add_argument("--data-docs", type=Path, default=REPO_ROOT / "out" / "data_docs",
                         help="static results of the checks stage (default: %(default)s)")
+    parser.add_argument("--allow-missing-db", action="store_true",
+                        help="write an empty report database when --db does not exist")
     args = parser.parse_args(argv)
 
+    if not args.db.exists() and not args.allow_missing_db:
+        parser.error(f"warehouse {args.db} not found: build it first (`make build`), or pass "
+                     "--allow-missing-db for an empty report")
     summary = export(args.db.resolve(), args.out, args.static, args.root.resolve(),
                      args.data_docs)
     tables = ", ".join(f"{k}={v}" for k, v in summary["tables"].items())

@@ -1,11 +1,11 @@
 """A small stand-in warehouse with the mart tables of docs/warehouse.md, for report tests and demos.
 
-Three influencers (real face photos copied from a faces folder such as ../shared/faces), ten
+Three influencers (real face photos copied from a faces folder such as ../shared/faces), eleven
 videos (ok, no_faces, download_failed, rejected), one video with two influencers, regression
 tables and a few quality results. Everything is written under --root, nothing into the repository.
 
 Run: .venv/bin/python reports/fixture_warehouse.py --root /tmp/fx --faces ../shared/faces
-     then: make report DB=/tmp/fx/warehouse.duckdb  (with INFLUENCER_LENS_ROOT... see --help)
+then: make report DB=/tmp/fx/warehouse.duckdb FACES_ROOT=/tmp/fx
 """
 
 from __future__ import annotations

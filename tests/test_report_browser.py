@@ -1,7 +1,8 @@
 """The built report in a real headless Chromium.
 
 Builds the Evidence site with `make report` from a small fixture warehouse (reports/fixture_warehouse.py,
-real face photos copied from ../shared/faces into a temp folder) into a temp copy of reports/ (the
+real face photos copied from ../shared/faces, or $INFLUENCER_LENS_SHARED/faces, into a temp
+folder) into a temp copy of reports/ (the
 real reports/build is left alone), serves it on 127.0.0.1 and checks, in Debian's `chromium`:
 the leaderboard lists the expected influencers, every image loads, each influencer page opens
 (also by clicking a leaderboard row), the other pages render, the data-docs link works, there are
@@ -30,14 +31,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 REPO = Path(__file__).resolve().parents[1]
 REPORTS = REPO / "reports"
 ARTIFACTS = REPO / "test-artifacts"
-FACES = Path(os.environ.get("INFLUENCER_LENS_SHARED", REPO.parent / "shared")) / "faces"
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
 # Not copied into the temp project: installed or generated there.
-COPY_IGNORE = shutil.ignore_patterns("node_modules", "build", ".evidence", "*.duckdb",
+COPY_IGNORE = shutil.ignore_patterns("node_modules", "build", ".evidence", ".data", "*.duckdb",
                                      "*.duckdb.wal", "*.tmp", "faces", "data_docs")
 
 
@@ -54,9 +54,6 @@ def _require_tools() -> None:
     if shutil.which("npm") is None:
         pytest.fail("npm not found: the report is built with Node.js/npm (apt-get install -y "
                     "nodejs npm).", pytrace=False)
-    if not FACES.is_dir():
-        pytest.skip(f"{FACES} is absent: the browser test uses real face photos from "
-                    "../shared/faces (set $INFLUENCER_LENS_SHARED to its parent folder)")
 
 
 def _load_fixture_module():
@@ -68,18 +65,18 @@ def _load_fixture_module():
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args):  # noqa: D102
+    def log_message(self, *args):
         pass
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(tmp_path_factory, shared):
     """Build the report from the fixture warehouse; yield (base_url, expected influencers)."""
     _require_tools()
     tmp = tmp_path_factory.mktemp("report")
     fixture = _load_fixture_module()
     fx_root = tmp / "fixture"
-    db = fixture.build(fx_root, FACES)
+    db = fixture.build(fx_root, shared / "faces")
     expected = duckdb.connect(str(db), read_only=True).execute(
         "select influencer_id, influencer_name, n_videos from influencers "
         "order by performance_rank").fetchall()
@@ -99,7 +96,7 @@ def site(tmp_path_factory):
 
     proc = subprocess.run(
         ["make", "--no-print-directory", "report", f"REPORT_DIR={project}", f"DB={db}",
-         f"FACES_ROOT={fx_root}", f"DATA_DOCS={data_docs}"],
+         f"FACES_ROOT={fx_root}", f"DATA_DOCS={data_docs}"], check=False,
         cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     if proc.returncode != 0:
         pytest.fail(f"make report failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n"
