@@ -64,7 +64,8 @@ def build(root: Path, faces_src: Path, db_name: str = "warehouse.duckdb") -> Pat
         seconds_on_screen DOUBLE, screen_share DOUBLE, face_height_ratio DOUBLE, role VARCHAR)""")
     for rn, status, error, score, dur, w, h, infl in VIDEOS:
         vid = f"v_fixture{rn:04d}"
-        url = f"https://videos.example.com/clip{rn}"
+        # Mostly URLs; one local path, as the demo corpus has (must not become a site link).
+        url = f"videos/clip{rn}.mp4" if rn == 9 else f"https://videos.example.com/clip{rn}"
         orient = None if w is None else ("vertical" if h > w else "horizontal" if w > h
                                          else "square")
         n_faces = 6 * len(infl)
