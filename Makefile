@@ -107,4 +107,4 @@ lint: install ## Ruff
 	$(VENV)/bin/ruff check ingest bench tests expectations
 
 clean: ## Remove build outputs (keeps .venv and the download cache)
-	rm -rf dbt_project/target dbt_project/logs out reports/build
+	rm -rf dbt_project/target dbt_project/logs out reports/build reports/.evidence reports/.data reports/static/faces reports/static/data_docs
