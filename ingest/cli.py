@@ -73,7 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", type=Path, default=Path("data/demo"), help="output folder (default: %(default)s)")
     d.add_argument("--videos", type=int, default=16, help="number of videos (default: %(default)s)")
     d.add_argument("--people", type=int, default=6, help="number of people (default: %(default)s)")
-    d.add_argument("--seed", type=int, default=11, help="random seed (default: %(default)s)")  # fmt: skip
+    d.add_argument("--seed", type=int, default=11, help="random seed (default: %(default)s)")
+    d.add_argument("--min-photos", type=int, default=15,
+                   help="only people with this many photos, so each video shows them anew (default: %(default)s)")  # fmt: skip
     e = sub.add_parser("export-csv", help="write the influencers CSV report from the marts",
                        description="After dbt: one row per influencer with average performance, "
                        "distinct videos and the representative face image path.")  # fmt: skip
@@ -107,7 +109,7 @@ def _demo(args) -> int:
     n_two = max(1, args.videos // 8)
     n_empty = max(1, args.videos // 8)
     cfg = SynthConfig(n_videos=args.videos, n_identities=args.people, n_two_person=n_two,
-                      n_empty=n_empty, seed=args.seed)  # fmt: skip
+                      n_empty=n_empty, seed=args.seed, min_photos=args.min_photos)  # fmt: skip
     truth = synthesize(args.faces, args.out, cfg)
     (args.out / ".config").write_text(repr(vars(args)))
     people = sorted({p for t in truth for p in t.people})

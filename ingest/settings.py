@@ -64,7 +64,7 @@ class ClusterSettings:
     track_threshold: float = 0.10  # cosine distance (raw dlib embeddings), average linkage
     min_track_faces: int = 2  # faces; tracks with fewer are noise and left unassigned
     # Stage 2: tracks are clustered across videos into influencers.
-    cluster_threshold: float = 0.55  # cosine distance between centred track centroids
+    cluster_threshold: float = 0.56  # cosine distance between centred track centroids
     min_cluster_faces: int = 3  # faces; smaller clusters are left unassigned
     method: Literal["agglomerative", "hdbscan", "dbscan"] = "agglomerative"
     center: bool = True  # subtract the mean track centroid before cosine distances (stage 2)

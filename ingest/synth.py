@@ -33,7 +33,7 @@ class SynthConfig:
     min_duration_s: float = 4.0
     max_duration_s: float = 8.0
     vertical_share: float = 0.5  # share of videos in 9:16
-    short_side_px: int = 360  # frame size: 360x640 or 640x360
+    short_side_px: int = 540  # frame size: 540x960 or 960x540 (qHD, like phone ads)
     min_photos: int = 5  # identities with fewer photos are not used
 
 
