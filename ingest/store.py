@@ -105,10 +105,11 @@ def connect(db_path: Path, embedding_dim: int) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(db_path))
     con.execute("create schema if not exists raw")
     con.execute(VIDEOS_DDL)
-    existing = con.execute(
+    # fetchall, not fetchone: duckdb 2 refuses new work while a result is half read.
+    existing = next(iter(con.execute(
         "select data_type from information_schema.columns "
         "where table_schema = 'raw' and table_name = 'faces' and column_name = 'embedding'"
-    ).fetchone()
+    ).fetchall()), None)
     if existing and existing[0] != f"FLOAT[{embedding_dim}]":
         con.execute("drop table if exists raw.face_clusters")
         con.execute("drop table raw.faces")
@@ -121,11 +122,11 @@ def connect(db_path: Path, embedding_dim: int) -> duckdb.DuckDBPyConnection:
 
 def already_done(con: duckdb.DuckDBPyConnection, rec: VideoRecord) -> bool:
     """Same video, same bytes, same extraction settings, finished before: nothing to write."""
-    row = con.execute(
+    row = next(iter(con.execute(
         "select content_sha256, settings_hash, row_number, performance_raw, status "
         "from raw.videos where video_id = ?",
         [rec.video_id],
-    ).fetchone()
+    ).fetchall()), None)
     if row is None or row[4] not in ("ok", "no_faces"):
         return False
     return row[:4] == (rec.content_sha256, rec.settings_hash, rec.row_number, rec.performance_raw)

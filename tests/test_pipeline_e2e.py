@@ -96,6 +96,18 @@ def test_rerun_is_idempotent_and_incremental(warehouse):
     assert n_faces == first.n_faces == second.n_faces == n_clusters
 
 
+def test_rerun_where_every_row_is_skipped(served, tmp_path):
+    """A re-run whose last row is an unchanged video (nothing left to write) must finish."""
+    root, _, videos = served
+    csv_path = tmp_path / "ok_only.csv"
+    csv_path.write_text("score,path\n" + "".join(
+        f"{v.score},{root / 'videos' / v.name}\n" for v in videos[:3]))  # fmt: skip
+    settings = Settings(cache_dir=tmp_path / "cache", faces_dir=tmp_path / "faces")
+    run(csv_path, tmp_path / "w.duckdb", settings, progress=False)
+    again = run(csv_path, tmp_path / "w.duckdb", settings, progress=False)
+    assert again.n_skipped == 3
+
+
 def test_marts_group_exactly_the_right_videos(warehouse, served):
     db, _, _ = warehouse
     _, _, videos = served
