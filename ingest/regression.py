@@ -254,16 +254,3 @@ def _typed_coefficients(coefficients: pd.DataFrame) -> pd.DataFrame:
     out["note"] = out["note"].astype(str)
     return out
 
-
-def run_regression_for_dbt(dbt) -> RegressionOutput:
-    """The three dbt Python models' shared entry: read their config (dbt vars passed through
-    each model's YAML) and the regression_features mart, then run_regression."""
-    features = str(dbt.config.get("regression_features"))
-    return run_regression(
-        dbt.ref("regression_features").df(),
-        [name.strip() for name in features.split(",") if name.strip()],
-        k_folds=int(dbt.config.get("regression_k_folds")),
-        min_videos=int(dbt.config.get("regression_min_videos")),
-        alpha=float(dbt.config.get("regression_alpha")),
-        seed=int(dbt.config.get("regression_seed")),
-    )
