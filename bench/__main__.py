@@ -147,7 +147,9 @@ def real_clips(videos: Path, root: Path, settings: Settings) -> tuple[list[str],
     multi = {cid: sorted(d) for cid, d in clips.items() if len(d) > 1}
     lines.append(f"- all multi-clip influencers: {multi}")
     lines.append(f"- {summary.n_influencers} influencers from {summary.n_faces} faces in "
-                 f"{len(info)} clips; ingest {secs:.0f} s")  # fmt: skip
+                 f"{len(info)} clips; ingest {secs:.0f} s"
+                 + (f" ({summary.n_skipped} clips unchanged since an earlier run, skipped)"
+                    if summary.n_skipped else ""))  # fmt: skip
     return lines, ok, summary.timings
 
 

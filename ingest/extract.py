@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from ingest.detect import MtcnnDetector, clip_box, passes_quality, square_crop
 from ingest.embed import Embedder, make_embedder
 from ingest.settings import Settings
-from ingest.video import VideoMeta, iter_frames, probe, sample_frame_indices
+from ingest.video import DecodeError, VideoMeta, iter_frames, probe, sample_frame_indices
 
 
 @dataclass
@@ -79,9 +79,7 @@ def _models(settings: Settings) -> tuple[MtcnnDetector, Embedder]:
 
 def extract_video(path: Path, settings: Settings) -> VideoExtraction:
     """Sample frames across the whole video, detect, filter and embed faces. Raises
-    ``ingest.video.DecodeError`` when the file cannot be decoded."""
-    from ingest.video import DecodeError
-
+    ``DecodeError`` when the file cannot be decoded."""
     detector, embedder = _models(settings)
     timings = {"decode": 0.0, "detect": 0.0, "embed": 0.0}
     meta = probe(path)

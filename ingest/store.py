@@ -146,10 +146,7 @@ def write_video(
         faces_df = _faces_frame(rec.video_id, x, faces_dir)
     con.execute("begin transaction")
     try:
-        con.execute("delete from raw.face_clusters where face_id in "
-                    "(select face_id from raw.faces where video_id = ?)", [rec.video_id])
-        con.execute("delete from raw.faces where video_id = ?", [rec.video_id])
-        con.execute("delete from raw.videos where video_id = ?", [rec.video_id])
+        _delete_video(con, rec.video_id)
         m = x.meta if x is not None else None
         con.execute(
             "insert into raw.videos values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -223,12 +220,21 @@ def prune_videos(con: duckdb.DuckDBPyConnection, keep_ids: list[str]) -> int:
     con.unregister("keep_ids")
     for vid in stale:
         con.execute("begin transaction")
-        con.execute("delete from raw.face_clusters where face_id in "
-                    "(select face_id from raw.faces where video_id = ?)", [vid])
-        con.execute("delete from raw.faces where video_id = ?", [vid])
-        con.execute("delete from raw.videos where video_id = ?", [vid])
-        con.execute("commit")
+        try:
+            _delete_video(con, vid)
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
     return len(stale)
+
+
+def _delete_video(con: duckdb.DuckDBPyConnection, video_id: str) -> None:
+    """Remove one video's rows (clusters, faces, video); the caller owns the transaction."""
+    con.execute("delete from raw.face_clusters where face_id in "
+                "(select face_id from raw.faces where video_id = ?)", [video_id])
+    con.execute("delete from raw.faces where video_id = ?", [video_id])
+    con.execute("delete from raw.videos where video_id = ?", [video_id])
 
 
 def load_faces(con: duckdb.DuckDBPyConnection, embedder: str) -> pd.DataFrame:
