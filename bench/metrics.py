@@ -49,7 +49,8 @@ class Report:
     pairwise_f: float
     n_faces_labelled: int
     n_people: int
-    n_influencers: int
+    n_influencers: int  # clusters holding at least one face of a labelled person
+    n_unnamed_clusters: int  # clusters made only of faces the truth does not name (bystanders)
     exact_video_sets: float  # share of people whose predicted video set is exactly right
     score_mae: float  # mean |predicted - true| average score per person (missing people: excluded)
     n_people_missed: int  # people with no cluster at all

@@ -20,6 +20,10 @@ def _settings(args: argparse.Namespace) -> Settings:
         cluster = dataclasses.replace(cluster, cluster_threshold=args.cluster_threshold)
     if args.track_threshold is not None:
         cluster = dataclasses.replace(cluster, track_threshold=args.track_threshold)
+    if args.merge_ratio is not None:
+        # 0 (or less) turns the relative merge test off: plain average linkage.
+        cluster = dataclasses.replace(
+            cluster, merge_ratio=args.merge_ratio if args.merge_ratio > 0 else float("inf"))
     sampling = s.sampling
     if args.fps is not None:
         sampling = dataclasses.replace(sampling, frames_per_second=args.fps)
@@ -45,6 +49,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fps", type=float, help=f"sampled frames per second (default: {d.sampling.frames_per_second})")
     p.add_argument("--max-frames", type=int, help=f"cap on sampled frames per video (default: {d.sampling.max_frames})")
     p.add_argument("--cluster-threshold", type=float, help=f"cosine distance to merge people across videos (default: {d.cluster.cluster_threshold})")
+    p.add_argument("--merge-ratio", type=float, help=f"people merge only if no farther apart than this times the looser one's spread; 0 = off (default: {d.cluster.merge_ratio})")
     p.add_argument("--track-threshold", type=float, help=f"cosine distance to group faces within a video (default: {d.cluster.track_threshold})")
     p.add_argument("--cache-dir", help="download + extraction cache (default: <db folder>/cache)")
     p.add_argument("--faces-dir", help="face thumbnails (default: <db folder>/faces)")

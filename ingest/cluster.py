@@ -36,17 +36,30 @@ def constrained_average_linkage(
     threshold: float,
     cannot_link: NDArray[np.bool_] | None = None,
     weights: NDArray[np.float64] | None = None,
+    max_ratio: float = np.inf,
+    spread_prior: float = 0.0,
+    spread_prior_weight: float = 1.0,
 ) -> NDArray[np.int64]:
     """Average-linkage agglomerative clustering that never merges across a cannot-link.
 
     dist: (n, n) symmetric distances. Merging stops when the closest allowed pair of clusters
     is farther than ``threshold`` (mean pairwise distance, weighted by ``weights``, default 1).
+
+    ``max_ratio`` adds a relative test: two clusters merge only if their mean cross distance
+    is at most ``max_ratio`` times the larger of their own spreads (mean distance between
+    their members, shrunk toward ``spread_prior`` with ``spread_prior_weight`` pseudo-pairs, so
+    a single item has spread ``spread_prior``). Two tight groups that sit a little closer than
+    the global threshold (two look-alike people, each seen several times) stay apart, while a
+    loose group (one person across many photos) still absorbs its members. A rejected pair is
+    reconsidered when either side grows.
     Returns (n,) labels 0..k-1. O(n^2) memory, O(n^2) numpy work per merge."""
     n = dist.shape[0]
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     d = dist.astype(np.float64).copy()
     w = np.ones(n) if weights is None else weights.astype(np.float64).copy()
+    spread_sum = np.zeros(n)  # weighted sum of within-cluster pair distances
+    spread_pairs = np.zeros(n)  # weighted count of those pairs
     blocked = np.zeros((n, n), dtype=bool) if cannot_link is None else cannot_link.copy()
     active = np.ones(n, dtype=bool)
     label = np.arange(n)
@@ -59,10 +72,19 @@ def constrained_average_linkage(
         i, j = divmod(flat, n)
         if not np.isfinite(work[i, j]) or work[i, j] > threshold:
             break
+        if np.isfinite(max_ratio):
+            prior = spread_prior_weight * spread_prior
+            si = (spread_sum[i] + prior) / (spread_pairs[i] + spread_prior_weight)
+            sj = (spread_sum[j] + prior) / (spread_pairs[j] + spread_prior_weight)
+            if d[i, j] > max_ratio * max(si, sj):
+                work[i, j] = work[j, i] = big  # until i or j grows (its row is rebuilt then)
+                continue
         if i > j:
             i, j = j, i
         # Lance-Williams update for average linkage: merge j into i.
         wi, wj = w[i], w[j]
+        spread_sum[i] += spread_sum[j] + d[i, j] * wi * wj
+        spread_pairs[i] += spread_pairs[j] + wi * wj
         new = (wi * d[i] + wj * d[j]) / (wi + wj)
         d[i, :] = new
         d[:, i] = new
@@ -152,7 +174,10 @@ def cluster_tracks(
     x = center(centroids, prior_mean, s.center_prior_weight) if s.center else centroids
     dist = cosine_distances(x)
     if s.method == "agglomerative":
-        return constrained_average_linkage(dist, s.cluster_threshold, cannot_link)
+        return constrained_average_linkage(
+            dist, s.cluster_threshold, cannot_link, max_ratio=s.merge_ratio,
+            spread_prior=s.spread_prior, spread_prior_weight=s.spread_prior_weight,
+        )  # fmt: skip
     # Density methods cannot take cannot-links; they are here for the documented comparison.
     if s.method == "hdbscan":
         from sklearn.cluster import HDBSCAN

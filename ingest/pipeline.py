@@ -168,6 +168,7 @@ def recluster(con, settings: Settings) -> tuple[int, int, int]:
     cs = settings.cluster
     c = cluster_faces(table, cs, population_mean(embedder))
     method = (f"{cs.method} tracks<{cs.track_threshold} clusters<{cs.cluster_threshold} "
+              f"ratio<{cs.merge_ratio} prior={cs.spread_prior} "
               f"min_faces={cs.min_cluster_faces}")  # fmt: skip
     store.write_clusters(con, df["face_id"].tolist(), c, embedder, method)
     n_infl = int(c.cluster_id.max()) if (c.cluster_id >= 1).any() else 0

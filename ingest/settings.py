@@ -66,6 +66,11 @@ class ClusterSettings:
     # Stage 2: tracks are clustered across videos into influencers.
     cluster_threshold: float = 0.56  # cosine distance between centred track centroids
     min_cluster_faces: int = 3  # faces; smaller clusters are left unassigned
+    # Relative merge test (see cluster.constrained_average_linkage): look-alike people who are
+    # each tight clusters stay apart even under cluster_threshold.
+    merge_ratio: float = 1.6  # x; cross distance must be <= this times the looser side's spread
+    spread_prior: float = 0.30  # cosine distance; the spread assumed for a single track
+    spread_prior_weight: float = 1.0  # pseudo track pairs behind spread_prior
     method: Literal["agglomerative", "hdbscan", "dbscan"] = "agglomerative"
     center: bool = True  # subtract the mean track centroid before cosine distances (stage 2)
     center_prior_weight: float = 20.0  # pseudo-tracks of the population mean in that mean
