@@ -258,10 +258,10 @@ def main(argv: list[str] | None = None) -> int:
         rows, base_secs = run_baseline(vids)
         baseline = evaluate(bench_dir, rows)
 
-    real_lines, real_ok, real_t = (["../shared/videos not found"], False, {})
+    real_lines, real_ok, _ = (["../shared/videos not found"], False, {})
     if args.videos.is_dir():
         print("real clips", flush=True)
-        real_lines, real_ok, real_t = real_clips(args.videos, args.work / "real", settings)
+        real_lines, real_ok, _ = real_clips(args.videos, args.work / "real", settings)
 
     t = summary.timings
     stage = " | ".join(f"{k} {t.get(k, 0.0):.1f}" for k in

@@ -107,10 +107,11 @@ def _demo(args) -> int:
         print(f"error: no face photos at {args.faces}. Pass VIDEOS=your.csv to make build, or "
               "point --faces (make: SHARED=...) at a folder of <Identity>/*.jpg.", file=sys.stderr)  # fmt: skip
         return 2
-    if (args.out / "videos.csv").is_file() and (args.out / ".config").is_file():
-        if (args.out / ".config").read_text() == repr(vars(args)):
-            print(f"demo corpus already in {args.out}")
-            return 0
+    config = args.out / ".config"
+    if ((args.out / "videos.csv").is_file() and config.is_file()
+            and config.read_text() == repr(vars(args))):
+        print(f"demo corpus already in {args.out}")
+        return 0
     n_two = max(1, args.videos // 8)
     n_empty = max(1, args.videos // 8)
     cfg = SynthConfig(n_videos=args.videos, n_identities=args.people, n_two_person=n_two,

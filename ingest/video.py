@@ -66,7 +66,7 @@ def probe(path: Path) -> VideoMeta:
 def iter_frames(path: Path, indices: NDArray[np.int64], fps: float) -> Iterator[Frame]:
     """Yield the requested frames in order. Decodes sequentially (grab without retrieve for the
     skipped ones): seeking is unreliable across codecs, and sampled frames are dense enough."""
-    wanted = set(int(i) for i in indices)
+    wanted = {int(i) for i in indices}
     last = int(indices[-1]) if len(indices) else -1
     cap = cv2.VideoCapture(str(path))
     try:

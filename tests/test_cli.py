@@ -17,7 +17,7 @@ import pytest
     ],
 )
 def test_every_command_has_help(args):
-    out = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=120)
+    out = subprocess.run([sys.executable, *args], check=False, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "usage:" in out.stdout
 
@@ -26,7 +26,7 @@ def test_missing_csv_is_a_clear_error_not_a_traceback(tmp_path):
     out = subprocess.run(
         [sys.executable, "-m", "ingest", "run", str(tmp_path / "nope.csv"), "--db",
          str(tmp_path / "w.duckdb"), "--no-progress"],
-        capture_output=True, text=True, timeout=300,
+        check=False, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert out.returncode == 2
     assert "CSV not found" in out.stderr and "Traceback" not in out.stderr
@@ -40,7 +40,7 @@ def test_unreachable_dataset_ends_with_a_summary(shared, tmp_path):
     out = subprocess.run(
         [sys.executable, "-m", "ingest", "run", str(shared / "datasets" / "fuelgrowth_videos.csv"),
          "--db", str(db), "--no-progress"],
-        capture_output=True, text=True, timeout=600,
+        check=False, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-3000:]
     assert "Traceback" not in out.stderr
