@@ -101,7 +101,7 @@ def dbt_seconds(db: Path) -> float:
     return time.perf_counter() - t0
 
 
-def real_clips(videos: Path, root: Path, settings: Settings) -> tuple[list[str], bool, dict]:
+def real_clips(videos: Path, root: Path, settings: Settings) -> tuple[list[str], bool]:
     import csv as csvmod
 
     info = list(csvmod.DictReader((videos / "INFO.csv").open()))
@@ -128,7 +128,7 @@ def real_clips(videos: Path, root: Path, settings: Settings) -> tuple[list[str],
     obama_id = max(obama_faces, key=obama_faces.get) if obama_faces else None
     lines, ok = [], True
     if obama_id is None:
-        return ["no influencer found in the real clips"], False, {}
+        return ["no influencer found in the real clips"], False
     ob = set(clips[obama_id])
     covers = OBAMA <= ob
     pure = ob <= OBAMA_ALLOWED
@@ -155,7 +155,7 @@ def real_clips(videos: Path, root: Path, settings: Settings) -> tuple[list[str],
                  f"{len(info)} clips; ingest {secs:.0f} s"
                  + (f" ({summary.n_skipped} clips unchanged since an earlier run, skipped)"
                     if summary.n_skipped else ""))  # fmt: skip
-    return lines, ok, summary.timings
+    return lines, ok
 
 
 def fmt(r: Report) -> str:
@@ -258,10 +258,10 @@ def main(argv: list[str] | None = None) -> int:
         rows, base_secs = run_baseline(vids)
         baseline = evaluate(bench_dir, rows)
 
-    real_lines, real_ok, _ = (["../shared/videos not found"], False, {})
+    real_lines, real_ok = ["../shared/videos not found"], False
     if args.videos.is_dir():
         print("real clips", flush=True)
-        real_lines, real_ok, _ = real_clips(args.videos, args.work / "real", settings)
+        real_lines, real_ok = real_clips(args.videos, args.work / "real", settings)
 
     t = summary.timings
     stage = " | ".join(f"{k} {t.get(k, 0.0):.1f}" for k in

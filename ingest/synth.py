@@ -151,6 +151,8 @@ def _people_shot(
 class _PhotoFaces:
     """Face box of a photo by MTCNN (RGB), None unless exactly one clear face."""
 
+    UPSCALE = 2.0  # photos are checked at about the size they are shown in a video
+
     def __init__(self) -> None:
         from ingest.detect import MtcnnDetector
         from ingest.settings import DetectionSettings
@@ -167,8 +169,6 @@ class _PhotoFaces:
         if len(dets) != 1:
             return None
         return dets[0].box / self.UPSCALE
-
-    UPSCALE = 2.0
 
 
 def synthesize(faces_dir: Path, out_dir: Path, cfg: SynthConfig) -> list[TruthVideo]:

@@ -141,6 +141,7 @@ def test_clustering_quality_floor(warehouse, served):
     report = evaluate(root, faces_with_clusters(db))
     assert report.bcubed_f >= 0.95, report
     assert report.n_influencers == report.n_people
+    assert report.n_unnamed_clusters == 0  # no cluster of faces the truth does not name
     assert report.videos_person_no_face == 0
 
 
