@@ -2,7 +2,7 @@
 
 - ``dlib``: face_recognition_models' ResNet (128-d, 99.38% LFW). Its weights install with the
   package, so it works offline; it is the default. Alignment: dlib's 5-point shape predictor on
-  the MTCNN box, then dlib's own 150 px face chip.
+  a square made from the MTCNN box (``dlib_box``), then dlib's own 150 px face chip.
 - ``facenet``: facenet-pytorch's InceptionResnetV1 trained on VGGFace2 (512-d). Weights come from
   ``EmbeddingSettings.facenet_weights`` (a state_dict file) or the torch hub cache, downloading
   where the internet allows. Alignment: MTCNN box + 32 px margin at 160 px, standardised.
@@ -42,11 +42,24 @@ def l2_normalize(x: NDArray[np.float32]) -> NDArray[np.float32]:
     return (x / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
+def dlib_box(boxes: NDArray[np.float32], scale: float) -> NDArray[np.float64]:
+    """(k, 4) MTCNN boxes -> (k, 4) squares of side ``scale`` x the longer side, same centre.
+
+    dlib's shape predictor was trained on its own detectors' square boxes; MTCNN's are taller
+    than wide. On ../shared/faces (779 photos, 80 people) a 0.9 square cut different-person
+    pairs closer than the same-person 95th percentile from 0.37% to 0.28%."""
+    b = boxes.astype(np.float64)
+    cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+    half = scale * np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) / 2
+    return np.stack([cx - half, cy - half, cx + half, cy + half], axis=1)
+
+
 class DlibEmbedder:
     name = "dlib"
     dim = 128
 
-    def __init__(self) -> None:
+    def __init__(self, box_scale: float = 0.9) -> None:
+        self.box_scale = box_scale
         self._models = None
 
     def _load(self):
@@ -72,7 +85,7 @@ class DlibEmbedder:
         predictor, model = self._load()
         img = np.ascontiguousarray(rgb)
         shapes = dlib.full_object_detections()
-        for x1, y1, x2, y2 in boxes:
+        for x1, y1, x2, y2 in dlib_box(np.asarray(boxes), self.box_scale):
             rect = dlib.rectangle(int(round(x1)), int(round(y1)), int(round(x2)), int(round(y2)))
             shapes.append(predictor(img, rect))
         vecs = model.compute_face_descriptor(img, shapes, num_jitters=0)
@@ -149,7 +162,7 @@ def population_mean(embedder: str) -> NDArray[np.float32] | None:
 
 def make_embedder(settings: EmbeddingSettings, device: str = "cpu") -> Embedder:
     if settings.embedder == "dlib":
-        return DlibEmbedder()
+        return DlibEmbedder(settings.dlib_box_scale)
     if settings.embedder == "facenet":
         return FacenetEmbedder(settings.facenet_weights, device)
     raise ValueError(f"unknown embedder {settings.embedder!r}: use dlib or facenet")

@@ -54,6 +54,7 @@ class EmbeddingSettings:
     # facenet only: a state_dict file for InceptionResnetV1 (vggface2). None -> torch hub cache,
     # downloading where the internet allows.
     facenet_weights: str | None = field(default_factory=lambda: os.environ.get("FACENET_WEIGHTS"))
+    dlib_box_scale: float = 0.9  # x longer MTCNN box side: the square dlib's aligner starts from
     crop_px: int = 112  # pixels, side of the stored face thumbnail
     crop_margin: float = 0.25  # share of the box side added around the stored thumbnail
 
@@ -101,6 +102,7 @@ class Settings:
             "sampling": dataclasses.asdict(self.sampling),
             "detection": dataclasses.asdict(self.detection),
             "embedder": self.embedding.embedder,
+            "dlib_box_scale": self.embedding.dlib_box_scale,
             "crop_px": self.embedding.crop_px,
             "crop_margin": self.embedding.crop_margin,
             "version": EXTRACTION_VERSION,

@@ -152,6 +152,7 @@ class _PhotoFaces:
     """Face box of a photo by MTCNN (RGB), None unless exactly one clear face."""
 
     UPSCALE = 2.0  # photos are checked at about the size they are shown in a video
+    PAD = 0.2  # share of the photo side added as black border in the padded looks
 
     def __init__(self) -> None:
         from ingest.detect import MtcnnDetector
@@ -159,16 +160,24 @@ class _PhotoFaces:
 
         self.detector = MtcnnDetector(DetectionSettings())
 
+    def _faces(self, rgb: np.ndarray, pad: float, scale: float) -> list:
+        p = int(round(pad * rgb.shape[0]))
+        img = cv2.copyMakeBorder(rgb, p, p, p, p, cv2.BORDER_CONSTANT, value=0) if p else rgb
+        img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+        return [(d.box / scale - p) for d in self.detector.detect([img], 2000)[0] if d.score > 0.8]
+
     def __call__(self, bgr: np.ndarray) -> np.ndarray | None:
-        # Look at the photo at the size it is shown in a video (~2x an LFW photo): at its own
-        # 250 px, MTCNN misses half-cut or blurred bystanders that it finds once enlarged, and
-        # those would be real faces the truth does not name.
+        # A bystander the truth does not name would count against the pipeline when it finds
+        # them, so a photo is used only if every look sees one face: enlarged to about the size
+        # it is shown in a video (at its own 250 px MTCNN misses half-cut or blurred faces),
+        # and with a black border at two sizes (a face cut by the photo edge is found once the
+        # edge is not the image edge, as happens when a shot pans the photo inside the frame).
         rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-        big = cv2.resize(rgb, None, fx=self.UPSCALE, fy=self.UPSCALE, interpolation=cv2.INTER_CUBIC)
-        dets = [d for d in self.detector.detect([big], 2000)[0] if d.score > 0.8]
-        if len(dets) != 1:
+        looks = [self._faces(rgb, 0.0, self.UPSCALE), self._faces(rgb, self.PAD, self.UPSCALE),
+                 self._faces(rgb, self.PAD, 1.0)]  # fmt: skip
+        if any(len(found) != 1 for found in looks):
             return None
-        return dets[0].box / self.UPSCALE
+        return looks[0][0]
 
 
 def synthesize(faces_dir: Path, out_dir: Path, cfg: SynthConfig) -> list[TruthVideo]:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ingest.detect import MtcnnDetector, yaw_ratio
-from ingest.embed import DlibEmbedder, EmbedderUnavailable, FacenetEmbedder
+from ingest.embed import DlibEmbedder, EmbedderUnavailable, FacenetEmbedder, dlib_box
 from ingest.settings import DetectionSettings
 
 
@@ -51,6 +51,12 @@ def test_dlib_same_person_closer_than_different(photos, detections):
     same = 1 - (a @ a.T)[np.triu_indices(3, 1)]
     diff = 1 - (a @ b.T)
     assert same.max() < diff.min()
+
+
+def test_dlib_box_is_a_centred_square_of_the_longer_side():
+    box = np.array([[10, 20, 50, 100]], dtype=np.float32)  # 40 wide, 80 tall, centre (30, 60)
+    assert dlib_box(box, 0.9).tolist() == [[-6.0, 24.0, 66.0, 96.0]]
+    assert dlib_box(box, 1.0).tolist() == [[-10.0, 20.0, 70.0, 100.0]]
 
 
 def test_facenet_loads_weights_from_a_configured_file(tmp_path, photos, detections):
