@@ -58,7 +58,7 @@ class DlibEmbedder:
     name = "dlib"
     dim = 128
 
-    def __init__(self, box_scale: float = 0.9) -> None:
+    def __init__(self, box_scale: float = EmbeddingSettings.dlib_box_scale) -> None:
         self.box_scale = box_scale
         self._models = None
 
