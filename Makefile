@@ -32,7 +32,7 @@ else
 INPUT_CSV := $(VIDEOS)
 endif
 
-.PHONY: help install build demo ingest dbt gx report browser-deps test test-fast bench lint clean
+.PHONY: help install build demo ingest dbt gx report browser-deps test test-fast bench bench-blur lint clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -102,6 +102,9 @@ test-fast: install ## Run the fast unit tests only
 
 bench: install ## Labelled benchmark (synthetic corpus + real clips) -> docs/benchmarks.md
 	$(PY) -m bench --faces $(SHARED)/faces --videos $(SHARED)/videos --out docs/benchmarks.md
+
+bench-blur: install ## Blur study on ../shared/faces: where dlib stops telling people apart -> docs/blur.md
+	$(PY) -m bench.blur --faces $(SHARED)/faces --out docs/blur.md
 
 lint: install ## Ruff
 	$(VENV)/bin/ruff check ingest bench tests expectations

@@ -65,14 +65,16 @@ def load_table(db: Path):
     con = duckdb.connect(str(db), read_only=True)
     try:
         df = con.execute(
-            "select f.video_id, v.source_url, f.frame_index, f.x1, f.y1, f.x2, f.y2, f.embedding "
+            "select f.video_id, v.source_url, f.frame_index, f.x1, f.y1, f.x2, f.y2, f.sharpness, "
+            "f.embedding "
             "from raw.faces f join raw.videos v using (video_id) "
             "order by v.row_number, f.frame_index, f.face_id"
         ).df()
     finally:
         con.close()
     table = FaceTable(df.video_id.to_numpy().astype(str), df.frame_index.to_numpy().astype(np.int64),
-                      np.stack(df.embedding.to_numpy()).astype(np.float32))  # fmt: skip
+                      np.stack(df.embedding.to_numpy()).astype(np.float32),
+                      df.sharpness.to_numpy().astype(np.float32))  # fmt: skip
     return df, table
 
 
@@ -345,7 +347,8 @@ def main(argv: list[str] | None = None) -> int:
         f"- embedding: dlib ResNet 128-d, aligned from a square of {base.embedding.dlib_box_scale}"
         " x the MTCNN box's longer side",
         f"- clustering: tracks at cosine {cs.track_threshold} (>= {cs.min_track_faces} faces, "
-        f"cannot-link within a frame), centred centroids, average linkage at {cs.cluster_threshold}"
+        f"cannot-link within a frame, median face sharpness >= {cs.min_track_sharpness}), "
+        f"centred centroids, average linkage at {cs.cluster_threshold}"
         f" with ratio test {cs.merge_ratio} (spread prior {cs.spread_prior}), influencers need "
         f">= {cs.min_cluster_faces} faces",
         "- calibration: settings chosen on synthesized corpora with seeds 1, 3 and 4; the "

@@ -4,7 +4,8 @@ Two stages, because a loose single pass chains different people into one "influe
 
 1. Within each video, faces are grouped into tracks by average-linkage agglomerative
    clustering with a hard cannot-link between faces of the same frame (two faces on screen at
-   once are two people). Tracks with too few faces are noise and stay unassigned.
+   once are two people). Tracks with too few faces are noise, and tracks whose median face
+   is blurred are unreliable (blur makes strangers look alike); both stay unassigned.
 2. Track centroids are clustered across videos with the same constrained average linkage;
    two tracks seen in the same frame are cannot-linked. Centroids are centred first (see
    ``center``).
@@ -111,6 +112,7 @@ class FaceTable:
     video_id: NDArray[np.str_]  # (n,)
     frame_index: NDArray[np.int64]  # (n,)
     embeddings: NDArray[np.float32]  # (n, d) L2-normalised
+    sharpness: NDArray[np.float32] | None = None  # (n,); None: no track is judged by blur
 
 
 @dataclass(frozen=True)
@@ -213,6 +215,10 @@ def cluster_faces(
         tracks_of_video.append([])
         for lab in np.unique(labels[labels >= 0]):
             members = idx[labels == lab]
+            if faces.sharpness is not None and (
+                np.median(faces.sharpness[members]) < s.min_track_sharpness
+            ):
+                continue  # blurred people are where dlib confuses strangers; leave unassigned
             track_of[members] = len(track_names)
             tracks_of_video[-1].append(len(track_names))
             track_names.append(f"{vid}:{len(track_names)}")

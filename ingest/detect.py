@@ -102,9 +102,20 @@ def yaw_ratio(landmarks: NDArray[np.float32]) -> float:
     return abs(float(np.dot(nose - mid, axis))) / half
 
 
-def sharpness(gray_crop: NDArray[np.uint8]) -> float:
-    """Variance of the Laplacian: low for motion-blurred or out-of-focus faces."""
-    return float(cv2.Laplacian(gray_crop, cv2.CV_64F).var())
+# Share of the face box's side, around its centre, that sharpness is measured on: eyes, nose and
+# mouth, not hair or the background, whose edges (a sharp shoulder in front of a blurred face)
+# otherwise read as detail.
+SHARPNESS_FACE_SHARE = 0.6
+
+
+def sharpness(gray_crop: NDArray[np.uint8], margin: float) -> float:
+    """Variance of the Laplacian over the centre of the face: low for motion-blurred or
+    out-of-focus faces. ``gray_crop`` (s, s) comes from ``square_crop`` with ``margin``."""
+    n = gray_crop.shape[0]
+    side = n / (1.0 + 2.0 * margin) * SHARPNESS_FACE_SHARE
+    a = int(round((n - side) / 2))
+    b = max(int(round((n + side) / 2)), a + 3)
+    return float(cv2.Laplacian(gray_crop[a:b, a:b].astype(np.float64), cv2.CV_64F).var())
 
 
 def square_crop(
@@ -125,11 +136,12 @@ def square_crop(
 
 
 def passes_quality(
-    det: Detection, crop_gray: NDArray[np.uint8], s: DetectionSettings
+    det: Detection, crop_gray: NDArray[np.uint8], margin: float, s: DetectionSettings
 ) -> tuple[bool, float]:
     """(keep?, sharpness). Drops low-score, tiny, blurred and profile faces, which embed poorly
-    and are what chains different people together."""
-    sharp = sharpness(crop_gray)
+    and are what chains different people together. ``crop_gray`` comes from ``square_crop``
+    with ``margin``."""
+    sharp = sharpness(crop_gray, margin)
     x1, y1, x2, y2 = det.box
     short_side = min(x2 - x1, y2 - y1)
     keep = (

@@ -44,7 +44,9 @@ class DetectionSettings:
     batch_frames: int = 16  # frames per MTCNN forward pass
     min_det_score: float = 0.95  # probability; below this a detection is dropped
     min_face_px: float = 60.0  # pixels, shorter box side in source frame; dlib embeds smaller faces poorly
-    min_sharpness: float = 15.0  # variance of Laplacian on a 112 px crop; blurrier dropped
+    # Variance of the Laplacian over the centre of the face in the 112 px crop. A floor for
+    # single faces beyond rescue; whole tracks are judged by ClusterSettings.min_track_sharpness.
+    min_sharpness: float = 15.0
     max_yaw_ratio: float = 0.8  # |nose offset| / half eye distance; beyond = profile, dropped
 
 
@@ -64,6 +66,10 @@ class ClusterSettings:
     # Stage 1: within one video, faces of one person are grouped into tracks.
     track_threshold: float = 0.10  # cosine distance (raw dlib embeddings), average linkage
     min_track_faces: int = 2  # faces; tracks with fewer are noise and left unassigned
+    # Median face sharpness (DetectionSettings.min_sharpness's unit); blurrier tracks are left
+    # unassigned. Blur makes different people look alike to dlib: on ../shared/faces the
+    # blurred-vs-blurred false-match rate doubles at about this sharpness (docs/blur.md).
+    min_track_sharpness: float = 50.0
     # Stage 2: tracks are clustered across videos into influencers.
     cluster_threshold: float = 0.56  # cosine distance between centred track centroids
     min_cluster_faces: int = 3  # faces; smaller clusters are left unassigned
@@ -115,4 +121,4 @@ class Settings:
 
 
 # Bump when extraction code changes what it returns for the same settings.
-EXTRACTION_VERSION = 1
+EXTRACTION_VERSION = 2  # 2: sharpness measured on the centre of the face

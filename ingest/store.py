@@ -240,7 +240,7 @@ def _delete_video(con: duckdb.DuckDBPyConnection, video_id: str) -> None:
 def load_faces(con: duckdb.DuckDBPyConnection, embedder: str) -> pd.DataFrame:
     """Faces of one embedder for every current video, in a stable order."""
     df = con.execute(
-        "select f.face_id, f.video_id, f.frame_index, f.embedding "
+        "select f.face_id, f.video_id, f.frame_index, f.sharpness, f.embedding "
         "from raw.faces f join raw.videos v using (video_id) "
         "where f.embedder = ? order by v.row_number, f.frame_index, f.face_id",
         [embedder],

@@ -115,6 +115,22 @@ def test_small_tracks_and_clusters_are_left_unassigned():
     assert c.track_id[5] is None and np.isnan(c.centroid_similarity[5])
 
 
+def test_blurred_tracks_are_left_unassigned():
+    rng = np.random.default_rng(5)
+    person = rng.normal(size=16)
+    emb = unit(rng, 8, 16, person, 0.1)  # one person, sharp in v1 and blurred in v2
+    vids, frames = np.array(["v1"] * 4 + ["v2"] * 4), np.tile(np.arange(4), 2)
+    sharp = np.array([300, 250, 200, 400, 20, 30, 60, 25], dtype=np.float32)  # v2 median 27.5
+    s = ClusterSettings(min_track_sharpness=50.0, center=False)  # two tracks: nothing to centre on
+    c = cluster_faces(FaceTable(vids, frames, emb, sharp), s)
+    assert list(c.cluster_id) == [1] * 4 + [-1] * 4
+    assert all(t is None for t in c.track_id[4:])
+    # The same faces without sharpness (or with a sharp v2) form one influencer over both.
+    assert list(cluster_faces(FaceTable(vids, frames, emb), s).cluster_id) == [1] * 8
+    sharp[4:] = 80
+    assert list(cluster_faces(FaceTable(vids, frames, emb, sharp), s).cluster_id) == [1] * 8
+
+
 def test_center_spreads_a_shared_component():
     rng = np.random.default_rng(4)
     common = rng.normal(size=16) * 5

@@ -7,9 +7,9 @@ import cv2
 import numpy as np
 import pytest
 
-from ingest.detect import MtcnnDetector, yaw_ratio
+from ingest.detect import MtcnnDetector, sharpness, square_crop, yaw_ratio
 from ingest.embed import DlibEmbedder, EmbedderUnavailable, FacenetEmbedder, dlib_box
-from ingest.settings import DetectionSettings
+from ingest.settings import ClusterSettings, DetectionSettings
 
 
 def rgb(path):
@@ -51,6 +51,24 @@ def test_dlib_same_person_closer_than_different(photos, detections):
     same = 1 - (a @ a.T)[np.triu_indices(3, 1)]
     diff = 1 - (a @ b.T)
     assert same.max() < diff.min()
+
+
+def test_sharpness_reads_the_face_not_the_background(photos, detections):
+    img, d = photos[0][0], detections[0][0]
+    blurred = ClusterSettings().min_track_sharpness  # tracks below this are left out
+
+    def gray_crop(image):
+        return cv2.cvtColor(square_crop(image, d.box, 0.25, 112), cv2.COLOR_RGB2GRAY)
+
+    levels = [sharpness(gray_crop(cv2.GaussianBlur(img, (0, 0), s) if s else img), 0.25)
+              for s in (0, 1.5, 3, 5)]  # fmt: skip
+    assert levels == sorted(levels, reverse=True) and levels[0] > 10 * levels[-1]
+    assert levels[0] > 100 and levels[-1] < blurred
+    # A blurred face behind a sharp edge (someone's shoulder) is still a blurred face.
+    crop = gray_crop(cv2.GaussianBlur(img, (0, 0), 5))
+    crop[:, :12] = np.where(np.arange(112)[:, None] % 2 == 0, 0, 255)
+    assert cv2.Laplacian(crop, cv2.CV_64F).var() > 10 * blurred  # the whole crop looks sharp
+    assert sharpness(crop, 0.25) < blurred
 
 
 def test_dlib_box_is_a_centred_square_of_the_longer_side():
