@@ -123,17 +123,24 @@ class Clustering:
 
 
 def tracks_within_video(
-    frame_index: NDArray[np.int64], emb: NDArray[np.float32], s: ClusterSettings
+    frame_index: NDArray[np.int64],
+    emb: NDArray[np.float32],
+    s: ClusterSettings,
+    sharpness: NDArray[np.float32] | None = None,
 ) -> NDArray[np.int64]:
-    """Group one video's faces into per-person tracks; (n,) labels 0.. or -1 for noise."""
+    """Group one video's faces into per-person tracks; (n,) labels 0.. or -1 for tracks left
+    out: too few faces, or (given ``sharpness``, (n,)) a median face under
+    ``s.min_track_sharpness``, since blurred people are where dlib confuses strangers."""
     if len(frame_index) == 0:
         return np.zeros(0, dtype=np.int64)
     same_frame = frame_index[:, None] == frame_index[None, :]
     np.fill_diagonal(same_frame, False)
     labels = constrained_average_linkage(cosine_distances(emb), s.track_threshold, same_frame)
-    counts = np.bincount(labels)
-    labels = np.where(counts[labels] >= s.min_track_faces, labels, -1)
-    return labels
+    keep = np.bincount(labels) >= s.min_track_faces
+    if sharpness is not None:
+        keep &= np.array([np.median(sharpness[labels == k]) >= s.min_track_sharpness
+                          for k in range(len(keep))])  # fmt: skip
+    return np.where(keep[labels], labels, -1)
 
 
 def _centroids(emb: NDArray[np.float32], labels: NDArray[np.int64], k: int) -> NDArray[np.float32]:
@@ -211,14 +218,11 @@ def cluster_faces(
     tracks_of_video: list[list[int]] = []
     for vid in np.unique(faces.video_id):
         idx = np.flatnonzero(faces.video_id == vid)
-        labels = tracks_within_video(faces.frame_index[idx], faces.embeddings[idx], s)
+        sharp = None if faces.sharpness is None else faces.sharpness[idx]
+        labels = tracks_within_video(faces.frame_index[idx], faces.embeddings[idx], s, sharp)
         tracks_of_video.append([])
         for lab in np.unique(labels[labels >= 0]):
             members = idx[labels == lab]
-            if faces.sharpness is not None and (
-                np.median(faces.sharpness[members]) < s.min_track_sharpness
-            ):
-                continue  # blurred people are where dlib confuses strangers; leave unassigned
             track_of[members] = len(track_names)
             tracks_of_video[-1].append(len(track_names))
             track_names.append(f"{vid}:{len(track_names)}")
