@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
+from bench import publish
 from bench.baseline import run_baseline
 from bench.evaluate import evaluate, faces_with_clusters
 from bench.metrics import Report
@@ -361,9 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         *real_lines,
         "",
     ]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(md))
-    print("\n".join(md))
+    publish(args.out, md)
     return 0
 
 

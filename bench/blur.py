@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from bench import publish
 from ingest.cluster import l2_rows
 from ingest.detect import MtcnnDetector, sharpness, square_crop
 from ingest.embed import DlibEmbedder, population_mean
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         if not dets:
             continue
         centre = np.array(img.shape[1::-1]) / 2
-        d = min(dets, key=lambda d: float(np.linalg.norm((d.box[:2] + d.box[2:]) / 2 - centre)))
+        d = min(dets, key=lambda x: float(np.linalg.norm((x.box[:2] + x.box[2:]) / 2 - centre)))
         rows_e, rows_s = [], []
         for s in SIGMAS:
             im = np.ascontiguousarray(cv2.GaussianBlur(img, (0, 0), s) if s else img)
@@ -126,9 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         "one face's sharpness is noisy (compression, hair), a track's median is not.",
         "",
     ]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines))
-    print("\n".join(lines))
+    publish(args.out, lines)
     return 0
 
 
