@@ -1,0 +1,25 @@
+"""The face-size floor `make bench` calibrates (DetectionSettings.min_face_px)."""
+
+import numpy as np
+import pandas as pd
+
+from bench.__main__ import at_floor, pick_floor
+from ingest.cluster import FaceTable
+
+
+def test_pick_floor_takes_the_best_f_and_on_ties_the_largest_floor():
+    assert pick_floor([(0.9900, 40.0), (0.9901, 50.0), (0.9874, 60.0)]) == 50.0
+    # 0.98996 and 0.99004 both read 0.990: a tie, so the larger floor
+    assert pick_floor([(0.99004, 40.0), (0.98996, 45.0), (0.985, 60.0)]) == 45.0
+    assert pick_floor([(0.970, 40.0), (0.985, 60.0)]) == 60.0
+
+
+def test_at_floor_keeps_faces_whose_shorter_side_reaches_the_floor():
+    df = pd.DataFrame({"x1": [0, 0, 0], "y1": [0, 0, 0], "x2": [80, 50, 49.5], "y2": [50, 90, 90],
+                       "source_url": ["a", "b", "c"]})  # fmt: skip
+    table = FaceTable(np.array(["a", "b", "c"]), np.array([0, 1, 2]),
+                      np.eye(3, dtype=np.float32), np.array([100, 20, 300], np.float32))  # fmt: skip
+    d, t = at_floor(df, table, 50.0)
+    assert list(d.source_url) == ["a", "b"]  # shorter sides 50, 50, 49.5
+    assert list(t.video_id) == ["a", "b"] and list(t.sharpness) == [100, 20]
+    assert t.embeddings.shape == (2, 3) and np.array_equal(t.embeddings, np.eye(3)[:2])
