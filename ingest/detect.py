@@ -136,13 +136,18 @@ def square_crop(
 
 
 def passes_quality(
-    det: Detection, crop_gray: NDArray[np.uint8], margin: float, s: DetectionSettings
+    det: Detection,
+    box: NDArray[np.float32],
+    crop_gray: NDArray[np.uint8],
+    margin: float,
+    s: DetectionSettings,
 ) -> tuple[bool, float]:
     """(keep?, sharpness). Drops low-score, tiny, blurred and profile faces, which embed poorly
-    and are what chains different people together. ``crop_gray`` comes from ``square_crop``
-    with ``margin``."""
+    and are what chains different people together. ``box`` (4,) is ``det.box`` clipped to the
+    frame (``clip_box``): a face cut by the frame edge is as big as what is visible, and that
+    is the box stored. ``crop_gray`` comes from ``square_crop`` with ``margin``."""
     sharp = sharpness(crop_gray, margin)
-    x1, y1, x2, y2 = det.box
+    x1, y1, x2, y2 = box
     short_side = min(x2 - x1, y2 - y1)
     keep = (
         det.score >= s.min_det_score

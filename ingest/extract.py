@@ -101,7 +101,7 @@ def extract_video(path: Path, settings: Settings) -> VideoExtraction:
                 box = clip_box(d.box, meta.width, meta.height)
                 crop = square_crop(frame.rgb, box, margin, crop_px)
                 ok, sharp = passes_quality(
-                    d, cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY), margin, det_s
+                    d, box, cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY), margin, det_s
                 )
                 if ok:
                     kept.append((d, box, crop, sharp))

@@ -124,4 +124,6 @@ class Settings:
 
 
 # Bump when extraction code changes what it returns for the same settings.
-EXTRACTION_VERSION = 2  # 2: sharpness measured on the centre of the face
+# 2: sharpness measured on the centre of the face; 3: face size measured on the box clipped
+# to the frame (what is visible, and what is stored)
+EXTRACTION_VERSION = 3

@@ -1,5 +1,6 @@
 """Real models on real photos: detection + both embedders' loading paths."""
 
+import dataclasses
 import subprocess
 import sys
 
@@ -7,7 +8,15 @@ import cv2
 import numpy as np
 import pytest
 
-from ingest.detect import MtcnnDetector, sharpness, square_crop, yaw_ratio
+from ingest.detect import (
+    Detection,
+    MtcnnDetector,
+    clip_box,
+    passes_quality,
+    sharpness,
+    square_crop,
+    yaw_ratio,
+)
 from ingest.embed import DlibEmbedder, EmbedderUnavailable, FacenetEmbedder, dlib_box
 from ingest.settings import ClusterSettings, DetectionSettings
 
@@ -69,6 +78,20 @@ def test_sharpness_reads_the_face_not_the_background(photos, detections):
     crop[:, :12] = np.where(np.arange(112)[:, None] % 2 == 0, 0, 255)
     assert cv2.Laplacian(crop, cv2.CV_64F).var() > 10 * blurred  # the whole crop looks sharp
     assert sharpness(crop, 0.25) < blurred
+
+
+def test_face_cut_by_the_frame_edge_is_sized_by_what_is_visible():
+    s = DetectionSettings()
+    eyes_nose_mouth = np.array([[30, 40], [70, 40], [50, 60], [35, 80], [65, 80]], np.float32)
+    # MTCNN's box reaches 40 px past the left edge: 100 px wide, 60 px of it in the frame.
+    det = Detection(np.array([-40, 10, 60, 110], np.float32), 0.999, eyes_nose_mouth - [40, -10])
+    visible = clip_box(det.box, 640, 360)
+    assert list(visible) == [0, 10, 60, 110]
+    sharp_crop = np.random.default_rng(0).integers(0, 256, (112, 112), dtype=np.uint8)
+    floor = dataclasses.replace(s, min_face_px=80.0)
+    assert not passes_quality(det, visible, sharp_crop, 0.25, floor)[0]
+    assert passes_quality(det, det.box, sharp_crop, 0.25, floor)[0]  # unclipped it would pass
+    assert passes_quality(det, visible, sharp_crop, 0.25, s)[0]  # 60 px visible >= 50
 
 
 def test_dlib_box_is_a_centred_square_of_the_longer_side():
