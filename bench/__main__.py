@@ -84,10 +84,16 @@ def load_table(db: Path):
 
 def at_floor(df, table: FaceTable, px: float):
     """The faces whose shorter box side is at least ``px``: what extraction keeps at that floor
-    (each face is filtered and embedded on its own)."""
-    m = (np.minimum(df.x2 - df.x1, df.y2 - df.y1) >= px).to_numpy()
+    (each face is filtered and embedded on its own). float32, as extraction measures the box."""
+    x1, y1, x2, y2 = (df[c].to_numpy(np.float32) for c in ("x1", "y1", "x2", "y2"))
+    m = np.minimum(x2 - x1, y2 - y1) >= px
     sharp = None if table.sharpness is None else table.sharpness[m]
     return df[m], FaceTable(table.video_id[m], table.frame_index[m], table.embeddings[m], sharp)
+
+
+def lowest_floor(settings: Settings) -> float:
+    """The floor to extract at: every swept floor and the default are subsets of its faces."""
+    return min(*FLOORS, settings.detection.min_face_px)
 
 
 def pick_floor(results: list[tuple[float, float]]) -> float:
@@ -122,10 +128,12 @@ def dbt_seconds(db: Path) -> float:
     return time.perf_counter() - t0
 
 
-def real_csv(videos: Path, root: Path) -> Path:
+def real_csv(videos: Path, root: Path) -> tuple[Path, int]:
+    """Write the clips' CSV (made-up scores); (path, number of clips)."""
     import csv as csvmod
 
-    info = list(csvmod.DictReader((videos / "INFO.csv").open()))
+    with (videos / "INFO.csv").open() as fh:
+        info = list(csvmod.DictReader(fh))
     root.mkdir(parents=True, exist_ok=True)
     csv = root / "real_videos.csv"
     with csv.open("w", newline="") as fh:
@@ -133,15 +141,16 @@ def real_csv(videos: Path, root: Path) -> Path:
         w.writerow(["Performance", "Video URL"])
         for i, r in enumerate(info):
             w.writerow([1.0 + 0.1 * i, str((videos / r["file"]).resolve())])
-    return csv
+    return csv, len(info)
 
 
-def real_verdict(clips: dict[int, dict[str, int]]) -> tuple[list[str], bool, list]:
-    """clips: influencer id -> {clip file name: faces}. (report lines, pass?, wrong merges)."""
+def real_verdict(clips: dict[int, dict[str, int]]) -> tuple[list[str], bool, bool, list]:
+    """clips: influencer id -> {clip file name: faces}. (report lines, pass?, Obama's clips one
+    pure influencer?, wrong merges)."""
     obama_faces = {cid: sum(n for c, n in d.items() if c in OBAMA) for cid, d in clips.items()}
     obama_id = max(obama_faces, key=obama_faces.get) if obama_faces else None
     if obama_id is None:
-        return ["no influencer found in the real clips"], False, []
+        return ["no influencer found in the real clips"], False, False, []
     ob = set(clips[obama_id])
     covers = OBAMA <= ob
     pure = ob <= OBAMA_ALLOWED
@@ -158,11 +167,11 @@ def real_verdict(clips: dict[int, dict[str, int]]) -> tuple[list[str], bool, lis
                  f"{bad if bad else 'none'} ({'OK' if not bad else 'WRONG MERGE'})")  # fmt: skip
     multi = {cid: sorted(d) for cid, d in clips.items() if len(d) > 1}
     lines.append(f"- all multi-clip influencers: {multi}")
-    return lines, covers and pure and not bad, bad
+    return lines, covers and pure and not bad, covers and pure, bad
 
 
 def real_clips(videos: Path, root: Path, settings: Settings) -> tuple[list[str], bool]:
-    csv = real_csv(videos, root)
+    csv, n_clips = real_csv(videos, root)
     db = root / "real.duckdb"
     summary, secs = ingest(csv, db, settings)
     con = duckdb.connect(str(db), read_only=True)
@@ -175,9 +184,9 @@ def real_clips(videos: Path, root: Path, settings: Settings) -> tuple[list[str],
     clips: dict[int, dict[str, int]] = {}
     for cid, url, n in rows:
         clips.setdefault(cid, {})[Path(url).name] = n
-    lines, ok, _ = real_verdict(clips)
+    lines, ok, _, _ = real_verdict(clips)
     lines.append(f"- {summary.n_influencers} influencers from {summary.n_faces} faces in "
-                 f"{len(list(csv.open())) - 1} clips; ingest {secs:.0f} s"
+                 f"{n_clips} clips; ingest {secs:.0f} s"
                  + (f" ({summary.n_skipped} clips unchanged since an earlier run, skipped)"
                     if summary.n_skipped else ""))  # fmt: skip
     return lines, ok
@@ -185,10 +194,13 @@ def real_clips(videos: Path, root: Path, settings: Settings) -> tuple[list[str],
 
 def real_floors(videos: Path, root: Path, settings: Settings) -> list[str]:
     """The real clips' verdict at each swept face-size floor (extracted once at the lowest)."""
-    low = dataclasses.replace(settings, detection=dataclasses.replace(
-        settings.detection, min_face_px=min(FLOORS)))  # fmt: skip
+    # Own thumbnails folder: the same clips at another floor keep other faces per frame, and
+    # their files would overwrite real.duckdb's.
+    low = dataclasses.replace(settings, faces_dir=root / "faces_low_floor",
+                              detection=dataclasses.replace(settings.detection,
+                                                            min_face_px=lowest_floor(settings)))  # fmt: skip
     db = root / "real_low_floor.duckdb"
-    ingest(real_csv(videos, root), db, low)
+    ingest(real_csv(videos, root)[0], db, low)
     df, table = load_table(db)
     lines = ["| face-size floor (px) | faces kept | influencers | Obama's clips one pure "
              "influencer | wrong merges across clips |", "|---|---|---|---|---|"]  # fmt: skip
@@ -200,8 +212,7 @@ def real_floors(videos: Path, root: Path, settings: Settings) -> list[str]:
             if k >= 1:
                 clips.setdefault(int(k), {}).setdefault(Path(url).name, 0)
                 clips[int(k)][Path(url).name] += 1
-        _, _, bad = real_verdict(clips)
-        ob = any(OBAMA <= set(c) <= OBAMA_ALLOWED for c in clips.values())
+        _, _, ob, bad = real_verdict(clips)
         lines.append(f"| {px:g}{' (default)' if px == settings.detection.min_face_px else ''} | "
                      f"{len(d)} | {len(clips)} | {'yes' if ob else 'NO'} | "
                      f"{len(bad)}: {'; '.join(' + '.join(c) for _, c in bad) or '-'} |")  # fmt: skip
@@ -240,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     started = dt.datetime.now()
 
     low_floor = dataclasses.replace(settings, detection=dataclasses.replace(
-        settings.detection, min_face_px=min(FLOORS)))  # fmt: skip
+        settings.detection, min_face_px=lowest_floor(base)))  # fmt: skip
     raw_cals = []  # (corpus dir, faces frame, FaceTable) per calibration seed, lowest floor
     for cfg in CALS:
         cal_dir = corpus(args.faces, args.work, cfg)
@@ -406,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
         "### Face-size floor",
         "",
         f"Faces whose shorter box side is under the floor are dropped before embedding. The "
-        f"calibration corpora are extracted once at {min(FLOORS):g} px and each floor keeps its "
+        f"calibration corpora are extracted once at {lowest_floor(base):g} px and each floor keeps its "
         "subset of those faces; clustering at the default settings. The default is the floor with "
         "the highest mean BCubed F to 3 decimals, on ties the largest.",
         "",
@@ -452,7 +463,7 @@ def main(argv: list[str] | None = None) -> int:
     if floor_real:
         md += [
             "The same clips at each face-size floor of the calibration sweep (extracted once at "
-            f"{min(FLOORS):g} px, clustered at the default settings). Reported, not used to pick "
+            f"{lowest_floor(base):g} px, clustered at the default settings). Reported, not used to pick "
             "the floor:",
             "",
             *floor_real,

@@ -1,17 +1,30 @@
 """The face-size floor `make bench` calibrates (DetectionSettings.min_face_px)."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
-from bench.__main__ import at_floor, pick_floor
+from bench.__main__ import FLOORS, at_floor, lowest_floor, pick_floor
 from ingest.cluster import FaceTable
+from ingest.settings import Settings
 
 
 def test_pick_floor_takes_the_best_f_and_on_ties_the_largest_floor():
     assert pick_floor([(0.9900, 40.0), (0.9901, 50.0), (0.9874, 60.0)]) == 50.0
+    # 0.9904 beats 0.9896 unrounded, but both read 0.990: the larger floor
+    assert pick_floor([(0.9904, 40.0), (0.9896, 50.0)]) == 50.0
     # 0.98996 and 0.99004 both read 0.990: a tie, so the larger floor
     assert pick_floor([(0.99004, 40.0), (0.98996, 45.0), (0.985, 60.0)]) == 45.0
     assert pick_floor([(0.970, 40.0), (0.985, 60.0)]) == 60.0
+    assert pick_floor([(0.991, 40.0), (0.990, 50.0)]) == 40.0  # a real gain beats the tie-break
+
+
+def test_calibration_extracts_at_or_below_every_floor_it_compares():
+    base = Settings()
+    assert lowest_floor(base) == min(FLOORS) <= base.detection.min_face_px
+    low = dataclasses.replace(base, detection=dataclasses.replace(base.detection, min_face_px=30.0))
+    assert lowest_floor(low) == 30.0
 
 
 def test_at_floor_keeps_faces_whose_shorter_side_reaches_the_floor():
