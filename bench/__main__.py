@@ -103,6 +103,17 @@ def pick_floor(results: list[tuple[float, float]]) -> float:
     return max(results, key=lambda x: (round(x[0], 3), x[1]))[1]
 
 
+def sweep_row(name: str, rs: list[Report]) -> tuple[float, str]:
+    """(mean BCubed F, markdown row) for one calibration setting scored on every seed."""
+    mean_f = float(np.mean([r.bcubed_f for r in rs]))
+    return mean_f, (
+        f"| {name} | {' / '.join(f'{r.bcubed_f:.3f}' for r in rs)} | **{mean_f:.3f}** | "
+        f"{' / '.join(f'{r.n_influencers - r.n_people:+d}' for r in rs)} | "
+        f"{np.mean([r.exact_video_sets for r in rs]):.0%} | "
+        f"{np.mean([r.score_mae for r in rs]):.3f} |"
+    )  # fmt: skip
+
+
 def score_clustering(df, table, corpus_dir: Path, s: ClusterSettings) -> Report:
     c = cluster_faces(table, s, population_mean("dlib"))
     rows = list(zip(df.source_url, df.frame_index, df.x1, df.y1, df.x2, df.y2, c.cluster_id))
@@ -170,8 +181,7 @@ def real_verdict(clips: dict[int, dict[str, int]]) -> tuple[list[str], bool, boo
     return lines, covers and pure and not bad, covers and pure, bad
 
 
-def real_clips(videos: Path, root: Path, settings: Settings) -> tuple[list[str], bool]:
-    csv, n_clips = real_csv(videos, root)
+def real_clips(csv: Path, n_clips: int, root: Path, settings: Settings) -> tuple[list[str], bool]:
     db = root / "real.duckdb"
     summary, secs = ingest(csv, db, settings)
     con = duckdb.connect(str(db), read_only=True)
@@ -192,7 +202,7 @@ def real_clips(videos: Path, root: Path, settings: Settings) -> tuple[list[str],
     return lines, ok
 
 
-def real_floors(videos: Path, root: Path, settings: Settings) -> list[str]:
+def real_floors(csv: Path, root: Path, settings: Settings) -> list[str]:
     """The real clips' verdict at each swept face-size floor (extracted once at the lowest)."""
     # Own thumbnails folder: the same clips at another floor keep other faces per frame, and
     # their files would overwrite real.duckdb's.
@@ -200,7 +210,7 @@ def real_floors(videos: Path, root: Path, settings: Settings) -> list[str]:
                               detection=dataclasses.replace(settings.detection,
                                                             min_face_px=lowest_floor(settings)))  # fmt: skip
     db = root / "real_low_floor.duckdb"
-    ingest(real_csv(videos, root)[0], db, low)
+    ingest(csv, db, low)
     df, table = load_table(db)
     lines = ["| face-size floor (px) | faces kept | influencers | Obama's clips one pure "
              "influencer | wrong merges across clips |", "|---|---|---|---|---|"]  # fmt: skip
@@ -266,15 +276,9 @@ def main(argv: list[str] | None = None) -> int:
     floor_f = []  # (mean F, floor)
     for px in FLOORS:
         rs = [score_clustering(*at_floor(df_, t_, px), d_, base.cluster) for d_, df_, t_ in raw_cals]
-        mean_f = float(np.mean([r.bcubed_f for r in rs]))
+        mean_f, row = sweep_row(f"{px:g}{' (default)' if px == base.detection.min_face_px else ''}", rs)
         floor_f.append((mean_f, px))
-        floor_md.append(
-            f"| {px:g}{' (default)' if px == base.detection.min_face_px else ''} | "
-            f"{' / '.join(f'{r.bcubed_f:.3f}' for r in rs)} | **{mean_f:.3f}** | "
-            f"{' / '.join(f'{r.n_influencers - r.n_people:+d}' for r in rs)} | "
-            f"{np.mean([r.exact_video_sets for r in rs]):.0%} | "
-            f"{np.mean([r.score_mae for r in rs]):.3f} |"
-        )  # fmt: skip
+        floor_md.append(row)
     floor_pick = pick_floor(floor_f)
     floor_line = (f"The rule picks {floor_pick:g} px" + (", the default." if floor_pick ==
                   base.detection.min_face_px else f"; the default is {base.detection.min_face_px:g}:"
@@ -295,15 +299,9 @@ def main(argv: list[str] | None = None) -> int:
         is_default = (th, ratio, prior) == (base.cluster.cluster_threshold,
                                             base.cluster.merge_ratio, base.cluster.spread_prior)
         name = f"{th}, {'off' if ratio == float('inf') else ratio}, {prior}" + (" (default)" if is_default else "")
-        mean_f = float(np.mean([r.bcubed_f for r in rs]))
+        mean_f, row = sweep_row(name, rs)
         swept.append((mean_f, (th, ratio, prior)))
-        cal_md.append(
-            f"| {name} | {' / '.join(f'{r.bcubed_f:.3f}' for r in rs)} | "
-            f"**{mean_f:.3f}** | "
-            f"{' / '.join(f'{r.n_influencers - r.n_people:+d}' for r in rs)} | "
-            f"{np.mean([r.exact_video_sets for r in rs]):.0%} | "
-            f"{np.mean([r.score_mae for r in rs]):.3f} |"
-        )  # fmt: skip
+        cal_md.append(row)
     # The rule the defaults follow: highest mean F; on ties the lowest threshold, then the
     # loosest ratio test (the least brake that reaches that F).
     picked = max(swept, key=lambda x: (round(x[0], 6), -x[1][0], x[1][1], x[1][2]))[1]
@@ -356,9 +354,11 @@ def main(argv: list[str] | None = None) -> int:
     real_lines, real_ok, floor_real = ["../shared/videos not found"], False, []
     if args.videos.is_dir():
         print("real clips", flush=True)
-        real_lines, real_ok = real_clips(args.videos, args.work / "real", settings)
+        real_root = args.work / "real"
+        csv, n_clips = real_csv(args.videos, real_root)
+        real_lines, real_ok = real_clips(csv, n_clips, real_root, settings)
         print("real clips at each face-size floor", flush=True)
-        floor_real = real_floors(args.videos, args.work / "real", settings)
+        floor_real = real_floors(csv, real_root, settings)
 
     t = summary.timings
     stage = " | ".join(f"{k} {t.get(k, 0.0):.1f}" for k in
