@@ -103,6 +103,13 @@ def pick_floor(results: list[tuple[float, float]]) -> float:
     return max(results, key=lambda x: (round(x[0], 3), x[1]))[1]
 
 
+def pick_setting(results: list[tuple[float, tuple[float, float, float]]]) -> tuple[float, float, float]:
+    """results: (mean BCubed F, (threshold, merge ratio, spread prior)) per stage-2 setting. The
+    highest F; on ties the lowest threshold, then the largest ratio and prior (the least brake
+    that reaches that F)."""
+    return max(results, key=lambda x: (round(x[0], 6), -x[1][0], x[1][1], x[1][2]))[1]
+
+
 def sweep_row(name: str, rs: list[Report]) -> tuple[float, str]:
     """(mean BCubed F, markdown row) for one calibration setting scored on every seed."""
     mean_f = float(np.mean([r.bcubed_f for r in rs]))
@@ -302,9 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         mean_f, row = sweep_row(name, rs)
         swept.append((mean_f, (th, ratio, prior)))
         cal_md.append(row)
-    # The rule the defaults follow: highest mean F; on ties the lowest threshold, then the
-    # loosest ratio test (the least brake that reaches that F).
-    picked = max(swept, key=lambda x: (round(x[0], 6), -x[1][0], x[1][1], x[1][2]))[1]
+    picked = pick_setting(swept)
     defaults = (base.cluster.cluster_threshold, base.cluster.merge_ratio, base.cluster.spread_prior)
     pick_line = (f"The rule picks {picked}" + (", the defaults." if picked == defaults else
                  f"; the defaults are {defaults}: re-calibrate ingest/settings.py."))  # fmt: skip

@@ -1,11 +1,12 @@
-"""The face-size floor `make bench` calibrates (DetectionSettings.min_face_px)."""
+"""The rules `make bench` calibrates by: the face-size floor (DetectionSettings.min_face_px) and
+the stage-2 clustering settings."""
 
 import dataclasses
 
 import numpy as np
 import pandas as pd
 
-from bench.__main__ import FLOORS, at_floor, lowest_floor, pick_floor
+from bench.__main__ import FLOORS, at_floor, lowest_floor, pick_floor, pick_setting
 from ingest.cluster import FaceTable
 from ingest.settings import Settings
 
@@ -36,3 +37,12 @@ def test_at_floor_keeps_faces_whose_shorter_side_reaches_the_floor():
     assert list(d.source_url) == ["a", "b"]  # shorter sides 50, 50, 49.5
     assert list(t.video_id) == ["a", "b"] and list(t.sharpness) == [100, 20]
     assert t.embeddings.shape == (2, 3) and np.array_equal(t.embeddings, np.eye(3)[:2])
+
+
+def test_pick_setting_takes_the_best_f_then_the_lowest_threshold_then_the_largest_ratio():
+    inf = float("inf")
+    assert pick_setting([(0.990, (0.56, 1.6, 0.3)), (0.990, (0.6, 1.6, 0.3)),
+                         (0.987, (0.5, 1.6, 0.3))]) == (0.56, 1.6, 0.3)  # fmt: skip
+    assert pick_setting([(0.990, (0.56, 1.5, 0.3)), (0.990, (0.56, 1.6, 0.25)),
+                         (0.990, (0.56, 1.6, 0.3))]) == (0.56, 1.6, 0.3)  # fmt: skip
+    assert pick_setting([(0.9801, (0.6, inf, 0.3)), (0.9800, (0.5, 1.6, 0.3))]) == (0.6, inf, 0.3)
