@@ -7,7 +7,8 @@
    15 with nobody. Our pipeline end to end (timed per stage, then dbt), the algorithm
    comparison, and the naive baseline, all on the same files in the same run.
 3. Real clips (../shared/videos): Barack Obama's clips must form one influencer with nobody
-   else in it, and other people must not merge with each other.
+   else in it, and other people must not merge with each other: across clips, and within the
+   clips hand-labelled in bench/labels (the six-person family dinner of SimpleFR).
 Writes docs/benchmarks.md."""
 
 from __future__ import annotations
@@ -28,7 +29,14 @@ import numpy as np
 
 from bench import publish
 from bench.baseline import run_baseline
-from bench.evaluate import evaluate, faces_with_clusters
+from bench.evaluate import (
+    LABELS_DIR,
+    ClipPurity,
+    clip_purity,
+    evaluate,
+    faces_with_clusters,
+    read_clip_labels,
+)
 from bench.metrics import Report
 from ingest.cluster import FaceTable, cluster_faces
 from ingest.embed import population_mean
@@ -162,13 +170,16 @@ def real_csv(videos: Path, root: Path) -> tuple[Path, int]:
     return csv, len(info)
 
 
-def real_verdict(clips: dict[int, dict[str, int]]) -> tuple[list[str], bool, bool, list]:
-    """clips: influencer id -> {clip file name: faces}. (report lines, pass?, Obama's clips one
-    pure influencer?, wrong merges)."""
+def real_verdict(
+    clips: dict[int, dict[str, int]], purity: dict[str, ClipPurity] | None = None
+) -> tuple[list[str], bool, bool, list, list]:
+    """clips: influencer id -> {clip file name: faces}; purity: clip file name -> its hand-label
+    check. (report lines, pass?, Obama's clips one pure influencer?, wrong merges across clips,
+    (clip, influencer ids) for each labelled clip whose influencers mix its people)."""
     obama_faces = {cid: sum(n for c, n in d.items() if c in OBAMA) for cid, d in clips.items()}
     obama_id = max(obama_faces, key=obama_faces.get) if obama_faces else None
     if obama_id is None:
-        return ["no influencer found in the real clips"], False, False, []
+        return ["no influencer found in the real clips"], False, False, [], []
     ob = set(clips[obama_id])
     covers = OBAMA <= ob
     pure = ob <= OBAMA_ALLOWED
@@ -183,25 +194,57 @@ def real_verdict(clips: dict[int, dict[str, int]]) -> tuple[list[str], bool, boo
            if cid != obama_id and len(d) >= 2 and not set(d) <= TRUMP_ALLOWED]  # fmt: skip
     lines.append(f"- influencers spanning several clips of different people: "
                  f"{bad if bad else 'none'} ({'OK' if not bad else 'WRONG MERGE'})")  # fmt: skip
+    for clip, pc in (purity or {}).items():
+        p, r, f = pc.bcubed
+        lines.append(
+            f"- within {clip} ({pc.n_people} people, {pc.n_labelled} detected faces matched to hand "
+            f"labels): {len(pc.by_influencer)} influencers, faces BCubed P / R / F {p:.3f} / "
+            f"{r:.3f} / {f:.3f}; influencers mixing people: "
+            + (", ".join(f"#{k} {pc.by_influencer[k]}" for k in pc.mixed) + " (WRONG MERGE)"
+               if pc.mixed else "none (OK)"))  # fmt: skip
+    mixed = [(clip, pc.mixed) for clip, pc in (purity or {}).items() if pc.mixed]
     multi = {cid: sorted(d) for cid, d in clips.items() if len(d) > 1}
     lines.append(f"- all multi-clip influencers: {multi}")
-    return lines, covers and pure and not bad, covers and pure, bad
+    return lines, covers and pure and not bad and not mixed, covers and pure, bad, mixed
+
+
+def clips_of(cluster_id, source_urls) -> dict[int, dict[str, int]]:
+    """influencer id -> {clip file name: faces}, from per-face cluster ids (-1 = unassigned)."""
+    clips: dict[int, dict[str, int]] = {}
+    for k, url in zip(cluster_id, source_urls):
+        if k >= 1:
+            per = clips.setdefault(int(k), {})
+            per[Path(url).name] = per.get(Path(url).name, 0) + 1
+    return clips
+
+
+def labelled_purity(df, cluster_id: np.ndarray) -> dict[str, ClipPurity]:
+    """The hand-label check of each labelled clip among the faces; df: source_url, frame_index,
+    x1, y1, x2, y2 per face, aligned with cluster_id (-1 = unassigned)."""
+    names = np.array([Path(u).name for u in df.source_url])
+    out = {}
+    for path in sorted(LABELS_DIR.glob("*.csv")):
+        clip = path.stem + ".mp4"
+        m = names == clip
+        if m.any():
+            faces = list(zip(*(df[c].to_numpy()[m] for c in ("frame_index", "x1", "y1", "x2", "y2")),
+                             cluster_id[m]))  # fmt: skip
+            out[clip] = clip_purity(read_clip_labels(path), faces)
+    return out
 
 
 def real_clips(csv: Path, n_clips: int, root: Path, settings: Settings) -> tuple[list[str], bool]:
     db = root / "real.duckdb"
     summary, secs = ingest(csv, db, settings)
     con = duckdb.connect(str(db), read_only=True)
-    rows = con.execute(
-        "select c.cluster_id, v.source_url, count(*) from raw.face_clusters c "
-        "join raw.faces f using (face_id) join raw.videos v using (video_id) "
-        "where c.cluster_id >= 1 group by all order by 1, 2"
-    ).fetchall()
+    df = con.execute(
+        "select v.source_url, f.frame_index, f.x1, f.y1, f.x2, f.y2, "
+        "coalesce(c.cluster_id, -1) as cluster_id from raw.faces f "
+        "join raw.videos v using (video_id) left join raw.face_clusters c using (face_id)"
+    ).df()
     con.close()
-    clips: dict[int, dict[str, int]] = {}
-    for cid, url, n in rows:
-        clips.setdefault(cid, {})[Path(url).name] = n
-    lines, ok, _, _ = real_verdict(clips)
+    cid = df.cluster_id.to_numpy()
+    lines, ok, _, _, _ = real_verdict(clips_of(cid, df.source_url), labelled_purity(df, cid))
     lines.append(f"- {summary.n_influencers} influencers from {summary.n_faces} faces in "
                  f"{n_clips} clips; ingest {secs:.0f} s"
                  + (f" ({summary.n_skipped} clips unchanged since an earlier run, skipped)"
@@ -220,19 +263,20 @@ def real_floors(csv: Path, root: Path, settings: Settings) -> list[str]:
     ingest(csv, db, low)
     df, table = load_table(db)
     lines = ["| face-size floor (px) | faces kept | influencers | Obama's clips one pure "
-             "influencer | wrong merges across clips |", "|---|---|---|---|---|"]  # fmt: skip
+             "influencer | wrong merges across clips | influencers mixing a labelled clip's "
+             "people |", "|---|---|---|---|---|---|"]  # fmt: skip
     for px in FLOORS:
         d, t = at_floor(df, table, px)
         cid = cluster_faces(t, settings.cluster, population_mean("dlib")).cluster_id
-        clips: dict[int, dict[str, int]] = {}
-        for k, url in zip(cid, d.source_url):
-            if k >= 1:
-                clips.setdefault(int(k), {}).setdefault(Path(url).name, 0)
-                clips[int(k)][Path(url).name] += 1
-        _, _, ob, bad = real_verdict(clips)
+        clips = clips_of(cid, d.source_url)
+        purity = labelled_purity(d, cid)
+        _, _, ob, bad, _ = real_verdict(clips, purity)
+        mix = "; ".join(f"{clip}: {len(pc.mixed)} of {len(pc.by_influencer)} (BCubed P "
+                        f"{pc.bcubed[0]:.2f})" for clip, pc in purity.items())  # fmt: skip
         lines.append(f"| {px:g}{' (default)' if px == settings.detection.min_face_px else ''} | "
                      f"{len(d)} | {len(clips)} | {'yes' if ob else 'NO'} | "
-                     f"{len(bad)}: {'; '.join(' + '.join(c) for _, c in bad) or '-'} |")  # fmt: skip
+                     f"{len(bad)}: {'; '.join(' + '.join(c) for _, c in bad) or '-'} | "
+                     f"{mix or '-'} |")  # fmt: skip
     return lines
 
 

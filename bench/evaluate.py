@@ -1,8 +1,10 @@
-"""Score a warehouse's clustering against a synthesized corpus's truth."""
+"""Score a clustering against a synthesized corpus's truth, or a real clip's hand labels."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+import csv
+from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -75,4 +77,63 @@ def evaluate(corpus_dir: Path, rows: list[tuple]) -> Report:
         n_people_missed=missed,
         videos_person_no_face=sum(1 for v in with_people if v not in seen_video),
         n_videos_with_people=len(with_people),
+    )  # fmt: skip
+
+
+# Real clips with hand labels: who each detected face is. The labels were made by eye from the
+# face thumbnails of one extraction; a face too turned or blurred to name has no label. Each
+# label is a face centre in frame pixels, so other detection boxes still find their label.
+LABELS_DIR = Path(__file__).parent / "labels"
+
+
+def read_clip_labels(path: Path) -> dict[int, list[tuple[float, float, str]]]:
+    """frame index -> [(centre x, centre y, person)] from a labels CSV
+    (``frame_index,cx,cy,person``)."""
+    out: dict[int, list[tuple[float, float, str]]] = defaultdict(list)
+    with path.open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            out[int(row["frame_index"])].append((float(row["cx"]), float(row["cy"]), row["person"]))
+    return dict(out)
+
+
+def label_by_centre(
+    labels: dict[int, list[tuple[float, float, str]]], frame_index: int,
+    box: tuple[float, float, float, float],
+) -> str | None:
+    """The person whose labelled face centre lies inside this box (the one nearest the box
+    centre if several do); None if no label falls inside."""
+    x1, y1, x2, y2 = box
+    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+    inside = [(abs(lx - cx) + abs(ly - cy), p) for lx, ly, p in labels.get(frame_index, [])
+              if x1 <= lx <= x2 and y1 <= ly <= y2]  # fmt: skip
+    return min(inside)[1] if inside else None
+
+
+@dataclass(frozen=True)
+class ClipPurity:
+    n_people: int  # people in the labels
+    n_labelled: int  # detected faces that matched a label
+    by_influencer: dict[int, dict[str, int]]  # influencer -> person -> labelled faces
+    mixed: list[int]  # influencers holding labelled faces of two or more people
+    bcubed: tuple[float, float, float]  # P / R / F over the labelled faces (unassigned: singletons)
+
+
+def clip_purity(labels: dict[int, list[tuple[float, float, str]]], faces: list[tuple]) -> ClipPurity:
+    """faces: (frame_index, x1, y1, x2, y2, cluster_id) of every detected face of one clip."""
+    truth, pred = [], []
+    by: dict[int, Counter] = defaultdict(Counter)
+    for fi, x1, y1, x2, y2, cid in faces:
+        person = label_by_centre(labels, int(fi), (x1, y1, x2, y2))
+        if person is None:
+            continue
+        truth.append(person)
+        pred.append(int(cid))
+        if cid >= 1:
+            by[int(cid)][person] += 1
+    people = {p for rows in labels.values() for *_, p in rows}
+    return ClipPurity(
+        n_people=len(people), n_labelled=len(truth),
+        by_influencer={k: dict(v.most_common()) for k, v in sorted(by.items())},
+        mixed=sorted(k for k, v in by.items() if len(v) > 1),
+        bcubed=bcubed(truth, pred) if truth else (float("nan"),) * 3,
     )  # fmt: skip
