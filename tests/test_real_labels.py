@@ -1,8 +1,6 @@
 """The hand-label check of a real multi-person clip (bench/labels): matching detections to
 labels, and the verdict when an influencer mixes two labelled people."""
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
@@ -43,20 +41,22 @@ def test_purity_flags_an_influencer_with_two_people_and_ignores_unassigned_faces
     assert merged.bcubed[0] < 1.0
 
 
+def faces_at(points: list[tuple[int, float, float]]) -> pd.DataFrame:
+    """Detections of SimpleFR, a 40 px box around each (frame, centre x, centre y)."""
+    return pd.DataFrame([{"source_url": "/x/SimpleFR__Video_2.mp4", "frame_index": f,
+                          "x1": x - 20, "y1": y - 20, "x2": x + 20, "y2": y + 20}
+                         for f, x, y in points])  # fmt: skip
+
+
 def test_the_real_verdict_fails_when_a_labelled_clip_mixes_people():
     labels = read_clip_labels(LABELS_DIR / "SimpleFR__Video_2.csv")
-    (fi, rows), = list(labels.items())[:1]
-    (cx, cy, _), = rows[:1]
-    df = pd.DataFrame({"source_url": [f"/x/{Path('SimpleFR__Video_2.mp4')}"] * 2,
-                       "frame_index": [fi, fi], "x1": [cx - 20, cx - 20], "y1": [cy - 20, cy - 20],
-                       "x2": [cx + 20, cx + 20], "y2": [cy + 20, cy + 20]})  # fmt: skip
-    clean = labelled_purity(df, np.array([7, 7]))
+    fi, rows = next(iter(labels.items()))
+    cx, cy, person = rows[0]
+    clean = labelled_purity(faces_at([(fi, cx, cy), (fi, cx, cy)]), np.array([7, 7]))
     assert real_verdict(OBAMA_OK, clean)[1] is True
     # a second labelled person in influencer 7: another frame's label
-    fi2, rows2 = next((f, r) for f, r in labels.items() if r[0][2] != rows[0][2])
-    cx2, cy2, _ = rows2[0]
-    df.loc[1, ["frame_index", "x1", "y1", "x2", "y2"]] = [fi2, cx2 - 20, cy2 - 20, cx2 + 20, cy2 + 20]
-    mixed = labelled_purity(df, np.array([7, 7]))
+    fi2, (cx2, cy2, _) = next((f, r[0]) for f, r in labels.items() if r[0][2] != person)
+    mixed = labelled_purity(faces_at([(fi, cx, cy), (fi2, cx2, cy2)]), np.array([7, 7]))
     lines, ok, obama_ok, bad, mix = real_verdict(OBAMA_OK, mixed)
     assert not ok and obama_ok and bad == [] and mix == [("SimpleFR__Video_2.mp4", [7])]
     assert any("WRONG MERGE" in line for line in lines)
