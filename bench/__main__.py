@@ -78,7 +78,7 @@ def load_table(db: Path):
     try:
         df = con.execute(
             "select f.video_id, v.source_url, f.frame_index, f.x1, f.y1, f.x2, f.y2, f.sharpness, "
-            "f.embedding "
+            "f.embedding, f.age_years "
             "from raw.faces f join raw.videos v using (video_id) "
             "order by v.row_number, f.frame_index, f.face_id"
         ).df()
@@ -86,7 +86,8 @@ def load_table(db: Path):
         con.close()
     table = FaceTable(df.video_id.to_numpy().astype(str), df.frame_index.to_numpy().astype(np.int64),
                       np.stack(df.embedding.to_numpy()).astype(np.float32),
-                      df.sharpness.to_numpy().astype(np.float32))  # fmt: skip
+                      df.sharpness.to_numpy().astype(np.float32),
+                      df.age_years.to_numpy(dtype=np.float32, na_value=np.nan))  # fmt: skip
     return df, table
 
 
@@ -96,7 +97,8 @@ def at_floor(df, table: FaceTable, px: float):
     x1, y1, x2, y2 = (df[c].to_numpy(np.float32) for c in ("x1", "y1", "x2", "y2"))
     m = np.minimum(x2 - x1, y2 - y1) >= px
     sharp = None if table.sharpness is None else table.sharpness[m]
-    return df[m], FaceTable(table.video_id[m], table.frame_index[m], table.embeddings[m], sharp)
+    age = None if table.age is None else table.age[m]
+    return df[m], FaceTable(table.video_id[m], table.frame_index[m], table.embeddings[m], sharp, age)
 
 
 def lowest_floor(settings: Settings) -> float:
@@ -116,6 +118,32 @@ def pick_setting(results: list[tuple[float, tuple[float, float, float]]]) -> tup
     highest F; on ties the lowest threshold, then the largest ratio and prior (the least brake
     that reaches that F)."""
     return max(results, key=lambda x: (round(x[0], 6), -x[1][0], x[1][1], x[1][2]))[1]
+
+
+def brake_variants(cs: ClusterSettings) -> list[tuple[str, ClusterSettings]]:
+    """The defaults and each stage-2 brake taken away: (name, settings)."""
+    no_child = dataclasses.replace(cs, child_age_years=0.0)
+    within = dataclasses.replace(cs, merge_within_video=True)
+    return [("defaults (child brake on, no merges within a video)", cs),
+            ("without the child brake", no_child),
+            ("with merges within a video", within),
+            ("neither (the previous pipeline)", dataclasses.replace(within, child_age_years=0.0))]
+
+
+def real_verdict_row(name: str, df, cid: np.ndarray) -> str:
+    """One markdown row of the real-clip verdict for per-face cluster ids (-1 = unassigned)."""
+    clips = clips_of(cid, df.source_url)
+    purity = labelled_purity(df, cid)
+    _, _, ob, bad, _ = real_verdict(clips, purity)
+    mix = "; ".join(f"{clip}: {len(pc.mixed)} of {len(pc.by_influencer)} (BCubed P "
+                    f"{pc.bcubed[0]:.2f})" for clip, pc in purity.items())  # fmt: skip
+    return (f"| {name} | {len(df)} | {len(clips)} | {'yes' if ob else 'NO'} | "
+            f"{len(bad)}: {'; '.join(' + '.join(c) for _, c in bad) or '-'} | {mix or '-'} |")
+
+
+REAL_HEADER = ["| {} | faces kept | influencers | Obama's clips one pure influencer | wrong merges "
+               "across clips | influencers mixing a labelled clip's people |",
+               "|---|---|---|---|---|---|"]  # fmt: skip
 
 
 def sweep_row(name: str, rs: list[Report]) -> tuple[float, str]:
@@ -252,6 +280,16 @@ def real_clips(csv: Path, n_clips: int, root: Path, settings: Settings) -> tuple
     return lines, ok
 
 
+def real_brakes(root: Path, settings: Settings) -> list[str]:
+    """The real clips' verdict with each stage-2 brake taken away (same faces, re-clustered)."""
+    df, table = load_table(root / "real.duckdb")
+    lines = [REAL_HEADER[0].format("stage-2 brakes"), REAL_HEADER[1]]
+    for name, v in brake_variants(settings.cluster):
+        cid = cluster_faces(table, v, population_mean("dlib")).cluster_id
+        lines.append(real_verdict_row(name, df, cid))
+    return lines
+
+
 def real_floors(csv: Path, root: Path, settings: Settings) -> list[str]:
     """The real clips' verdict at each swept face-size floor (extracted once at the lowest)."""
     # Own thumbnails folder: the same clips at another floor keep other faces per frame, and
@@ -262,21 +300,12 @@ def real_floors(csv: Path, root: Path, settings: Settings) -> list[str]:
     db = root / "real_low_floor.duckdb"
     ingest(csv, db, low)
     df, table = load_table(db)
-    lines = ["| face-size floor (px) | faces kept | influencers | Obama's clips one pure "
-             "influencer | wrong merges across clips | influencers mixing a labelled clip's "
-             "people |", "|---|---|---|---|---|---|"]  # fmt: skip
+    lines = [REAL_HEADER[0].format("face-size floor (px)"), REAL_HEADER[1]]
     for px in FLOORS:
         d, t = at_floor(df, table, px)
         cid = cluster_faces(t, settings.cluster, population_mean("dlib")).cluster_id
-        clips = clips_of(cid, d.source_url)
-        purity = labelled_purity(d, cid)
-        _, _, ob, bad, _ = real_verdict(clips, purity)
-        mix = "; ".join(f"{clip}: {len(pc.mixed)} of {len(pc.by_influencer)} (BCubed P "
-                        f"{pc.bcubed[0]:.2f})" for clip, pc in purity.items())  # fmt: skip
-        lines.append(f"| {px:g}{' (default)' if px == settings.detection.min_face_px else ''} | "
-                     f"{len(d)} | {len(clips)} | {'yes' if ob else 'NO'} | "
-                     f"{len(bad)}: {'; '.join(' + '.join(c) for _, c in bad) or '-'} | "
-                     f"{mix or '-'} |")  # fmt: skip
+        lines.append(real_verdict_row(
+            f"{px:g}{' (default)' if px == settings.detection.min_face_px else ''}", d, cid))
     return lines
 
 
@@ -358,8 +387,12 @@ def main(argv: list[str] | None = None) -> int:
     pick_line = (f"The rule picks {picked}" + (", the defaults." if picked == defaults else
                  f"; the defaults are {defaults}: re-calibrate ingest/settings.py."))  # fmt: skip
     print(pick_line, flush=True)
+    brake_md = ["| stage-2 brakes | BCubed F per seed (1 / 3 / 4) | mean F | influencers minus "
+                "people per seed | mean share with exact video set | mean score error |",
+                "|---|---|---|---|---|---|"]  # fmt: skip
+    brake_md += [sweep_row(name, on_cals(v))[1] for name, v in brake_variants(base.cluster)]
     if args.calibrate_only:
-        print("\n".join(floor_md + ["", floor_line, ""] + cal_md + ["", pick_line]))
+        print("\n".join(floor_md + ["", floor_line, ""] + cal_md + ["", pick_line, ""] + brake_md))
         return 0
 
     bench_dir = corpus(args.faces, args.work, BENCH)
@@ -384,12 +417,17 @@ def main(argv: list[str] | None = None) -> int:
         s = dataclasses.replace(plain, cluster_threshold=best)
         comparison.append((f"two-stage, stage 2 = {method} (threshold {best}, picked on seeds 1, 3, 4)",
                            score_clustering(df, table, bench_dir, s)))  # fmt: skip
+    for name, v in reversed(brake_variants(base.cluster)[1:]):
+        comparison.insert(0, (f"the same, {name}", score_clustering(df, table, bench_dir, v)))
     comparison.insert(0, (
-        f"two-stage, stage 2 = agglomerative + ratio test (defaults: threshold "
+        f"two-stage, stage 2 = agglomerative + ratio test + brakes (defaults: threshold "
         f"{base.cluster.cluster_threshold}, ratio {base.cluster.merge_ratio}, spread prior "
-        f"{base.cluster.spread_prior})", score_clustering(df, table, bench_dir, base.cluster)))
+        f"{base.cluster.spread_prior}, child brake under {base.cluster.child_age_years:g} vs "
+        f"{base.cluster.adult_age_years:g}+ years, no merges within a video)",
+        score_clustering(df, table, bench_dir, base.cluster)))
     flat = dataclasses.replace(base.cluster, min_track_faces=1, track_threshold=0.0, center=False,
-                               cluster_threshold=0.1, merge_ratio=float("inf"))  # fmt: skip
+                               cluster_threshold=0.1, merge_ratio=float("inf"),
+                               merge_within_video=True)  # fmt: skip
     comparison.append(("one stage: every face its own track, no centring, average linkage 0.1",
                        score_clustering(df, table, bench_dir, flat)))  # fmt: skip
 
@@ -400,18 +438,19 @@ def main(argv: list[str] | None = None) -> int:
         rows, base_secs = run_baseline(vids)
         baseline = evaluate(bench_dir, rows)
 
-    real_lines, real_ok, floor_real = ["../shared/videos not found"], False, []
+    real_lines, real_ok, floor_real, brake_real = ["../shared/videos not found"], False, [], []
     if args.videos.is_dir():
         print("real clips", flush=True)
         real_root = args.work / "real"
         csv, n_clips = real_csv(args.videos, real_root)
         real_lines, real_ok = real_clips(csv, n_clips, real_root, settings)
+        brake_real = real_brakes(real_root, settings)
         print("real clips at each face-size floor", flush=True)
         floor_real = real_floors(csv, real_root, settings)
 
     t = summary.timings
     stage = " | ".join(f"{k} {t.get(k, 0.0):.1f}" for k in
-                       ("download", "decode", "detect", "embed", "write", "cluster"))  # fmt: skip
+                       ("download", "decode", "detect", "embed", "age", "write", "cluster"))  # fmt: skip
     cs = base.cluster
     md = [
         "# Benchmarks",
@@ -432,7 +471,7 @@ def main(argv: list[str] | None = None) -> int:
         "photo) are listed apart.",
         "",
         HEADER,
-        f"| **ours** (MTCNN, quality filters, dlib 128-d, tracks + centred average linkage with a ratio test) | {fmt(ours)} |",
+        f"| **ours** (MTCNN, quality filters, dlib 128-d, tracks + centred average linkage with a ratio test, a child brake and no merges within a video) | {fmt(ours)} |",
     ]
     if baseline is not None:
         md.append(f"| naive baseline: every 10th frame, dlib HOG, DBSCAN eps 0.6, min_samples 1 | {fmt(baseline)} |")
@@ -484,6 +523,17 @@ def main(argv: list[str] | None = None) -> int:
         "",
         pick_line,
         "",
+        "### Stage-2 brakes",
+        "",
+        "Two cannot-links in stage 2, at the stage-2 defaults: a track whose median apparent age "
+        f"(faceres age model) is under {base.cluster.child_age_years:g} years never merges with "
+        f"one of {base.cluster.adult_age_years:g} or more, and two tracks of one video never "
+        "merge (stage 1 kept them apart). The calibration people are all adults (no track reads "
+        "under 26), so neither brake can be tuned here: this table shows what they cost on "
+        "the calibration corpora; the real clips below show what they are for.",
+        "",
+        *brake_md,
+        "",
         "## Settings",
         "",
         f"- sampling: {base.sampling.frames_per_second} frames/s across the whole video, "
@@ -497,7 +547,9 @@ def main(argv: list[str] | None = None) -> int:
         f"cannot-link within a frame, median face sharpness >= {cs.min_track_sharpness}), "
         f"centred centroids, average linkage at {cs.cluster_threshold}"
         f" with ratio test {cs.merge_ratio} (spread prior {cs.spread_prior}), influencers need "
-        f">= {cs.min_cluster_faces} faces",
+        f">= {cs.min_cluster_faces} faces; a track under {cs.child_age_years:g} years of median "
+        f"apparent age never merges with one of {cs.adult_age_years:g} or more; two tracks of one "
+        "video never merge",
         "- calibration: face-size floor and clustering settings chosen on synthesized corpora "
         "with seeds 1, 3 and 4; the "
         "benchmark uses seed 2026, which was not looked at while choosing them.",
@@ -509,6 +561,13 @@ def main(argv: list[str] | None = None) -> int:
         *real_lines,
         "",
     ]
+    if brake_real:
+        md += [
+            "The same faces re-clustered with each stage-2 brake taken away:",
+            "",
+            *brake_real,
+            "",
+        ]
     if floor_real:
         md += [
             "The same clips at each face-size floor of the calibration sweep (extracted once at "

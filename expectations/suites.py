@@ -101,7 +101,7 @@ def raw_checks() -> list[TableCheck]:
             "raw", "raw.faces", "faces",
             """
             select
-                face_id, video_id, det_score, embedder,
+                face_id, video_id, det_score, embedder, age_years,
                 x1, y1,
                 x2 - frame_width as right_overhang_px,
                 y2 - frame_height as bottom_overhang_px,
@@ -120,6 +120,8 @@ def raw_checks() -> list[TableCheck]:
                 Check(E.ExpectColumnValuesToBeInSet(column="video_exists", value_set=[True])),
                 _not_null("det_score"),
                 _between("det_score", 0, 1),
+                _not_null("age_years"),
+                _between("age_years", 0, 100),
                 _between("x1", -BOX_TOLERANCE_PX, None),
                 _between("y1", -BOX_TOLERANCE_PX, None),
                 _between("right_overhang_px", None, BOX_TOLERANCE_PX),

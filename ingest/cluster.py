@@ -7,8 +7,9 @@ Two stages, because a loose single pass chains different people into one "influe
    once are two people). Tracks with too few faces are noise, and tracks whose median face
    is blurred are unreliable (blur makes strangers look alike); both stay unassigned.
 2. Track centroids are clustered across videos with the same constrained average linkage;
-   two tracks seen in the same frame are cannot-linked. Centroids are centred first (see
-   ``center``).
+   two tracks of one video are cannot-linked (stage 1 has already kept them apart), and so are
+   a child's track and an adult's by median apparent age (dlib places some children near
+   adults). Centroids are centred first (see ``center``).
 
 Clusters are numbered 1.. by distinct videos, then faces; -1 marks faces left out."""
 
@@ -113,6 +114,7 @@ class FaceTable:
     frame_index: NDArray[np.int64]  # (n,)
     embeddings: NDArray[np.float32]  # (n, d) L2-normalised
     sharpness: NDArray[np.float32] | None = None  # (n,); None: no track is judged by blur
+    age: NDArray[np.float32] | None = None  # (n,) apparent age, years (nan: unknown); None: no brake
 
 
 @dataclass(frozen=True)
@@ -215,6 +217,7 @@ def cluster_faces(
     track_of = np.full(n, -1, dtype=np.int64)
     track_names: list[str] = []
     frames_of: list[set[tuple[str, int]]] = []
+    age_of: list[float] = []
     tracks_of_video: list[list[int]] = []
     for vid in np.unique(faces.video_id):
         idx = np.flatnonzero(faces.video_id == vid)
@@ -227,16 +230,19 @@ def cluster_faces(
             tracks_of_video[-1].append(len(track_names))
             track_names.append(f"{vid}:{len(track_names)}")
             frames_of.append({int(f) for f in faces.frame_index[members]})
+            age_of.append(float(np.median(faces.age[members])) if faces.age is not None else np.nan)
     kept = track_of >= 0
     # Two tracks on screen in the same frame are two people. Tracks of one video that never
-    # share a frame may be one person split by a cut, so they may still merge.
+    # share a frame were kept apart by stage 1 (see ClusterSettings.merge_within_video).
     t = len(track_names)
     cannot = np.zeros((t, t), dtype=bool)
     for group in tracks_of_video:
         for i, a in enumerate(group):
             for b in group[i + 1 :]:
-                if frames_of[a] & frames_of[b]:
+                if not s.merge_within_video or frames_of[a] & frames_of[b]:
                     cannot[a, b] = cannot[b, a] = True
+    cannot |= child_adult_cannot_link(np.asarray(age_of, dtype=np.float64), s.child_age_years,
+                                      s.adult_age_years)  # fmt: skip
     cluster_id = np.full(n, UNASSIGNED, dtype=np.int64)
     sim = np.full(n, np.nan)
     track_id = np.array([track_names[t] if t >= 0 else None for t in track_of], dtype=object)
@@ -247,6 +253,23 @@ def cluster_faces(
         cluster_id = _renumber(face_label, faces.video_id, s.min_cluster_faces)
         sim = centroid_similarity(faces.embeddings, cluster_id)
     return Clustering(cluster_id, track_id, sim)
+
+
+def child_adult_cannot_link(
+    age: NDArray[np.float64], child_years: float, adult_years: float
+) -> NDArray[np.bool_]:
+    """(t,) median apparent ages in years (nan: unknown) -> (t, t) True between a track under
+    ``child_years`` and one at ``adult_years`` or more. Off (all False) when ``child_years``
+    <= 0; an unknown age links freely.
+
+    A hard link, not a penalty: a merged group keeps every member's constraint, so a group of
+    adults never absorbs a child however the averages drift."""
+    t = len(age)
+    if child_years <= 0 or t == 0:
+        return np.zeros((t, t), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        child, adult = age < child_years, age >= adult_years
+    return (child[:, None] & adult[None, :]) | (adult[:, None] & child[None, :])
 
 
 def _renumber(

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from ingest.age import AgeEstimator
 from ingest.detect import MtcnnDetector, clip_box, passes_quality, square_crop
 from ingest.embed import Embedder, make_embedder
 from ingest.settings import Settings
@@ -31,6 +32,7 @@ class Faces:
     sharpness: NDArray[np.float32]  # (n,)
     embeddings: NDArray[np.float32]  # (n, d) L2-normalised
     crops: NDArray[np.uint8]  # (n, crop_px, crop_px, 3) RGB thumbnails
+    age: NDArray[np.float32]  # (n,) apparent age, years
 
     def __len__(self) -> int:
         return len(self.frame_index)
@@ -46,6 +48,7 @@ class Faces:
             np.zeros(0, np.float32),
             np.zeros((0, dim), np.float32),
             np.zeros((0, crop_px, crop_px, 3), np.uint8),
+            np.zeros(0, np.float32),
         )
 
 
@@ -64,29 +67,32 @@ class _Models:
 
     detector: MtcnnDetector | None = None
     embedder: Embedder | None = None
+    age: AgeEstimator | None = None
     key: tuple | None = None
 
 
-def _models(settings: Settings) -> tuple[MtcnnDetector, Embedder]:
+def _models(settings: Settings) -> tuple[MtcnnDetector, Embedder, AgeEstimator]:
     key = (settings.detection, settings.embedding, settings.device)
     if _Models.key != key:
         _Models.detector = MtcnnDetector(settings.detection, settings.device)
         _Models.embedder = make_embedder(settings.embedding, settings.device)
+        _Models.age = AgeEstimator(settings.embedding.age_model_dir, settings.device)
         _Models.key = key
     assert _Models.detector is not None and _Models.embedder is not None
-    return _Models.detector, _Models.embedder
+    assert _Models.age is not None
+    return _Models.detector, _Models.embedder, _Models.age
 
 
 def extract_video(path: Path, settings: Settings) -> VideoExtraction:
     """Sample frames across the whole video, detect, filter and embed faces. Raises
     ``DecodeError`` when the file cannot be decoded."""
-    detector, embedder = _models(settings)
-    timings = {"decode": 0.0, "detect": 0.0, "embed": 0.0}
+    detector, embedder, age_model = _models(settings)
+    timings = {"decode": 0.0, "detect": 0.0, "embed": 0.0, "age": 0.0}
     meta = probe(path)
     indices = sample_frame_indices(meta, settings.sampling)
     det_s = settings.detection
     crop_px, margin = settings.embedding.crop_px, settings.embedding.crop_margin
-    rows: dict[str, list] = {k: [] for k in ("fi", "ts", "box", "score", "lm", "sharp", "emb", "crop")}
+    rows: dict[str, list] = {k: [] for k in ("fi", "ts", "box", "score", "lm", "sharp", "emb", "crop", "age")}
     n_sampled = 0
     batch: list = []
 
@@ -110,7 +116,11 @@ def extract_video(path: Path, settings: Settings) -> VideoExtraction:
             boxes = np.stack([k[1] for k in kept])
             lms = np.stack([k[0].landmarks for k in kept])
             embs = embedder.embed(frame.rgb, boxes, lms)
-            for (d, box, crop, sharp), emb in zip(kept, embs):
+            t1 = time.perf_counter()
+            ages = age_model.estimate(frame.rgb, boxes)
+            timings["age"] += time.perf_counter() - t1
+            t0 += time.perf_counter() - t1  # age time is not embed time
+            for (d, box, crop, sharp), emb, age in zip(kept, embs, ages):
                 rows["fi"].append(frame.index)
                 rows["ts"].append(frame.timestamp_s)
                 rows["box"].append(box)
@@ -119,6 +129,7 @@ def extract_video(path: Path, settings: Settings) -> VideoExtraction:
                 rows["sharp"].append(sharp)
                 rows["emb"].append(emb)
                 rows["crop"].append(crop)
+                rows["age"].append(age)
         timings["embed"] += time.perf_counter() - t0
         batch.clear()
 
@@ -145,6 +156,7 @@ def extract_video(path: Path, settings: Settings) -> VideoExtraction:
             np.asarray(rows["sharp"], np.float32),
             np.stack(rows["emb"]).astype(np.float32),
             np.stack(rows["crop"]).astype(np.uint8),
+            np.asarray(rows["age"], np.float32),
         )
     else:
         faces = Faces.empty(embedder.dim, crop_px)
@@ -172,7 +184,7 @@ def save_extraction(x: VideoExtraction, path: Path) -> None:
         embedder=np.array(x.embedder),
         frame_index=f.frame_index, timestamp_s=f.timestamp_s, boxes=f.boxes,
         det_score=f.det_score, landmarks=f.landmarks, sharpness=f.sharpness,
-        embeddings=f.embeddings, crops=f.crops,
+        embeddings=f.embeddings, crops=f.crops, age=f.age,
     )  # fmt: skip
     tmp.replace(path)
 
@@ -182,7 +194,7 @@ def load_extraction(path: Path) -> VideoExtraction:
         fps, n, w, h, dur, interval, n_sampled = z["meta"].tolist()
         faces = Faces(
             z["frame_index"], z["timestamp_s"], z["boxes"], z["det_score"], z["landmarks"],
-            z["sharpness"], z["embeddings"], z["crops"],
+            z["sharpness"], z["embeddings"], z["crops"], z["age"],
         )  # fmt: skip
         return VideoExtraction(
             meta=VideoMeta(fps=fps, n_frames=int(n), width=int(w), height=int(h), duration_s=dur),

@@ -165,12 +165,15 @@ def recluster(con, settings: Settings) -> tuple[int, int, int]:
         frame_index=df["frame_index"].to_numpy().astype(np.int64),
         embeddings=np.stack(df["embedding"].to_numpy()).astype(np.float32),
         sharpness=df["sharpness"].to_numpy().astype(np.float32),
+        age=df["age_years"].to_numpy(dtype=np.float32, na_value=np.nan),
     )
     cs = settings.cluster
     c = cluster_faces(table, cs, population_mean(embedder))
     method = (f"{cs.method} tracks<{cs.track_threshold} clusters<{cs.cluster_threshold} "
               f"ratio<{cs.merge_ratio} prior={cs.spread_prior} "
               f"track_sharpness>={cs.min_track_sharpness} "
+              f"child<{cs.child_age_years}/adult>={cs.adult_age_years} "
+              f"merge_within_video={cs.merge_within_video} "
               f"min_faces={cs.min_cluster_faces}")  # fmt: skip
     store.write_clusters(con, df["face_id"].tolist(), c, embedder, method)
     n_infl = int(c.cluster_id.max()) if (c.cluster_id >= 1).any() else 0

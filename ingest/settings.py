@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 EmbedderName = Literal["dlib", "facenet"]
+DEFAULT_AGE_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "faceres"
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,11 @@ class EmbeddingSettings:
     dlib_box_scale: float = 0.9  # x longer MTCNN box side: the square dlib's aligner starts from
     crop_px: int = 112  # pixels, side of the stored face thumbnail
     crop_margin: float = 0.25  # share of the box side added around the stored thumbnail
+    # Folder holding faceres.json + faceres.bin (ingest/age.py), the apparent-age model that
+    # brakes clustering (ClusterSettings.child_age_years). `make models` puts it at the default.
+    age_model_dir: str | None = field(
+        default_factory=lambda: os.environ.get("AGE_MODEL_DIR", str(DEFAULT_AGE_MODEL_DIR))
+    )
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,18 @@ class ClusterSettings:
     merge_ratio: float = 1.6  # x; cross distance must be <= this times the looser side's spread
     spread_prior: float = 0.30  # cosine distance; the spread assumed for a single track
     spread_prior_weight: float = 1.0  # pseudo track pairs behind spread_prior
+    # Child brake, in years of median apparent age per track (ingest/age.py). dlib places
+    # children near adults of the same ethnicity (a boy 0.29 from a grown man, centred cosine:
+    # closer than Barack Obama's own clips are to each other), so a track that reads under
+    # child_age_years never merges with one that reads adult_age_years or more. No adult track
+    # of the calibration corpora (248 tracks of ../shared/faces people) reads under 26, so the
+    # brake never fires among adults; a general age-gap brake did, and split people (README).
+    child_age_years: float = 16.0  # years; 0 = brake off
+    adult_age_years: float = 25.0  # years
+    # Stage 2 never merges two tracks of one video: stage 1 already weighed them against each
+    # other at the within-video threshold and kept them apart, and one video's people share its
+    # lighting and camera, so there they look more alike than across videos, not less.
+    merge_within_video: bool = False
     method: Literal["agglomerative", "hdbscan", "dbscan"] = "agglomerative"
     center: bool = True  # subtract the mean track centroid before cosine distances (stage 2)
     center_prior_weight: float = 20.0  # pseudo-tracks of the population mean in that mean
@@ -126,5 +144,5 @@ class Settings:
 
 # Bump when extraction code changes what it returns for the same settings.
 # 2: sharpness measured on the centre of the face; 3: face size measured on the box clipped
-# to the frame (what is visible, and what is stored)
-EXTRACTION_VERSION = 3
+# to the frame (what is visible, and what is stored); 4: apparent age of each face
+EXTRACTION_VERSION = 4

@@ -52,7 +52,8 @@ create table if not exists raw.faces (
     sharpness double,
     embedder varchar,
     embedding float[{dim}],
-    crop_path varchar
+    crop_path varchar,
+    age_years double
 )"""
 
 CLUSTERS_DDL = """
@@ -115,6 +116,9 @@ def connect(db_path: Path, embedding_dim: int) -> duckdb.DuckDBPyConnection:
         con.execute("drop table raw.faces")
         con.execute("update raw.videos set settings_hash = null")  # forces re-extraction
     con.execute(FACES_DDL.format(dim=embedding_dim))
+    # Warehouses from before apparent age: the column is added; their videos are re-extracted
+    # anyway (the extraction hash changed), which fills it.
+    con.execute("alter table raw.faces add column if not exists age_years double")
     con.execute(CLUSTERS_DDL)
     con.execute(RUNS_DDL)
     return con
@@ -208,6 +212,7 @@ def _faces_frame(video_id: str, x: VideoExtraction, faces_dir: Path) -> pd.DataF
             "embedder": x.embedder,
             "embedding": list(f.embeddings.astype(np.float32)),
             "crop_path": paths,
+            "age_years": f.age.astype(np.float64),
         }
     )
 
@@ -240,7 +245,7 @@ def _delete_video(con: duckdb.DuckDBPyConnection, video_id: str) -> None:
 def load_faces(con: duckdb.DuckDBPyConnection, embedder: str) -> pd.DataFrame:
     """Faces of one embedder for every current video, in a stable order."""
     df = con.execute(
-        "select f.face_id, f.video_id, f.frame_index, f.sharpness, f.embedding "
+        "select f.face_id, f.video_id, f.frame_index, f.sharpness, f.embedding, f.age_years "
         "from raw.faces f join raw.videos v using (video_id) "
         "where f.embedder = ? order by v.row_number, f.frame_index, f.face_id",
         [embedder],

