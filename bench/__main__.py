@@ -130,6 +130,15 @@ def brake_variants(cs: ClusterSettings) -> list[tuple[str, ClusterSettings]]:
             ("neither (the previous pipeline)", dataclasses.replace(within, child_age_years=0.0))]
 
 
+def youngest_track(table: FaceTable, s: ClusterSettings) -> float:
+    """The lowest median apparent age (years) of any track stage 1 keeps; nan without ages."""
+    if table.age is None:
+        return float("nan")
+    track = cluster_faces(table, s, population_mean("dlib")).track_id
+    ages = [np.median(table.age[track == k]) for k in set(track) - {None}]
+    return float(np.nanmin(ages)) if ages else float("nan")
+
+
 def real_verdict_row(name: str, df, cid: np.ndarray) -> str:
     """One markdown row of the real-clip verdict for per-face cluster ids (-1 = unassigned)."""
     clips = clips_of(cid, df.source_url)
@@ -391,6 +400,7 @@ def main(argv: list[str] | None = None) -> int:
                 "people per seed | mean share with exact video set | mean score error |",
                 "|---|---|---|---|---|---|"]  # fmt: skip
     brake_md += [sweep_row(name, on_cals(v))[1] for name, v in brake_variants(base.cluster)]
+    youngest = min(youngest_track(t_, base.cluster) for _, _, t_ in cals)
     if args.calibrate_only:
         print("\n".join(floor_md + ["", floor_line, ""] + cal_md + ["", pick_line, ""] + brake_md))
         return 0
@@ -528,8 +538,9 @@ def main(argv: list[str] | None = None) -> int:
         "Two cannot-links in stage 2, at the stage-2 defaults: a track whose median apparent age "
         f"(faceres age model) is under {base.cluster.child_age_years:g} years never merges with "
         f"one of {base.cluster.adult_age_years:g} or more, and two tracks of one video never "
-        "merge (stage 1 kept them apart). The calibration people are all adults (no track reads "
-        "under 26), so neither brake can be tuned here: this table shows what they cost on "
+        f"merge (stage 1 kept them apart). The calibration people are all adults (their youngest "
+        f"track reads {youngest:.1f} years), so neither brake can be tuned here: this table "
+        "shows what they cost on "
         "the calibration corpora; the real clips below show what they are for.",
         "",
         *brake_md,

@@ -6,7 +6,15 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from bench.__main__ import FLOORS, at_floor, brake_variants, lowest_floor, pick_floor, pick_setting
+from bench.__main__ import (
+    FLOORS,
+    at_floor,
+    brake_variants,
+    lowest_floor,
+    pick_floor,
+    pick_setting,
+    youngest_track,
+)
 from ingest.cluster import FaceTable
 from ingest.settings import Settings
 
@@ -62,3 +70,14 @@ def test_at_floor_keeps_ages_aligned():
     table = FaceTable(np.array(["a", "b"]), np.array([0, 1]), np.eye(2, dtype=np.float32),
                       np.array([100, 20], np.float32), np.array([30, 60], np.float32))  # fmt: skip
     assert list(at_floor(df, table, 50.0)[1].age) == [30]
+
+
+def test_youngest_track_is_the_lowest_median_age_of_a_kept_track():
+    """Two videos of one face, 4 frames each: medians 31 and 9.5; a lone stray face (its own
+    one-face track, dropped) reading 2 years does not count."""
+    e = np.tile(np.eye(128, dtype=np.float32)[:1], (9, 1))  # dlib-sized, one face everywhere
+    vids = np.array(["a"] * 4 + ["b"] * 4 + ["c"])
+    age = np.array([30, 31, 31, 40, 9, 10, 8, 12, 2], np.float32)
+    t = FaceTable(vids, np.arange(9), e, None, age)
+    assert youngest_track(t, Settings().cluster) == 9.5
+    assert np.isnan(youngest_track(FaceTable(vids, np.arange(9), e), Settings().cluster))
