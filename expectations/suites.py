@@ -110,6 +110,8 @@ def raw_checks() -> list[TableCheck]:
                 len(cast(embedding as double[])) as embedding_length,
                 sqrt(list_dot_product(cast(embedding as double[]), cast(embedding as double[])))
                     as embedding_norm,
+                sqrt(list_dot_product(cast(faceres_descriptor as double[]),
+                                      cast(faceres_descriptor as double[]))) as descriptor_norm,
                 video_id in (select video_id from raw.videos) as video_exists
             from raw.faces
             """,
@@ -131,6 +133,8 @@ def raw_checks() -> list[TableCheck]:
                 Check(E.ExpectColumnValuesToBeInSet(column="embedding_length", value_set=[128, 512])),
                 _not_null("embedding_norm"),
                 _between("embedding_norm", 1 - EMBEDDING_NORM_TOLERANCE, 1 + EMBEDDING_NORM_TOLERANCE),
+                _not_null("descriptor_norm"),
+                _between("descriptor_norm", 1 - EMBEDDING_NORM_TOLERANCE, 1 + EMBEDDING_NORM_TOLERANCE),
             ],
             id_column="face_id",
         ),

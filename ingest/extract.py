@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from ingest.age import AgeEstimator
+from ingest.age import DESCRIPTOR_DIM, AgeEstimator
 from ingest.detect import MtcnnDetector, clip_box, passes_quality, square_crop
 from ingest.embed import Embedder, make_embedder
 from ingest.settings import Settings
@@ -33,6 +33,7 @@ class Faces:
     embeddings: NDArray[np.float32]  # (n, d) L2-normalised
     crops: NDArray[np.uint8]  # (n, crop_px, crop_px, 3) RGB thumbnails
     age: NDArray[np.float32]  # (n,) apparent age, years
+    descriptor: NDArray[np.float32]  # (n, 1024) faceres descriptor, L2-normalised
 
     def __len__(self) -> int:
         return len(self.frame_index)
@@ -49,6 +50,7 @@ class Faces:
             np.zeros((0, dim), np.float32),
             np.zeros((0, crop_px, crop_px, 3), np.uint8),
             np.zeros(0, np.float32),
+            np.zeros((0, DESCRIPTOR_DIM), np.float32),
         )
 
 
@@ -92,7 +94,7 @@ def extract_video(path: Path, settings: Settings) -> VideoExtraction:
     indices = sample_frame_indices(meta, settings.sampling)
     det_s = settings.detection
     crop_px, margin = settings.embedding.crop_px, settings.embedding.crop_margin
-    rows: dict[str, list] = {k: [] for k in ("fi", "ts", "box", "score", "lm", "sharp", "emb", "crop", "age")}
+    rows: dict[str, list] = {k: [] for k in ("fi", "ts", "box", "score", "lm", "sharp", "emb", "crop", "age", "desc")}
     n_sampled = 0
     batch: list = []
 
@@ -117,10 +119,11 @@ def extract_video(path: Path, settings: Settings) -> VideoExtraction:
             lms = np.stack([k[0].landmarks for k in kept])
             embs = embedder.embed(frame.rgb, boxes, lms)
             t1 = time.perf_counter()
-            ages = age_model.estimate(frame.rgb, boxes)
+            faceres = age_model.estimate(frame.rgb, boxes)
             timings["age"] += time.perf_counter() - t1
             t0 += time.perf_counter() - t1  # age time is not embed time
-            for (d, box, crop, sharp), emb, age in zip(kept, embs, ages):
+            for (d, box, crop, sharp), emb, age, desc in zip(kept, embs, faceres.age,
+                                                             faceres.descriptor):
                 rows["fi"].append(frame.index)
                 rows["ts"].append(frame.timestamp_s)
                 rows["box"].append(box)
@@ -130,6 +133,7 @@ def extract_video(path: Path, settings: Settings) -> VideoExtraction:
                 rows["emb"].append(emb)
                 rows["crop"].append(crop)
                 rows["age"].append(age)
+                rows["desc"].append(desc)
         timings["embed"] += time.perf_counter() - t0
         batch.clear()
 
@@ -157,6 +161,7 @@ def extract_video(path: Path, settings: Settings) -> VideoExtraction:
             np.stack(rows["emb"]).astype(np.float32),
             np.stack(rows["crop"]).astype(np.uint8),
             np.asarray(rows["age"], np.float32),
+            np.stack(rows["desc"]).astype(np.float32),
         )
     else:
         faces = Faces.empty(embedder.dim, crop_px)
@@ -184,7 +189,7 @@ def save_extraction(x: VideoExtraction, path: Path) -> None:
         embedder=np.array(x.embedder),
         frame_index=f.frame_index, timestamp_s=f.timestamp_s, boxes=f.boxes,
         det_score=f.det_score, landmarks=f.landmarks, sharpness=f.sharpness,
-        embeddings=f.embeddings, crops=f.crops, age=f.age,
+        embeddings=f.embeddings, crops=f.crops, age=f.age, descriptor=f.descriptor,
     )  # fmt: skip
     tmp.replace(path)
 
@@ -194,7 +199,7 @@ def load_extraction(path: Path) -> VideoExtraction:
         fps, n, w, h, dur, interval, n_sampled = z["meta"].tolist()
         faces = Faces(
             z["frame_index"], z["timestamp_s"], z["boxes"], z["det_score"], z["landmarks"],
-            z["sharpness"], z["embeddings"], z["crops"], z["age"],
+            z["sharpness"], z["embeddings"], z["crops"], z["age"], z["descriptor"],
         )  # fmt: skip
         return VideoExtraction(
             meta=VideoMeta(fps=fps, n_frames=int(n), width=int(w), height=int(h), duration_s=dur),

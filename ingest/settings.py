@@ -144,5 +144,6 @@ class Settings:
 
 # Bump when extraction code changes what it returns for the same settings.
 # 2: sharpness measured on the centre of the face; 3: face size measured on the box clipped
-# to the frame (what is visible, and what is stored); 4: apparent age of each face
-EXTRACTION_VERSION = 4
+# to the frame (what is visible, and what is stored); 4: apparent age of each face;
+# 5: the faceres descriptor of each face
+EXTRACTION_VERSION = 5

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from ingest.age import DESCRIPTOR_DIM
 from ingest.cluster import Clustering
 from ingest.extract import VideoExtraction
 
@@ -53,7 +54,8 @@ create table if not exists raw.faces (
     embedder varchar,
     embedding float[{dim}],
     crop_path varchar,
-    age_years double
+    age_years double,
+    faceres_descriptor float[{desc_dim}]
 )"""
 
 CLUSTERS_DDL = """
@@ -115,10 +117,12 @@ def connect(db_path: Path, embedding_dim: int) -> duckdb.DuckDBPyConnection:
         con.execute("drop table if exists raw.face_clusters")
         con.execute("drop table raw.faces")
         con.execute("update raw.videos set settings_hash = null")  # forces re-extraction
-    con.execute(FACES_DDL.format(dim=embedding_dim))
-    # Warehouses from before apparent age: the column is added; their videos are re-extracted
-    # anyway (the extraction hash changed), which fills it.
+    con.execute(FACES_DDL.format(dim=embedding_dim, desc_dim=DESCRIPTOR_DIM))
+    # Warehouses from before apparent age / the descriptor: the columns are added; their videos
+    # are re-extracted anyway (the extraction hash changed), which fills them.
     con.execute("alter table raw.faces add column if not exists age_years double")
+    con.execute("alter table raw.faces add column if not exists faceres_descriptor "
+                f"float[{DESCRIPTOR_DIM}]")
     con.execute(CLUSTERS_DDL)
     con.execute(RUNS_DDL)
     return con
@@ -168,7 +172,8 @@ def write_video(
             con.register("faces_df", faces_df)
             con.execute(
                 "insert into raw.faces by name select * replace ("
-                f"embedding::float[{dim}] as embedding, landmarks::float[10] as landmarks) "
+                f"embedding::float[{dim}] as embedding, landmarks::float[10] as landmarks, "
+                f"faceres_descriptor::float[{DESCRIPTOR_DIM}] as faceres_descriptor) "
                 "from faces_df"
             )
             con.unregister("faces_df")
@@ -213,6 +218,7 @@ def _faces_frame(video_id: str, x: VideoExtraction, faces_dir: Path) -> pd.DataF
             "embedding": list(f.embeddings.astype(np.float32)),
             "crop_path": paths,
             "age_years": f.age.astype(np.float64),
+            "faceres_descriptor": list(f.descriptor.astype(np.float32)),
         }
     )
 
@@ -245,7 +251,8 @@ def _delete_video(con: duckdb.DuckDBPyConnection, video_id: str) -> None:
 def load_faces(con: duckdb.DuckDBPyConnection, embedder: str) -> pd.DataFrame:
     """Faces of one embedder for every current video, in a stable order."""
     df = con.execute(
-        "select f.face_id, f.video_id, f.frame_index, f.sharpness, f.embedding, f.age_years "
+        "select f.face_id, f.video_id, f.frame_index, f.sharpness, f.embedding, f.age_years, "
+        "f.faceres_descriptor "
         "from raw.faces f join raw.videos v using (video_id) "
         "where f.embedder = ? order by v.row_number, f.frame_index, f.face_id",
         [embedder],

@@ -190,3 +190,18 @@ def test_every_face_has_an_apparent_age(warehouse):
     ).fetchone()
     con.close()
     assert n > 0 and n_aged == n and 0 < lo <= hi < 100
+
+
+def test_every_face_has_a_unit_faceres_descriptor(warehouse):
+    """The descriptor the veto compares is stored for every face, unit length, and not one
+    constant vector (two faces of different people differ)."""
+    db, _, _ = warehouse
+    con = duckdb.connect(str(db), read_only=True)
+    rows = con.execute("select faceres_descriptor from raw.faces").fetchall()
+    con.close()
+    import numpy as np
+
+    x = np.array([r[0] for r in rows], dtype=np.float64)
+    assert x.shape == (len(rows), 1024) and len(rows) > 0
+    assert np.allclose(np.linalg.norm(x, axis=1), 1.0, atol=1e-4)
+    assert (1 - x @ x.T).max() > 0.1

@@ -29,6 +29,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 DBT_PROJECT = REPO / "dbt_project"
 EMBEDDING_DIM = 128
+DESCRIPTOR_DIM = 1024  # ingest.age.DESCRIPTOR_DIM
 
 TELEMETRY_OFF = {
     "DO_NOT_TRACK": "1",
@@ -49,7 +50,8 @@ create or replace table raw.faces (
     face_id varchar primary key, video_id varchar, frame_index integer, timestamp_s double,
     x1 double, y1 double, x2 double, y2 double, frame_width integer, frame_height integer,
     det_score double, landmarks float[10], sharpness double, embedder varchar,
-    embedding float[{EMBEDDING_DIM}], crop_path varchar, age_years double
+    embedding float[{EMBEDDING_DIM}], crop_path varchar, age_years double,
+    faceres_descriptor float[{DESCRIPTOR_DIM}]
 );
 create or replace table raw.face_clusters (
     face_id varchar primary key, cluster_id integer, track_id varchar,
@@ -124,6 +126,7 @@ def raw_frames() -> dict[str, pd.DataFrame]:
                 "det_score": det, "landmarks": [float(x1 + 10)] * 10, "sharpness": 120.0,
                 "embedder": "dlib", "embedding": unit_vector(n + 1),
                 "crop_path": f"data/crops/{face_id}.jpg", "age_years": 30.0,
+                "faceres_descriptor": unit_vector(1000 + n, DESCRIPTOR_DIM),
             }
         )
         clusters.append(
