@@ -9,13 +9,16 @@ Two stages, because a loose single pass chains different people into one "influe
 2. Track centroids are clustered across videos with the same constrained average linkage;
    two tracks of one video are cannot-linked (stage 1 has already kept them apart), and so are
    a child's track and an adult's by median apparent age (dlib places some children near
-   adults). Centroids are centred first (see ``center``).
+   adults). A second descriptor (faceres) vetoes merges of groups it sees as far apart: the
+   look-alikes dlib merges are not the ones faceres merges. Centroids are centred first (see
+   ``center``).
 
 Clusters are numbered 1.. by distinct videos, then faces; -1 marks faces left out."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
@@ -41,6 +44,8 @@ def constrained_average_linkage(
     max_ratio: float = np.inf,
     spread_prior: float = 0.0,
     spread_prior_weight: float = 1.0,
+    veto_dist: NDArray[np.float64] | None = None,
+    veto_threshold: float = np.inf,
 ) -> NDArray[np.int64]:
     """Average-linkage agglomerative clustering that never merges across a cannot-link.
 
@@ -54,11 +59,15 @@ def constrained_average_linkage(
     the global threshold (two look-alike people, each seen several times) stay apart, while a
     loose group (one person across many photos) still absorbs its members. A rejected pair is
     reconsidered when either side grows.
+
+    ``veto_dist`` (n, n) is a second opinion on the same items, averaged over the two groups the
+    same way: a merge goes ahead only if that average is at most ``veto_threshold`` too.
     Returns (n,) labels 0..k-1. O(n^2) memory, O(n^2) numpy work per merge."""
     n = dist.shape[0]
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     d = dist.astype(np.float64).copy()
+    d2 = None if veto_dist is None else veto_dist.astype(np.float64).copy()
     w = np.ones(n) if weights is None else weights.astype(np.float64).copy()
     spread_sum = np.zeros(n)  # weighted sum of within-cluster pair distances
     spread_pairs = np.zeros(n)  # weighted count of those pairs
@@ -81,6 +90,9 @@ def constrained_average_linkage(
             if d[i, j] > max_ratio * max(si, sj):
                 work[i, j] = work[j, i] = big  # until i or j grows (its row is rebuilt then)
                 continue
+        if d2 is not None and d2[i, j] > veto_threshold:
+            work[i, j] = work[j, i] = big  # as above
+            continue
         if i > j:
             i, j = j, i
         # Lance-Williams update for average linkage: merge j into i.
@@ -90,6 +102,8 @@ def constrained_average_linkage(
         new = (wi * d[i] + wj * d[j]) / (wi + wj)
         d[i, :] = new
         d[:, i] = new
+        if d2 is not None:
+            d2[i, :] = d2[:, i] = (wi * d2[i] + wj * d2[j]) / (wi + wj)
         w[i] = wi + wj
         blocked[i, :] |= blocked[j, :]
         blocked[:, i] = blocked[i, :]
@@ -115,6 +129,7 @@ class FaceTable:
     embeddings: NDArray[np.float32]  # (n, d) L2-normalised
     sharpness: NDArray[np.float32] | None = None  # (n,); None: no track is judged by blur
     age: NDArray[np.float32] | None = None  # (n,) apparent age, years (nan: unknown); None: no brake
+    descriptor: NDArray[np.float32] | None = None  # (n, k) faceres, L2-normalised; None: no veto
 
 
 @dataclass(frozen=True)
@@ -167,6 +182,12 @@ def center(x: NDArray[np.float32], prior: NDArray[np.float32] | None = None,
     return l2_rows(x.astype(np.float64) - mu)
 
 
+def faceres_population_mean() -> NDArray[np.float32]:
+    """The faceres descriptor's mean face (k,), estimated like dlib's (ingest.embed.
+    population_mean) from the track centroids of the seed-1 calibration corpus."""
+    return np.load(Path(__file__).with_name("faceres_population_mean.npy")).astype(np.float32)
+
+
 def l2_rows(x: NDArray) -> NDArray[np.float32]:
     return (x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
@@ -176,18 +197,26 @@ def cluster_tracks(
     cannot_link: NDArray[np.bool_],
     s: ClusterSettings,
     prior_mean: NDArray[np.float32] | None = None,
+    descriptors: NDArray[np.float32] | None = None,
 ) -> NDArray[np.int64]:
-    """Cluster track centroids (t, d) across videos; cannot_link (t, t) marks tracks seen in
-    the same frame. Returns (t,) labels 0.. (-1 = noise for the density methods)."""
+    """Cluster track centroids (t, d) across videos; cannot_link (t, t) marks pairs that must
+    stay apart. ``descriptors`` (t, k): each track's faceres centroid, for the veto (None: no
+    veto). Returns (t,) labels 0.. (-1 = noise for the density methods)."""
     t = len(centroids)
     if t == 0:
         return np.zeros(0, dtype=np.int64)
     x = center(centroids, prior_mean, s.center_prior_weight) if s.center else centroids
     dist = cosine_distances(x)
     if s.method == "agglomerative":
+        veto = None
+        if descriptors is not None and s.faceres_veto > 0:
+            y = (center(descriptors, faceres_population_mean(), s.center_prior_weight)
+                 if s.center else descriptors)  # fmt: skip
+            veto = cosine_distances(y)
         return constrained_average_linkage(
             dist, s.cluster_threshold, cannot_link, max_ratio=s.merge_ratio,
             spread_prior=s.spread_prior, spread_prior_weight=s.spread_prior_weight,
+            veto_dist=veto, veto_threshold=s.faceres_veto,
         )  # fmt: skip
     # Density methods cannot take cannot-links; they are here for the documented comparison.
     if s.method == "hdbscan":
@@ -248,7 +277,10 @@ def cluster_faces(
     track_id = np.array([track_names[t] if t >= 0 else None for t in track_of], dtype=object)
     if kept.any():
         cents = _centroids(faces.embeddings[kept], track_of[kept], len(track_names))
-        tlabels = cluster_tracks(cents, cannot, s, prior_mean)
+        descs = None
+        if faces.descriptor is not None:
+            descs = _centroids(faces.descriptor[kept], track_of[kept], len(track_names))
+        tlabels = cluster_tracks(cents, cannot, s, prior_mean, descs)
         face_label = np.where(kept, tlabels[np.maximum(track_of, 0)], -1)
         cluster_id = _renumber(face_label, faces.video_id, s.min_cluster_faces)
         sim = centroid_similarity(faces.embeddings, cluster_id)

@@ -166,6 +166,10 @@ def recluster(con, settings: Settings) -> tuple[int, int, int]:
         embeddings=np.stack(df["embedding"].to_numpy()).astype(np.float32),
         sharpness=df["sharpness"].to_numpy().astype(np.float32),
         age=df["age_years"].to_numpy(dtype=np.float32, na_value=np.nan),
+        # Faces stored before the descriptor existed have none: then no veto at all, rather
+        # than a veto over some tracks only.
+        descriptor=(None if df["faceres_descriptor"].isna().any()
+                    else np.stack(df["faceres_descriptor"].to_numpy()).astype(np.float32)),
     )
     cs = settings.cluster
     c = cluster_faces(table, cs, population_mean(embedder))
@@ -173,7 +177,7 @@ def recluster(con, settings: Settings) -> tuple[int, int, int]:
               f"ratio<{cs.merge_ratio} prior={cs.spread_prior} "
               f"track_sharpness>={cs.min_track_sharpness} "
               f"child<{cs.child_age_years}/adult>={cs.adult_age_years} "
-              f"merge_within_video={cs.merge_within_video} "
+              f"merge_within_video={cs.merge_within_video} faceres_veto<={cs.faceres_veto} "
               f"min_faces={cs.min_cluster_faces}")  # fmt: skip
     store.write_clusters(con, df["face_id"].tolist(), c, embedder, method)
     n_infl = int(c.cluster_id.max()) if (c.cluster_id >= 1).any() else 0

@@ -100,6 +100,12 @@ class ClusterSettings:
     # other at the within-video threshold and kept them apart, and one video's people share its
     # lighting and camera, so there they look more alike than across videos, not less.
     merge_within_video: bool = False
+    # Veto by a second descriptor (faceres, ingest/age.py), in cosine distance between centred
+    # faceres track centroids, averaged over the two groups like the dlib distance: a merge
+    # goes ahead only at or under it. The two models make different mistakes: the look-alikes
+    # dlib merges on the calibration corpora sit 0.68-0.82 apart here, one person's tracks
+    # mostly under 0.6. Picked by `make bench` on the calibration corpora. 0 = off.
+    faceres_veto: float = 0.70
     method: Literal["agglomerative", "hdbscan", "dbscan"] = "agglomerative"
     center: bool = True  # subtract the mean track centroid before cosine distances (stage 2)
     center_prior_weight: float = 20.0  # pseudo-tracks of the population mean in that mean

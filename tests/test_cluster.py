@@ -194,3 +194,30 @@ def test_stage_two_never_merges_two_tracks_that_stage_one_kept_apart_in_one_vide
     assert list(cluster_faces(one_video, within).cluster_id) == [1] * 8
     two_videos = FaceTable(np.array(["v1"] * 4 + ["v2"] * 4), frames, emb)
     assert list(cluster_faces(two_videos, s).cluster_id) == [1] * 8
+
+
+def test_veto_blocks_a_merge_its_second_distance_rejects_averaged_over_groups():
+    """Three items dlib puts together. The second opinion lets a and b merge (0.1), then
+    averages over the group: (ab, c) sits at (0.9 + 0.3) / 2 = 0.6, over a veto of 0.5."""
+    d = np.full((3, 3), 0.1)
+    np.fill_diagonal(d, 0.0)
+    v = np.array([[0, 0.1, 0.9], [0.1, 0, 0.3], [0.9, 0.3, 0]], dtype=float)
+    assert list(constrained_average_linkage(d, 0.5)) == [0, 0, 0]
+    assert list(constrained_average_linkage(d, 0.5, veto_dist=v, veto_threshold=0.5)) == [0, 0, 1]
+    assert list(constrained_average_linkage(d, 0.5, veto_dist=v, veto_threshold=0.65)) == [0, 0, 0]
+
+
+def test_faceres_veto_keeps_apart_two_videos_whose_descriptors_disagree():
+    """Two videos whose dlib faces match: one influencer, unless their faceres descriptors are
+    far apart (then two); a veto of 0 turns the check off."""
+    rng = np.random.default_rng(13)
+    emb = unit(rng, 8, 16, rng.normal(size=16), 0.05)
+    vids, frames = np.array(["v1"] * 4 + ["v2"] * 4), np.tile(np.arange(4), 2)
+    e = np.eye(32)
+    same = np.vstack([unit(rng, 8, 32, e[0], 0.01)])
+    apart = np.vstack([unit(rng, 4, 32, e[0], 0.01), unit(rng, 4, 32, e[1], 0.01)])  # cosine 1
+    s = ClusterSettings(center=False, faceres_veto=0.7)
+    assert list(cluster_faces(FaceTable(vids, frames, emb, descriptor=same), s).cluster_id) == [1] * 8
+    assert list(cluster_faces(FaceTable(vids, frames, emb, descriptor=apart), s).cluster_id) == [1] * 4 + [2] * 4
+    off = ClusterSettings(center=False, faceres_veto=0.0)
+    assert list(cluster_faces(FaceTable(vids, frames, emb, descriptor=apart), off).cluster_id) == [1] * 8
