@@ -32,7 +32,7 @@ else
 INPUT_CSV := $(VIDEOS)
 endif
 
-.PHONY: help install models build demo ingest dbt gx report browser-deps test test-fast bench bench-blur lint clean
+.PHONY: help install models build demo ingest dbt gx report browser-deps test test-fast bench bench-validate bench-blur lint clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -119,6 +119,9 @@ test-fast: install ## Run the fast unit tests only
 
 bench: install ## Labelled benchmark (synthetic corpus + real clips) -> docs/benchmarks.md
 	$(PY) -m bench --faces $(SHARED)/faces --videos $(SHARED)/videos --out docs/benchmarks.md
+
+bench-validate: install ## The calibrated defaults on unseen seeds 5, 6, 7, each brake off in turn -> docs/validation.md
+	$(PY) -m bench.validate --faces $(SHARED)/faces --out docs/validation.md
 
 bench-blur: install ## Blur study on ../shared/faces: where dlib stops telling people apart -> docs/blur.md
 	$(PY) -m bench.blur --faces $(SHARED)/faces --out docs/blur.md

@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -53,6 +54,8 @@ SWEEP = [(t, r, p) for t in (0.5, 0.56, 0.6) for r in (float("inf"), 1.5, 1.55, 
 # Face-size floors swept on the calibration corpora (px, shorter box side). The corpora are
 # extracted once at the lowest floor; a higher floor keeps a subset of the same faces.
 FLOORS = (40.0, 45.0, 50.0, 55.0, 60.0)
+# Faceres vetoes swept on the calibration corpora (centred cosine distance; 0 = off).
+VETOS = (0.0, 0.6, 0.65, 0.7, 0.75, 0.8)
 GRIDS = {  # stage-2 threshold candidates per method (cosine distance on centred centroids)
     "agglomerative": [0.4, 0.5, 0.55, 0.56, 0.6, 0.65, 0.7],
     "hdbscan": [0.0, 0.2, 0.4, 0.5, 0.6],
@@ -78,7 +81,7 @@ def load_table(db: Path):
     try:
         df = con.execute(
             "select f.video_id, v.source_url, f.frame_index, f.x1, f.y1, f.x2, f.y2, f.sharpness, "
-            "f.embedding, f.age_years "
+            "f.embedding, f.age_years, f.faceres_descriptor "
             "from raw.faces f join raw.videos v using (video_id) "
             "order by v.row_number, f.frame_index, f.face_id"
         ).df()
@@ -87,7 +90,9 @@ def load_table(db: Path):
     table = FaceTable(df.video_id.to_numpy().astype(str), df.frame_index.to_numpy().astype(np.int64),
                       np.stack(df.embedding.to_numpy()).astype(np.float32),
                       df.sharpness.to_numpy().astype(np.float32),
-                      df.age_years.to_numpy(dtype=np.float32, na_value=np.nan))  # fmt: skip
+                      df.age_years.to_numpy(dtype=np.float32, na_value=np.nan),
+                      None if df.faceres_descriptor.isna().any()
+                      else np.stack(df.faceres_descriptor.to_numpy()).astype(np.float32))  # fmt: skip
     return df, table
 
 
@@ -98,7 +103,9 @@ def at_floor(df, table: FaceTable, px: float):
     m = np.minimum(x2 - x1, y2 - y1) >= px
     sharp = None if table.sharpness is None else table.sharpness[m]
     age = None if table.age is None else table.age[m]
-    return df[m], FaceTable(table.video_id[m], table.frame_index[m], table.embeddings[m], sharp, age)
+    desc = None if table.descriptor is None else table.descriptor[m]
+    return df[m], FaceTable(table.video_id[m], table.frame_index[m], table.embeddings[m], sharp,
+                            age, desc)  # fmt: skip
 
 
 def lowest_floor(settings: Settings) -> float:
@@ -120,14 +127,44 @@ def pick_setting(results: list[tuple[float, tuple[float, float, float]]]) -> tup
     return max(results, key=lambda x: (round(x[0], 6), -x[1][0], x[1][1], x[1][2]))[1]
 
 
+def rule_line(picked: str, default: str, same: bool, plural: bool = False) -> str:
+    """The sentence saying whether a calibration rule still picks the default."""
+    the, verb = ("the defaults", "are") if plural else ("the default", "is")
+    return f"The rule picks {picked}" + (f", {the}." if same else
+                                         f"; {the} {verb} {default}: re-calibrate ingest/settings.py.")
+
+
+def sweep_one(values, default: float, name: Callable[[float], str],
+              pick: Callable[[list[tuple[float, float]]], float],
+              reports: Callable[[float], list[Report]], unit: str = "") -> tuple[list[str], str]:
+    """Score each value of one setting on the calibration corpora: (markdown rows, the line
+    saying what ``pick`` chooses against the default). Prints that line."""
+    rows, scored = [], []
+    for v in values:
+        mean_f, row = sweep_row(name(v) + (" (default)" if v == default else ""), reports(v))
+        scored.append((mean_f, v))
+        rows.append(row)
+    picked = pick(scored)
+    line = rule_line(name(picked) + unit, name(default), picked == default)
+    print(line, flush=True)
+    return rows, line
+
+
 def brake_variants(cs: ClusterSettings) -> list[tuple[str, ClusterSettings]]:
     """The defaults and each stage-2 brake taken away: (name, settings)."""
-    no_child = dataclasses.replace(cs, child_age_years=0.0)
-    within = dataclasses.replace(cs, merge_within_video=True)
-    return [("defaults (child brake on, no merges within a video)", cs),
-            ("without the child brake", no_child),
-            ("with merges within a video", within),
-            ("neither (the previous pipeline)", dataclasses.replace(within, child_age_years=0.0))]
+    return [("defaults (faceres veto, child brake, no merges within a video)", cs),
+            ("without the faceres veto", dataclasses.replace(cs, faceres_veto=0.0)),
+            ("without the child brake", dataclasses.replace(cs, child_age_years=0.0)),
+            ("with merges within a video", dataclasses.replace(cs, merge_within_video=True)),
+            ("none of the three", dataclasses.replace(cs, faceres_veto=0.0, child_age_years=0.0,
+                                                      merge_within_video=True))]  # fmt: skip
+
+
+def pick_veto(results: list[tuple[float, float]]) -> float:
+    """results: (mean BCubed F, faceres veto; 0 = off) per swept veto. The highest F to the 3
+    decimals reported; on ties the loosest veto (off counts as the loosest): the least brake
+    that reaches that F."""
+    return max(results, key=lambda x: (round(x[0], 3), x[1] if x[1] > 0 else float("inf")))[1]
 
 
 def youngest_track(table: FaceTable, s: ClusterSettings) -> float:
@@ -362,17 +399,11 @@ def main(argv: list[str] | None = None) -> int:
     floor_md = ["| face-size floor (px) | BCubed F per seed (1 / 3 / 4) | mean F | influencers "
                 "minus people per seed | mean share with exact video set | mean score error |",
                 "|---|---|---|---|---|---|"]  # fmt: skip
-    floor_f = []  # (mean F, floor)
-    for px in FLOORS:
-        rs = [score_clustering(*at_floor(df_, t_, px), d_, base.cluster) for d_, df_, t_ in raw_cals]
-        mean_f, row = sweep_row(f"{px:g}{' (default)' if px == base.detection.min_face_px else ''}", rs)
-        floor_f.append((mean_f, px))
-        floor_md.append(row)
-    floor_pick = pick_floor(floor_f)
-    floor_line = (f"The rule picks {floor_pick:g} px" + (", the default." if floor_pick ==
-                  base.detection.min_face_px else f"; the default is {base.detection.min_face_px:g}:"
-                  " re-calibrate ingest/settings.py."))  # fmt: skip
-    print(floor_line, flush=True)
+    rows, floor_line = sweep_one(
+        FLOORS, base.detection.min_face_px, lambda px: f"{px:g}", pick_floor,
+        lambda px: [score_clustering(*at_floor(df_, t_, px), d_, base.cluster)
+                    for d_, df_, t_ in raw_cals], unit=" px")  # fmt: skip
+    floor_md += rows
     cals = [(d_, *at_floor(df_, t_, base.detection.min_face_px)) for d_, df_, t_ in raw_cals]
 
     def on_cals(s: ClusterSettings) -> list[Report]:
@@ -393,16 +424,23 @@ def main(argv: list[str] | None = None) -> int:
         cal_md.append(row)
     picked = pick_setting(swept)
     defaults = (base.cluster.cluster_threshold, base.cluster.merge_ratio, base.cluster.spread_prior)
-    pick_line = (f"The rule picks {picked}" + (", the defaults." if picked == defaults else
-                 f"; the defaults are {defaults}: re-calibrate ingest/settings.py."))  # fmt: skip
+    pick_line = rule_line(str(picked), str(defaults), picked == defaults, plural=True)
     print(pick_line, flush=True)
     brake_md = ["| stage-2 brakes | BCubed F per seed (1 / 3 / 4) | mean F | influencers minus "
                 "people per seed | mean share with exact video set | mean score error |",
                 "|---|---|---|---|---|---|"]  # fmt: skip
     brake_md += [sweep_row(name, on_cals(v))[1] for name, v in brake_variants(base.cluster)]
+    veto_md = ["| faceres veto (centred cosine) | BCubed F per seed (1 / 3 / 4) | mean F | "
+               "influencers minus people per seed | mean share with exact video set | mean score "
+               "error |", "|---|---|---|---|---|---|"]  # fmt: skip
+    rows, veto_line = sweep_one(
+        VETOS, base.cluster.faceres_veto, lambda v: "off" if v == 0 else f"{v:g}", pick_veto,
+        lambda v: on_cals(dataclasses.replace(base.cluster, faceres_veto=v)))  # fmt: skip
+    veto_md += rows
     youngest = min(youngest_track(t_, base.cluster) for _, _, t_ in cals)
     if args.calibrate_only:
-        print("\n".join(floor_md + ["", floor_line, ""] + cal_md + ["", pick_line, ""] + brake_md))
+        print("\n".join(floor_md + ["", floor_line, ""] + cal_md + ["", pick_line, ""] + veto_md
+                        + ["", veto_line, ""] + brake_md))  # fmt: skip
         return 0
 
     bench_dir = corpus(args.faces, args.work, BENCH)
@@ -419,9 +457,10 @@ def main(argv: list[str] | None = None) -> int:
 
     comparison = []
     for method, grid in GRIDS.items():
-        # The density methods take no constraints, so they run without the ratio test; so does
-        # the plain agglomerative row, to show what the test adds.
-        plain = dataclasses.replace(base.cluster, method=method, merge_ratio=float("inf"))
+        # The density methods take no constraints, so they run without the ratio test and the
+        # veto; so does the plain agglomerative row, to show what those add.
+        plain = dataclasses.replace(base.cluster, method=method, merge_ratio=float("inf"),
+                                    faceres_veto=0.0)  # fmt: skip
         best = max(grid, key=lambda t: np.mean([r.bcubed_f for r in on_cals(
             dataclasses.replace(plain, cluster_threshold=t))]))  # fmt: skip
         s = dataclasses.replace(plain, cluster_threshold=best)
@@ -432,8 +471,9 @@ def main(argv: list[str] | None = None) -> int:
     comparison.insert(0, (
         f"two-stage, stage 2 = agglomerative + ratio test + brakes (defaults: threshold "
         f"{base.cluster.cluster_threshold}, ratio {base.cluster.merge_ratio}, spread prior "
-        f"{base.cluster.spread_prior}, child brake under {base.cluster.child_age_years:g} vs "
-        f"{base.cluster.adult_age_years:g}+ years, no merges within a video)",
+        f"{base.cluster.spread_prior}, faceres veto {base.cluster.faceres_veto:g}, child brake "
+        f"under {base.cluster.child_age_years:g} vs {base.cluster.adult_age_years:g}+ years, no "
+        "merges within a video)",
         score_clustering(df, table, bench_dir, base.cluster)))
     flat = dataclasses.replace(base.cluster, min_track_faces=1, track_threshold=0.0, center=False,
                                cluster_threshold=0.1, merge_ratio=float("inf"),
@@ -481,7 +521,7 @@ def main(argv: list[str] | None = None) -> int:
         "photo) are listed apart.",
         "",
         HEADER,
-        f"| **ours** (MTCNN, quality filters, dlib 128-d, tracks + centred average linkage with a ratio test, a child brake and no merges within a video) | {fmt(ours)} |",
+        f"| **ours** (MTCNN, quality filters, dlib 128-d, tracks + centred average linkage with a ratio test, a faceres veto, a child brake and no merges within a video) | {fmt(ours)} |",
     ]
     if baseline is not None:
         md.append(f"| naive baseline: every 10th frame, dlib HOG, DBSCAN eps 0.6, min_samples 1 | {fmt(baseline)} |")
@@ -533,6 +573,18 @@ def main(argv: list[str] | None = None) -> int:
         "",
         pick_line,
         "",
+        "### Faceres veto",
+        "",
+        "A second face descriptor, from the same faceres pass that reads apparent age, has a say "
+        "in stage 2: two groups merge only if their centred faceres centroids (averaged over the "
+        "groups' tracks, like the dlib distance) are no farther apart than the veto. Swept at the "
+        "stage-2 defaults; the default is the veto with the highest mean BCubed F to 3 decimals, "
+        "on ties the loosest (off counts as loosest).",
+        "",
+        *veto_md,
+        "",
+        veto_line,
+        "",
         "### Stage-2 brakes",
         "",
         "Two cannot-links in stage 2, at the stage-2 defaults: a track whose median apparent age "
@@ -540,8 +592,8 @@ def main(argv: list[str] | None = None) -> int:
         f"one of {base.cluster.adult_age_years:g} or more, and two tracks of one video never "
         f"merge (stage 1 kept them apart). The calibration people are all adults (their youngest "
         f"track reads {youngest:.1f} years), so neither brake can be tuned here: this table "
-        "shows what they cost on "
-        "the calibration corpora; the real clips below show what they are for.",
+        "shows what they cost on the calibration corpora, with the veto's row beside them; the "
+        "real clips below show what they are for.",
         "",
         *brake_md,
         "",
@@ -560,8 +612,9 @@ def main(argv: list[str] | None = None) -> int:
         f" with ratio test {cs.merge_ratio} (spread prior {cs.spread_prior}), influencers need "
         f">= {cs.min_cluster_faces} faces; a track under {cs.child_age_years:g} years of median "
         f"apparent age never merges with one of {cs.adult_age_years:g} or more; two tracks of one "
-        "video never merge",
-        "- calibration: face-size floor and clustering settings chosen on synthesized corpora "
+        f"video never merge; two groups whose centred faceres centroids sit farther apart than "
+        f"{cs.faceres_veto:g} never merge",
+        "- calibration: face-size floor, clustering settings and faceres veto chosen on synthesized corpora "
         "with seeds 1, 3 and 4; the "
         "benchmark uses seed 2026, which was not looked at while choosing them.",
         "",

@@ -1,5 +1,5 @@
-"""The rules `make bench` calibrates by: the face-size floor (DetectionSettings.min_face_px) and
-the stage-2 clustering settings."""
+"""The rules `make bench` calibrates by: the face-size floor (DetectionSettings.min_face_px),
+the stage-2 clustering settings and the faceres veto."""
 
 import dataclasses
 
@@ -13,6 +13,7 @@ from bench.__main__ import (
     lowest_floor,
     pick_floor,
     pick_setting,
+    pick_veto,
     youngest_track,
 )
 from ingest.cluster import FaceTable
@@ -58,11 +59,20 @@ def test_pick_setting_takes_the_best_f_then_the_lowest_threshold_then_the_larges
 
 def test_brake_variants_take_each_brake_away_from_the_defaults():
     cs = Settings().cluster
-    (_, d), (_, no_child), (_, within), (_, neither) = brake_variants(cs)
-    assert d == cs and cs.child_age_years > 0 and not cs.merge_within_video
+    (_, d), (_, no_veto), (_, no_child), (_, within), (_, none) = brake_variants(cs)
+    assert d == cs and cs.faceres_veto > 0 and cs.child_age_years > 0 and not cs.merge_within_video
+    assert no_veto == dataclasses.replace(cs, faceres_veto=0.0)
     assert no_child == dataclasses.replace(cs, child_age_years=0.0)
     assert within == dataclasses.replace(cs, merge_within_video=True)
-    assert neither == dataclasses.replace(cs, child_age_years=0.0, merge_within_video=True)
+    assert none == dataclasses.replace(cs, faceres_veto=0.0, child_age_years=0.0,
+                                       merge_within_video=True)  # fmt: skip
+
+
+def test_pick_veto_takes_the_best_f_and_on_ties_the_loosest_veto():
+    assert pick_veto([(0.990, 0.0), (0.9915, 0.7), (0.989, 0.75)]) == 0.7
+    assert pick_veto([(0.9912, 0.65), (0.9908, 0.7), (0.980, 0.6)]) == 0.7  # both 0.991: looser
+    assert pick_veto([(0.990, 0.0), (0.9904, 0.8)]) == 0.0  # a tie with off: off
+    assert pick_veto([(0.985, 0.0), (0.990, 0.6)]) == 0.6
 
 
 def test_at_floor_keeps_ages_aligned():
@@ -81,3 +91,46 @@ def test_youngest_track_is_the_lowest_median_age_of_a_kept_track():
     t = FaceTable(vids, np.arange(9), e, None, age)
     assert youngest_track(t, Settings().cluster) == 9.5
     assert np.isnan(youngest_track(FaceTable(vids, np.arange(9), e), Settings().cluster))
+
+
+def test_validation_refuses_the_seeds_make_bench_tunes_or_scores_on(shared, capsys):
+    from bench.validate import main
+
+    assert main(["--faces", str(shared / "faces"), "--seeds", "5", "3"]) == 2
+    assert "seeds [3] are make bench's" in capsys.readouterr().err
+    assert main(["--faces", str(shared / "faces"), "--seeds", "2026"]) == 2
+
+
+def test_validation_row_reports_each_seed_and_the_means():
+    from bench.metrics import Report
+    from bench.validate import summary_row
+
+    def rep(f, infl, mae):
+        return Report(f, f, f, f, 100, 30, infl, 0, 0.9, mae, 0, 0, 85)
+
+    row = summary_row("x", [rep(0.99, 30, 0.01), rep(0.97, 32, 0.03)])
+    assert row == "| x | 0.990 / 0.970 | **0.980** | +0 / +2 | 90% | 0.010 / 0.030 | **0.020** |"
+
+
+def test_population_mean_averages_track_centroids_not_faces():
+    """Video a: one person in 3 frames; video b: one person in 1 frame (a one-face track,
+    dropped). The mean is over kept tracks, each its normalised centroid: a's alone."""
+    from bench.population_mean import track_mean
+    from ingest.settings import ClusterSettings
+
+    emb = np.tile(np.eye(4, dtype=np.float32)[:1], (4, 1))
+    vecs = np.array([[3, 0], [3, 0], [0, 3], [0, 1]], np.float32)  # a's centroid: (6, 3) / |.|
+    vids, frames = np.array(["a", "a", "a", "b"]), np.array([0, 1, 2, 0])
+    sharp = np.full(4, 100.0, np.float32)
+    m = track_mean(vids, frames, emb, vecs, sharp, ClusterSettings())
+    assert np.allclose(m, np.array([6, 3]) / np.hypot(6, 3), atol=1e-6)
+
+
+def test_rule_line_says_whether_the_default_still_holds():
+    from bench.__main__ import rule_line
+
+    assert rule_line("50 px", "50", True) == "The rule picks 50 px, the default."
+    assert rule_line("0.65", "0.7", False) == ("The rule picks 0.65; the default is 0.7: "
+                                               "re-calibrate ingest/settings.py.")
+    assert rule_line("(1, 2)", "(1, 3)", False, plural=True).endswith("the defaults are (1, 3): "
+                                                                      "re-calibrate ingest/settings.py.")
