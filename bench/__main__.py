@@ -39,10 +39,11 @@ from bench.evaluate import (
     read_clip_labels,
 )
 from bench.metrics import Report
-from ingest.cluster import FaceTable, cluster_faces
+from ingest.cluster import Clustering, FaceTable, cluster_faces
 from ingest.embed import population_mean
 from ingest.pipeline import run
 from ingest.settings import ClusterSettings, Settings
+from ingest.store import face_table
 from ingest.synth import SynthConfig, synthesize
 
 CAL = SynthConfig(n_videos=60, n_identities=25, n_two_person=6, n_empty=8, seed=1)
@@ -87,13 +88,7 @@ def load_table(db: Path):
         ).df()
     finally:
         con.close()
-    table = FaceTable(df.video_id.to_numpy().astype(str), df.frame_index.to_numpy().astype(np.int64),
-                      np.stack(df.embedding.to_numpy()).astype(np.float32),
-                      df.sharpness.to_numpy().astype(np.float32),
-                      df.age_years.to_numpy(dtype=np.float32, na_value=np.nan),
-                      None if df.faceres_descriptor.isna().any()
-                      else np.stack(df.faceres_descriptor.to_numpy()).astype(np.float32))  # fmt: skip
-    return df, table
+    return df, face_table(df)
 
 
 def at_floor(df, table: FaceTable, px: float):
@@ -101,11 +96,7 @@ def at_floor(df, table: FaceTable, px: float):
     (each face is filtered and embedded on its own). float32, as extraction measures the box."""
     x1, y1, x2, y2 = (df[c].to_numpy(np.float32) for c in ("x1", "y1", "x2", "y2"))
     m = np.minimum(x2 - x1, y2 - y1) >= px
-    sharp = None if table.sharpness is None else table.sharpness[m]
-    age = None if table.age is None else table.age[m]
-    desc = None if table.descriptor is None else table.descriptor[m]
-    return df[m], FaceTable(table.video_id[m], table.frame_index[m], table.embeddings[m], sharp,
-                            age, desc)  # fmt: skip
+    return df[m], table.take(m)
 
 
 def lowest_floor(settings: Settings) -> float:
@@ -171,7 +162,7 @@ def youngest_track(table: FaceTable, s: ClusterSettings) -> float:
     """The lowest median apparent age (years) of any track stage 1 keeps; nan without ages."""
     if table.age is None:
         return float("nan")
-    track = cluster_faces(table, s, population_mean("dlib")).track_id
+    track = cluster(table, s).track_id
     ages = [np.median(table.age[track == k]) for k in set(track) - {None}]
     return float(np.nanmin(ages)) if ages else float("nan")
 
@@ -203,8 +194,13 @@ def sweep_row(name: str, rs: list[Report]) -> tuple[float, str]:
     )  # fmt: skip
 
 
+def cluster(table: FaceTable, s: ClusterSettings) -> Clustering:
+    """``cluster_faces`` with the population means ingest uses (dlib, faceres)."""
+    return cluster_faces(table, s, population_mean("dlib"), population_mean("faceres"))
+
+
 def score_clustering(df, table, corpus_dir: Path, s: ClusterSettings) -> Report:
-    c = cluster_faces(table, s, population_mean("dlib"))
+    c = cluster(table, s)
     rows = list(zip(df.source_url, df.frame_index, df.x1, df.y1, df.x2, df.y2, c.cluster_id))
     return evaluate(corpus_dir, rows)
 
@@ -331,7 +327,7 @@ def real_brakes(root: Path, settings: Settings) -> list[str]:
     df, table = load_table(root / "real.duckdb")
     lines = [REAL_HEADER[0].format("stage-2 brakes"), REAL_HEADER[1]]
     for name, v in brake_variants(settings.cluster):
-        cid = cluster_faces(table, v, population_mean("dlib")).cluster_id
+        cid = cluster(table, v).cluster_id
         lines.append(real_verdict_row(name, df, cid))
     return lines
 
@@ -349,7 +345,7 @@ def real_floors(csv: Path, root: Path, settings: Settings) -> list[str]:
     lines = [REAL_HEADER[0].format("face-size floor (px)"), REAL_HEADER[1]]
     for px in FLOORS:
         d, t = at_floor(df, table, px)
-        cid = cluster_faces(t, settings.cluster, population_mean("dlib")).cluster_id
+        cid = cluster(t, settings.cluster).cluster_id
         lines.append(real_verdict_row(
             f"{px:g}{' (default)' if px == settings.detection.min_face_px else ''}", d, cid))
     return lines

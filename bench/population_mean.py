@@ -8,31 +8,26 @@ is a calibration corpus, disjoint from the benchmark's seed 2026."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
 import numpy as np
 
 from bench.__main__ import at_floor, load_table
-from ingest.cluster import _centroids, tracks_within_video
-from ingest.settings import Settings
+from ingest.cluster import FaceTable, cluster_faces, l2_rows
+from ingest.settings import ClusterSettings, Settings
 
 OUT = Path("ingest/faceres_population_mean.npy")
 
 
-def track_mean(video_id, frame_index, emb, vectors, sharpness, s) -> np.ndarray:
-    """(k,) mean of the L2-normalised per-track centroids of ``vectors`` (n, k), tracks found
-    on ``emb`` (n, d) as stage 1 finds them."""
-    track = np.full(len(video_id), -1)
-    k = 0
-    for v in np.unique(video_id):
-        idx = np.flatnonzero(video_id == v)
-        lab = tracks_within_video(frame_index[idx], emb[idx], s, sharpness[idx])
-        for j in np.unique(lab[lab >= 0]):
-            track[idx[lab == j]] = k
-            k += 1
-    kept = track >= 0
-    return _centroids(vectors[kept], track[kept], k).mean(axis=0)
+def track_mean(table: FaceTable, s: ClusterSettings) -> np.ndarray:
+    """(k,) mean of the L2-normalised per-track centroids of ``table.descriptor``, tracks as
+    stage 1 keeps them (the veto is off here: stage 2 would need the mean being estimated)."""
+    track = cluster_faces(table, dataclasses.replace(s, faceres_veto=0.0)).track_id
+    cents = [table.descriptor[track == k].astype(np.float64).mean(axis=0)
+             for k in sorted(set(track) - {None})]  # fmt: skip
+    return l2_rows(np.stack(cents)).mean(axis=0)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.db} has faces without a faceres descriptor: re-run `make bench`",
               file=sys.stderr)
         return 2
-    mean = track_mean(t.video_id, t.frame_index, t.embeddings, t.descriptor, t.sharpness, s.cluster)
+    mean = track_mean(t, s.cluster)
     np.save(args.out, mean.astype(np.float32))
     print(f"wrote {args.out} ({mean.shape[0]}-d, from {args.db})")
     return 0

@@ -17,8 +17,7 @@ Clusters are numbered 1.. by distinct videos, then faces; -1 marks faces left ou
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -131,6 +130,11 @@ class FaceTable:
     age: NDArray[np.float32] | None = None  # (n,) apparent age, years (nan: unknown); None: no brake
     descriptor: NDArray[np.float32] | None = None  # (n, k) faceres, L2-normalised; None: no veto
 
+    def take(self, mask: NDArray[np.bool_]) -> FaceTable:
+        """The rows where ``mask`` (n,) is True, every array alike."""
+        return replace(self, **{f.name: getattr(self, f.name)[mask] for f in fields(self)
+                                if getattr(self, f.name) is not None})  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Clustering:
@@ -182,12 +186,6 @@ def center(x: NDArray[np.float32], prior: NDArray[np.float32] | None = None,
     return l2_rows(x.astype(np.float64) - mu)
 
 
-def faceres_population_mean() -> NDArray[np.float32]:
-    """The faceres descriptor's mean face (k,), estimated like dlib's (ingest.embed.
-    population_mean) from the track centroids of the seed-1 calibration corpus."""
-    return np.load(Path(__file__).with_name("faceres_population_mean.npy")).astype(np.float32)
-
-
 def l2_rows(x: NDArray) -> NDArray[np.float32]:
     return (x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
@@ -198,10 +196,12 @@ def cluster_tracks(
     s: ClusterSettings,
     prior_mean: NDArray[np.float32] | None = None,
     descriptors: NDArray[np.float32] | None = None,
+    descriptor_prior: NDArray[np.float32] | None = None,
 ) -> NDArray[np.int64]:
     """Cluster track centroids (t, d) across videos; cannot_link (t, t) marks pairs that must
     stay apart. ``descriptors`` (t, k): each track's faceres centroid, for the veto (None: no
-    veto). Returns (t,) labels 0.. (-1 = noise for the density methods)."""
+    veto), centred like the centroids with ``descriptor_prior`` (k,) as their prior mean.
+    Returns (t,) labels 0.. (-1 = noise for the density methods)."""
     t = len(centroids)
     if t == 0:
         return np.zeros(0, dtype=np.int64)
@@ -210,7 +210,7 @@ def cluster_tracks(
     if s.method == "agglomerative":
         veto = None
         if descriptors is not None and s.faceres_veto > 0:
-            y = (center(descriptors, faceres_population_mean(), s.center_prior_weight)
+            y = (center(descriptors, descriptor_prior, s.center_prior_weight)
                  if s.center else descriptors)  # fmt: skip
             veto = cosine_distances(y)
         return constrained_average_linkage(
@@ -238,10 +238,13 @@ def cluster_tracks(
 
 
 def cluster_faces(
-    faces: FaceTable, s: ClusterSettings, prior_mean: NDArray[np.float32] | None = None
+    faces: FaceTable, s: ClusterSettings, prior_mean: NDArray[np.float32] | None = None,
+    descriptor_prior: NDArray[np.float32] | None = None,
 ) -> Clustering:
     """Two-stage clustering of all faces (see module docstring). ``prior_mean`` (d,) is the
-    embedder's population mean face, which steadies centring when there are few tracks."""
+    embedder's population mean face, which steadies centring when there are few tracks;
+    ``descriptor_prior`` (k,) is the same for ``faces.descriptor``
+    (``ingest.embed.population_mean``)."""
     n = len(faces.frame_index)
     track_of = np.full(n, -1, dtype=np.int64)
     track_names: list[str] = []
@@ -280,7 +283,7 @@ def cluster_faces(
         descs = None
         if faces.descriptor is not None:
             descs = _centroids(faces.descriptor[kept], track_of[kept], len(track_names))
-        tlabels = cluster_tracks(cents, cannot, s, prior_mean, descs)
+        tlabels = cluster_tracks(cents, cannot, s, prior_mean, descs, descriptor_prior)
         face_label = np.where(kept, tlabels[np.maximum(track_of, 0)], -1)
         cluster_id = _renumber(face_label, faces.video_id, s.min_cluster_faces)
         sim = centroid_similarity(faces.embeddings, cluster_id)

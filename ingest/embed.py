@@ -151,12 +151,14 @@ class FacenetEmbedder:
 
 
 def population_mean(embedder: str) -> NDArray[np.float32] | None:
-    """The embedder's mean face (d,), used to steady centring on small corpora; None if unknown.
+    """The model's mean face (d,), used to steady centring on small corpora; None if unknown.
+    ``embedder`` is an embedder name, or "faceres" for the descriptor that vetoes merges.
 
-    dlib's was estimated from the track centroids of the seed-1 calibration corpus (58 tracks,
-    25 people), disjoint from the benchmark's seed."""
-    if embedder == "dlib":
-        return np.load(Path(__file__).with_name("dlib_population_mean.npy")).astype(np.float32)
+    Both were estimated from the track centroids of the seed-1 calibration corpus, disjoint
+    from the benchmark's seed (dlib: 58 tracks, 25 people; faceres: `python -m
+    bench.population_mean`)."""
+    if embedder in ("dlib", "faceres"):
+        return np.load(Path(__file__).with_name(f"{embedder}_population_mean.npy")).astype(np.float32)
     return None
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ingest import store
-from ingest.cluster import FaceTable, cluster_faces
+from ingest.cluster import cluster_faces
 from ingest.csvin import VideoRow, read_videos_csv
 from ingest.download import DownloadError, fetch
 from ingest.embed import EmbedderUnavailable, population_mean
@@ -160,19 +160,9 @@ def recluster(con, settings: Settings) -> tuple[int, int, int]:
     if df.empty:
         store.write_clusters(con, [], _empty_clustering(), embedder, "none")
         return 0, 0, 0
-    table = FaceTable(
-        video_id=df["video_id"].to_numpy().astype(str),
-        frame_index=df["frame_index"].to_numpy().astype(np.int64),
-        embeddings=np.stack(df["embedding"].to_numpy()).astype(np.float32),
-        sharpness=df["sharpness"].to_numpy().astype(np.float32),
-        age=df["age_years"].to_numpy(dtype=np.float32, na_value=np.nan),
-        # Faces stored before the descriptor existed have none: then no veto at all, rather
-        # than a veto over some tracks only.
-        descriptor=(None if df["faceres_descriptor"].isna().any()
-                    else np.stack(df["faceres_descriptor"].to_numpy()).astype(np.float32)),
-    )
+    table = store.face_table(df)
     cs = settings.cluster
-    c = cluster_faces(table, cs, population_mean(embedder))
+    c = cluster_faces(table, cs, population_mean(embedder), population_mean("faceres"))
     method = (f"{cs.method} tracks<{cs.track_threshold} clusters<{cs.cluster_threshold} "
               f"ratio<{cs.merge_ratio} prior={cs.spread_prior} "
               f"track_sharpness>={cs.min_track_sharpness} "

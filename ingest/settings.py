@@ -64,8 +64,9 @@ class EmbeddingSettings:
     dlib_box_scale: float = 0.9  # x longer MTCNN box side: the square dlib's aligner starts from
     crop_px: int = 112  # pixels, side of the stored face thumbnail
     crop_margin: float = 0.25  # share of the box side added around the stored thumbnail
-    # Folder holding faceres.json + faceres.bin (ingest/age.py), the apparent-age model that
-    # brakes clustering (ClusterSettings.child_age_years). `make models` puts it at the default.
+    # Folder holding faceres.json + faceres.bin (ingest/age.py): apparent age and a second
+    # descriptor, both brakes on clustering (ClusterSettings.child_age_years, faceres_veto).
+    # `make models` puts it at the default.
     age_model_dir: str | None = field(
         default_factory=lambda: os.environ.get("AGE_MODEL_DIR", str(DEFAULT_AGE_MODEL_DIR))
     )

@@ -12,7 +12,7 @@ import pandas as pd
 from PIL import Image
 
 from ingest.age import DESCRIPTOR_DIM
-from ingest.cluster import Clustering
+from ingest.cluster import Clustering, FaceTable
 from ingest.extract import VideoExtraction
 
 STATUSES = ("ok", "no_faces", "download_failed", "decode_failed", "rejected")
@@ -258,6 +258,22 @@ def load_faces(con: duckdb.DuckDBPyConnection, embedder: str) -> pd.DataFrame:
         [embedder],
     ).df()
     return df
+
+
+def face_table(df: pd.DataFrame) -> FaceTable:
+    """The clustering input from raw.faces rows (``video_id``, ``frame_index``, ``embedding``,
+    ``sharpness``, ``age_years``, ``faceres_descriptor``), aligned with ``df``."""
+    return FaceTable(
+        video_id=df["video_id"].to_numpy().astype(str),
+        frame_index=df["frame_index"].to_numpy().astype(np.int64),
+        embeddings=np.stack(df["embedding"].to_numpy()).astype(np.float32),
+        sharpness=df["sharpness"].to_numpy().astype(np.float32),
+        age=df["age_years"].to_numpy(dtype=np.float32, na_value=np.nan),
+        # Faces stored before the descriptor existed have none: then no veto at all, rather
+        # than a veto over some tracks only.
+        descriptor=(None if df["faceres_descriptor"].isna().any()
+                    else np.stack(df["faceres_descriptor"].to_numpy()).astype(np.float32)),
+    )  # fmt: skip
 
 
 def write_clusters(

@@ -122,7 +122,7 @@ def test_population_mean_averages_track_centroids_not_faces():
     vecs = np.array([[3, 0], [3, 0], [0, 3], [0, 1]], np.float32)  # a's centroid: (6, 3) / |.|
     vids, frames = np.array(["a", "a", "a", "b"]), np.array([0, 1, 2, 0])
     sharp = np.full(4, 100.0, np.float32)
-    m = track_mean(vids, frames, emb, vecs, sharp, ClusterSettings())
+    m = track_mean(FaceTable(vids, frames, emb, sharp, descriptor=vecs), ClusterSettings())
     assert np.allclose(m, np.array([6, 3]) / np.hypot(6, 3), atol=1e-6)
 
 
