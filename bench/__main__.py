@@ -30,6 +30,7 @@ import numpy as np
 
 from bench import publish
 from bench.baseline import run_baseline
+from bench.descriptors import corpus_pairs, table_rows
 from bench.evaluate import (
     LABELS_DIR,
     ClipPurity,
@@ -434,9 +435,16 @@ def main(argv: list[str] | None = None) -> int:
         lambda v: on_cals(dataclasses.replace(base.cluster, faceres_veto=v)))  # fmt: skip
     veto_md += rows
     youngest = min(youngest_track(t_, base.cluster) for _, _, t_ in cals)
+    priors = {"dlib": population_mean("dlib"), "faceres": population_mean("faceres")}
+    pairs = [corpus_pairs(df_, t_, d_, cluster(t_, base.cluster).track_id, base.cluster, priors)
+             for d_, df_, t_ in cals]  # fmt: skip
+    desc_md = ["| descriptor (centred track centroids) | ROC AUC per seed (1 / 3 / 4) | "
+               "different-person pairs within the same-person 95th percentile, per seed |",
+               "|---|---|---|", *table_rows(pairs, base.cluster)]  # fmt: skip
+    n_pairs = " / ".join(f"{int(p.same.sum())} of {len(p.same)}" for p in pairs)
     if args.calibrate_only:
         print("\n".join(floor_md + ["", floor_line, ""] + cal_md + ["", pick_line, ""] + veto_md
-                        + ["", veto_line, ""] + brake_md))  # fmt: skip
+                        + ["", veto_line, ""] + brake_md + [""] + desc_md))  # fmt: skip
         return 0
 
     bench_dir = corpus(args.faces, args.work, BENCH)
@@ -592,6 +600,17 @@ def main(argv: list[str] | None = None) -> int:
         "real clips below show what they are for.",
         "",
         *brake_md,
+        "",
+        "### Face descriptors compared",
+        "",
+        "How well each descriptor tells people apart where stage 2 uses it: every pair of "
+        "stage-1 tracks from different videos of a calibration corpus, centroids centred by the "
+        f"population mean (same-person pairs per seed: {n_pairs}). AUC: how often a "
+        "different-person pair sits farther apart than a same-person pair. 'both' is stage 2's "
+        "combination: the larger of the two distances, each in units of its own limit (dlib "
+        f"threshold {base.cluster.cluster_threshold}, faceres veto {base.cluster.faceres_veto:g}).",
+        "",
+        *desc_md,
         "",
         "## Settings",
         "",
