@@ -134,3 +134,14 @@ def test_rule_line_says_whether_the_default_still_holds():
                                                "re-calibrate ingest/settings.py.")
     assert rule_line("(1, 2)", "(1, 3)", False, plural=True).endswith("the defaults are (1, 3): "
                                                                       "re-calibrate ingest/settings.py.")
+
+
+def test_validation_targets_row_marks_each_target_met_or_missed():
+    from bench.metrics import Report
+    from bench.validate import targets_row
+
+    ok = Report(0.98, 0.98, 0.98, 0.98, 100, 30, 31, 0, 0.93, 0.015, 0, 0, 85)
+    assert targets_row(5, ok) == ("| 5 | 0.980 (yes) | 31 / 30 (yes) | 93% (yes) | 0.015 (yes) |", 4)
+    bad = Report(0.96, 0.96, 0.96, 0.96, 100, 30, 28, 0, 0.85, 0.03, 0, 0, 85)
+    row, met = targets_row(6, bad)
+    assert met == 0 and row.count("**no**") == 4 and "28 / 30" in row
