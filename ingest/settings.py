@@ -45,9 +45,10 @@ class DetectionSettings:
     batch_frames: int = 16  # frames per MTCNN forward pass
     min_det_score: float = 0.95  # probability; below this a detection is dropped
     # Pixels, shorter box side (clipped to the frame) in the source frame. Picked by `make
-    # bench` on the calibration corpora: the largest floor with the best mean BCubed F to 3
-    # decimals. Lower floors gain < 0.001 there, and small, compressed faces in real footage
-    # are where strangers merge.
+    # bench` on the calibration corpora: the best mean BCubed F to 3 decimals, then the lowest
+    # score error, then the largest floor. Lower floors gain nothing there, higher ones lose a
+    # person's video set now and then, and small, compressed faces in real footage are where
+    # strangers merge.
     min_face_px: float = 50.0
     # Variance of the Laplacian over the centre of the face in the 112 px crop. A floor for
     # single faces beyond rescue; whole tracks are judged by ClusterSettings.min_track_sharpness.
@@ -86,15 +87,16 @@ class ClusterSettings:
     min_cluster_faces: int = 3  # faces; smaller clusters are left unassigned
     # Relative merge test (see cluster.constrained_average_linkage): look-alike people who are
     # each tight clusters stay apart even under cluster_threshold.
-    merge_ratio: float = 1.6  # x; cross distance must be <= this times the looser side's spread
+    merge_ratio: float = 2.0  # x; cross distance must be <= this times the looser side's spread
     spread_prior: float = 0.30  # cosine distance; the spread assumed for a single track
     spread_prior_weight: float = 1.0  # pseudo track pairs behind spread_prior
     # Child brake, in years of median apparent age per track (ingest/age.py). dlib places
     # children near adults of the same ethnicity (a boy 0.29 from a grown man, centred cosine:
     # closer than Barack Obama's own clips are to each other), so a track that reads under
     # child_age_years never merges with one that reads adult_age_years or more. No adult track
-    # of the calibration corpora reads under 26 (docs/benchmarks.md, "Stage-2 brakes"), so the
-    # brake never fires among adults; a general age-gap brake did, and split people (README).
+    # of the calibration corpora reads under 23 (docs/benchmarks.md, "Stage-2 brakes"), so
+    # the brake never fires among adults; a general age-gap brake did, and split people
+    # (README).
     child_age_years: float = 16.0  # years; 0 = brake off
     adult_age_years: float = 25.0  # years
     # Stage 2 never merges two tracks of one video: stage 1 already weighed them against each
