@@ -109,12 +109,18 @@ def lowest_floor(settings: Settings) -> float:
     return min(*FLOORS, settings.detection.min_face_px)
 
 
+def pick_best(results: list[tuple[float, float, float]], prefer: Callable[[float], float]) -> float:
+    """results: (mean BCubed F, mean score error, value) per swept value. The highest F to the
+    3 decimals reported; on ties the lowest score error to 3 decimals (the figure a marketer
+    reads: F barely sees a face or a small person lost, a person's video set does); then the
+    value ``prefer`` ranks highest."""
+    return max(results, key=lambda x: (round(x[0], 3), -round(x[1], 3), prefer(x[2])))[2]
+
+
 def pick_floor(results: list[tuple[float, float, float]]) -> float:
-    """results: (mean BCubed F, mean score error, floor px) per floor. The highest F to the 3
-    decimals reported; on ties the lowest score error to 3 decimals (the figure a marketer
-    reads: F barely sees the faces a floor drops, a person's video set does); then the largest
-    floor: the fewest small faces, which in real, compressed footage are where strangers merge."""
-    return max(results, key=lambda x: (round(x[0], 3), -round(x[1], 3), x[2]))[2]
+    """``pick_best`` over (mean F, mean score error, floor px); last, the largest floor: the
+    fewest small faces, which in real, compressed footage are where strangers merge."""
+    return pick_best(results, lambda px: px)
 
 
 def pick_setting(results: list[tuple[float, tuple[float, float, float]]]) -> tuple[float, float, float]:
@@ -160,11 +166,9 @@ def brake_variants(cs: ClusterSettings) -> list[tuple[str, ClusterSettings]]:
 
 
 def pick_veto(results: list[tuple[float, float, float]]) -> float:
-    """results: (mean BCubed F, mean score error, faceres veto; 0 = off) per swept veto. The
-    highest F to the 3 decimals reported; on ties the lowest score error to 3 decimals, then
-    the loosest veto (off counts as the loosest): the least brake that reaches them."""
-    return max(results, key=lambda x: (round(x[0], 3), -round(x[1], 3),
-                                       x[2] if x[2] > 0 else float("inf")))[2]  # fmt: skip
+    """``pick_best`` over (mean F, mean score error, faceres veto; 0 = off); last, the loosest
+    veto (off counts as the loosest): the least brake that reaches them."""
+    return pick_best(results, lambda v: v if v > 0 else float("inf"))
 
 
 def youngest_track(table: FaceTable, s: ClusterSettings) -> float:
