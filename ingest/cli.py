@@ -26,8 +26,8 @@ def _settings(args: argparse.Namespace) -> Settings:
             cluster, merge_ratio=args.merge_ratio if args.merge_ratio > 0 else float("inf"))
     if args.child_age is not None:
         cluster = dataclasses.replace(cluster, child_age_years=args.child_age)
-    if args.merge_within_video:
-        cluster = dataclasses.replace(cluster, merge_within_video=True)
+    if args.merge_within_video is not None:
+        cluster = dataclasses.replace(cluster, merge_within_video=args.merge_within_video)
     if args.faceres_veto is not None:
         cluster = dataclasses.replace(cluster, faceres_veto=max(args.faceres_veto, 0.0))
     if args.age_model_dir:
@@ -60,7 +60,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--merge-ratio", type=float, help=f"people merge only if no farther apart than this times the looser one's spread; 0 = off (default: {d.cluster.merge_ratio})")
     p.add_argument("--track-threshold", type=float, help=f"cosine distance to group faces within a video (default: {d.cluster.track_threshold})")
     p.add_argument("--child-age", type=float, help=f"years; a track reading younger never merges with one reading {d.cluster.adult_age_years:g} or more; 0 = off (default: {d.cluster.child_age_years:g})")
-    p.add_argument("--merge-within-video", action="store_true", help="let stage 2 merge two tracks of one video that stage 1 kept apart (default: never)")
+    p.add_argument("--merge-within-video", action=argparse.BooleanOptionalAction, help=f"let stage 2 merge two tracks of one video that never share a frame (default: {'yes' if d.cluster.merge_within_video else 'no'})")
     p.add_argument("--faceres-veto", type=float, help=f"cosine distance between centred faceres descriptors above which two people never merge; 0 = off (default: {d.cluster.faceres_veto:g})")
     p.add_argument("--age-model-dir", help=f"folder with faceres.json/.bin, the age and descriptor model (or env AGE_MODEL_DIR; default: {d.embedding.age_model_dir}, filled by `make models`)")
     p.add_argument("--cache-dir", help="download + extraction cache (default: <db folder>/cache)")

@@ -50,3 +50,17 @@ def test_unreachable_dataset_ends_with_a_summary(shared, tmp_path):
         "select count(*), count(error) from raw.videos where status = 'download_failed'").fetchone()
     con.close()
     assert n == with_reason == 268
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [([], None), (["--merge-within-video"], True), (["--no-merge-within-video"], False)],
+)
+def test_cluster_flags_reach_the_settings(flags, expected):
+    from ingest.cli import _settings, build_parser
+    from ingest.settings import ClusterSettings
+
+    args = build_parser().parse_args(["recluster", "--child-age", "0", "--faceres-veto", "0.65", *flags])
+    cs = _settings(args).cluster
+    assert cs.merge_within_video is (ClusterSettings().merge_within_video if expected is None else expected)
+    assert cs.child_age_years == 0.0 and cs.faceres_veto == 0.65
