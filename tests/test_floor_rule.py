@@ -62,13 +62,18 @@ def test_pick_setting_takes_the_best_f_then_the_lowest_threshold_then_the_larges
 
 def test_brake_variants_take_each_brake_away_from_the_defaults():
     cs = Settings().cluster
-    (_, d), (_, no_veto), (_, no_child), (_, within), (_, none) = brake_variants(cs)
+    (name0, d), (_, no_veto), (_, no_child), (name, within), (_, none) = brake_variants(cs)
     assert d == cs and cs.faceres_veto > 0 and cs.child_age_years > 0 and not cs.merge_within_video
     assert no_veto == dataclasses.replace(cs, faceres_veto=0.0)
     assert no_child == dataclasses.replace(cs, child_age_years=0.0)
     assert within == dataclasses.replace(cs, merge_within_video=True)
+    assert name == "with merges within a video" and "no merges within a video" in name0
     assert none == dataclasses.replace(cs, faceres_veto=0.0, child_age_years=0.0,
                                        merge_within_video=True)  # fmt: skip
+    # Where merges within a video are the setting, the brake row adds the brake back.
+    merging = dataclasses.replace(cs, merge_within_video=True)
+    (name0, _), *_, (name, within), _ = brake_variants(merging)
+    assert within == cs and name == "with no merges within a video" and "no merges" not in name0
 
 
 def test_pick_veto_takes_the_best_f_then_the_lowest_score_error_then_the_loosest_veto():
