@@ -120,7 +120,7 @@ test-fast: install ## Run the fast unit tests only
 bench: install ## Labelled benchmark (synthetic corpus + real clips) -> docs/benchmarks.md
 	$(PY) -m bench --faces $(SHARED)/faces --videos $(SHARED)/videos --out docs/benchmarks.md
 
-bench-validate: install ## The calibrated defaults on unseen seeds 8 to 13, each brake off in turn, and against the targets -> docs/validation.md
+bench-validate: install ## The calibrated defaults on unseen seeds 8 to 16, each brake off in turn, and against the targets -> docs/validation.md
 	$(PY) -m bench.validate --faces $(SHARED)/faces --out docs/validation.md
 
 bench-blur: install ## Blur study on ../shared/faces: where dlib stops telling people apart -> docs/blur.md
