@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import functools
 import os
 import platform
 import shutil
@@ -158,12 +159,11 @@ def sweep_one(values, default: float, name: Callable[[float], str],
 def brake_variants(cs: ClusterSettings) -> list[tuple[str, ClusterSettings]]:
     """The defaults and each stage-2 brake taken away (the within-video one flipped from its
     default): (name, settings)."""
-    within = within_words(cs)
-    flip = "with no merges within a video" if cs.merge_within_video else "with merges within a video"
-    return [(f"defaults (faceres veto, child brake, {within})", cs),
+    flipped = dataclasses.replace(cs, merge_within_video=not cs.merge_within_video)
+    return [(f"defaults (faceres veto, child brake, {within_words(cs)})", cs),
             ("without the faceres veto", dataclasses.replace(cs, faceres_veto=0.0)),
             ("without the child brake", dataclasses.replace(cs, child_age_years=0.0)),
-            (flip, dataclasses.replace(cs, merge_within_video=not cs.merge_within_video)),
+            (f"with {within_words(flipped)}", flipped),
             ("none of the brakes", dataclasses.replace(cs, faceres_veto=0.0, child_age_years=0.0,
                                                        merge_within_video=True))]  # fmt: skip
 
@@ -422,6 +422,7 @@ def main(argv: list[str] | None = None) -> int:
     floor_md += rows
     cals = [(d_, *at_floor(df_, t_, base.detection.min_face_px)) for d_, df_, t_ in raw_cals]
 
+    @functools.cache  # the sweeps and the brake table meet at the defaults (and veto off)
     def on_cals(s: ClusterSettings) -> list[Report]:
         return [score_clustering(df_, t_, d_, s) for d_, df_, t_ in cals]
 
