@@ -32,7 +32,7 @@ else
 INPUT_CSV := $(VIDEOS)
 endif
 
-.PHONY: help install models build demo ingest dbt gx report browser-deps test test-fast bench bench-validate bench-blur lint clean
+.PHONY: help install models build demo ingest dbt gx report browser-deps test test-fast bench bench-validate bench-embedders bench-blur lint clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -135,6 +135,9 @@ bench: install ## Labelled benchmark (synthetic corpus + real clips) -> docs/ben
 
 bench-validate: install ## The calibrated defaults on unseen seeds 8 to 16, each brake off in turn, and against the targets -> docs/validation.md
 	$(PY) -m bench.validate --faces $(SHARED)/faces --out docs/validation.md
+
+bench-embedders: install ## dlib against FaceNet on the faces make bench and bench-validate stored -> docs/embedders.md
+	$(PY) -m bench.embedders --out docs/embedders.md
 
 bench-blur: install ## Blur study on ../shared/faces: where dlib stops telling people apart -> docs/blur.md
 	$(PY) -m bench.blur --faces $(SHARED)/faces --out docs/blur.md

@@ -124,11 +124,11 @@ class ClusterSettings:
     center_prior_weight: float = 20.0  # pseudo-tracks of the population mean in that mean
 
 
-# dlib thresholds are calibrated on a synthesized corpus (seed 1) disjoint from the benchmark's
-# (docs/benchmarks.md). Cosine distances differ per embedder; the facenet values are a starting
-# point only: its weights cannot be fetched here, so they are not calibrated (re-run
-# `make bench` with FACENET_WEIGHTS set to calibrate).
-FACENET_CLUSTER = ClusterSettings(track_threshold=0.30, cluster_threshold=0.60)
+# dlib thresholds are calibrated on synthesized corpora disjoint from the benchmark's
+# (docs/benchmarks.md). Cosine distances differ per embedder: FaceNet's are picked by the same
+# rule on the same calibration seeds and faces (`make bench-embedders`, docs/embedders.md). Its
+# stage-2 threshold does not bind there: at 0.6 and above the faceres veto decides every merge.
+FACENET_CLUSTER = ClusterSettings(track_threshold=0.65, cluster_threshold=0.60, faceres_veto=0.70)
 
 
 @dataclass(frozen=True)
