@@ -1,8 +1,9 @@
 """Synthesize labelled short videos from a folder of face photos (``<root>/<Identity>/*.jpg``).
 
 Each video has 1-3 shots; a person's photo moves and zooms through a shot over a coloured
-background, a two-person video shows both side by side (stacked in vertical frames), and
-face-free "product shots" fill the rest. A person's videos use different photos (different days,
+background, a two-person video shows both side by side (stacked in vertical frames), a
+"separate-shots" video shows two people one after the other, never together, and face-free
+"product shots" fill the rest. A person's videos use different photos (different days,
 poses, lighting). Files are written without extension, as the users' URLs are. The truth says
 who is where in every frame, and each video's score.
 
@@ -29,6 +30,10 @@ class SynthConfig:
     n_identities: int = 30
     n_two_person: int = 9  # videos with two people on screen together
     n_empty: int = 15  # videos with nobody (product shots only)
+    # Videos with two people in separate shots, never on screen together: only a threshold
+    # keeps them apart within the video (no same-frame cannot-link). With ``lookalikes`` given
+    # to synthesize, the two are look-alikes and so is the whole roster.
+    n_separate: int = 0
     seed: int = 0
     min_duration_s: float = 4.0
     max_duration_s: float = 8.0
@@ -56,10 +61,44 @@ def list_identities(faces_dir: Path, min_photos: int) -> dict[str, list[Path]]:
     return out
 
 
+def _roster(names: list[str], n: int, lookalikes: dict[str, list[str]] | None,
+            rng: np.random.Generator) -> list[str]:
+    """n identities: random, or (with lookalikes) in pairs, each random pick joined by the
+    nearest look-alike not yet chosen, so across videos too the people to tell apart are
+    hard ones."""
+    if lookalikes is None:
+        return [names[i] for i in sorted(rng.choice(len(names), n, replace=False))]
+    chosen: list[str] = []
+    for i in rng.permutation(len(names)):
+        if len(chosen) == n:
+            break
+        if names[i] in chosen:
+            continue
+        chosen.append(names[i])
+        mate = next((m for m in lookalikes.get(names[i], []) if m in names and m not in chosen), None)
+        if mate is not None and len(chosen) < n:
+            chosen.append(mate)
+    return sorted(chosen)
+
+
+def _separate_pairs(cfg: SynthConfig, ids: list[str], lookalikes: dict[str, list[str]] | None,
+                    rng: np.random.Generator) -> list[list[str]]:
+    """People of the separate-shots videos: a random person and, with lookalikes, the
+    nearest look-alike in the roster (else another random person)."""
+    out = []
+    for _ in range(cfg.n_separate):
+        a = ids[int(rng.integers(len(ids)))]
+        mates = [m for m in (lookalikes or {}).get(a, []) if m in ids and m != a]
+        b = mates[0] if mates else ids[(ids.index(a) + 1 + int(rng.integers(len(ids) - 1))) % len(ids)]
+        out.append([a, b])
+    return out
+
+
 def _assign_people(cfg: SynthConfig, ids: list[str], rng: np.random.Generator) -> list[list[str]]:
     """People per video: every chosen identity appears at least once; the rest of the
-    appearances follow a skewed popularity, as real influencer rosters do."""
-    n_people_videos = cfg.n_videos - cfg.n_empty
+    appearances follow a skewed popularity, as real influencer rosters do. Separate-shots
+    videos are left out here and added by the caller."""
+    n_people_videos = cfg.n_videos - cfg.n_empty - cfg.n_separate
     if n_people_videos < 0 or cfg.n_two_person > n_people_videos:
         raise ValueError("n_empty + n_two_person do not fit in n_videos")
     slots = n_people_videos + cfg.n_two_person
@@ -180,15 +219,26 @@ class _PhotoFaces:
         return looks[0][0]
 
 
-def synthesize(faces_dir: Path, out_dir: Path, cfg: SynthConfig) -> list[TruthVideo]:
-    """Write the corpus (see module docstring) and return the per-video truth."""
+def synthesize(faces_dir: Path, out_dir: Path, cfg: SynthConfig,
+               lookalikes: dict[str, list[str]] | None = None) -> list[TruthVideo]:
+    """Write the corpus (see module docstring) and return the per-video truth.
+
+    ``lookalikes``: identity -> other identities, most alike first (bench/lookalikes.py).
+    Without it (and with n_separate 0) a seed gives the same corpus as before it existed."""
     rng = np.random.default_rng(cfg.seed)
     identities = list_identities(faces_dir, cfg.min_photos)
     names = sorted(identities)
     if cfg.n_identities > len(names):
         raise ValueError(f"asked for {cfg.n_identities} identities, {faces_dir} has {len(names)}")
-    chosen = [names[i] for i in sorted(rng.choice(len(names), cfg.n_identities, replace=False))]
+    chosen = _roster(names, cfg.n_identities, lookalikes, rng)
     per_video = _assign_people(cfg, chosen, rng)
+    separate: set[int] = set()
+    if cfg.n_separate:
+        # Spread among the others at random positions; the people videos keep their order.
+        for people in _separate_pairs(cfg, chosen, lookalikes, rng):
+            at = int(rng.integers(len(per_video) + 1))
+            separate = {i + (i >= at) for i in separate} | {at}
+            per_video.insert(at, people)
     effect = {p: float(rng.normal(0, 0.5)) for p in chosen}
     photo_pool = {p: list(rng.permutation(identities[p])) for p in chosen}
 
@@ -218,16 +268,20 @@ def synthesize(faces_dir: Path, out_dir: Path, cfg: SynthConfig) -> list[TruthVi
         h, w = (ss * 16 // 9, ss) if vertical else (ss, ss * 16 // 9)
         duration = rng.uniform(cfg.min_duration_s, cfg.max_duration_s)
         n_frames = int(duration * FPS)
-        n_shots = int(rng.integers(1, 4))
+        apart = v in separate
+        n_shots = int(rng.integers(2, 4)) if apart else int(rng.integers(1, 4))
         cuts = np.linspace(0, n_frames, n_shots + 1).astype(int)
-        product_shot = int(rng.integers(0, n_shots)) if (people and n_shots > 1) else -1
+        product_shot = int(rng.integers(0, n_shots)) if (people and n_shots > 1 + apart) else -1
         frames: list[np.ndarray] = []
+        turn = 0  # separate-shots videos: whose shot is next
         for s in range(n_shots):
             n = cuts[s + 1] - cuts[s]
             if not people or s == product_shot:
                 frames += _product_shot(h, w, n, rng)
                 continue
-            photos = [(p, *next_photo(p)) for p in people]
+            on_screen = [people[turn % 2]] if apart else people
+            turn += 1
+            photos = [(p, *next_photo(p)) for p in on_screen]
             fs, rects = _people_shot(h, w, n, [(p, img) for p, img, _ in photos], rng)
             for i, fr in enumerate(rects):
                 for (person, x1, y1, x2, y2), (_, img, fbox) in zip(fr, photos):

@@ -1,0 +1,74 @@
+"""The corpus synthesizer's people assignment, look-alike ranking, and separate-shots videos."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench.lookalikes import centred_similarity, rank_lookalikes
+from ingest.synth import SynthConfig, _roster, _separate_pairs, read_truth, synthesize
+
+NAMES = [f"p{i}" for i in range(10)]
+# p0-p1, p2-p3, ... are mutual look-alikes.
+LOOK = {n: [NAMES[i ^ 1]] + [m for m in NAMES if m not in (n, NAMES[i ^ 1])] for i, n in enumerate(NAMES)}
+
+
+def test_roster_without_lookalikes_is_the_plain_draw():
+    # Seeds keep giving the corpora they gave before look-alikes existed.
+    a = _roster(NAMES, 4, None, np.random.default_rng(7))
+    rng = np.random.default_rng(7)
+    assert a == [NAMES[i] for i in sorted(rng.choice(len(NAMES), 4, replace=False))]
+
+
+def test_roster_with_lookalikes_comes_in_pairs():
+    r = _roster(NAMES, 6, LOOK, np.random.default_rng(3))
+    assert len(r) == len(set(r)) == 6
+    assert all(NAMES[NAMES.index(n) ^ 1] in r for n in r)
+
+
+def test_separate_pairs_are_lookalikes_in_the_roster():
+    roster = ["p0", "p1", "p4", "p5"]
+    pairs = _separate_pairs(SynthConfig(n_separate=5), roster, LOOK, np.random.default_rng(0))
+    assert len(pairs) == 5
+    assert all(b == NAMES[NAMES.index(a) ^ 1] for a, b in pairs)
+    plain = _separate_pairs(SynthConfig(n_separate=5), roster, None, np.random.default_rng(0))
+    assert all(a != b and {a, b} <= set(roster) for a, b in plain)
+
+
+def test_rank_lookalikes_orders_by_mean_similarity_over_models():
+    # Model 1 says b is nearest to a, model 2 says c, more strongly: the mean picks c.
+    s1 = np.array([[1, 0.5, 0.4], [0.5, 1, 0], [0.4, 0, 1]], np.float32)
+    s2 = np.array([[1, 0.1, 0.9], [0.1, 1, 0], [0.9, 0, 1]], np.float32)
+    assert rank_lookalikes(["a", "b", "c"], [s1, s2])["a"] == ["c", "b"]
+
+
+def test_centred_similarity_removes_the_shared_direction():
+    shared = np.array([10.0, 0, 0], np.float32)
+    c = np.stack([shared + [0, 1, 0], shared + [0, -1, 0], shared + [0, 0, 1]]).astype(np.float32)
+    s = centred_similarity(c)
+    assert s[0, 1] < 0  # opposite once the common part is gone (raw cosine ~0.99)
+    assert np.allclose(np.diag(s), 1.0, atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def separate_corpus(shared: Path, tmp_path_factory):
+    out = tmp_path_factory.mktemp("sep")
+    cfg = SynthConfig(n_videos=5, n_identities=3, n_two_person=0, n_empty=0, n_separate=2,
+                      seed=5, min_duration_s=2.0, max_duration_s=3.0)  # fmt: skip
+    names = sorted(p.name for p in (shared / "faces").iterdir() if p.is_dir())
+    look = {n: [m for m in names if m != n] for n in names}  # any stand-in ranking
+    synthesize(shared / "faces", out, cfg, look)
+    return out
+
+
+def test_separate_shots_videos_never_show_both_people(separate_corpus: Path):
+    videos, boxes = read_truth(separate_corpus)
+    two = [v for v in videos if len(v.people) == 2]
+    assert len(two) == 2
+    for v in two:
+        frames = {k: b for k, b in boxes.items() if k[0] == v.name}
+        assert all(len(b) == 1 for b in frames.values())  # one face per frame
+        seen = {b[0][0] for b in frames.values()}
+        assert seen == set(v.people)  # each of the two has a shot
