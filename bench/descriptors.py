@@ -54,21 +54,21 @@ class TrackPairs:
 
 def track_pairs(
     track_id: Sequence, identity: Sequence, table: FaceTable,
-    priors: dict[str, NDArray[np.float32] | None], prior_weight: float,
+    priors: dict[str, NDArray[np.float32] | None], prior_weight: float, embedder: str = "dlib",
 ) -> TrackPairs:
     """Pairs of tracks from different videos, each track labelled by its faces' majority
     identity (tracks of unnamed faces are left out). ``track_id``/``identity`` (n,) per face
-    (None: no track / no identity); ``priors`` the population means by descriptor ("dlib",
-    "faceres"), as stage 2 centres with them."""
+    (None: no track / no identity); ``priors`` the population means by descriptor (the
+    embedder's name, "faceres"), as stage 2 centres with them."""
     tid = np.asarray(track_id, dtype=object)
     ident = np.asarray(identity, dtype=object)
     names = sorted({t for t in tid if t is not None})
-    label, video, cents = [], [], {"dlib": [], "faceres": []}
+    label, video, cents = [], [], {embedder: [], "faceres": []}
     for name in names:
         m = tid == name
         label.append(Counter(ident[m]).most_common(1)[0][0])
         video.append(table.video_id[m][0])
-        cents["dlib"].append(table.embeddings[m].astype(np.float64).mean(axis=0))
+        cents[embedder].append(table.embeddings[m].astype(np.float64).mean(axis=0))
         if table.descriptor is not None:
             cents["faceres"].append(table.descriptor[m].astype(np.float64).mean(axis=0))
     lab, vid = np.asarray(label, dtype=object), np.asarray(video)
@@ -85,22 +85,23 @@ def track_pairs(
 
 
 def corpus_pairs(df, table: FaceTable, corpus_dir: Path, track_id, s: ClusterSettings,
-                 priors: dict[str, NDArray[np.float32] | None]) -> TrackPairs:
+                 priors: dict[str, NDArray[np.float32] | None], embedder: str = "dlib") -> TrackPairs:
     """``track_pairs`` for a synthesized corpus: identities from its truth boxes."""
     _, boxes = read_truth(corpus_dir)
     ident = [label_face(boxes.get((Path(u).name, int(fi)), []), (x1, y1, x2, y2))
              for u, fi, x1, y1, x2, y2 in zip(df.source_url, df.frame_index, df.x1, df.y1,
                                               df.x2, df.y2)]  # fmt: skip
-    return track_pairs(track_id, ident, table, priors, s.center_prior_weight)
+    return track_pairs(track_id, ident, table, priors, s.center_prior_weight, embedder)
 
 
 def with_combined(p: TrackPairs, s: ClusterSettings) -> dict[str, NDArray[np.float64]]:
     """The descriptors' distances plus stage 2's combination of them: a pair passes only if
-    dlib is within the threshold and faceres within the veto, i.e. the larger of the two
-    distances, each in units of its own limit."""
+    the embedding is within the threshold and faceres within the veto, i.e. the larger of the
+    two distances, each in units of its own limit."""
     out = dict(p.dist)
+    emb = next(k for k in p.dist if k != "faceres")
     if "faceres" in p.dist and s.faceres_veto > 0:
-        out["both (stage 2)"] = np.maximum(p.dist["dlib"] / s.cluster_threshold,
+        out["both (stage 2)"] = np.maximum(p.dist[emb] / s.cluster_threshold,
                                            p.dist["faceres"] / s.faceres_veto)  # fmt: skip
     return out
 

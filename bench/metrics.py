@@ -14,6 +14,13 @@ def _singletons(pred: Sequence[int]) -> list:
     return [("noise", i) if p < 0 else p for i, p in enumerate(pred)]
 
 
+def f_beta(precision: float, recall: float, beta: float) -> float:
+    """Weighted harmonic mean: recall counts ``beta`` times as much as precision (0.5: half)."""
+    b2 = beta * beta
+    den = b2 * precision + recall
+    return (1 + b2) * precision * recall / den if den else 0.0
+
+
 def bcubed(truth: Sequence, pred: Sequence[int]) -> tuple[float, float, float]:
     """Item-averaged BCubed precision, recall and F1 (Amigo et al. 2009)."""
     n = len(truth)

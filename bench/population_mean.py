@@ -1,9 +1,11 @@
-"""Re-estimate the faceres descriptor's population mean from the seed-1 calibration corpus.
+"""Re-estimate a population mean (FaceNet's or the faceres descriptor's) from the seed-1
+calibration corpus.
 
-`python -m bench.population_mean` reads data/bench/cal_seed1.duckdb (written by `make bench`),
-groups its faces into stage-1 tracks at the default settings and writes the mean of the track
-centroids: the prior that steadies centring on small corpora (ingest.cluster.center). Seed 1
-is a calibration corpus, disjoint from the benchmark's seed 2026."""
+`python -m bench.population_mean --of facenet` reads data/bench/cal_seed1.duckdb (written by
+`make bench`), groups its faces into stage-1 tracks at the default settings and writes the mean
+of the track centroids: the prior that steadies centring on small corpora
+(ingest.cluster.center). Seed 1 is a calibration corpus, disjoint from the benchmark's seed
+2026. (dlib's, ingest/dlib_population_mean.npy, came the same way from dlib's embeddings.)"""
 
 from __future__ import annotations
 
@@ -16,16 +18,16 @@ import numpy as np
 
 from bench.__main__ import at_floor, load_table
 from ingest.cluster import FaceTable, cluster_faces, l2_rows
-from ingest.settings import ClusterSettings, Settings
-
-OUT = Path("ingest/faceres_population_mean.npy")
+from ingest.settings import ClusterSettings, Settings, cluster_settings_for
 
 
-def track_mean(table: FaceTable, s: ClusterSettings) -> np.ndarray:
-    """(k,) mean of the L2-normalised per-track centroids of ``table.descriptor``, tracks as
-    stage 1 keeps them (the veto is off here: stage 2 would need the mean being estimated)."""
+def track_mean(table: FaceTable, s: ClusterSettings, of_descriptor: bool = True) -> np.ndarray:
+    """(k,) mean of the L2-normalised per-track centroids of ``table.descriptor`` (or of the
+    embeddings), tracks as stage 1 keeps them (the veto is off here: stage 2 would need the
+    mean being estimated)."""
     track = cluster_faces(table, dataclasses.replace(s, faceres_veto=0.0)).track_id
-    cents = [table.descriptor[track == k].astype(np.float64).mean(axis=0)
+    x = table.descriptor if of_descriptor else table.embeddings
+    cents = [x[track == k].astype(np.float64).mean(axis=0)
              for k in sorted(set(track) - {None})]  # fmt: skip
     return l2_rows(np.stack(cents)).mean(axis=0)
 
@@ -34,20 +36,32 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="bench.population_mean", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--db", type=Path, default=Path("data/bench/cal_seed1.duckdb"))
-    ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--of", choices=["faceres", "facenet"], default="faceres",
+                    help="whose mean: the faceres descriptor or the FaceNet embedding")
+    ap.add_argument("--out", type=Path, help="default: ingest/<of>_population_mean.npy")
     args = ap.parse_args(argv)
     if not args.db.is_file():
         print(f"error: {args.db} not found: run `make bench` first", file=sys.stderr)
         return 2
     s = Settings()
+    out = args.out or Path(f"ingest/{args.of}_population_mean.npy")
     _, t = at_floor(*load_table(args.db), s.detection.min_face_px)
+    if args.of == "facenet":
+        if t.embeddings.shape[1] != 512:
+            print(f"error: {args.db} does not hold FaceNet embeddings: re-run `make bench`",
+                  file=sys.stderr)
+            return 2
+        mean = track_mean(t, cluster_settings_for("facenet"), of_descriptor=False)
+        np.save(out, mean.astype(np.float32))
+        print(f"wrote {out} ({mean.shape[0]}-d, from {args.db})")
+        return 0
     if t.descriptor is None:
         print(f"error: {args.db} has faces without a faceres descriptor: re-run `make bench`",
               file=sys.stderr)
         return 2
     mean = track_mean(t, s.cluster)
-    np.save(args.out, mean.astype(np.float32))
-    print(f"wrote {args.out} ({mean.shape[0]}-d, from {args.db})")
+    np.save(out, mean.astype(np.float32))
+    print(f"wrote {out} ({mean.shape[0]}-d, from {args.db})")
     return 0
 
 

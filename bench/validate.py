@@ -1,6 +1,6 @@
 """`make bench-validate`: the calibrated defaults on more unseen seeds, next to each brake off.
 
-`make bench` picks every setting on seeds 1 and 3 to 7 and scores seed 2026 once. One corpus
+`make bench` picks every setting on its calibration seeds and scores seed 2026 once. One corpus
 of 30 people is a small sample: a person's average-score error moves by 0.01 with one wrong
 merge. This runs the same 100-video, 30-person recipe on seeds never used to pick anything
 (default 8 to 16) and scores the defaults and each stage-2 brake taken away (or flipped, for

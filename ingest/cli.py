@@ -7,7 +7,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from ingest.settings import FACENET_CLUSTER, Settings
+from ingest.settings import Settings, cluster_settings_for
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -15,7 +15,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     emb = dataclasses.replace(s.embedding, embedder=args.embedder)
     if args.facenet_weights:
         emb = dataclasses.replace(emb, facenet_weights=args.facenet_weights)
-    cluster = FACENET_CLUSTER if args.embedder == "facenet" else s.cluster
+    cluster = cluster_settings_for(args.embedder)
     if args.cluster_threshold is not None:
         cluster = dataclasses.replace(cluster, cluster_threshold=args.cluster_threshold)
     if args.track_threshold is not None:
@@ -50,7 +50,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     d = Settings()
     p.add_argument("--db", default="data/warehouse.duckdb", help="DuckDB warehouse file (default: %(default)s)")
     p.add_argument("--embedder", choices=["dlib", "facenet"], default=d.embedding.embedder,
-                   help="face embedder (default: %(default)s; facenet needs weights, see README)")
+                   help="face embedder (default: %(default)s; facenet needs weights, see README). The "
+                   "threshold defaults below are facenet's; dlib has its own (ingest/settings.py DLIB_CLUSTER)")
     p.add_argument("--facenet-weights", help="InceptionResnetV1 vggface2 state_dict file (or env FACENET_WEIGHTS)")
     p.add_argument("--device", default=d.device, help="torch device for MTCNN/facenet (default: %(default)s)")
     p.add_argument("--workers", type=int, default=d.workers, help="parallel extraction processes (default: %(default)s)")

