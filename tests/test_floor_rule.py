@@ -94,7 +94,7 @@ def test_at_floor_keeps_ages_aligned():
 def test_youngest_track_is_the_lowest_median_age_of_a_kept_track():
     """Two videos of one face, 4 frames each: medians 31 and 9.5; a lone stray face (its own
     one-face track, dropped) reading 2 years does not count."""
-    e = np.tile(np.eye(128, dtype=np.float32)[:1], (9, 1))  # dlib-sized, one face everywhere
+    e = np.tile(np.eye(512, dtype=np.float32)[:1], (9, 1))  # the default embedder's size, one face everywhere
     vids = np.array(["a"] * 4 + ["b"] * 4 + ["c"])
     age = np.array([30, 31, 31, 40, 9, 10, 8, 12, 2], np.float32)
     t = FaceTable(vids, np.arange(9), e, None, age)
