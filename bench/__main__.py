@@ -149,8 +149,8 @@ def pick_floor(results: list[tuple[float, float, float]]) -> float:
 
 def pick_setting(results: list[tuple[float, tuple[float, float, float]]]) -> tuple[float, float, float]:
     """results: (calibration score, (threshold, merge ratio, spread prior)) per stage-2 setting.
-    The highest score; on ties the lowest threshold, then the largest ratio and prior (the least brake
-    that reaches that F)."""
+    The highest score; on ties the lowest threshold, then the largest ratio and prior (the least
+    brake that reaches that score)."""
     return max(results, key=lambda x: (round(x[0], 6), -x[1][0], x[1][1], x[1][2]))[1]
 
 

@@ -46,20 +46,13 @@ def main(argv: list[str] | None = None) -> int:
     s = Settings()
     out = args.out or Path(f"ingest/{args.of}_population_mean.npy")
     _, t = at_floor(*load_table(args.db), s.detection.min_face_px)
-    if args.of == "facenet":
-        if t.embeddings.shape[1] != 512:
-            print(f"error: {args.db} does not hold FaceNet embeddings: re-run `make bench`",
-                  file=sys.stderr)
-            return 2
-        mean = track_mean(t, cluster_settings_for("facenet"), of_descriptor=False)
-        np.save(out, mean.astype(np.float32))
-        print(f"wrote {out} ({mean.shape[0]}-d, from {args.db})")
-        return 0
-    if t.descriptor is None:
-        print(f"error: {args.db} has faces without a faceres descriptor: re-run `make bench`",
-              file=sys.stderr)
+    stored = {128: "dlib", 512: "facenet"}[t.embeddings.shape[1]]
+    if (args.of == "facenet" and stored != "facenet") or (args.of == "faceres" and t.descriptor is None):
+        print(f"error: {args.db} holds no {args.of} vectors (its faces are {stored}'s): re-run "
+              "`make bench`", file=sys.stderr)  # fmt: skip
         return 2
-    mean = track_mean(t, s.cluster)
+    # Tracks as stage 1 keeps them at the stored embedder's own settings.
+    mean = track_mean(t, cluster_settings_for(stored), of_descriptor=args.of == "faceres")
     np.save(out, mean.astype(np.float32))
     print(f"wrote {out} ({mean.shape[0]}-d, from {args.db})")
     return 0

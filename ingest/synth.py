@@ -85,6 +85,8 @@ def _separate_pairs(cfg: SynthConfig, ids: list[str], lookalikes: dict[str, list
                     rng: np.random.Generator) -> list[list[str]]:
     """People of the separate-shots videos: a random person and, with lookalikes, the
     nearest look-alike in the roster (else another random person)."""
+    if cfg.n_separate and len(ids) < 2:
+        raise ValueError("separate-shots videos need at least two identities")
     out = []
     for _ in range(cfg.n_separate):
         a = ids[int(rng.integers(len(ids)))]
