@@ -32,7 +32,7 @@ else
 INPUT_CSV := $(VIDEOS)
 endif
 
-.PHONY: help install models build demo ingest dbt gx report browser-deps test test-fast bench bench-validate bench-embedders bench-blur lint clean
+.PHONY: help install models build demo ingest dbt gx report browser-deps duckdb-cli test test-fast bench bench-validate bench-embedders bench-blur lint clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -118,13 +118,26 @@ report: install $(REPORT_DIR)/node_modules/.installed ## Build the static report
 	@echo "Report: $(abspath $(REPORT_DIR))/build (a static site: copy the folder anywhere)"
 	@echo "Open it: python3 -m http.server -d $(REPORT_DIR)/build $(REPORT_PORT)  ->  http://localhost:$(REPORT_PORT)/"
 
+# The DuckDB CLI 1.x from PyPI, in a folder of its own (not .venv): a client like the ones users
+# have, for the test that the warehouse opens there, and a CLI for anyone who has none.
+DUCKDB_CLI_VERSION := 1.5.6
+DUCKDB_CLI_DIR := .tools/duckdb-cli
+export DUCKDB_CLI := $(abspath $(DUCKDB_CLI_DIR))/bin/duckdb
+
+$(DUCKDB_CLI_DIR)/.installed:
+	@test -x $(DUCKDB_CLI_DIR)/bin/pip || $(PYTHON) -m venv $(DUCKDB_CLI_DIR)
+	$(DUCKDB_CLI_DIR)/bin/pip install --quiet --disable-pip-version-check duckdb-cli==$(DUCKDB_CLI_VERSION)
+	@touch $@
+
+duckdb-cli: $(DUCKDB_CLI_DIR)/.installed ## Install the DuckDB CLI 1.5 from PyPI into .tools/duckdb-cli (bin/duckdb), apart from .venv
+
 browser-deps: ## Install Debian chromium for the report's browser test (apt; root or sudo)
 	@command -v chromium >/dev/null || { \
 		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 	@chromium --version
 
-test: install browser-deps ## Run all tests (unit, integration with real models, report in a browser)
+test: install browser-deps duckdb-cli ## Run all tests (unit, integration with real models, report in a browser)
 	$(PY) -m pytest
 
 test-fast: install ## Run the fast unit tests only

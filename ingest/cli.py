@@ -1,4 +1,5 @@
-"""Command line: `ingest run`, `ingest demo`, `ingest recluster` (each with --help)."""
+"""Command line: `ingest run`, `demo`, `recluster`, `export-csv`, `migrate-storage` (each with
+--help)."""
 
 from __future__ import annotations
 
@@ -99,6 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
                        "distinct videos and the representative face image path.")  # fmt: skip
     e.add_argument("--db", default="data/warehouse.duckdb", help="DuckDB warehouse (default: %(default)s)")
     e.add_argument("--out", type=Path, default=Path("out/influencers.csv"), help="CSV to write (default: %(default)s)")
+    m = sub.add_parser("migrate-storage", help="rewrite a warehouse so DuckDB 1.x clients open it",
+                       description="Warehouses written by older versions of this tool use DuckDB "
+                       "2.x's newest storage format, which the DuckDB CLI 1.x, DBeaver and "
+                       "Evidence cannot read. This rewrites such a file in the format every "
+                       "DuckDB >= 1.4 opens (ingest run also does it on its own).")  # fmt: skip
+    m.add_argument("--db", default="data/warehouse.duckdb", help="DuckDB warehouse (default: %(default)s)")
     return ap
 
 
@@ -110,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         return _recluster(args)
     if args.command == "export-csv":
         return _export_csv(args)
+    if args.command == "migrate-storage":
+        return _migrate_storage(args)
     return _run(args)
 
 
@@ -155,6 +164,29 @@ def _export_csv(args) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(args.out, index=False)
     print(f"wrote {len(df)} influencers to {args.out}")
+    return 0
+
+
+def _migrate_storage(args) -> int:
+    import duckdb
+
+    from ingest import store
+    from ingest.settings import WAREHOUSE_STORAGE_VERSION
+
+    db = Path(args.db)
+    if not db.is_file():
+        print(f"error: no warehouse at {db}", file=sys.stderr)
+        return 2
+    try:
+        old = store.migrate_storage(db)
+    except duckdb.Error as exc:
+        print(f"error: cannot rewrite {db} ({exc}); close other programs using it and retry",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    if old:
+        print(f"{db}: rewrote DuckDB storage format {old} as {WAREHOUSE_STORAGE_VERSION}")
+    else:
+        print(f"{db}: already in a format DuckDB >= 1.4 opens ({store.storage_version(db)})")
     return 0
 
 

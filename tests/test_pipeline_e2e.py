@@ -205,3 +205,28 @@ def test_every_face_has_a_unit_faceres_descriptor(warehouse):
     assert x.shape == (len(rows), 1024) and len(rows) > 0
     assert np.allclose(np.linalg.norm(x, axis=1), 1.0, atol=1e-4)
     assert (1 - x @ x.T).max() > 0.1
+
+
+def readme_queries() -> list[str]:
+    """The SQL blocks of the README's "Query the warehouse" section, as a user would paste them."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Query the warehouse", 1)[1].split("\n## ", 1)[0]
+    return [block.split("```", 1)[0].strip() for block in section.split("```sql\n")[1:]]
+
+
+def test_warehouse_opens_in_the_duckdb_1x_cli(warehouse):
+    """The file users are told to query opens read-only in the DuckDB CLI 1.x from PyPI (`make
+    duckdb-cli`), after ingest and dbt have both written it, and the README's queries run."""
+    db, _, _ = warehouse
+    cli = Path(os.environ.get("DUCKDB_CLI", ROOT / ".tools" / "duckdb-cli" / "bin" / "duckdb"))
+    if not cli.is_file():
+        pytest.fail(f"no DuckDB CLI at {cli}: run `make duckdb-cli` (make test does)")
+    version = subprocess.run([cli, "--version"], capture_output=True, text=True, check=True)
+    assert version.stdout.startswith("v1."), version.stdout
+    queries = readme_queries()
+    assert len(queries) >= 3
+    for query in queries:
+        out = subprocess.run([cli, "-readonly", "-csv", str(db), "-c", query],
+                             capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+        assert out.returncode == 0 and "Error" not in out.stderr, (query, out.stderr)
+        assert len(out.stdout.strip().splitlines()) >= 2, (query, out.stdout)  # header + rows
