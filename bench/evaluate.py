@@ -96,15 +96,36 @@ def read_clip_labels(path: Path) -> dict[int, list[tuple[float, float, str]]]:
     return dict(out)
 
 
+# Frames between a detected face and the labelled frames it is checked against. The clips were
+# labelled on a 2-per-second grid (every ~16.5 frames at 24 fps); extraction samples another
+# grid, so a face off that grid is checked against the nearest labelled frame on each side
+# within a sixth of a second, and takes a label only where both name the same person. Wider,
+# the dinner's quick cuts put another person's label on a face: at 5 frames a face of Eddie
+# (frame 1104) took Jessica's label, at 6 one of Jessica (frame 178) Grandma's (crops checked
+# by eye).
+LABEL_FRAME_TOLERANCE = 4
+
+
 def label_by_centre(
     labels: dict[int, list[tuple[float, float, str]]], frame_index: int,
-    box: tuple[float, float, float, float],
+    box: tuple[float, float, float, float], max_apart: int = 0,
 ) -> str | None:
     """The person whose labelled face centre lies inside this box (the one nearest the box
-    centre if several do); None if no label falls inside."""
+    centre if several do). Off the labelled frames: the nearest labelled frame before and after,
+    at most ``max_apart`` frames away, must agree. None if no label falls inside."""
+    if frame_index in labels:
+        return _label_inside(labels[frame_index], box)
+    sides = [next((f for f in steps if f in labels), None) for steps in
+             (range(frame_index - 1, frame_index - max_apart - 1, -1),
+              range(frame_index + 1, frame_index + max_apart + 1))]  # fmt: skip
+    named = {_label_inside(labels[f], box) for f in sides if f is not None}
+    return named.pop() if len(named) == 1 else None
+
+
+def _label_inside(rows: list[tuple[float, float, str]], box) -> str | None:
     x1, y1, x2, y2 = box
     cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-    inside = [(abs(lx - cx) + abs(ly - cy), p) for lx, ly, p in labels.get(frame_index, [])
+    inside = [(abs(lx - cx) + abs(ly - cy), p) for lx, ly, p in rows
               if x1 <= lx <= x2 and y1 <= ly <= y2]  # fmt: skip
     return min(inside)[1] if inside else None
 
@@ -118,12 +139,14 @@ class ClipPurity:
     bcubed: tuple[float, float, float]  # P / R / F over the labelled faces (unassigned: singletons)
 
 
-def clip_purity(labels: dict[int, list[tuple[float, float, str]]], faces: list[tuple]) -> ClipPurity:
-    """faces: (frame_index, x1, y1, x2, y2, cluster_id) of every detected face of one clip."""
+def clip_purity(labels: dict[int, list[tuple[float, float, str]]], faces: list[tuple],
+                max_apart: int = LABEL_FRAME_TOLERANCE) -> ClipPurity:
+    """faces: (frame_index, x1, y1, x2, y2, cluster_id) of every detected face of one clip;
+    each is checked against the nearest labelled frame up to ``max_apart`` frames away."""
     truth, pred = [], []
     by: dict[int, Counter] = defaultdict(Counter)
     for fi, x1, y1, x2, y2, cid in faces:
-        person = label_by_centre(labels, int(fi), (x1, y1, x2, y2))
+        person = label_by_centre(labels, int(fi), (x1, y1, x2, y2), max_apart)
         if person is None:
             continue
         truth.append(person)

@@ -181,9 +181,16 @@ class AgeEstimator:
 
     def estimate(self, rgb: NDArray[np.uint8], boxes: NDArray[np.float32]) -> FaceresOutput:
         """k faces of one RGB frame (H, W, 3), boxes (k, 4) in frame pixels."""
-        if len(boxes) == 0:
+        return self.estimate_frames([(rgb, boxes)])
+
+    def estimate_frames(
+        self, items: list[tuple[NDArray[np.uint8], NDArray[np.float32]]]
+    ) -> FaceresOutput:
+        """``estimate`` over several frames' (rgb, boxes) in one batch; rows in order."""
+        crops = [square_crop(rgb, b, CROP_MARGIN, INPUT_PX)
+                 for rgb, boxes in items for b in np.asarray(boxes)]  # fmt: skip
+        if not crops:
             return FaceresOutput.empty()
-        crops = [square_crop(rgb, b, CROP_MARGIN, INPUT_PX) for b in np.asarray(boxes)]
         return self.estimate_crops(np.stack(crops))
 
     def estimate_crops(self, crops: NDArray[np.uint8]) -> FaceresOutput:

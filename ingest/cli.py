@@ -55,7 +55,7 @@ def _common(p: argparse.ArgumentParser) -> None:
                    "threshold defaults below are facenet's; dlib has its own (ingest/settings.py DLIB_CLUSTER)")
     p.add_argument("--facenet-weights", help="InceptionResnetV1 vggface2 state_dict file (or env FACENET_WEIGHTS)")
     p.add_argument("--device", default=d.device, help="torch device for MTCNN/facenet (default: %(default)s)")
-    p.add_argument("--workers", type=int, default=d.workers, help="parallel extraction processes (default: %(default)s)")
+    p.add_argument("--workers", type=int, default=d.workers, help="parallel extraction processes, one torch thread each (default: one per core, here %(default)s)")
     p.add_argument("--fps", type=float, help=f"sampled frames per second (default: {d.sampling.frames_per_second})")
     p.add_argument("--max-frames", type=int, help=f"cap on sampled frames per video (default: {d.sampling.max_frames})")
     p.add_argument("--cluster-threshold", type=float, help=f"cosine distance to merge people across videos (default: {d.cluster.cluster_threshold})")

@@ -43,15 +43,16 @@ class MtcnnDetector:
         return self._model
 
     def detect(
-        self, frames: list[NDArray[np.uint8]], max_side_px: int
+        self, frames: list[NDArray[np.uint8]], max_side_px: int, floor_px: float = 0.0
     ) -> list[list[Detection]]:
-        """Detect faces in equally sized RGB frames (each (H, W, 3)); one list per frame."""
+        """Detect faces in equally sized RGB frames (each (H, W, 3)); one list per frame. Faces
+        under ``floor_px`` (pixels, 0 = all) may be missed: see ``detection_scale``."""
         if not frames:
             return []
         import torch
 
         h, w = frames[0].shape[:2]
-        scale = min(1.0, max_side_px / max(h, w))
+        scale = detection_scale(h, w, max_side_px, floor_px, self.settings.floor_detect_px)
         if scale < 1.0:
             size = (int(round(w * scale)), int(round(h * scale)))
             small = [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames]
@@ -76,6 +77,18 @@ class MtcnnDetector:
                     )
             out.append(dets)
         return out
+
+
+def detection_scale(
+    height: int, width: int, max_side_px: int, floor_px: float, floor_detect_px: float
+) -> float:
+    """The factor (<= 1) frames are resized by before MTCNN: the longer side at most
+    ``max_side_px``, and a face of ``floor_px`` source pixels drawn ``floor_detect_px`` pixels
+    tall, no smaller (floor_px 0: only the first rule)."""
+    scale = min(1.0, max_side_px / max(height, width))
+    if floor_px > 0:
+        scale = min(scale, floor_detect_px / floor_px)
+    return scale
 
 
 def clip_box(box: NDArray[np.float32], width: int, height: int) -> NDArray[np.float32]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from itertools import groupby
 from pathlib import Path
 
 import cv2
@@ -100,11 +101,12 @@ def extract_video(path: Path, settings: Settings) -> VideoExtraction:
 
     def flush() -> None:
         t0 = time.perf_counter()
-        dets = detector.detect([f.rgb for f in batch], settings.sampling.max_side_px)
+        dets = detector.detect([f.rgb for f in batch], settings.sampling.max_side_px,
+                               det_s.min_face_px)
         timings["detect"] += time.perf_counter() - t0
         t0 = time.perf_counter()
+        kept = []  # (frame, detection, clipped box, crop, sharpness)
         for frame, frame_dets in zip(batch, dets):
-            kept = []
             for d in frame_dets:
                 box = clip_box(d.box, meta.width, meta.height)
                 crop = square_crop(frame.rgb, box, margin, crop_px)
@@ -112,30 +114,33 @@ def extract_video(path: Path, settings: Settings) -> VideoExtraction:
                     d, box, cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY), margin, det_s
                 )
                 if ok:
-                    kept.append((d, box, crop, sharp))
-            if not kept:
-                continue
-            boxes = np.stack([k[1] for k in kept])
-            lms = np.stack([k[0].landmarks for k in kept])
-            embs = embedder.embed(frame.rgb, boxes, lms)
-            t1 = time.perf_counter()
-            faceres = age_model.estimate(frame.rgb, boxes)
-            timings["age"] += time.perf_counter() - t1
-            t0 += time.perf_counter() - t1  # age time is not embed time
-            for (d, box, crop, sharp), emb, age, desc in zip(kept, embs, faceres.age,
-                                                             faceres.descriptor):
-                rows["fi"].append(frame.index)
-                rows["ts"].append(frame.timestamp_s)
-                rows["box"].append(box)
-                rows["score"].append(d.score)
-                rows["lm"].append(d.landmarks)
-                rows["sharp"].append(sharp)
-                rows["emb"].append(emb)
-                rows["crop"].append(crop)
-                rows["age"].append(age)
-                rows["desc"].append(desc)
-        timings["embed"] += time.perf_counter() - t0
+                    kept.append((frame, d, box, crop, sharp))
         batch.clear()
+        if not kept:
+            timings["embed"] += time.perf_counter() - t0
+            return
+        # The batch's faces go through each network together, one forward pass each.
+        by_frame = [list(g) for _, g in groupby(kept, key=lambda k: k[0].index)]
+        boxes = [np.stack([k[2] for k in g]) for g in by_frame]
+        embs = embedder.embed_frames([
+            (g[0][0].rgb, b, np.stack([k[1].landmarks for k in g])) for g, b in zip(by_frame, boxes)
+        ])  # fmt: skip
+        timings["embed"] += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        faceres = age_model.estimate_frames([(g[0][0].rgb, b) for g, b in zip(by_frame, boxes)])
+        timings["age"] += time.perf_counter() - t0
+        for (frame, d, box, crop, sharp), emb, age, desc in zip(kept, embs, faceres.age,
+                                                                 faceres.descriptor):
+            rows["fi"].append(frame.index)
+            rows["ts"].append(frame.timestamp_s)
+            rows["box"].append(box)
+            rows["score"].append(d.score)
+            rows["lm"].append(d.landmarks)
+            rows["sharp"].append(sharp)
+            rows["emb"].append(emb)
+            rows["crop"].append(crop)
+            rows["age"].append(age)
+            rows["desc"].append(desc)
 
     t_dec = time.perf_counter()
     for frame in iter_frames(path, indices, meta.fps):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,15 +93,42 @@ def _done(row, sha, x: VideoExtraction, cached: bool, timings) -> Outcome:
     return Outcome(row, status, None, sha, x, cached, timings)
 
 
+def _one_thread_each() -> None:
+    """Pool initializer: a worker per core already fills the machine; torch's and OpenCV's own
+    thread pools in every worker only fight over the same cores (measured: ten times slower)."""
+    import cv2
+    import torch
+
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
+
+
 def _outcomes(
     rows: list[VideoRow], settings: Settings, base_dir: Path
 ) -> Iterator[Outcome]:
-    if settings.workers <= 1:
-        for r in rows:
+    """Each row's outcome, in the order they finish. Rejected rows need no worker."""
+    todo = []
+    for r in rows:
+        if r.reject_reason:
+            yield process_row(r, settings, base_dir)
+        else:
+            todo.append(r)
+    workers = min(settings.workers, len(todo))
+    if workers <= 1:
+        for r in todo:
             yield process_row(r, settings, base_dir)
         return
-    with ProcessPoolExecutor(max_workers=settings.workers) as pool:
-        yield from pool.map(process_row, rows, [settings] * len(rows), [base_dir] * len(rows))
+    # spawn, not fork: a child forked from a process whose torch has started its OpenMP threads
+    # can stall in them.
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_one_thread_each) as pool:
+        futures = [pool.submit(process_row, r, settings, base_dir) for r in todo]
+        try:
+            for f in as_completed(futures):
+                yield f.result()
+        finally:
+            for f in futures:
+                f.cancel()
 
 
 def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True) -> RunSummary:

@@ -33,6 +33,13 @@ def _facenet_weights() -> str | None:
     return str(DEFAULT_FACENET_WEIGHTS) if DEFAULT_FACENET_WEIGHTS.is_file() else None
 
 
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity, where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 @dataclass(frozen=True)
 class DownloadSettings:
     timeout_s: float = 30.0  # seconds, per connect/read
@@ -45,8 +52,10 @@ class DownloadSettings:
 @dataclass(frozen=True)
 class SamplingSettings:
     # Frames are taken evenly by time across the whole video, never "the first N frames".
-    frames_per_second: float = 2.0  # sampled frames per second of video
-    max_frames: int = 120  # cap per video; long videos get a coarser, still whole-video, grid
+    frames_per_second: float = 1.0  # sampled frames per second of video
+    # Cap per video (a long video then gets a coarser, still whole-video, grid); None keeps
+    # frames_per_second on videos of any length.
+    max_frames: int | None = None
     min_frames: int = 8  # floor per video, so very short clips still get several looks
     max_side_px: int = 960  # frames are downscaled so the longer side is at most this, for MTCNN
 
@@ -56,6 +65,11 @@ class DetectionSettings:
     # MTCNN stage thresholds (P-, R-, O-net); facenet-pytorch defaults.
     mtcnn_thresholds: tuple[float, float, float] = (0.6, 0.7, 0.7)
     mtcnn_min_face_px: int = 20  # pixels in the (downscaled) detection frame
+    # Pixels: how big a face at the size floor (min_face_px) is drawn in the frame MTCNN
+    # searches. Frames are shrunk until that holds (or max_side_px binds), a little above
+    # MTCNN's smallest face, so no face the floor keeps is missed and no time goes into the
+    # small ones it drops: detection is most of extraction, and it grows with frame area.
+    floor_detect_px: float = 25.0
     batch_frames: int = 16  # frames per MTCNN forward pass
     min_det_score: float = 0.95  # probability; below this a detection is dropped
     # Pixels, shorter box side (clipped to the frame) in the source frame. Picked by `make
@@ -156,7 +170,8 @@ class Settings:
     embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
     cluster: ClusterSettings = field(default_factory=ClusterSettings)
     device: str = "cpu"  # torch device for MTCNN / facenet
-    workers: int = 1  # processes extracting videos in parallel
+    # Processes extracting videos in parallel, one torch thread each; default one per core.
+    workers: int = field(default_factory=lambda: available_cores())
     cache_dir: Path = Path("data/cache")  # downloads and per-video extraction results
     faces_dir: Path = Path("data/faces")  # face thumbnails (crop_path points here)
 
@@ -181,5 +196,5 @@ class Settings:
 # Bump when extraction code changes what it returns for the same settings.
 # 2: sharpness measured on the centre of the face; 3: face size measured on the box clipped
 # to the frame (what is visible, and what is stored); 4: apparent age of each face;
-# 5: the faceres descriptor of each face
-EXTRACTION_VERSION = 5
+# 5: the faceres descriptor of each face; 6: detection on frames scaled to the size floor
+EXTRACTION_VERSION = 6

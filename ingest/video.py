@@ -36,12 +36,15 @@ class Frame:
 def sample_frame_indices(meta: VideoMeta, s: SamplingSettings) -> NDArray[np.int64]:
     """Frame indices at the centres of equal time slots covering the whole video.
 
-    n = duration * rate, clamped to [min_frames, max_frames] and to the frames that exist, so a
-    long video gets a coarser grid instead of losing its end."""
+    n = duration * rate rounded up (so the rate is a floor), at least min_frames, at most
+    max_frames if set (a long video then gets a coarser grid instead of losing its end), and
+    never more than the frames that exist."""
     if meta.n_frames <= 0:
         return np.zeros(0, dtype=np.int64)
-    n = int(round(meta.duration_s * s.frames_per_second))
-    n = max(s.min_frames, min(s.max_frames, n))
+    n = int(np.ceil(meta.duration_s * s.frames_per_second - 1e-9))
+    if s.max_frames is not None:
+        n = min(s.max_frames, n)
+    n = max(s.min_frames, n)
     n = min(n, meta.n_frames)
     slots = (np.arange(n) + 0.5) * (meta.n_frames / n)
     return np.unique(np.clip(np.floor(slots).astype(np.int64), 0, meta.n_frames - 1))

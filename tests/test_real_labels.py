@@ -29,6 +29,15 @@ def test_a_box_takes_the_label_whose_centre_it_holds_in_the_same_frame():
     assert label_by_centre(labels, 10, (80, 50, 400, 150)) == "B"
 
 
+def test_a_face_off_the_labelled_grid_needs_the_labelled_frames_around_it_to_agree():
+    labels = {10: [(100.0, 100.0, "A")], 20: [(100.0, 100.0, "A")], 30: [(100.0, 100.0, "B")]}
+    box = (60, 60, 140, 140)
+    assert label_by_centre(labels, 13, box, max_apart=8) == "A"  # 10 and 20 agree
+    assert label_by_centre(labels, 13, box, max_apart=2) is None  # none in reach
+    assert label_by_centre(labels, 8, box, max_apart=4) == "A"  # one side in reach
+    assert label_by_centre(labels, 25, box, max_apart=8) is None  # a cut: A before, B after
+
+
 def test_purity_flags_an_influencer_with_two_people_and_ignores_unassigned_faces():
     labels = {1: [(50.0, 50.0, "A"), (150.0, 50.0, "B")], 2: [(50.0, 50.0, "A")]}
     a1, b1, a2 = (1, 0, 0, 100, 100), (1, 100, 0, 200, 100), (2, 0, 0, 100, 100)

@@ -36,3 +36,24 @@ def test_short_video_gets_at_least_min_frames_and_never_more_than_exist():
 def test_empty_video_samples_nothing():
     m = VideoMeta(fps=30, n_frames=0, width=10, height=10, duration_s=0)
     assert len(sample_frame_indices(m, SamplingSettings())) == 0
+
+
+def test_default_sampling_keeps_one_frame_per_second_on_long_videos():
+    for seconds in (9.5, 75, 600):
+        m = meta(seconds)
+        idx = sample_frame_indices(m, SamplingSettings())
+        assert len(idx) >= seconds  # at least one frame per second, end to end
+        assert np.diff(idx).max() <= m.fps  # no gap over a second
+        assert idx[-1] >= m.n_frames - m.fps
+
+
+def test_detection_scale_draws_the_floor_face_just_above_mtcnns_smallest():
+    from ingest.detect import detection_scale
+
+    # 540x960 synthesized frame, floor 50 px drawn at 25 px: half size.
+    assert detection_scale(960, 540, 960, 50.0, 25.0) == 0.5
+    # 4K: the longer-side cap binds first.
+    assert detection_scale(2160, 3840, 960, 50.0, 25.0) == 0.25
+    # A floor already small: never upscaled.
+    assert detection_scale(360, 640, 960, 20.0, 25.0) == 1.0
+    assert detection_scale(360, 640, 960, 0.0, 25.0) == 1.0
