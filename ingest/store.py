@@ -36,7 +36,8 @@ create table if not exists raw.videos (
     n_faces integer,
     embedder varchar,
     settings_hash varchar,
-    ingested_at timestamp
+    ingested_at timestamp,
+    decoded_share double
 )"""
 
 FACES_DDL = """
@@ -99,6 +100,7 @@ class VideoRecord:
     content_sha256: str | None = None
     settings_hash: str | None = None
     embedder: str | None = None
+    decoded_share: float | None = None  # 0-1 of the planned sample frames that decoded
 
 
 def connect(db_path: Path, embedding_dim: int) -> duckdb.DuckDBPyConnection:
@@ -108,6 +110,8 @@ def connect(db_path: Path, embedding_dim: int) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(db_path))
     con.execute("create schema if not exists raw")
     con.execute(VIDEOS_DDL)
+    # Warehouses from before the decoded share: null there (not measured).
+    con.execute("alter table raw.videos add column if not exists decoded_share double")
     # fetchall, not fetchone: duckdb 2 refuses new work while a result is half read.
     existing = next(iter(con.execute(
         "select data_type from information_schema.columns "
@@ -157,7 +161,7 @@ def write_video(
         _delete_video(con, rec.video_id)
         m = x.meta if x is not None else None
         con.execute(
-            "insert into raw.videos values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into raw.videos values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 rec.video_id, rec.row_number, rec.source_url, rec.performance_raw,
                 rec.performance_score, rec.status, rec.error, rec.content_sha256,
@@ -165,6 +169,7 @@ def write_video(
                 m.width if m else None, m.height if m else None,
                 x.sample_interval_s if x else None, x.n_frames_sampled if x else None,
                 len(x.faces) if x else None, rec.embedder, rec.settings_hash, now,
+                rec.decoded_share,
             ],
         )  # fmt: skip
         if faces_df is not None:
