@@ -22,6 +22,7 @@ from ingest.embed import EmbedderUnavailable, population_mean
 from ingest.extract import VideoExtraction, extract_video, load_extraction, save_extraction
 from ingest.settings import Settings
 from ingest.video import DecodeError
+from ingest.warehouse_lock import open_with_wait
 
 EMBED_DIM = {"dlib": 128, "facenet": 512}
 
@@ -49,6 +50,7 @@ class RunSummary:
     n_skipped: int
     timings: dict[str, float]
     failures: list[tuple[int, str, str]]  # (row, status, reason)
+    partial: list[tuple[int, float]] = field(default_factory=list)  # (row, share decoded) < 1
 
 
 def process_row(row: VideoRow, settings: Settings, base_dir: Path) -> Outcome:
@@ -107,20 +109,28 @@ def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True
     started = dt.datetime.now()
     rows = read_videos_csv(csv_path)
     embedder = settings.embedding.embedder
-    con = store.connect(db_path, EMBED_DIM[embedder])
     base_dir = csv_path.resolve().parent
     statuses: Counter = Counter()
     failures: list[tuple[int, str, str]] = []
     timings: Counter = Counter()
     skipped = 0
+    partial: list[tuple[int, float]] = []
+    # Download and extract before opening the warehouse: another process holding it (a reader,
+    # a second run) delays only the writes, and a run stopped here has written nothing.
+    bar = tqdm(_outcomes(rows, settings, base_dir), total=len(rows), unit="video",
+               desc="videos", disable=not progress)  # fmt: skip
+    outcomes = list(bar)
+    con = open_with_wait(lambda: store.connect(db_path, EMBED_DIM[embedder]), db_path,
+                         settings.lock_wait_s)  # fmt: skip
     try:
-        bar = tqdm(_outcomes(rows, settings, base_dir), total=len(rows), unit="video",
-                   desc="videos", disable=not progress)  # fmt: skip
-        for out in bar:
+        for out in outcomes:
             statuses[out.status] += 1
             timings.update(out.timings)
             if out.error:
                 failures.append((out.row.row_number, out.status, out.error))
+            share = out.extraction.decoded_share if out.extraction else None
+            if share is not None and share < 1.0:
+                partial.append((out.row.row_number, share))
             rec = store.VideoRecord(
                 video_id=out.row.video_id, row_number=out.row.row_number,
                 source_url=out.row.source_url, performance_raw=out.row.performance_raw,
@@ -128,6 +138,7 @@ def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True
                 content_sha256=out.sha256,
                 settings_hash=settings.extraction_hash() if out.extraction else None,
                 embedder=out.extraction.embedder if out.extraction else None,
+                decoded_share=out.extraction.decoded_share if out.extraction else None,
             )  # fmt: skip
             t0 = time.perf_counter()
             if out.extraction is not None and store.already_done(con, rec):
@@ -135,7 +146,6 @@ def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True
             else:
                 store.write_video(con, rec, out.extraction, settings.faces_dir)
             timings["write"] += time.perf_counter() - t0
-            bar.set_postfix(statuses)
         store.prune_videos(con, [r.video_id for r in rows])
         t0 = time.perf_counter()
         n_faces, n_infl, n_unassigned = recluster(con, settings)
@@ -149,7 +159,7 @@ def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True
     finally:
         con.close()
     return RunSummary(len(rows), statuses, n_faces, n_infl, n_unassigned, skipped,
-                      dict(timings), failures)  # fmt: skip
+                      dict(timings), failures, partial)  # fmt: skip
 
 
 def recluster(con, settings: Settings) -> tuple[int, int, int]:
