@@ -32,7 +32,7 @@ else
 INPUT_CSV := $(VIDEOS)
 endif
 
-.PHONY: help install models build demo ingest dbt gx report browser-deps duckdb-cli test test-fast bench bench-validate bench-embedders bench-blur lint clean
+.PHONY: help install models build demo ingest dbt gx report browser-deps duckdb-cli test test-fast reliability bench bench-validate bench-embedders bench-blur lint clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -142,6 +142,9 @@ test: install browser-deps duckdb-cli ## Run all tests (unit, integration with r
 
 test-fast: install ## Run the fast unit tests only
 	$(PY) -m pytest -m "not slow and not browser"
+
+reliability: install ## Hostile-input and fault suite (local HTTP server, real models) -> docs/reliability.md
+	RELIABILITY_OUT=docs/reliability.md $(PY) -m pytest tests/test_hostile.py -q
 
 bench: install ## Labelled benchmark (synthetic corpus + real clips) -> docs/benchmarks.md
 	$(PY) -m bench --faces $(SHARED)/faces --videos $(SHARED)/videos --out docs/benchmarks.md

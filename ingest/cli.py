@@ -38,10 +38,16 @@ def _settings(args: argparse.Namespace) -> Settings:
         sampling = dataclasses.replace(sampling, frames_per_second=args.fps)
     if args.max_frames is not None:
         sampling = dataclasses.replace(sampling, max_frames=args.max_frames)
+    download = s.download
+    if args.download_timeout is not None:
+        download = dataclasses.replace(download, timeout_s=args.download_timeout)
+    if args.download_deadline is not None:
+        download = dataclasses.replace(download, deadline_s=args.download_deadline)
     db_dir = Path(args.db).parent
     return dataclasses.replace(
         s, embedding=emb, cluster=cluster, sampling=sampling, device=args.device,
-        workers=args.workers,
+        workers=args.workers, download=download,
+        lock_wait_s=args.lock_wait if args.lock_wait is not None else s.lock_wait_s,
         cache_dir=Path(args.cache_dir) if args.cache_dir else db_dir / "cache",
         faces_dir=Path(args.faces_dir) if args.faces_dir else db_dir / "faces",
     )  # fmt: skip
@@ -67,6 +73,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--age-model-dir", help=f"folder with faceres.json/.bin, the age and descriptor model (or env AGE_MODEL_DIR; default: {d.embedding.age_model_dir}, filled by `make models`)")
     p.add_argument("--cache-dir", help="download + extraction cache (default: <db folder>/cache)")
     p.add_argument("--faces-dir", help="face thumbnails (default: <db folder>/faces)")
+    p.add_argument("--download-timeout", type=float, help=f"seconds without data before a download attempt gives up (default: {d.download.timeout_s:g})")
+    p.add_argument("--download-deadline", type=float, help=f"seconds for one URL, all attempts together (default: {d.download.deadline_s:g})")
+    p.add_argument("--lock-wait", type=float, help=f"seconds to wait for another process holding the warehouse before stopping (default: {d.lock_wait_s:g})")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")  # fmt: skip
 
 
@@ -198,7 +207,14 @@ def _recluster(args) -> int:
     if not Path(args.db).is_file():
         print(f"error: no warehouse at {args.db}; run `ingest run CSV --db {args.db}` first", file=sys.stderr)
         return 2
-    con = store.connect(Path(args.db), EMBED_DIM[s.embedding.embedder])
+    from ingest.warehouse_lock import WarehouseError, open_with_wait
+
+    try:
+        con = open_with_wait(lambda: store.connect(Path(args.db), EMBED_DIM[s.embedding.embedder]),
+                             Path(args.db), s.lock_wait_s)  # fmt: skip
+    except WarehouseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         n, k, u = recluster(con, s)
     finally:
@@ -211,13 +227,19 @@ def _run(args) -> int:
     from ingest.csvin import CsvError
     from ingest.embed import EmbedderUnavailable
     from ingest.pipeline import run
+    from ingest.warehouse_lock import WarehouseError
 
     s = _settings(args)
     try:
         summary = run(args.csv, Path(args.db), s, progress=not args.no_progress)
-    except CsvError as exc:
+    except (CsvError, WarehouseError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # Downloads and extractions done so far are cached; the warehouse is written in
+        # transactions, so a re-run picks up from here.
+        print("interrupted: run again to continue (finished downloads are cached)", file=sys.stderr)
+        return 130
     except EmbedderUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -231,6 +253,10 @@ def print_summary(sm, db: str) -> None:
     print(f"Ingested {sm.n_rows} CSV rows into {db}")
     print("  " + ", ".join(f"{k}: {st.get(k, 0)}" for k in
                            ("ok", "no_faces", "download_failed", "decode_failed", "rejected")))  # fmt: skip
+    if sm.partial:
+        shown = ", ".join(f"row {r} {share:.0%}" for r, share in sm.partial[:8])
+        print(f"  {len(sm.partial)} videos decoded only in part, kept (raw.videos.decoded_share): "
+              f"{shown}{' ...' if len(sm.partial) > 8 else ''}")  # fmt: skip
     print(f"  faces: {sm.n_faces} -> influencers: {sm.n_influencers} "
           f"({sm.n_unassigned_faces} faces left unassigned); unchanged videos skipped: {sm.n_skipped}")  # fmt: skip
     if sm.timings:

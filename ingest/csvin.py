@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import math
 import re
 from dataclasses import dataclass
@@ -72,46 +73,117 @@ def url_id(url: str) -> str:
     return "v_" + hashlib.sha1(url.encode("utf-8")).hexdigest()[:12]
 
 
+# Longest URL kept. Browsers and servers stop near 8 KB-64 KB; anything longer is a broken cell
+# (a pasted blob), rejected with a reason so the rest of the file still reads.
+MAX_URL_CHARS = 65_536
+# The csv module's own per-field cap (131,072 by default) raises mid-file and loses every row
+# after it; fields are instead capped by the checks above, on a file that already fits memory.
+_FIELD_LIMIT = 1 << 30
+
+
+def decode_csv_bytes(data: bytes) -> str:
+    """The CSV's text. UTF-8 (with or without BOM) and UTF-16/32 with a BOM are taken as such;
+    other bytes that are not UTF-8 are read as cp1252, what spreadsheets export as "CSV"
+    (latin-1 decodes every byte, so cp1252's gaps fall back to it). Raises ``CsvError`` for a
+    file that is binary, not text."""
+    for bom, enc in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"),
+                     (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"),
+                     (b"\xfe\xff", "utf-16")):  # fmt: skip
+        if data.startswith(bom):
+            try:
+                return data.decode(enc)
+            except UnicodeDecodeError as exc:
+                raise CsvError(f"the file starts like {enc} but is not valid {enc}: {exc}") from None
+    head = data[:65536]
+    # UTF-16 without a BOM: every other byte NUL in ASCII text.
+    if head and head.count(b"\x00") * 3 > len(head):
+        for enc in ("utf-16-le", "utf-16-be"):
+            try:
+                text = data.decode(enc)
+            except UnicodeDecodeError:
+                continue
+            if text.isprintable() or all(c.isprintable() or c in "\r\n\t" for c in text[:4096]):
+                return text
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")
+    # Over 1 in 20 characters a control character: binary (random bytes give about 1 in 9); a
+    # stray NUL in a text CSV stays a bad cell of one row.
+    controls = sum(1 for c in text[:65536] if ord(c) < 32 and c not in "\r\n\t")
+    if controls * 20 > max(len(text[:65536]), 1):
+        raise CsvError("the file is binary, not a text CSV (control characters throughout)")
+    return text
+
+
 def read_videos_csv(path: Path) -> list[VideoRow]:
-    """Read every data row. Missing URL, non-numeric score and repeated URL are rejected with a
-    reason; the first occurrence of a URL keeps the plain id so re-runs map to the same rows."""
+    """Read every data row. Missing URL, non-numeric score, over-long URL and repeated URL are
+    rejected with a reason; the first occurrence of a URL keeps the plain id so re-runs map to
+    the same rows. A file that cannot be used as a whole raises ``CsvError``."""
     if not path.exists():
         raise CsvError(f"CSV not found: {path}")
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        sample = fh.read(4096)
-        fh.seek(0)
-        try:
-            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-        except csv.Error:
-            dialect = csv.excel
-        reader = csv.reader(fh, dialect)
+    if not path.is_file():
+        raise CsvError(f"not a file: {path}")
+    try:
+        text = decode_csv_bytes(path.read_bytes())
+    except OSError as exc:
+        raise CsvError(f"cannot read the CSV {path}: {exc.strerror or exc}") from None
+    csv.field_size_limit(_FIELD_LIMIT)
+    fh = io.StringIO(text, newline="")
+    sample = text[:4096]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(fh, dialect)
+    try:
         header = next(reader, None)
-        if not header:
-            raise CsvError(f"CSV is empty: {path}")
-        score_idx, url_idx = find_columns(header)
-        rows: list[VideoRow] = []
-        seen: dict[str, tuple[int, int]] = {}  # url -> (occurrences so far, first row)
-        for n, rec in enumerate(reader, start=1):
-            if not any(cell.strip() for cell in rec):
-                continue  # blank line
-            url = rec[url_idx].strip() if url_idx < len(rec) else ""
-            raw = rec[score_idx].strip() if score_idx is not None and score_idx < len(rec) else None
-            score = parse_score(raw)
-            reason = None
-            if not url:
-                vid = f"row_{n}"
-                reason = "missing video URL"
-            else:
-                k, first = seen.get(url, (0, n))
-                seen[url] = (k + 1, first)
-                vid = url_id(url) if k == 0 else f"{url_id(url)}_dup{k}"
-                if k:
-                    reason = f"duplicate URL: same as row {first}"
-            if reason is None and score is None:
-                reason = (
-                    "no performance column in the CSV"
-                    if score_idx is None
-                    else f"performance score is not a number: {raw!r}"
-                )
-            rows.append(VideoRow(vid, n, url or None, raw, score, reason))
+    except csv.Error as exc:
+        raise CsvError(f"cannot parse the CSV header of {path}: {exc}") from None
+    if not header or not any(h.strip() for h in header):
+        raise CsvError(f"CSV is empty: {path}")
+    score_idx, url_idx = find_columns(header)
+    if score_idx is None:
+        raise CsvError(
+            f"no performance score column in header {header!r}; name one of: Performance, "
+            "Performance Score, score"
+        )
+    rows: list[VideoRow] = []
+    seen: dict[str, tuple[int, int]] = {}  # url -> (occurrences so far, first row)
+    n = 0
+    while True:
+        n += 1
+        try:
+            rec = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # one malformed line; the reader goes on with the next
+            rows.append(VideoRow(f"row_{n}", n, None, None, None, f"unparseable CSV line: {exc}"))
+            continue
+        if not any(cell.strip() for cell in rec):
+            continue  # blank line
+        url = rec[url_idx].strip() if url_idx < len(rec) else ""
+        raw = rec[score_idx].strip() if score_idx < len(rec) else None
+        score = parse_score(raw)
+        reason = None
+        if not url:
+            vid = f"row_{n}"
+            reason = "missing video URL"
+        elif len(url) > MAX_URL_CHARS or any(ord(c) < 32 for c in url):
+            vid = f"row_{n}"
+            reason = (f"video URL is {len(url)} characters, over the {MAX_URL_CHARS} limit"
+                      if len(url) > MAX_URL_CHARS else "video URL holds control characters")  # fmt: skip
+            url = url[:200] + "..." if len(url) > 200 else url
+        else:
+            k, first = seen.get(url, (0, n))
+            seen[url] = (k + 1, first)
+            vid = url_id(url) if k == 0 else f"{url_id(url)}_dup{k}"
+            if k:
+                reason = f"duplicate URL: same as row {first}"
+        if reason is None and score is None:
+            reason = f"performance score is not a number: {raw!r}"
+        rows.append(VideoRow(vid, n, url or None, raw, score, reason))
     return rows

@@ -8,9 +8,11 @@ raise ``DownloadError`` with a reason a person can act on; callers record it and
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import shutil
 import socket
+import ssl
 import tempfile
 import time
 import urllib.error
@@ -56,6 +58,24 @@ def local_path(url: str, base_dir: Path) -> Path | None:
     return p if p.is_absolute() else base_dir / p
 
 
+def from_cache(url: str, cache_dir: Path, settings: DownloadSettings,
+               base_dir: Path) -> Fetched | None:
+    """The video's bytes without touching the network: a local file that is there and within
+    the size cap, or a URL downloaded before; None otherwise."""
+    lp = local_path(url, base_dir)
+    if lp is not None:
+        if not lp.is_file() or lp.stat().st_size > settings.max_bytes:
+            return None
+        return Fetched(lp, _sha256_file(lp), lp.stat().st_size, from_cache=False)
+    index = _index_path(cache_dir, url)
+    if index.is_file():
+        sha = index.read_text().strip()
+        blob = cache_dir / "blobs" / sha
+        if blob.is_file():
+            return Fetched(blob, sha, blob.stat().st_size, from_cache=True)
+    return None
+
+
 def _index_path(cache_dir: Path, url: str) -> Path:
     return cache_dir / "urls" / hashlib.sha256(url.encode()).hexdigest()
 
@@ -70,22 +90,26 @@ def fetch(url: str, cache_dir: Path, settings: DownloadSettings, base_dir: Path)
         if size > settings.max_bytes:
             raise DownloadError(f"file is {size} bytes, over the {settings.max_bytes}-byte cap")
         return Fetched(lp, _sha256_file(lp), size, from_cache=False)
-
+    got = from_cache(url, cache_dir, settings, base_dir)
+    if got is not None:
+        return got
     index = _index_path(cache_dir, url)
-    if index.is_file():
-        sha = index.read_text().strip()
-        blob = cache_dir / "blobs" / sha
-        if blob.is_file():
-            return Fetched(blob, sha, blob.stat().st_size, from_cache=True)
 
-    host = urllib.parse.urlparse(url).netloc
+    try:
+        net_url = iri_to_uri(url)
+    except ValueError as exc:
+        raise DownloadError(f"malformed URL: {exc}") from None
+    host = urllib.parse.urlparse(net_url).netloc
     dead = _unreachable.get(host)
     if dead is not None and dead[0] >= _BREAKER_AFTER:
-        raise DownloadError(f"{dead[1]} (host failed {dead[0]} times in this run; not retried)")
+        raise DownloadError(f"{dead[1]} (host failed {dead[0]} times in this worker; not retried)")
     attempt = 0
+    # One deadline over every attempt: a URL never holds the run longer than this (plus one
+    # connect), however the server behaves.
+    deadline = time.monotonic() + settings.deadline_s
     while True:
         try:
-            got = _download(url, cache_dir, settings, index)
+            got = _download(net_url, cache_dir, settings, index, deadline)
             _unreachable.pop(host, None)
             return got
         except _Unreachable as exc:
@@ -93,32 +117,77 @@ def fetch(url: str, cache_dir: Path, settings: DownloadSettings, base_dir: Path)
             _unreachable[host] = (n, str(exc))
             raise DownloadError(str(exc)) from None
         except _Transient as exc:
-            if attempt >= settings.retries:
-                n = _unreachable.get(host, (0, ""))[0] + 1
-                _unreachable[host] = (n, str(exc))
+            # Server errors and timeouts say something about one URL, not the host: they
+            # never count toward skipping it.
+            wait = settings.backoff_s * (2**attempt)
+            if attempt >= settings.retries or time.monotonic() + wait >= deadline:
                 raise DownloadError(f"{exc} (after {attempt + 1} attempts)") from None
-            time.sleep(settings.backoff_s * (2**attempt))
+            time.sleep(wait)
             attempt += 1
+
+
+def iri_to_uri(url: str) -> str:
+    """The URL as bytes on the wire: a non-ASCII host in IDNA, other non-ASCII characters
+    percent-encoded as UTF-8 (what browsers send); characters already escaped stay as they are."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    netloc = parts.netloc
+    if not host.isascii():
+        try:
+            ascii_host = host.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            raise ValueError(f"host name {host!r} cannot be encoded: {exc}") from None
+        netloc = netloc.replace(host, ascii_host)
+    safe = "/:@!$&'()*+,;=-._~%"
+    return urllib.parse.urlunsplit((
+        parts.scheme, netloc, urllib.parse.quote(parts.path, safe=safe),
+        urllib.parse.quote(parts.query, safe=safe + "?"),
+        urllib.parse.quote(parts.fragment, safe=safe + "?"),
+    ))  # fmt: skip
 
 
 # Per-process memory of hosts that could not be reached: a CSV of 268 URLs on one dead host
 # should not cost 268 x (timeouts + retries). Cleared by any success on that host.
 _unreachable: dict[str, tuple[int, str]] = {}
-_BREAKER_AFTER = 3  # consecutive connection failures before a host is skipped
+_BREAKER_AFTER = 3  # consecutive host-level failures (DNS, refused, TLS) before a host is skipped
 
 
 class _Unreachable(Exception):
-    """Name resolution failed: retrying within seconds will not help."""
+    """The host itself failed (name resolution, refused connection, TLS): retrying within
+    seconds will not help, and its other URLs will fail the same way."""
 
 
 class _Transient(Exception):
     pass
 
 
-def _download(url: str, cache_dir: Path, settings: DownloadSettings, index: Path) -> Fetched:
+def _host_error(reason: object) -> str | None:
+    """A reason a person can act on when the error is about the host, else None."""
+    if isinstance(reason, socket.gaierror):
+        return f"cannot resolve host name ({reason.strerror})"
+    if isinstance(reason, ConnectionRefusedError):
+        return "connection refused by the host"
+    if isinstance(reason, ssl.SSLError):
+        return f"TLS error with the host: {getattr(reason, 'reason', None) or reason}"
+    return None
+
+
+def _set_read_timeout(resp, seconds: float) -> None:
+    """Shorten the socket timeout of an open response so no single read outlives the deadline."""
+    sock = getattr(getattr(getattr(resp, "fp", None), "raw", None), "_sock", None)
+    if sock is not None:
+        sock.settimeout(max(seconds, 0.01))
+
+
+def _download(
+    url: str, cache_dir: Path, settings: DownloadSettings, index: Path, deadline: float
+) -> Fetched:
+    """One attempt. The bytes count as the video only when the whole body arrived (its declared
+    length, or a clean end of a chunked body) within the deadline; only then are they cached."""
     (cache_dir / "blobs").mkdir(parents=True, exist_ok=True)
     index.parent.mkdir(parents=True, exist_ok=True)
-    req = urllib.request.Request(url, headers={"User-Agent": "influencer-lens/0.1"})
+    req = urllib.request.Request(url, headers={"User-Agent": "influencer-lens/0.1",
+                                               "Accept-Encoding": "identity"})  # fmt: skip
     h = hashlib.sha256()
     n = 0
     fd, tmp_name = tempfile.mkstemp(dir=cache_dir / "blobs", prefix=".part-")
@@ -126,28 +195,59 @@ def _download(url: str, cache_dir: Path, settings: DownloadSettings, index: Path
     try:
         try:
             with os.fdopen(fd, "wb") as out, urllib.request.urlopen(
-                req, timeout=settings.timeout_s
+                req, timeout=max(min(settings.timeout_s, deadline - time.monotonic()), 0.01)
             ) as resp:
                 declared = resp.headers.get("Content-Length")
-                if declared and declared.isdigit() and int(declared) > settings.max_bytes:
+                declared_n = int(declared) if declared and declared.strip().isdigit() else None
+                if declared_n is not None and declared_n > settings.max_bytes:
                     raise DownloadError(
                         f"server says {declared} bytes, over the {settings.max_bytes}-byte cap"
                     )
-                while chunk := resp.read(settings.chunk_bytes):
+                while True:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise _Transient(
+                            f"download took over the {settings.deadline_s:g} s deadline "
+                            f"({n} bytes received)"
+                        )
+                    _set_read_timeout(resp, min(settings.timeout_s, left))
+                    # read1: whatever has arrived (up to a chunk), so a trickling server is
+                    # checked against the deadline between reads instead of filling a chunk.
+                    chunk = resp.read1(settings.chunk_bytes)
+                    if not chunk:
+                        break
                     n += len(chunk)
                     if n > settings.max_bytes:
                         raise DownloadError(f"download exceeded the {settings.max_bytes}-byte cap")
                     h.update(chunk)
                     out.write(chunk)
+                if declared_n is not None and n != declared_n:
+                    raise _Transient(f"download ended short: {n} of {declared_n} bytes")
         except urllib.error.HTTPError as exc:
             if exc.code in (408, 425, 429) or exc.code >= 500:
                 raise _Transient(f"HTTP {exc.code} {exc.reason}") from None
             raise DownloadError(f"HTTP {exc.code} {exc.reason}") from None
         except urllib.error.URLError as exc:
-            if isinstance(exc.reason, socket.gaierror):
-                raise _Unreachable(f"cannot resolve host name ({exc.reason.strerror})") from None
+            host = _host_error(exc.reason)
+            if host:
+                raise _Unreachable(host) from None
+            if isinstance(exc.reason, str):  # urllib's own refusals: scheme, redirect loop
+                raise DownloadError(f"cannot download: {exc.reason}") from None
             raise _Transient(f"cannot reach host: {exc.reason}") from None
-        except OSError as exc:  # timeouts and resets mid-stream
+        except http.client.IncompleteRead as exc:
+            more = "the body was cut mid-chunk" if exc.expected is None else (
+                f"{exc.expected} more bytes expected")
+            raise _Transient(f"download ended short: {len(exc.partial) + n} bytes, {more}") from None
+        except http.client.HTTPException as exc:  # malformed response, bad chunking
+            raise _Transient(f"broken HTTP response: {type(exc).__name__} {exc}") from None
+        except ssl.SSLError as exc:
+            raise _Unreachable(_host_error(exc) or str(exc)) from None
+        except TimeoutError:
+            if time.monotonic() >= deadline - 0.05:
+                raise _Transient(f"download took over the {settings.deadline_s:g} s deadline "
+                                 f"({n} bytes received)") from None  # fmt: skip
+            raise _Transient(f"no data for {settings.timeout_s:g} s ({n} bytes received)") from None
+        except OSError as exc:  # resets mid-stream
             raise _Transient(f"network error: {exc}") from None
         if n == 0:
             raise DownloadError("server returned an empty body")

@@ -62,6 +62,10 @@ class VideoExtraction:
     sample_interval_s: float  # seconds of video each sampled frame stands for
     n_frames_sampled: int
     faces: Faces
+    # Share of the planned sample frames that decoded (0-1); under 1 the file ends early or is
+    # damaged past that point, so its faces cover only part of the video. None: cached before
+    # this was measured.
+    decoded_share: float | None = None
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step
 
 
@@ -176,6 +180,7 @@ def extract_video(path: Path, settings: Settings) -> VideoExtraction:
         sample_interval_s=meta.duration_s / max(len(indices), 1),
         n_frames_sampled=n_sampled,
         faces=faces,
+        decoded_share=n_sampled / max(len(indices), 1),
         timings=timings,
     )
 
@@ -195,6 +200,7 @@ def save_extraction(x: VideoExtraction, path: Path) -> None:
         frame_index=f.frame_index, timestamp_s=f.timestamp_s, boxes=f.boxes,
         det_score=f.det_score, landmarks=f.landmarks, sharpness=f.sharpness,
         embeddings=f.embeddings, crops=f.crops, age=f.age, descriptor=f.descriptor,
+        decoded_share=np.array(np.nan if x.decoded_share is None else x.decoded_share),
     )  # fmt: skip
     tmp.replace(path)
 
@@ -212,4 +218,33 @@ def load_extraction(path: Path) -> VideoExtraction:
             sample_interval_s=interval,
             n_frames_sampled=int(n_sampled),
             faces=faces,
+            decoded_share=_decoded_share(z),
         )
+
+
+def _decoded_share(z) -> float | None:
+    """The cached share, None for caches written before it was measured."""
+    if "decoded_share" not in z.files:
+        return None
+    v = float(z["decoded_share"])
+    return None if np.isnan(v) else v
+
+
+@dataclass(frozen=True)
+class ExtractionHead:
+    """What a run needs to know of an extraction before writing it, without its faces."""
+
+    n_faces: int
+    embedder: str
+    decoded_share: float | None
+
+    @staticmethod
+    def of(x: VideoExtraction) -> ExtractionHead:
+        return ExtractionHead(len(x.faces), x.embedder, x.decoded_share)
+
+
+def load_head(path: Path) -> ExtractionHead:
+    """The head of a cached extraction. An .npz reads its members one by one, so the thumbnails
+    and vectors stay on disk: a re-run with nothing new reads a few bytes per video."""
+    with np.load(path) as z:
+        return ExtractionHead(len(z["frame_index"]), str(z["embedder"]), _decoded_share(z))

@@ -18,11 +18,19 @@ from tqdm import tqdm
 from ingest import store
 from ingest.cluster import cluster_faces
 from ingest.csvin import VideoRow, read_videos_csv
-from ingest.download import DownloadError, fetch
+from ingest.download import DownloadError, fetch, from_cache
 from ingest.embed import EmbedderUnavailable, population_mean
-from ingest.extract import VideoExtraction, extract_video, load_extraction, save_extraction
+from ingest.extract import (
+    ExtractionHead,
+    VideoExtraction,
+    extract_video,
+    load_extraction,
+    load_head,
+    save_extraction,
+)
 from ingest.settings import Settings
 from ingest.video import DecodeError
+from ingest.warehouse_lock import open_with_wait
 
 EMBED_DIM = {"dlib": 128, "facenet": 512}
 
@@ -35,9 +43,19 @@ class Outcome:
     status: str
     error: str | None = None
     sha256: str | None = None
+    head: ExtractionHead | None = None  # set when extraction succeeded
+    # Where the faces are: the cache file, read back only when the video is written, so a run
+    # holds no thumbnails in memory while it waits for the warehouse, and a re-run with nothing
+    # new reads none. In memory only where the cache could not be written.
+    cache: Path | None = None
     extraction: VideoExtraction | None = None
-    cached: bool = False
     timings: dict[str, float] = field(default_factory=dict)
+
+    def faces(self) -> VideoExtraction | None:
+        """The extraction with its faces, or None for a row without one."""
+        if self.extraction is not None or self.cache is None:
+            return self.extraction
+        return load_extraction(self.cache)
 
 
 @dataclass
@@ -50,6 +68,7 @@ class RunSummary:
     n_skipped: int
     timings: dict[str, float]
     failures: list[tuple[int, str, str]]  # (row, status, reason)
+    partial: list[tuple[int, float]] = field(default_factory=list)  # (row, share decoded) < 1
 
 
 def process_row(row: VideoRow, settings: Settings, base_dir: Path) -> Outcome:
@@ -67,11 +86,10 @@ def process_row(row: VideoRow, settings: Settings, base_dir: Path) -> Outcome:
     except Exception as exc:  # never let one URL stop the run
         return Outcome(row, "download_failed", f"{type(exc).__name__}: {exc}")
     timings["download"] = time.perf_counter() - t0
-    cache = settings.cache_dir / "extract" / f"{got.sha256}_{settings.extraction_hash()}.npz"
+    cache = _extraction_cache(got.sha256, settings)
     if cache.is_file():
         try:
-            x = load_extraction(cache)
-            return _done(row, got.sha256, x, cached=True, timings=timings)
+            return _done(row, got.sha256, load_head(cache), timings, cache=cache)
         except Exception:
             cache.unlink(missing_ok=True)  # unreadable cache entry: recompute
     try:
@@ -84,13 +102,36 @@ def process_row(row: VideoRow, settings: Settings, base_dir: Path) -> Outcome:
         return Outcome(row, "decode_failed", f"{type(exc).__name__}: {exc}", got.sha256,
                        timings=timings)  # fmt: skip
     timings.update(x.timings)
-    save_extraction(x, cache)
-    return _done(row, got.sha256, x, cached=False, timings=timings)
+    try:
+        save_extraction(x, cache)
+    except OSError:  # a full or read-only disk: the faces travel in memory instead
+        return _done(row, got.sha256, ExtractionHead.of(x), timings, extraction=x)
+    return _done(row, got.sha256, ExtractionHead.of(x), timings, cache=cache)
 
 
-def _done(row, sha, x: VideoExtraction, cached: bool, timings) -> Outcome:
-    status = "ok" if len(x.faces) else "no_faces"
-    return Outcome(row, status, None, sha, x, cached, timings)
+def _extraction_cache(sha256: str, settings: Settings) -> Path:
+    return settings.cache_dir / "extract" / f"{sha256}_{settings.extraction_hash()}.npz"
+
+
+def cached_outcome(row: VideoRow, settings: Settings, base_dir: Path) -> Outcome | None:
+    """The outcome of a row whose video and extraction are both cached, found without the
+    network or a model; None when it needs a worker."""
+    if row.source_url is None:
+        return None
+    try:
+        got = from_cache(row.source_url, settings.cache_dir / "downloads", settings.download,
+                         base_dir)  # fmt: skip
+        cache = None if got is None else _extraction_cache(got.sha256, settings)
+        if got is None or not cache.is_file():
+            return None
+        return _done(row, got.sha256, load_head(cache), {}, cache=cache)
+    except Exception:  # an unreadable file or cache entry: the worker records what is wrong
+        return None
+
+
+def _done(row, sha, head: ExtractionHead, timings, cache=None, extraction=None) -> Outcome:
+    status = "ok" if head.n_faces else "no_faces"
+    return Outcome(row, status, None, sha, head, cache, extraction, timings)
 
 
 def _one_thread_each() -> None:
@@ -106,11 +147,13 @@ def _one_thread_each() -> None:
 def _outcomes(
     rows: list[VideoRow], settings: Settings, base_dir: Path
 ) -> Iterator[Outcome]:
-    """Each row's outcome, in the order they finish. Rejected rows need no worker."""
+    """Each row's outcome, in the order they finish. Rejected rows and rows already extracted
+    need no worker: a re-run with nothing new starts no process and loads no model."""
     todo = []
     for r in rows:
-        if r.reject_reason:
-            yield process_row(r, settings, base_dir)
+        done = None if r.reject_reason else cached_outcome(r, settings, base_dir)
+        if r.reject_reason or done is not None:
+            yield done or process_row(r, settings, base_dir)
         else:
             todo.append(r)
     workers = min(settings.workers, len(todo))
@@ -135,35 +178,43 @@ def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True
     started = dt.datetime.now()
     rows = read_videos_csv(csv_path)
     embedder = settings.embedding.embedder
-    con = store.connect(db_path, EMBED_DIM[embedder])
     base_dir = csv_path.resolve().parent
     statuses: Counter = Counter()
     failures: list[tuple[int, str, str]] = []
     timings: Counter = Counter()
     skipped = 0
+    partial: list[tuple[int, float]] = []
+    # Download and extract before opening the warehouse: another process holding it (a reader,
+    # a second run) delays only the writes, and a run stopped here has written nothing.
+    bar = tqdm(_outcomes(rows, settings, base_dir), total=len(rows), unit="video",
+               desc="videos", disable=not progress)  # fmt: skip
+    outcomes = list(bar)
+    con = open_with_wait(lambda: store.connect(db_path, EMBED_DIM[embedder]), db_path,
+                         settings.lock_wait_s)  # fmt: skip
     try:
-        bar = tqdm(_outcomes(rows, settings, base_dir), total=len(rows), unit="video",
-                   desc="videos", disable=not progress)  # fmt: skip
-        for out in bar:
+        for out in outcomes:
             statuses[out.status] += 1
             timings.update(out.timings)
             if out.error:
                 failures.append((out.row.row_number, out.status, out.error))
+            share = out.head.decoded_share if out.head else None
+            if share is not None and share < 1.0:
+                partial.append((out.row.row_number, share))
             rec = store.VideoRecord(
                 video_id=out.row.video_id, row_number=out.row.row_number,
                 source_url=out.row.source_url, performance_raw=out.row.performance_raw,
                 performance_score=out.row.performance_score, status=out.status, error=out.error,
                 content_sha256=out.sha256,
-                settings_hash=settings.extraction_hash() if out.extraction else None,
-                embedder=out.extraction.embedder if out.extraction else None,
+                settings_hash=settings.extraction_hash() if out.head else None,
+                embedder=out.head.embedder if out.head else None,
+                decoded_share=share,
             )  # fmt: skip
             t0 = time.perf_counter()
-            if out.extraction is not None and store.already_done(con, rec):
+            if out.head is not None and store.already_done(con, rec):
                 skipped += 1
             else:
-                store.write_video(con, rec, out.extraction, settings.faces_dir)
+                store.write_video(con, rec, out.faces(), settings.faces_dir)
             timings["write"] += time.perf_counter() - t0
-            bar.set_postfix(statuses)
         store.prune_videos(con, [r.video_id for r in rows])
         t0 = time.perf_counter()
         n_faces, n_infl, n_unassigned = recluster(con, settings)
@@ -177,7 +228,7 @@ def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True
     finally:
         con.close()
     return RunSummary(len(rows), statuses, n_faces, n_infl, n_unassigned, skipped,
-                      dict(timings), failures)  # fmt: skip
+                      dict(timings), failures, partial)  # fmt: skip
 
 
 def recluster(con, settings: Settings) -> tuple[int, int, int]:

@@ -43,6 +43,9 @@ def available_cores() -> int:
 @dataclass(frozen=True)
 class DownloadSettings:
     timeout_s: float = 30.0  # seconds, per connect/read
+    # Seconds for one URL, all attempts together: a server trickling a byte at a time never
+    # resets the read timeout's clock for ever. 500 MB (max_bytes) at 5 MB/s fits.
+    deadline_s: float = 300.0
     retries: int = 2  # extra attempts after the first, for transient errors only
     backoff_s: float = 1.0  # seconds, doubled after each retry
     max_bytes: int = 500 * 1024 * 1024  # bytes; larger downloads are refused
@@ -172,6 +175,9 @@ class Settings:
     device: str = "cpu"  # torch device for MTCNN / facenet
     # Processes extracting videos in parallel, one torch thread each; default one per core.
     workers: int = field(default_factory=lambda: available_cores())
+    # Seconds a run waits, after downloading and extracting, for another process (a second run,
+    # a notebook) to let go of the warehouse before it stops with exit code 2.
+    lock_wait_s: float = 60.0
     cache_dir: Path = Path("data/cache")  # downloads and per-video extraction results
     faces_dir: Path = Path("data/faces")  # face thumbnails (crop_path points here)
 

@@ -39,7 +39,8 @@ create table if not exists raw.videos (
     n_faces integer,
     embedder varchar,
     settings_hash varchar,
-    ingested_at timestamp
+    ingested_at timestamp,
+    decoded_share double
 )"""
 
 FACES_DDL = """
@@ -102,6 +103,7 @@ class VideoRecord:
     content_sha256: str | None = None
     settings_hash: str | None = None
     embedder: str | None = None
+    decoded_share: float | None = None  # 0-1 of the planned sample frames that decoded
 
 
 def _version(tag: str) -> tuple[int, ...]:
@@ -135,9 +137,11 @@ def migrate_storage(db_path: Path) -> str | None:
         p.unlink(missing_ok=True)
     con = duckdb.connect(":memory:")
     try:
-        # The source keeps its catalog name, so views that name it (dbt's) still resolve.
+        # The source keeps its catalog name, so views that name it (dbt's) still resolve. It is
+        # attached for writing, though only read: that takes the file's exclusive lock, so no
+        # other process holds the file that is about to be swapped.
         src = db_path.stem
-        con.execute(f"attach '{_sql_path(db_path)}' as \"{src}\" (read_only)")
+        con.execute(f"attach '{_sql_path(db_path)}' as \"{src}\"")
         con.execute(f"attach '{_sql_path(tmp)}' as migrated "
                     f"(storage_version '{WAREHOUSE_STORAGE_VERSION}')")
         con.execute(f"copy from database \"{src}\" to migrated")
@@ -172,6 +176,8 @@ def connect(db_path: Path, embedding_dim: int) -> duckdb.DuckDBPyConnection:
     con = open_warehouse(db_path)
     con.execute("create schema if not exists raw")
     con.execute(VIDEOS_DDL)
+    # Warehouses from before the decoded share: null there (not measured).
+    con.execute("alter table raw.videos add column if not exists decoded_share double")
     # fetchall, not fetchone: duckdb 2 refuses new work while a result is half read.
     existing = next(iter(con.execute(
         "select data_type from information_schema.columns "
@@ -221,7 +227,7 @@ def write_video(
         _delete_video(con, rec.video_id)
         m = x.meta if x is not None else None
         con.execute(
-            "insert into raw.videos values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into raw.videos values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 rec.video_id, rec.row_number, rec.source_url, rec.performance_raw,
                 rec.performance_score, rec.status, rec.error, rec.content_sha256,
@@ -229,6 +235,7 @@ def write_video(
                 m.width if m else None, m.height if m else None,
                 x.sample_interval_s if x else None, x.n_frames_sampled if x else None,
                 len(x.faces) if x else None, rec.embedder, rec.settings_hash, now,
+                rec.decoded_share,
             ],
         )  # fmt: skip
         if faces_df is not None:

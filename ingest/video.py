@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from ingest.container import check_container
 from ingest.settings import SamplingSettings
 
 
@@ -50,8 +51,20 @@ def sample_frame_indices(meta: VideoMeta, s: SamplingSettings) -> NDArray[np.int
     return np.unique(np.clip(np.floor(slots).astype(np.int64), 0, meta.n_frames - 1))
 
 
+def _open(path: Path) -> cv2.VideoCapture:
+    """FFmpeg on exactly this file: an absolute path (never read as a protocol or an image
+    pattern by OpenCV's other backends), of a container that names no other files."""
+    return cv2.VideoCapture(str(path.resolve()), cv2.CAP_FFMPEG)
+
+
 def probe(path: Path) -> VideoMeta:
-    cap = cv2.VideoCapture(str(path))
+    try:
+        check_container(path)
+    except ValueError as exc:
+        raise DecodeError(str(exc)) from None
+    except OSError as exc:
+        raise DecodeError(f"cannot read the file: {exc.strerror or exc}") from None
+    cap = _open(path)
     try:
         if not cap.isOpened():
             raise DecodeError("OpenCV cannot open the file as a video (corrupt or not a video)")
@@ -71,7 +84,7 @@ def iter_frames(path: Path, indices: NDArray[np.int64], fps: float) -> Iterator[
     skipped ones): seeking is unreliable across codecs, and sampled frames are dense enough."""
     wanted = {int(i) for i in indices}
     last = int(indices[-1]) if len(indices) else -1
-    cap = cv2.VideoCapture(str(path))
+    cap = _open(path)
     try:
         i = 0
         while i <= last:

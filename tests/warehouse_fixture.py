@@ -44,7 +44,7 @@ create or replace table raw.videos (
     performance_raw varchar, performance_score double, status varchar, error varchar,
     content_sha256 varchar, duration_s double, fps double, width integer, height integer,
     sample_interval_s double, n_frames_sampled integer, n_faces integer, embedder varchar,
-    settings_hash varchar, ingested_at timestamp
+    settings_hash varchar, ingested_at timestamp, decoded_share double
 );
 create or replace table raw.faces (
     face_id varchar primary key, video_id varchar, frame_index integer, timestamp_s double,
@@ -107,6 +107,7 @@ def raw_frames() -> dict[str, pd.DataFrame]:
                 "width": width, "height": height, "sample_interval_s": interval,
                 "n_frames_sampled": None if duration is None else int(duration / interval),
                 "n_faces": n_faces, "embedder": "dlib", "settings_hash": "s1", "ingested_at": now,
+                "decoded_share": None if duration is None else 1.0,
             }
             for vid, row, raw, score, status, error, width, height, duration, interval, n_faces
             in VIDEOS

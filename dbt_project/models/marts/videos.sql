@@ -68,7 +68,8 @@ final as (
         videos.n_frames_sampled,
         case
             when videos.status in ('ok', 'no_faces') then coalesce(face_counts.n_unassigned_faces, 0)
-        end as n_unassigned_faces
+        end as n_unassigned_faces,
+        videos.decoded_share
     from videos
     left join influencer_counts
         on videos.video_id = influencer_counts.video_id

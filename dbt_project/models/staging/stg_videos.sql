@@ -26,7 +26,8 @@ final as (
         cast(n_faces as integer) as n_faces,
         cast(embedder as varchar) as embedder,
         cast(settings_hash as varchar) as settings_hash,
-        cast(ingested_at as timestamp) as ingested_at
+        cast(ingested_at as timestamp) as ingested_at,
+        cast(decoded_share as double) as decoded_share
     from source
 
 )

@@ -1,0 +1,592 @@
+"""Hostile input and faults: every CSV row recorded with a status and reason, nothing lost, no
+traceback. A local HTTP server on 127.0.0.1 serves crafted responses; every case's CSV also
+holds one good video, which must still come out `ok`. Ingest runs in-process with the real
+models (loaded once). `make reliability` writes the case table to docs/reliability.md
+(RELIABILITY_OUT)."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import hashlib
+import os
+import re
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest import cli, download
+from ingest.container import sniff_container
+from ingest.csvin import CsvError, decode_csv_bytes, read_videos_csv
+from ingest.download import iri_to_uri
+from ingest.pipeline import run
+from ingest.settings import DownloadSettings, Settings
+from ingest.warehouse_lock import lock_holder
+from tests.hostile_media import faststart, tiny_face_video
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# ---------------------------------------------------------------- pure functions (fast)
+
+
+@pytest.mark.parametrize(
+    "head, name",
+    [
+        (b"\x00\x00\x00\x18ftypmp42", "mp4"),
+        (b"\x00\x00\x00\x08free\x00\x00\x00\x08mdat", "mp4"),
+        (b"\x1a\x45\xdf\xa3\x01\x00", "matroska"),
+        (b"RIFF\x00\x00\x00\x00AVI LIST", "avi"),
+        (b"#EXTM3U\n#EXTINF:10,\n/etc/passwd\n", None),
+        (b"\xef\xbb\xbf  #EXTM3U\n", None),
+        (b"ffconcat version 1.0\nfile /etc/hosts\n", None),
+        (b"v=0\no=- 0 0 IN IP4 127.0.0.1\nm=video 5004 RTP/AVP 96\n", None),
+        (b"<?xml version='1.0'?><MPD>", None),
+        (b"<!DOCTYPE html><html>", None),
+        (b"\xff\xd8\xff\xe0JFIF", None),
+        (b"", None),
+    ],
+)
+def test_sniff_container_lets_through_only_self_contained_media(head, name):
+    assert sniff_container(head)[0] == name
+
+
+def test_sniff_names_what_a_playlist_would_do():
+    assert "HLS" in sniff_container(b"#EXTM3U\n")[1]
+    assert "ffconcat" in sniff_container(b"ffconcat version 1.0\n")[1]
+
+
+@pytest.mark.parametrize("enc", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be",
+                                 "utf-32", "cp1252"])  # fmt: skip
+def test_decode_csv_bytes_reads_spreadsheet_encodings(enc):
+    text = "Performance;Video URL\n1,5;http://h/vidéo – clip\n"
+    if enc == "cp1252" or enc.startswith("utf-16-") or enc == "utf-8":
+        data = text.encode(enc)
+    else:
+        data = text.encode(enc)  # with its BOM
+    assert decode_csv_bytes(data).lstrip("\ufeff") == text
+
+
+def test_decode_csv_bytes_refuses_binary():
+    with pytest.raises(CsvError, match="binary"):
+        decode_csv_bytes(bytes(range(256)) * 40)
+
+
+def test_iri_to_uri_percent_encodes_once():
+    assert iri_to_uri("http://host/vidéo?q=ü") == "http://host/vid%C3%A9o?q=%C3%BC"
+    assert iri_to_uri("http://host/a%20b") == "http://host/a%20b"
+    assert iri_to_uri("http://bücher.example/x").startswith("http://xn--bcher-kva.example/")
+
+
+def test_lock_holder_reads_duckdbs_message():
+    msg = ('IO Error: Could not set lock on file "/x.duckdb": Conflicting lock is held in '
+           "/usr/bin/python3.11 (PID 4242). However, you would be able to ...")  # fmt: skip
+    assert lock_holder(msg) == "/usr/bin/python3.11 (PID 4242)"
+    assert lock_holder("IO Error: not a valid DuckDB database file") is None
+
+
+def test_faststart_keeps_the_video_decodable(tmp_path, shared):
+    import cv2
+
+    src = tiny_face_video(shared / "videos" / "1ZLAB__face.mp4", tmp_path / "a.mp4")
+    fs = faststart(src.read_bytes())
+    assert fs[4:8] == b"ftyp" and fs.index(b"moov") < fs.index(b"mdat")
+    (tmp_path / "b.mp4").write_bytes(fs)
+    cap = cv2.VideoCapture(str(tmp_path / "b.mp4"))
+    n = 0
+    while cap.read()[0]:
+        n += 1
+    assert n == 30
+
+
+# ---------------------------------------------------------------- the crafted server
+
+
+@dataclass
+class Media:
+    good: bytes  # a 3 s, 426x240 MP4 with one frontal face
+    good_path: Path  # the same bytes on local disk (what a playlist would point at)
+
+
+def _send(h: BaseHTTPRequestHandler, body: bytes, ctype: str = "video/mp4",
+          length: int | None = None, status: int = 200) -> None:  # fmt: skip
+    h.send_response(status)
+    h.send_header("Content-Type", ctype)
+    h.send_header("Content-Length", str(len(body) if length is None else length))
+    h.end_headers()
+    h.wfile.write(body)
+
+
+def _routes(m: Media) -> dict:
+    good = m.good
+    fs = faststart(good)
+
+    def trickle(h, with_length: bool):
+        h.send_response(200)
+        if with_length:
+            h.send_header("Content-Length", str(len(good)))
+        h.end_headers()
+        for b in good:
+            h.wfile.write(bytes([b]))
+            h.wfile.flush()
+            time.sleep(0.2)
+
+    def stall(h):
+        h.send_response(200)
+        h.send_header("Content-Length", str(len(good)))
+        h.end_headers()
+        h.wfile.write(good[:1000])
+        h.wfile.flush()
+        time.sleep(6)
+
+    def chunked_cut(h):
+        h.send_response(200)
+        h.send_header("Transfer-Encoding", "chunked")
+        h.end_headers()
+        half = good[: len(good) // 2]
+        h.wfile.write(f"{len(good):x}\r\n".encode() + half)
+        h.wfile.flush()
+        h.close_connection = True
+
+    def reset(h):
+        h.send_response(200)
+        h.send_header("Content-Length", str(len(good)))
+        h.end_headers()
+        h.wfile.write(good[: len(good) // 3])
+        h.wfile.flush()
+        h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        h.close_connection = True
+
+    def hangup(h):
+        h.close_connection = True  # no status line at all
+
+    def short(h):
+        _send(h, good[: len(good) // 2], length=len(good))
+        h.close_connection = True
+
+    playlist = f"#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:3.0,\n{m.good_path}\n#EXT-X-ENDLIST\n"
+    return {
+        "/good": lambda h: _send(h, good),
+        "/vid%C3%A9o": lambda h: _send(h, good),
+        "/trickle": lambda h: trickle(h, True),
+        "/trickle-endless": lambda h: trickle(h, False),
+        "/stall": stall,
+        "/short": short,
+        "/chunked-cut": chunked_cut,
+        "/reset": reset,
+        "/hangup": hangup,
+        "/503": lambda h: _send(h, b"busy", "text/plain", status=503),
+        "/hls": lambda h: _send(h, playlist.encode(), "application/vnd.apple.mpegurl"),
+        "/hls-bom": lambda h: _send(h, b"\xef\xbb\xbf\n" + playlist.encode(), "video/mp4"),
+        "/hls-file-url": lambda h: _send(
+            h, playlist.replace(str(m.good_path), m.good_path.as_uri()).encode()),
+        "/concat": lambda h: _send(h, f"ffconcat version 1.0\nfile '{m.good_path}'\n".encode()),
+        "/sdp": lambda h: _send(h, b"v=0\no=- 0 0 IN IP4 127.0.0.1\ns=x\nc=IN IP4 127.0.0.1\n"
+                                   b"t=0 0\nm=video 5004 RTP/AVP 96\n"),
+        "/dash": lambda h: _send(h, f"<?xml version='1.0'?><MPD><Period><AdaptationSet>"
+                                    f"<BaseURL>{m.good_path.as_uri()}</BaseURL></AdaptationSet>"
+                                    "</Period></MPD>".encode()),
+        "/cut30-index-first": lambda h: _send(h, fs[: int(len(fs) * 0.3)]),
+        "/cut30-index-last": lambda h: _send(h, good[: int(len(good) * 0.3)]),
+        "/html": lambda h: _send(h, b"<!DOCTYPE html><html><body>login</body></html>", "text/html"),
+        "/random": lambda h: _send(h, hashlib.sha512(b"x").digest() * 400),
+        "/to-file": lambda h: (h.send_response(302), h.send_header("Location", m.good_path.as_uri()),
+                               h.send_header("Content-Length", "0"), h.end_headers()),
+    }
+
+
+@pytest.fixture(scope="module")
+def media(shared, tmp_path_factory) -> Media:
+    d = tmp_path_factory.mktemp("media")
+    p = tiny_face_video(shared / "videos" / "1ZLAB__face.mp4", d / "good.mp4")
+    return Media(p.read_bytes(), p)
+
+
+@pytest.fixture(scope="module")
+def server(media):
+    routes = _routes(media)
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            path = urllib.parse.urlsplit(self.path).path
+            fn = routes.get(path) or routes.get("/" + path.strip("/").split("/")[0])
+            if fn is None:
+                _send(self, b"not found", "text/plain", status=404)
+                return
+            try:
+                fn(self)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up, as it should
+
+        def log_message(self, *a):
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}"
+    srv.shutdown()
+
+
+def _closed_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("hostile")
+
+
+@pytest.fixture(scope="module")
+def warm(server, work) -> None:
+    """Models loaded and the good video extracted once, so case timings are the cases' own."""
+    _ingest_case(work, "warm-up", [], server + "/good")
+
+
+def _settings(work: Path, **kw) -> Settings:
+    # Short limits so slow-server cases take seconds: 1 s without data, 3 s per URL.
+    dl = DownloadSettings(timeout_s=1.0, deadline_s=3.0, retries=2, backoff_s=0.05)
+    # One worker process: the models load once for the whole suite, not per case, and the host
+    # breaker counts failures per worker process.
+    kw.setdefault("workers", 1)
+    return Settings(download=dl, cache_dir=work / "cache", faces_dir=work / "faces",
+                    lock_wait_s=1.0, **kw)  # fmt: skip
+
+
+# ---------------------------------------------------------------- recording outcomes
+
+RESULTS: list[dict] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report():
+    yield
+    out = os.environ.get("RELIABILITY_OUT")
+    if out and RESULTS:
+        Path(out).write_text(render_report(RESULTS))
+
+
+def render_report(results: list[dict]) -> str:
+    n = len(results)
+    passing = sum(r["passed"] for r in results)
+    lost = sum(r["lost"] for r in results)
+    lines = [
+        "# Reliability: hostile input and faults",
+        "",
+        "Written by `make reliability` (tests/test_hostile.py) from the outcomes it observed; "
+        "do not edit by hand. Every case's CSV also holds one good video, which must come out "
+        "`ok`; a row is lost when the CSV holds it and `raw.videos` does not (setup errors stop "
+        "before writing anything: their rows are not lost, no run happened).",
+        "",
+        f"**{n} cases, {passing} passing, {lost} rows lost.** "
+        f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})",
+        "",
+        "| case | input | expected | observed | good row | rows in CSV / written | pass |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        obs = re.sub(r"(file://)?/[^ '\"]*?/pytest-\d+/", "<tmp>/", r["observed"])
+        obs = obs.replace("|", "\\|").replace("\n", " ")
+        lines.append(
+            f"| {r['case']} | {r['input']} | {r['expected']} | {obs[:220]} | {r['good']} | "
+            f"{r['n_csv']} / {r['n_written']} | {'yes' if r['passed'] else '**NO**'} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _record(case, what, expected, observed, good, n_csv, n_written, passed):
+    lost = max(n_csv - n_written, 0) if n_written is not None else 0
+    RESULTS.append({
+        "case": case, "input": what, "expected": expected, "observed": observed, "good": good,
+        "n_csv": n_csv, "n_written": "-" if n_written is None else n_written, "lost": lost,
+        "passed": passed,
+    })  # fmt: skip
+
+
+def _write_csv(path: Path, urls: list[str], good_url: str, encoding: str = "utf-8") -> Path:
+    with path.open("w", newline="", encoding=encoding) as fh:
+        w = csv.writer(fh)
+        w.writerow(["Performance Score", "Video URL"])
+        for i, u in enumerate(urls):
+            w.writerow([f"{i + 1}.5", u])
+        w.writerow(["9.0", good_url])
+    return path
+
+
+def _ingest_case(work: Path, name: str, urls: list[str], good_url: str, settings=None,
+                 encoding: str = "utf-8"):  # fmt: skip
+    download._unreachable.clear()  # each case starts with no host marked dead
+    d = work / name
+    d.mkdir()
+    csv_path = _write_csv(d / "videos.csv", urls, good_url, encoding)
+    db = d / "w.duckdb"
+    t0 = time.monotonic()
+    summary = run(csv_path, db, settings or _settings(work), progress=False)
+    took = time.monotonic() - t0
+    con = duckdb.connect(str(db), read_only=True)
+    rows = con.execute("select row_number, status, coalesce(error, ''), decoded_share "
+                       "from raw.videos order by row_number").fetchall()  # fmt: skip
+    con.close()
+    return summary, rows, took
+
+
+# (case, input, hostile URL paths, expected status of each hostile row, reason fragment)
+HTTP_CASES = [
+    ("non-ASCII URL", "`http://host/vidéo` (sent percent-encoded)", ["/vidéo"], "ok", ""),
+    ("1 byte per 0.2 s", "server trickles a body with a Content-Length", ["/trickle"],
+     "download_failed", "deadline"),
+    ("endless trickle", "no Content-Length, 1 byte per 0.2 s for ever", ["/trickle-endless"],
+     "download_failed", "deadline"),
+    ("stall", "1,000 bytes, then silence", ["/stall"], "download_failed", "bytes received"),
+    ("short body", "Content-Length larger than the body", ["/short"], "download_failed",
+     "ended short"),
+    ("chunked cut", "chunked body cut mid-chunk", ["/chunked-cut"], "download_failed", "short"),
+    ("reset mid-body", "TCP reset after a third of the body", ["/reset"], "download_failed", ""),
+    ("hang-up before headers", "the server closes without a status line", ["/hangup"],
+     "download_failed", "Remote end closed"),
+    ("three 503s, then a good URL", "three URLs answering 503 on the good URL's host",
+     ["/503/a", "/503/b", "/503/c"], "download_failed", "HTTP 503"),
+    ("HLS playlist", "an m3u8 naming a local video file", ["/hls"], "decode_failed", "HLS"),
+    ("HLS with BOM", "the same playlist after a BOM and a blank line, served as video/mp4",
+     ["/hls-bom"], "decode_failed", "HLS"),
+    ("HLS with file:// URL", "a playlist naming the local file as file://", ["/hls-file-url"],
+     "decode_failed", "HLS"),
+    ("ffconcat script", "an ffconcat file naming a local video", ["/concat"], "decode_failed",
+     "ffconcat"),
+    ("SDP description", "an SDP naming an RTP stream", ["/sdp"], "decode_failed", "SDP"),
+    ("DASH manifest", "an MPD naming a local file", ["/dash"], "decode_failed", "manifest"),
+    ("mp4 cut at 30%, index first", "faststart MP4, first 30% of the bytes",
+     ["/cut30-index-first"], "ok", ""),
+    ("mp4 cut at 30%, index last", "plain MP4, first 30% (no index)", ["/cut30-index-last"],
+     "decode_failed", "cannot open"),
+    ("HTML page", "a login page with status 200", ["/html"], "decode_failed", "HTML"),
+    ("random bytes", "25 KB of noise", ["/random"], "decode_failed", "no known video"),
+    ("redirect to file://", "302 to the local video's file:// URL", ["/to-file"],
+     "download_failed", ""),
+    ("404", "a missing URL", ["/nothing-here"], "download_failed", "HTTP 404"),
+]  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case, what, paths, status, reason", HTTP_CASES,
+                         ids=[c[0] for c in HTTP_CASES])  # fmt: skip
+def test_http_case(case, what, paths, status, reason, server, work, warm):
+    urls = [server + p for p in paths]
+    summary, rows, took = _ingest_case(work, f"c{len(RESULTS)}", urls, server + "/good")
+    *hostile, good = rows
+    observed = "; ".join(f"{s}: {e}" if e else s for _, s, e, _ in hostile)
+    ok = (
+        len(rows) == len(urls) + 1
+        and good[1] == "ok"
+        and all(h[1] == status and reason in h[2] for h in hostile)
+        # The deadline is 3 s a URL: a hang (a trickle of 71 KB at 5 B/s is 4 hours) shows
+        # here; the bound is loose because the run also clusters and writes, on shared cores.
+        and (took < 60 or status == "ok")
+    )
+    if case.startswith("mp4 cut at 30%, index first"):
+        share = hostile[0][3]
+        observed += f" (decoded_share {share:.2f}; summary lists it as partly decoded)"
+        ok = ok and share is not None and share < 0.5 and bool(summary.partial)
+    _record(case, what, f"{status}" + (f" ({reason})" if reason else ""), observed, good[1],
+            len(urls) + 1, len(rows), ok)  # fmt: skip
+    assert ok, (rows, took)
+
+
+@pytest.mark.slow
+def test_short_body_is_never_cached(server, work):
+    url = server + "/short"
+    _ingest_case(work, "short-twice-1", [url], server + "/good")
+    index = work / "cache" / "downloads" / "urls" / hashlib.sha256(url.encode()).hexdigest()
+    ok = not index.exists() and not list((work / "cache" / "downloads" / "blobs").glob(".part-*"))
+    _record("short body, not cached", "the short body again, cache checked",
+            "no cache entry for the URL, no partial file", "cache index present" if index.exists()
+            else "no cache entry", "ok", 2, 2, ok)  # fmt: skip
+    assert ok
+
+
+@pytest.mark.slow
+def test_refused_connections_trip_the_breaker_for_that_host_only(server, work):
+    dead = f"http://127.0.0.1:{_closed_port()}"
+    urls = [f"{dead}/{k}" for k in range(4)]
+    _, rows, _ = _ingest_case(work, "refused", urls, server + "/good")
+    *hostile, good = rows
+    ok = (len(rows) == 5 and good[1] == "ok"
+          and all("connection refused" in h[2] for h in hostile[:3])
+          and "host failed 3 times in this worker" in hostile[3][2])  # fmt: skip
+    _record("refused x4", "four URLs on a closed port",
+            "download_failed; the 4th skipped (host failed 3 times)",
+            "; ".join(h[2] for h in hostile), good[1], 5, len(rows), ok)
+    assert ok
+
+
+def _local_playlist(server: str, media: Media, work: Path) -> str:
+    pl = work / "local.m3u8"
+    pl.write_text(f"#EXTM3U\n#EXTINF:3.0,\n{media.good_path}\n#EXT-X-ENDLIST\n")
+    return str(pl)
+
+
+# (case, input, the hostile row's URL from (server, media, work), status, reason fragment)
+SINGLE_ROW_CASES = [
+    ("TLS failure", "https:// to a plain-HTTP port",
+     lambda srv, m, w: srv.replace("http://", "https://") + "/good", "download_failed", "TLS"),
+    ("local playlist path", "a CSV path to an .m3u8 on disk naming a video", _local_playlist,
+     "decode_failed", "HLS"),
+    ("URL of 140,000 characters", "over the csv module's 131,072 field limit",
+     lambda srv, m, w: srv + "/good?" + "a" * 140_000, "rejected", "characters"),
+]  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case, what, make_url, status, reason", SINGLE_ROW_CASES,
+                         ids=[c[0] for c in SINGLE_ROW_CASES])  # fmt: skip
+def test_single_row_case(case, what, make_url, status, reason, server, media, work):
+    url = make_url(server, media, work)
+    _, rows, _ = _ingest_case(work, f"c{len(RESULTS)}", [url], server + "/good")
+    ok = (len(rows) == 2 and rows[0][1] == status and reason in rows[0][2]
+          and rows[1][1] == "ok")  # fmt: skip
+    _record(case, what, f"{status} ({reason})", f"{rows[0][1]}: {rows[0][2]}", rows[1][1], 2,
+            len(rows), ok)  # fmt: skip
+    assert ok, rows
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-16", "utf-16-le", "utf-8-sig"])
+def test_csv_encodings(encoding, server, work):
+    _, rows, _ = _ingest_case(work, f"enc-{encoding}", [server + "/vidéo"], server + "/good",
+                              encoding=encoding)  # fmt: skip
+    ok = [r[1] for r in rows] == ["ok", "ok"]
+    _record(f"CSV in {encoding}", "a URL with é in a CSV so encoded", "both rows ok",
+            ", ".join(r[1] for r in rows), rows[-1][1], 2, len(rows), ok)
+    assert ok
+
+
+@pytest.mark.slow
+def test_stray_nul_byte_rejects_its_row_only(server, work):
+    d = work / "nul"
+    d.mkdir()
+    csv_path = d / "v.csv"
+    csv_path.write_bytes(f"score,url\n1,{server}/go\x00od\n2,{server}/good\n".encode())
+    rows = read_videos_csv(csv_path)
+    summary = run(csv_path, d / "w.duckdb", _settings(work), progress=False)
+    ok = summary.statuses == {"rejected": 1, "ok": 1} and "control" in rows[0].reject_reason
+    _record("stray NUL byte", "a NUL inside one URL cell", "that row rejected",
+            rows[0].reject_reason or "", "ok" if summary.statuses["ok"] else "lost", 2,
+            summary.n_rows, ok)  # fmt: skip
+    assert ok
+
+
+# ---------------------------------------------------------------- setup problems: exit 2
+
+
+def _cli(args: list[str], capsys) -> tuple[int, str]:
+    rc = cli.main(["run", *args, "--no-progress", "--download-deadline", "3",
+                   "--download-timeout", "1"])  # fmt: skip
+    return rc, capsys.readouterr().err
+
+
+def _setup_case(case, what, rc, err, db: Path, ok_extra=True):
+    lines = [ln for ln in err.strip().splitlines() if ln.strip()]
+    ok = (rc == 2 and len(lines) == 1 and lines[0].startswith("error:")
+          and "Traceback" not in err and ok_extra)  # fmt: skip
+    _record(case, what, "exit 2, one line, nothing written", f"exit {rc}: {lines[:1]}", "-",
+            0, None, ok)  # fmt: skip
+    return ok
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "case, content",
+    [
+        ("CSV without a score column", b"Video URL,Title\nhttp://127.0.0.1:9/a,x\n"),
+        ("binary file as the CSV", bytes(range(256)) * 64),
+        ("empty CSV", b""),
+    ],
+)
+def test_unusable_csv_stops_before_writing(case, content, work, capsys):
+    d = work / f"setup-{len(RESULTS)}"
+    d.mkdir()
+    (d / "v.csv").write_bytes(content)
+    db = d / "w.duckdb"
+    rc, err = _cli([str(d / "v.csv"), "--db", str(db), "--cache-dir", str(work / "cache")], capsys)
+    assert _setup_case(case, "the file as given", rc, err, db, not db.exists()), err
+
+
+@pytest.mark.slow
+def test_not_a_duckdb_file_is_a_setup_error(server, work, capsys):
+    d = work / "notdb"
+    d.mkdir()
+    db = d / "w.duckdb"
+    db.write_bytes(b"hello" * 1000)
+    _write_csv(d / "v.csv", [], server + "/good")
+    rc, err = _cli([str(d / "v.csv"), "--db", str(db), "--cache-dir", str(work / "cache")], capsys)
+    assert _setup_case("--db is not a DuckDB file", "5 KB of text at the warehouse path", rc,
+                       err, db, db.read_bytes() == b"hello" * 1000), err  # fmt: skip
+
+
+def _hold(db: Path, read_only: bool, seconds: float) -> subprocess.Popen:
+    """Another process holding the warehouse (a notebook reading it, or a second run)."""
+    code = (f"import duckdb, time; c = duckdb.connect({str(db)!r}, read_only={read_only}); "
+            f"print('held', flush=True); time.sleep({seconds}); c.close()")  # fmt: skip
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "held"
+    return p
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("read_only", [True, False], ids=["reader", "writer"])
+def test_warehouse_held_by_another_process(read_only, server, work, capsys):
+    d = work / f"held-{read_only}"
+    d.mkdir()
+    db = d / "w.duckdb"
+    duckdb.connect(str(db)).close()
+    held_url = server + f"/vidéo?held={read_only}"  # a URL no other case downloads
+    csv_path = _write_csv(d / "v.csv", [held_url], server + "/good")
+    holder = _hold(db, read_only, 600)  # until killed below
+    try:
+        rc, err = _cli([str(csv_path), "--db", str(db), "--cache-dir", str(work / "cache"),
+                        "--lock-wait", "1"], capsys)  # fmt: skip
+    finally:
+        holder.kill()
+        holder.wait()
+    index = hashlib.sha256(held_url.encode()).hexdigest()
+    downloaded = (work / "cache" / "downloads" / "urls" / index).is_file()
+    who = "a read-only reader" if read_only else "another writer (a second run)"
+    ok = _setup_case(f"warehouse held by {who}", "held throughout; --lock-wait 1", rc, err, db,
+                     f"PID {holder.pid}" in err and downloaded)  # fmt: skip
+    RESULTS[-1]["observed"] += " (CSV read and videos downloaded before waiting)"
+    assert ok, err
+
+
+@pytest.mark.slow
+def test_run_waits_for_a_holder_that_lets_go(server, work):
+    d = work / "wait"
+    d.mkdir()
+    db = d / "w.duckdb"
+    duckdb.connect(str(db)).close()
+    holder = _hold(db, False, 2)
+    try:
+        s = dataclasses.replace(_settings(work), lock_wait_s=30)
+        csv_path = _write_csv(d / "v.csv", [], server + "/good")
+        summary = run(csv_path, db, s, progress=False)
+    finally:
+        holder.wait()
+    ok = summary.statuses == {"ok": 1}
+    _record("a second writer for 2 s", "another process writes for 2 s; lock wait 30 s",
+            "waits, then ok", str(dict(summary.statuses)), "ok" if ok else "lost", 1,
+            summary.n_rows, ok)  # fmt: skip
+    assert ok
