@@ -161,11 +161,14 @@ class AgeEstimator:
     """Apparent age in years and the faceres descriptor of faces in a frame; the model loads on
     first use."""
 
-    def __init__(self, model_dir: str | None, device: str = "cpu", batch: int = 32) -> None:
+    def __init__(self, model_dir: str | None, device: str = "cpu", batch: int = 32,
+                 runtime: str = "onnx") -> None:  # fmt: skip
         self.model_dir = model_dir
         self.device = device
         self.batch = batch  # faces per forward pass
+        self.runtime = runtime  # "onnx": ONNX Runtime on CPU (ingest/onnxrt.py); "torch"
         self._graph: Graph | None = None
+        self._session = None
 
     def _load(self) -> Graph:
         if self._graph is None:
@@ -178,6 +181,27 @@ class AgeEstimator:
                 )
             self._graph = load_graph(path)
         return self._graph
+
+    def _onnx(self, g: Graph):
+        """The graph in ONNX Runtime, exported beside faceres.json once; None: torch runs it."""
+        if self._session is None and self.runtime == "onnx" and self.device == "cpu":
+            import torch
+
+            from ingest import onnxrt
+
+            class Faceres(torch.nn.Module):
+                def forward(self, x):
+                    out = run_graph(g, x, (AGE_OUTPUT, FEATURES))
+                    return out[AGE_OUTPUT], out[FEATURES]
+
+            def make(path: Path) -> None:
+                example = torch.zeros(2, 3, INPUT_PX, INPUT_PX)
+                onnxrt.export(Faceres(), example, path, ["faces"], ["age", "features"])
+
+            self._session = onnxrt.session(Path(self.model_dir or "") / "faceres.onnx", make)
+            if self._session is None:
+                self.runtime = "torch"
+        return self._session
 
     def estimate(self, rgb: NDArray[np.uint8], boxes: NDArray[np.float32]) -> FaceresOutput:
         """k faces of one RGB frame (H, W, 3), boxes (k, 4) in frame pixels."""
@@ -198,14 +222,19 @@ class AgeEstimator:
         import torch
 
         g = self._load()
+        session = self._onnx(g)
         ages, descs = [], []
         for i in range(0, len(crops), self.batch):
             x = crops[i : i + self.batch, :, :, ::-1].astype(np.float32) - np.float32(BGR_MEANS)
-            t = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))).to(self.device)
-            with torch.inference_mode():
-                out = run_graph(g, t, (AGE_OUTPUT, FEATURES))
-            ages.append(expected_age(out[AGE_OUTPUT].cpu().numpy()))
-            f = out[FEATURES].cpu().numpy().astype(np.float64)
+            x = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+            if session is not None:
+                probs, f = session.run(None, {"faces": x})
+            else:
+                with torch.inference_mode():
+                    out = run_graph(g, torch.from_numpy(x).to(self.device), (AGE_OUTPUT, FEATURES))
+                probs, f = out[AGE_OUTPUT].cpu().numpy(), out[FEATURES].cpu().numpy()
+            ages.append(expected_age(probs))
+            f = f.astype(np.float64)
             descs.append((f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-12))
                          .astype(np.float32))  # fmt: skip
         if not ages:

@@ -108,10 +108,12 @@ class FacenetEmbedder:
     name = "facenet"
     dim = 512
 
-    def __init__(self, weights: str | None, device: str = "cpu") -> None:
+    def __init__(self, weights: str | None, device: str = "cpu", runtime: str = "onnx") -> None:
         self.weights = weights
         self.device = device
+        self.runtime = runtime
         self._model = None
+        self._session = None
 
     def _load(self):
         if self._model is not None:
@@ -163,11 +165,31 @@ class FacenetEmbedder:
         if not crops:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = self._load()
-        faces = fixed_image_standardization(torch.stack(crops)).to(self.device)  # (k, 3, 160, 160)
-        with torch.inference_mode():
-            vecs = model(faces).cpu().numpy()
+        faces = fixed_image_standardization(torch.stack(crops))  # (k, 3, 160, 160)
+        session = self._onnx()
+        if session is not None:
+            vecs = session.run(None, {"faces": faces.numpy()})[0]
+        else:
+            with torch.inference_mode():
+                vecs = model(faces.to(self.device)).cpu().numpy()
         return l2_normalize(vecs.astype(np.float32))
 
+    def _onnx(self):
+        """FaceNet in ONNX Runtime (ingest/onnxrt.py), exported beside the weights; None: torch."""
+        if self._session is None and self.runtime == "onnx" and self.device == "cpu" and self.weights:
+            from ingest import onnxrt
+
+            def make(path: Path) -> None:
+                import torch
+
+                onnxrt.export(self._load(), torch.zeros(2, 3, 160, 160), path, ["faces"],
+                              ["embeddings"])  # fmt: skip
+
+            self._session = onnxrt.session(Path(self.weights).expanduser().with_suffix(".onnx"),
+                                           make)  # fmt: skip
+            if self._session is None:
+                self.runtime = "torch"
+        return self._session
 
 def population_mean(embedder: str) -> NDArray[np.float32] | None:
     """The model's mean face (d,), used to steady centring on small corpora; None if unknown.
@@ -185,5 +207,5 @@ def make_embedder(settings: EmbeddingSettings, device: str = "cpu") -> Embedder:
     if settings.embedder == "dlib":
         return DlibEmbedder(settings.dlib_box_scale)
     if settings.embedder == "facenet":
-        return FacenetEmbedder(settings.facenet_weights, device)
+        return FacenetEmbedder(settings.facenet_weights, device, settings.runtime)
     raise ValueError(f"unknown embedder {settings.embedder!r}: use dlib or facenet")

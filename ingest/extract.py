@@ -83,7 +83,8 @@ def _models(settings: Settings) -> tuple[MtcnnDetector, Embedder, AgeEstimator]:
     if _Models.key != key:
         _Models.detector = MtcnnDetector(settings.detection, settings.device)
         _Models.embedder = make_embedder(settings.embedding, settings.device)
-        _Models.age = AgeEstimator(settings.embedding.age_model_dir, settings.device)
+        _Models.age = AgeEstimator(settings.embedding.age_model_dir, settings.device,
+                                   runtime=settings.embedding.runtime)
         _Models.key = key
     assert _Models.detector is not None and _Models.embedder is not None
     assert _Models.age is not None

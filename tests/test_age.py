@@ -90,3 +90,21 @@ def test_faceres_descriptor_places_a_persons_photos_nearer_each_other_than_stran
             own = np.delete(x, i, axis=0).mean(axis=0)  # leave the photo out of its own centroid
             wins += cos(r - mean, own - mean) > cos(r - mean, other.mean(axis=0) - mean)
         assert wins >= 5, (who, wins)
+
+
+@pytest.mark.slow
+def test_onnx_runtime_gives_the_graph_runners_outputs(shared, tmp_path):
+    """The default CPU path runs faceres in ONNX Runtime, exported from the torch graph runner."""
+    import shutil
+
+    model_dir = tmp_path / "faceres"
+    shutil.copytree(EmbeddingSettings().age_model_dir, model_dir,
+                    ignore=shutil.ignore_patterns("*.onnx"))  # fmt: skip
+    photos = sorted((shared / "faces" / "Hans_Blix").glob("*.jpg"))[:4]
+    crops = np.stack([cv2.resize(cv2.imread(str(p))[:, :, ::-1], (224, 224)) for p in photos])
+    onnx = AgeEstimator(str(model_dir), runtime="onnx")
+    a = onnx.estimate_crops(crops)
+    assert onnx._session is not None and (model_dir / "faceres.onnx").is_file()
+    b = AgeEstimator(str(model_dir), runtime="torch").estimate_crops(crops)
+    assert np.abs(a.age - b.age).max() < 1e-3
+    assert np.abs(a.descriptor - b.descriptor).max() < 1e-5

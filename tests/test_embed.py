@@ -7,6 +7,7 @@ import sys
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
 from ingest.detect import (
     Detection,
@@ -136,3 +137,25 @@ def test_facenet_without_weights_offline_fails_with_instructions(tmp_path, share
         return
     assert out.returncode == 2, out.stderr[-2000:]
     assert "FACENET_WEIGHTS" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.slow
+def test_onnx_runtime_gives_torchs_vectors(shared, tmp_path):
+    """The default CPU path runs FaceNet in ONNX Runtime, exported from the same weights."""
+    import shutil
+
+    from ingest.detect import MtcnnDetector
+    from ingest.embed import FacenetEmbedder
+    from ingest.settings import DetectionSettings, EmbeddingSettings
+
+    weights = tmp_path / "facenet.pt"
+    shutil.copy(EmbeddingSettings().facenet_weights, weights)  # the .onnx is written beside it
+    photo = sorted((shared / "faces" / "Hans_Blix").glob("*.jpg"))[:3]
+    imgs = [np.asarray(Image.open(p).convert("RGB")) for p in photo]
+    dets = [MtcnnDetector(DetectionSettings()).detect([im], 960)[0][0] for im in imgs]
+    items = [(im, d.box[None], d.landmarks[None]) for im, d in zip(imgs, dets)]
+    onnx = FacenetEmbedder(str(weights), runtime="onnx")
+    via_onnx = onnx.embed_frames(items)
+    assert onnx._session is not None and weights.with_suffix(".onnx").is_file()
+    via_torch = FacenetEmbedder(str(weights), runtime="torch").embed_frames(items)
+    assert np.abs(via_onnx - via_torch).max() < 1e-5
