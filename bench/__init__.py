@@ -9,3 +9,18 @@ def publish(out: Path, lines: list[str]) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     print(text)
+
+
+README_START = "<!-- make bench: start -->"
+README_END = "<!-- make bench: end -->"
+
+
+def publish_readme_block(readme: Path, lines: list[str]) -> None:
+    """Replace the README's block between the two markers with ``lines``: the README's figures
+    come from the last `make bench`, never typed in."""
+    text = readme.read_text()
+    if README_START not in text or README_END not in text:
+        raise ValueError(f"{readme} has no {README_START} ... {README_END} block")
+    head, rest = text.split(README_START, 1)
+    tail = rest.split(README_END, 1)[1]
+    readme.write_text(head + README_START + "\n" + "\n".join(lines) + "\n" + README_END + tail)
