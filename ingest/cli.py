@@ -63,7 +63,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default=d.device, help="torch device for MTCNN/facenet (default: %(default)s)")
     p.add_argument("--workers", type=int, default=d.workers, help="parallel extraction processes, one torch thread each (default: one per core, here %(default)s)")
     p.add_argument("--fps", type=float, help=f"sampled frames per second (default: {d.sampling.frames_per_second})")
-    p.add_argument("--max-frames", type=int, help=f"cap on sampled frames per video (default: {d.sampling.max_frames})")
+    p.add_argument("--max-frames", type=int, help="cap on sampled frames per video; long videos then get under --fps (default: none)")
     p.add_argument("--cluster-threshold", type=float, help=f"cosine distance to merge people across videos (default: {d.cluster.cluster_threshold})")
     p.add_argument("--merge-ratio", type=float, help=f"people merge only if no farther apart than this times the looser one's spread; 0 = off (default: {d.cluster.merge_ratio})")
     p.add_argument("--track-threshold", type=float, help=f"cosine distance to group faces within a video (default: {d.cluster.track_threshold})")
