@@ -198,7 +198,8 @@ class AgeEstimator:
                 example = torch.zeros(2, 3, INPUT_PX, INPUT_PX)
                 onnxrt.export(Faceres(), example, path, ["faces"], ["age", "features"])
 
-            self._session = onnxrt.session(Path(self.model_dir or "") / "faceres.onnx", make)
+            folder = Path(self.model_dir or "")
+            self._session = onnxrt.session(folder / "faceres.onnx", make, folder / "faceres.bin")
             if self._session is None:
                 self.runtime = "torch"
         return self._session

@@ -185,8 +185,8 @@ class FacenetEmbedder:
                 onnxrt.export(self._load(), torch.zeros(2, 3, 160, 160), path, ["faces"],
                               ["embeddings"])  # fmt: skip
 
-            self._session = onnxrt.session(Path(self.weights).expanduser().with_suffix(".onnx"),
-                                           make)  # fmt: skip
+            weights = Path(self.weights).expanduser()
+            self._session = onnxrt.session(weights.with_suffix(".onnx"), make, weights)
             if self._session is None:
                 self.runtime = "torch"
         return self._session

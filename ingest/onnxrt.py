@@ -26,14 +26,15 @@ def export(module, example, path: Path, inputs: list[str], outputs: list[str]) -
     os.replace(tmp, path)
 
 
-def session(path: Path, make: Callable[[Path], None]):
-    """An ONNX Runtime session on ``path``, calling ``make(path)`` first if it is missing, with
-    as many threads as torch has (one in a pool worker); None where either step fails."""
+def session(path: Path, make: Callable[[Path], None], source: Path):
+    """An ONNX Runtime session on ``path``, calling ``make(path)`` first if it is missing or
+    older than ``source`` (the weights it was exported from), with as many threads as torch has
+    (one in a pool worker); None where either step fails."""
     try:
         import onnxruntime as ort
         import torch
 
-        if not path.is_file():
+        if not path.is_file() or path.stat().st_mtime < source.stat().st_mtime:
             make(path)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = torch.get_num_threads()
