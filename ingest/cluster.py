@@ -251,8 +251,10 @@ def cluster_faces(
     frames_of: list[set[tuple[str, int]]] = []
     age_of: list[float] = []
     tracks_of_video: list[list[int]] = []
-    for vid in np.unique(faces.video_id):
-        idx = np.flatnonzero(faces.video_id == vid)
+    # Grouped by one sort, not a scan of every face per video (quadratic at 20k videos).
+    order = np.argsort(faces.video_id, kind="stable")
+    vids, starts = np.unique(faces.video_id[order], return_index=True)
+    for vid, idx in zip(vids, np.split(order, starts[1:])):
         sharp = None if faces.sharpness is None else faces.sharpness[idx]
         labels = tracks_within_video(faces.frame_index[idx], faces.embeddings[idx], s, sharp)
         tracks_of_video.append([])
@@ -267,14 +269,17 @@ def cluster_faces(
     # Two tracks on screen in the same frame are two people. Tracks of one video that never
     # share a frame were kept apart by stage 1 (see ClusterSettings.merge_within_video).
     t = len(track_names)
-    cannot = np.zeros((t, t), dtype=bool)
-    for group in tracks_of_video:
+    # Many tracks: no (t, t) matrix (ingest/cluster_graph.py builds the same links per group).
+    graph = s.method == "agglomerative" and t >= s.graph_min_tracks
+    cannot = np.zeros((0, 0) if graph else (t, t), dtype=bool)
+    for group in [] if graph else tracks_of_video:
         for i, a in enumerate(group):
             for b in group[i + 1 :]:
                 if not s.merge_within_video or frames_of[a] & frames_of[b]:
                     cannot[a, b] = cannot[b, a] = True
-    cannot |= child_adult_cannot_link(np.asarray(age_of, dtype=np.float64), s.child_age_years,
-                                      s.adult_age_years)  # fmt: skip
+    if not graph:
+        cannot |= child_adult_cannot_link(np.asarray(age_of, dtype=np.float64),
+                                          s.child_age_years, s.adult_age_years)  # fmt: skip
     cluster_id = np.full(n, UNASSIGNED, dtype=np.int64)
     sim = np.full(n, np.nan)
     track_id = np.array([track_names[t] if t >= 0 else None for t in track_of], dtype=object)
@@ -283,7 +288,17 @@ def cluster_faces(
         descs = None
         if faces.descriptor is not None:
             descs = _centroids(faces.descriptor[kept], track_of[kept], len(track_names))
-        tlabels = cluster_tracks(cents, cannot, s, prior_mean, descs, descriptor_prior)
+        if graph:
+            from ingest.cluster_graph import cluster_tracks_graph, shared_frame_pairs
+
+            tlabels = cluster_tracks_graph(
+                cents, s, np.repeat(np.arange(len(tracks_of_video)), list(map(len, tracks_of_video))),
+                np.asarray(age_of, dtype=np.float64),
+                shared_frame_pairs(tracks_of_video, frames_of) if s.merge_within_video else (),
+                prior_mean=prior_mean, descriptors=descs, descriptor_prior=descriptor_prior,
+            )  # fmt: skip
+        else:
+            tlabels = cluster_tracks(cents, cannot, s, prior_mean, descs, descriptor_prior)
         face_label = np.where(kept, tlabels[np.maximum(track_of, 0)], -1)
         cluster_id = _renumber(face_label, faces.video_id, s.min_cluster_faces)
         sim = centroid_similarity(faces.embeddings, cluster_id)

@@ -130,6 +130,13 @@ class ClusterSettings:
     method: Literal["agglomerative", "hdbscan", "dbscan"] = "agglomerative"
     center: bool = True  # subtract the mean track centroid before cosine distances (stage 2)
     center_prior_weight: float = 20.0  # pseudo-tracks of the population mean in that mean
+    # Stage 2 on many tracks (ingest/cluster_graph.py): the same merges from candidate pairs
+    # and per-group sums, no (t, t) matrix. From graph_min_tracks tracks on (the dense path is
+    # no faster above it: docs/scale.md); candidates are each track's graph_neighbours nearest
+    # within cluster_threshold, from a faiss index from ann_min_tracks tracks on.
+    graph_min_tracks: int = 500  # tracks
+    graph_neighbours: int = 30  # tracks
+    ann_min_tracks: int = 50_000  # tracks
 
 
 # dlib's settings (`--embedder dlib`), picked by the same rule on the six plain calibration

@@ -1,0 +1,133 @@
+"""Stage-2 clustering at scale on synthetic tracks: time, peak memory, clusters.
+
+    python -m bench.scale --tracks 100000 --json
+    python -m bench.scale --doc docs/scale.md --sizes 10000 100000
+
+Synthetic tracks mimic centred FaceNet track centroids: each person is a random direction, a
+track is that direction plus noise (person-specific spread, median within-person cosine
+distance about 0.25, strangers about 1.0), a video shows one to three different people, and
+each track carries a faceres-like descriptor drawn the same way and a median apparent age."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+EMB_DIM = 512  # FaceNet
+DESC_DIM = 1024  # faceres
+
+
+@dataclass(frozen=True)
+class Tracks:
+    centroids: NDArray[np.float32]  # (t, 512) L2-normalised
+    descriptors: NDArray[np.float32]  # (t, 1024) L2-normalised
+    video: NDArray[np.int64]  # (t,) video code
+    age: NDArray[np.float64]  # (t,) years
+    person: NDArray[np.int64]  # (t,) truth
+
+
+def _noisy(base: NDArray[np.float32], who: NDArray[np.int64], sigma: NDArray[np.float32],
+           rng: np.random.Generator, chunk: int = 100_000) -> NDArray[np.float32]:
+    """Rows base[who] + N(0, sigma^2 / d) per coordinate, L2-normalised; in chunks so a million
+    rows never hold a float64 copy."""
+    d = base.shape[1]
+    out = np.empty((len(who), d), dtype=np.float32)
+    for lo in range(0, len(who), chunk):
+        w = who[lo : lo + chunk]
+        x = rng.standard_normal((len(w), d), dtype=np.float32)
+        x *= (sigma[w] / np.sqrt(d))[:, None]
+        x += base[w]
+        x /= np.linalg.norm(x, axis=1, keepdims=True)
+        out[lo : lo + chunk] = x
+    return out
+
+
+def synthetic_tracks(n: int, seed: int = 0, emb_dim: int = EMB_DIM, desc_dim: int = DESC_DIM,
+                     noise: float = 1.0) -> Tracks:
+    """``n`` tracks of about n/8 people (long-tailed: a few people in hundreds of videos);
+    ``noise`` scales every person's spread (1.5 makes people overlap, for harder tests)."""
+    rng = np.random.default_rng(seed)
+    n_people = max(2, n // 8)
+    weight = rng.pareto(2.5, n_people) + 1.0
+    person = rng.choice(n_people, size=n, p=weight / weight.sum())
+    rng.shuffle(person)
+
+    def directions(d: int) -> NDArray[np.float32]:
+        b = rng.standard_normal((n_people, d), dtype=np.float32)
+        return b / np.linalg.norm(b, axis=1, keepdims=True)
+
+    # sigma^2 / (1 + sigma^2) is the expected within-person cosine distance: 0.17-0.33.
+    sigma = (noise * rng.uniform(0.45, 0.7, n_people)).astype(np.float32)
+    centroids = _noisy(directions(emb_dim), person, sigma, rng)
+    descriptors = _noisy(directions(desc_dim), person, sigma, rng)
+    adult = rng.random(n_people) > 0.05
+    age = np.where(adult, rng.uniform(20, 70, n_people), rng.uniform(4, 14, n_people))[person]
+    # Videos of one to three tracks; a repeated person in one video becomes its own video.
+    sizes = rng.choice([1, 2, 3], size=n, p=[0.6, 0.3, 0.1])
+    video = np.repeat(np.arange(n), sizes)[:n]
+    dup = np.zeros(n, dtype=bool)
+    key = video * n_people + person
+    _, first = np.unique(key, return_index=True)
+    dup[np.setdiff1d(np.arange(n), first)] = True
+    video = np.where(dup, n + np.arange(n), video)
+    return Tracks(centroids, descriptors, video.astype(np.int64), age, person.astype(np.int64))
+
+
+def run_once(n: int, seed: int = 0) -> dict:
+    """Cluster ``n`` synthetic tracks at the default settings; time excludes the synthesis."""
+    from bench.metrics import bcubed
+    from ingest.cluster_graph import cluster_tracks_graph
+    from ingest.settings import ClusterSettings
+
+    tr = synthetic_tracks(n, seed)
+    t0 = time.perf_counter()
+    labels = cluster_tracks_graph(tr.centroids, ClusterSettings(), tr.video, tr.age,
+                                  descriptors=tr.descriptors)  # fmt: skip
+    seconds = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    _, _, f = bcubed(tr.person.tolist(), labels.tolist()) if n <= 200_000 else (0, 0, np.nan)
+    return {"tracks": n, "seconds": round(seconds, 1), "peak_rss_mb": round(peak),
+            "clusters": int(labels.max()) + 1, "people": int(len(np.unique(tr.person))),
+            "bcubed_f": round(float(f), 4)}  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__.split("\n")[0])
+    ap.add_argument("--tracks", type=int, help="cluster this many synthetic tracks and report")
+    ap.add_argument("--seed", type=int, default=0, help="synthesis seed (default: %(default)s)")
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000],
+                    help="with --doc: track counts, each in a fresh process (default: %(default)s)")
+    ap.add_argument("--doc", type=Path, help="run --sizes and write the scale page here")
+    args = ap.parse_args(argv)
+    if args.tracks:
+        r = run_once(args.tracks, args.seed)
+        print(json.dumps(r) if args.json else r)
+        return 0
+    if args.doc:
+        rows = []
+        for n in args.sizes:
+            out = subprocess.run([sys.executable, "-m", "bench.scale", "--tracks", str(n),
+                                  "--seed", str(args.seed), "--json"],
+                                 check=True, capture_output=True, text=True)  # fmt: skip
+            rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            print(rows[-1], flush=True)
+        from bench.scale_doc import write_doc
+
+        write_doc(args.doc, rows)
+        return 0
+    ap.print_help()
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
