@@ -90,14 +90,67 @@ def run_once(n: int, seed: int = 0) -> dict:
 
     tr = synthetic_tracks(n, seed)
     t0 = time.perf_counter()
+    # overwrite: the synthetic rows are not needed afterwards; at 1M tracks they are 6 GB.
     labels = cluster_tracks_graph(tr.centroids, ClusterSettings(), tr.video, tr.age,
-                                  descriptors=tr.descriptors)  # fmt: skip
+                                  descriptors=tr.descriptors, overwrite=True)  # fmt: skip
     seconds = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    _, _, f = bcubed(tr.person.tolist(), labels.tolist()) if n <= 200_000 else (0, 0, np.nan)
+    _, _, f = bcubed(tr.person.tolist(), labels.tolist())
     return {"tracks": n, "seconds": round(seconds, 1), "peak_rss_mb": round(peak),
             "clusters": int(labels.max()) + 1, "people": int(len(np.unique(tr.person))),
             "bcubed_f": round(float(f), 4)}  # fmt: skip
+
+
+def compare_dense(n: int, seed: int = 0, noise: float = 1.0) -> dict:
+    """The graph path against today's dense path (``ingest.cluster.cluster_tracks``) on the same
+    ``n`` synthetic tracks at the default settings: seconds each and their agreement."""
+    from bench.metrics import bcubed
+    from ingest.cluster import child_adult_cannot_link, cluster_tracks
+    from ingest.cluster_graph import cluster_tracks_graph
+    from ingest.settings import ClusterSettings
+
+    s = ClusterSettings()
+    tr = synthetic_tracks(n, seed, noise=noise)
+    t0 = time.perf_counter()
+    cannot = tr.video[:, None] == tr.video[None, :]
+    np.fill_diagonal(cannot, False)
+    cannot |= child_adult_cannot_link(tr.age, s.child_age_years, s.adult_age_years)
+    dense = cluster_tracks(tr.centroids, cannot, s, None, tr.descriptors, None)
+    t1 = time.perf_counter()
+    graph = cluster_tracks_graph(tr.centroids, s, tr.video, tr.age, descriptors=tr.descriptors)
+    t2 = time.perf_counter()
+    truth = tr.person.tolist()
+    return {"tracks": n, "noise": noise, "dense_s": round(t1 - t0, 2), "graph_s": round(t2 - t1, 2),
+            "identical": bool((dense == graph).all()),
+            "agreement_f": round(bcubed(dense.tolist(), graph.tolist())[2], 4),
+            "dense_f": round(bcubed(truth, dense.tolist())[2], 4),
+            "graph_f": round(bcubed(truth, graph.tolist())[2], 4)}  # fmt: skip
+
+
+def compare_engines(faces: Path, work: Path, n_videos: int) -> list[dict]:
+    """Ingest one synthesized corpus with the local engine (1 and 2 processes) and the Ray
+    engine (a local Ray, one actor per CPU), each with its own empty cache."""
+    import os
+
+    from ingest.pipeline import run
+    from ingest.settings import Settings
+    from ingest.synth import SynthConfig, synthesize
+
+    corpus = work / "corpus"
+    synthesize(faces, corpus, SynthConfig(n_videos=n_videos, n_identities=max(3, n_videos // 3),
+                                          n_two_person=max(1, n_videos // 8), n_empty=1, seed=3))
+    out = []
+    for name, kw in [("local, 1 process", {"workers": 1}), ("local, 2 processes", {"workers": 2}),
+                     ("ray, local cluster, 1 actor per CPU", {"engine": "ray"})]:  # fmt: skip
+        d = work / name.split(",")[0] / str(kw.get("workers", 0))
+        s = Settings(cache_dir=d / "cache", faces_dir=d / "faces", **kw)
+        t0 = time.perf_counter()
+        sm = run(corpus / "videos.csv", d / "w.duckdb", s, progress=False)
+        out.append({"engine": name, "videos": n_videos, "cpus": os.cpu_count(),
+                    "seconds": round(time.perf_counter() - t0, 1), "faces": sm.n_faces,
+                    "influencers": sm.n_influencers})  # fmt: skip
+        print(out[-1], flush=True)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,22 +161,46 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000],
                     help="with --doc: track counts, each in a fresh process (default: %(default)s)")
     ap.add_argument("--doc", type=Path, help="run --sizes and write the scale page here")
+    ap.add_argument("--dense-sizes", type=int, nargs="*", default=[1000, 2000, 4000],
+                    help="with --doc: sizes where the dense path runs too (default: %(default)s)")
+    ap.add_argument("--engine-videos", type=int, default=8,
+                    help="with --doc: synthesized videos for the engine comparison; 0 = skip "
+                    "(default: %(default)s)")
+    ap.add_argument("--faces", type=Path, default=Path("../shared/faces"),
+                    help="face photos for the engine comparison (default: %(default)s)")
+    ap.add_argument("--work", type=Path, default=Path("data/bench-scale"),
+                    help="scratch folder for the engine comparison (default: %(default)s)")
     args = ap.parse_args(argv)
     if args.tracks:
         r = run_once(args.tracks, args.seed)
         print(json.dumps(r) if args.json else r)
         return 0
     if args.doc:
-        rows = []
+        if args.engine_videos and not args.faces.is_dir():
+            print(f"error: no face photos at {args.faces} (--faces, or --engine-videos 0)",
+                  file=sys.stderr)  # fmt: skip
+            return 2
+        rows, dense = [], []
         for n in args.sizes:
             out = subprocess.run([sys.executable, "-m", "bench.scale", "--tracks", str(n),
                                   "--seed", str(args.seed), "--json"],
                                  check=True, capture_output=True, text=True)  # fmt: skip
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
             print(rows[-1], flush=True)
+        for n in args.dense_sizes:
+            for noise in (1.0, 1.5):
+                dense.append(compare_dense(n, args.seed, noise))
+                print(dense[-1], flush=True)
+        engines = []
+        if args.engine_videos:
+            import shutil
+
+            shutil.rmtree(args.work, ignore_errors=True)
+            engines = compare_engines(args.faces, args.work, args.engine_videos)
         from bench.scale_doc import write_doc
 
-        write_doc(args.doc, rows)
+        write_doc(args.doc, rows, dense, engines)
+        print(f"wrote {args.doc}")
         return 0
     ap.print_help()
     return 2

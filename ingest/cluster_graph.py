@@ -28,7 +28,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from ingest.cluster import center, l2_rows
+from ingest.cluster import l2_rows
 from ingest.settings import ClusterSettings
 
 Find = Callable[[int], int]
@@ -177,18 +177,20 @@ def graph_average_linkage(
     veto_x: NDArray[np.float32] | None = None,
     veto_threshold: float = np.inf,
     must_link: Iterable[tuple[int, int]] = (),
+    overwrite: bool = False,
 ) -> NDArray[np.int64]:
     """``constrained_average_linkage`` on cosine distances of ``x`` (n, d) (L2-normalised rows,
     unit weights), with candidate merges restricted to groups joined by a pair of ``pairs``
     (i, j) and cannot-links as ``rules``. ``veto_x`` (n, k) L2-normalised: the second opinion,
     averaged over the two groups the same way. ``must_link`` item pairs are merged first,
     whatever the distances and rules say (a user's correction outranks the model).
+    ``overwrite``: ``x`` and ``veto_x`` (float32) become the group sums instead of copies.
     Returns (n,) labels 0..k-1, numbered like the dense path (by each group's first item)."""
     n = len(x)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    s = np.array(x, dtype=np.float32)  # per group root: the sum of its rows
-    v = None if veto_x is None else np.array(veto_x, dtype=np.float32)
+    s = np.asarray(x, dtype=np.float32) if overwrite else np.array(x, dtype=np.float32)
+    v = None if veto_x is None else np.array(veto_x, dtype=np.float32, copy=not overwrite)
     cnt = np.ones(n, dtype=np.int64)
     spread_sum = np.zeros(n)
     parent = np.arange(n)
@@ -241,8 +243,10 @@ def graph_average_linkage(
 
     # Singleton pairs are consumed from a sorted array (no per-pair Python objects); pairs of
     # grown groups go through a heap, stamped with both sizes so stale entries are skipped.
-    d0 = np.einsum("ij,ij->i", s[pi].astype(np.float64), s[pj]) if len(pi) else np.zeros(0)
-    d0 = 1.0 - d0
+    d0 = np.empty(len(pi))
+    for lo in range(0, len(pi), 1 << 16):  # chunks: (pairs, d) rows would not fit at 1M tracks
+        a, b = pi[lo : lo + (1 << 16)], pj[lo : lo + (1 << 16)]
+        d0[lo : lo + len(a)] = 1.0 - np.einsum("ij,ij->i", s[a].astype(np.float64), s[b])
     keep = d0 <= threshold
     pi, pj, d0 = pi[keep], pj[keep], d0[keep]
     o = np.lexsort((pj, pi, d0))
@@ -302,16 +306,18 @@ def cluster_tracks_graph(
     prior_mean: NDArray[np.float32] | None = None,
     descriptors: NDArray[np.float32] | None = None,
     descriptor_prior: NDArray[np.float32] | None = None,
+    overwrite: bool = False,
 ) -> NDArray[np.int64]:
     """``ingest.cluster.cluster_tracks`` (agglomerative) for any number of tracks: centroids
     (t, d), each track's video as an integer code (t,), median apparent age (t,) in years (nan:
     unknown; None: no child brake), explicit track-level cannot-link and must-link pairs.
     Two tracks of one video are kept apart unless ``s.merge_within_video`` (then pass the
-    pairs that share a frame in ``cannot_pairs``). Returns (t,) labels 0..k-1."""
+    pairs that share a frame in ``cannot_pairs``). ``overwrite``: centroids and descriptors
+    (float32) are centred in place and consumed, halving peak memory. Returns (t,) labels."""
     t = len(centroids)
     if t == 0:
         return np.zeros(0, dtype=np.int64)
-    x = center(centroids, prior_mean, s.center_prior_weight) if s.center else l2_rows(centroids)
+    x = center_lean(centroids, prior_mean, s.center_prior_weight, s.center, overwrite)
     rules: list[GroupRule] = []
     if not s.merge_within_video:
         rules.append(DistinctVideos(np.asarray(video)))
@@ -323,15 +329,33 @@ def cluster_tracks_graph(
         rules.append(cannot)
     veto = None
     if descriptors is not None and s.faceres_veto > 0:
-        veto = (center(descriptors, descriptor_prior, s.center_prior_weight)
-                if s.center else l2_rows(descriptors))  # fmt: skip
+        veto = center_lean(descriptors, descriptor_prior, s.center_prior_weight, s.center,
+                           overwrite)  # fmt: skip
     i, j, _ = knn_pairs(x, s.graph_neighbours, s.cluster_threshold, s.ann_min_tracks)
     return graph_average_linkage(
         x, (i, j), s.cluster_threshold, rules, max_ratio=s.merge_ratio,
         spread_prior=s.spread_prior, spread_prior_weight=s.spread_prior_weight,
         veto_x=veto, veto_threshold=s.faceres_veto if veto is not None else np.inf,
-        must_link=must_link,
+        must_link=must_link, overwrite=True,
     )  # fmt: skip
+
+
+def center_lean(x: NDArray[np.float32], prior: NDArray[np.float32] | None, prior_weight: float,
+                subtract: bool = True, overwrite: bool = False,
+                chunk: int = 65_536) -> NDArray[np.float32]:
+    """``ingest.cluster.center`` (or only re-normalising rows, ``subtract`` False) into a
+    float32 array (``x`` itself if ``overwrite`` and float32), in chunks: a float64 copy of a
+    million 1024-d descriptors is 8 GB."""
+    mu = np.zeros(x.shape[1])
+    if subtract:
+        mu = x.mean(axis=0, dtype=np.float64)
+        if prior is not None and prior_weight > 0:
+            mu = (len(x) * mu + prior_weight * prior.astype(np.float64)) / (len(x) + prior_weight)
+    inplace = overwrite and x.dtype == np.float32 and x.flags.writeable
+    out = x if inplace else np.empty(x.shape, dtype=np.float32)
+    for lo in range(0, len(x), chunk):
+        out[lo : lo + chunk] = l2_rows(x[lo : lo + chunk].astype(np.float64) - mu)
+    return out
 
 
 def shared_frame_pairs(
