@@ -115,30 +115,32 @@ class CannotLinkPairs:
 
 def knn_pairs(
     x: NDArray[np.float32], k: int, radius: float, ann_min_items: int = 50_000,
-    block_floats: int = 1 << 25,
+    block_floats: int = 1 << 25, queries: NDArray[np.int64] | None = None,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float32]]:
     """Each row's ``k`` nearest rows of ``x`` (n, d) (L2-normalised) by cosine, kept if within
-    ``radius`` cosine distance. Returns unique pairs (i, j) with i < j and their distances.
-    Exact blocked search up to ``ann_min_items`` rows (``block_floats``: floats per block of
-    the similarity matrix, i.e. its memory), a faiss IVF index above."""
+    ``radius`` cosine distance; only the rows ``queries`` look (default: all). Returns unique
+    pairs (i, j) with i < j and their distances. Exact blocked search up to
+    ``ann_min_items`` rows (``block_floats``: floats per block of the similarity matrix, i.e.
+    its memory), a faiss IVF index above."""
     n = len(x)
-    if n < 2:
+    q = np.arange(n, dtype=np.int64) if queries is None else np.asarray(queries, dtype=np.int64)
+    if n < 2 or len(q) == 0:
         e = np.zeros(0, dtype=np.int64)
         return e, e, np.zeros(0, dtype=np.float32)
     kk = min(k + 1, n)  # +1: a row finds itself
     x = np.ascontiguousarray(x, dtype=np.float32)
     if n >= ann_min_items:
-        sim, nbr = _faiss_knn(x, kk)
+        sim, nbr = _faiss_knn(x, x[q], kk)
     else:
-        sim = np.empty((n, kk), dtype=np.float32)
-        nbr = np.empty((n, kk), dtype=np.int64)
+        sim = np.empty((len(q), kk), dtype=np.float32)
+        nbr = np.empty((len(q), kk), dtype=np.int64)
         step = max(1, block_floats // n)
-        for lo in range(0, n, step):
-            s = x[lo : lo + step] @ x.T
+        for lo in range(0, len(q), step):
+            s = x[q[lo : lo + step]] @ x.T
             idx = np.argpartition(-s, kk - 1, axis=1)[:, :kk]
             nbr[lo : lo + step] = idx
             sim[lo : lo + step] = np.take_along_axis(s, idx, axis=1)
-    rows = np.repeat(np.arange(n, dtype=np.int64), nbr.shape[1])
+    rows = np.repeat(q, nbr.shape[1])
     cols, dist = nbr.ravel(), (1.0 - sim.ravel()).astype(np.float32)
     keep = (cols >= 0) & (cols != rows) & (dist <= radius)
     i, j, dist = rows[keep], cols[keep], dist[keep]
@@ -147,9 +149,11 @@ def knn_pairs(
     return i[first], j[first], dist[first]
 
 
-def _faiss_knn(x: NDArray[np.float32], k: int) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
-    """Approximate kNN by inner product: IVF with 4 sqrt(n) lists, 16 probed. One person's
-    tracks sit close together, so they share a list or a neighbouring one."""
+def _faiss_knn(x: NDArray[np.float32], queries: NDArray[np.float32],
+               k: int) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+    """Approximate kNN of ``queries`` among ``x`` by inner product: IVF with 4 sqrt(n) lists, 16
+    probed. One person's tracks sit close together, so they share a list or a neighbouring
+    one."""
     import faiss
 
     n, d = x.shape
@@ -162,7 +166,7 @@ def _faiss_knn(x: NDArray[np.float32], k: int) -> tuple[NDArray[np.float32], NDA
     index.train(train)
     index.add(x)
     index.nprobe = min(nlist, 16)
-    sim, nbr = index.search(x, k)
+    sim, nbr = index.search(queries, k)
     return sim, nbr
 
 
@@ -236,10 +240,11 @@ def graph_average_linkage(
         nbrs[a] = {find(c) for c in na | nb} - {a}
         return a
 
+    grown = []
     for a, b in must_link:
         ra, rb = find(int(a)), find(int(b))
         if ra != rb:
-            merge(ra, rb, dist(ra, rb))
+            grown.append(merge(ra, rb, dist(ra, rb)))
 
     # Singleton pairs are consumed from a sorted array (no per-pair Python objects); pairs of
     # grown groups go through a heap, stamped with both sizes so stale entries are skipped.
@@ -253,6 +258,20 @@ def graph_average_linkage(
     pi, pj, d0 = pi[o], pj[o], d0[o]
     p0 = 0
     heap: list[tuple[float, int, int, int, int]] = []
+
+    def push_neighbours(g: int) -> None:
+        others = np.fromiter({find(c) for c in neighbours(g)} - {g}, dtype=np.int64)
+        if len(others) == 0:
+            return
+        dd = 1.0 - (s[others].astype(np.float64) @ s[g]) / (cnt[others] * cnt[g])
+        for c, dc in zip(others[dd <= threshold].tolist(), dd[dd <= threshold].tolist()):
+            lo, hi = (g, c) if g < c else (c, g)
+            heapq.heappush(heap, (dc, lo, hi, int(cnt[lo]), int(cnt[hi])))
+
+    # Groups that must-links grew meet their neighbours through the heap: the sorted array
+    # holds singleton pairs only.
+    for g in {find(a) for a in grown}:
+        push_neighbours(g)
     prior = spread_prior_weight * spread_prior
 
     def spread(g: int) -> float:
@@ -281,14 +300,7 @@ def graph_average_linkage(
                 continue
         if not all(r.allowed(a, b, find) for r in rules):
             continue  # rules are monotone: this pair stays blocked
-        g = merge(a, b, d_ab)
-        others = np.fromiter(nbrs[g], dtype=np.int64, count=len(nbrs[g]))
-        if len(others) == 0:
-            continue
-        dd = 1.0 - (s[others].astype(np.float64) @ s[g]) / (cnt[others] * cnt[g])
-        for c, dc in zip(others[dd <= threshold].tolist(), dd[dd <= threshold].tolist()):
-            lo, hi = (g, c) if g < c else (c, g)
-            heapq.heappush(heap, (dc, lo, hi, int(cnt[lo]), int(cnt[hi])))
+        push_neighbours(merge(a, b, d_ab))
     roots = np.array([find(a) for a in range(n)], dtype=np.int64)
     first = np.full(n, n, dtype=np.int64)
     np.minimum.at(first, roots, np.arange(n))
@@ -307,13 +319,19 @@ def cluster_tracks_graph(
     descriptors: NDArray[np.float32] | None = None,
     descriptor_prior: NDArray[np.float32] | None = None,
     overwrite: bool = False,
+    known: NDArray[np.int64] | None = None,
 ) -> NDArray[np.int64]:
     """``ingest.cluster.cluster_tracks`` (agglomerative) for any number of tracks: centroids
     (t, d), each track's video as an integer code (t,), median apparent age (t,) in years (nan:
     unknown; None: no child brake), explicit track-level cannot-link and must-link pairs.
     Two tracks of one video are kept apart unless ``s.merge_within_video`` (then pass the
     pairs that share a frame in ``cannot_pairs``). ``overwrite``: centroids and descriptors
-    (float32) are centred in place and consumed, halving peak memory. Returns (t,) labels."""
+    (float32) are centred in place and consumed, halving peak memory.
+
+    ``known`` (t,): between full re-clusterings, new tracks join existing people. Tracks with
+    a label >= 0 keep their groups as they are (merged first, like must-links); only the
+    tracks marked -1 look for candidates, so the neighbour search costs new x all, not all x
+    all. Returns (t,) labels."""
     t = len(centroids)
     if t == 0:
         return np.zeros(0, dtype=np.int64)
@@ -331,7 +349,16 @@ def cluster_tracks_graph(
     if descriptors is not None and s.faceres_veto > 0:
         veto = center_lean(descriptors, descriptor_prior, s.center_prior_weight, s.center,
                            overwrite)  # fmt: skip
-    i, j, _ = knn_pairs(x, s.graph_neighbours, s.cluster_threshold, s.ann_min_tracks)
+    queries = None
+    if known is not None:
+        known = np.asarray(known, dtype=np.int64)
+        queries = np.flatnonzero(known < 0)
+        order = np.flatnonzero(known >= 0)
+        order = order[np.argsort(known[order], kind="stable")]
+        same = known[order[1:]] == known[order[:-1]]
+        must_link = [*zip(order[:-1][same].tolist(), order[1:][same].tolist()), *must_link]
+    i, j, _ = knn_pairs(x, s.graph_neighbours, s.cluster_threshold, s.ann_min_tracks,
+                        queries=queries)  # fmt: skip
     return graph_average_linkage(
         x, (i, j), s.cluster_threshold, rules, max_ratio=s.merge_ratio,
         spread_prior=s.spread_prior, spread_prior_weight=s.spread_prior_weight,

@@ -163,3 +163,27 @@ def test_cluster_faces_takes_the_graph_path_for_many_tracks_with_the_same_answer
         graph = cluster_faces(faces, dataclasses.replace(s, graph_min_tracks=1))
         np.testing.assert_array_equal(graph.cluster_id, dense.cluster_id)
         assert (dense.cluster_id >= 1).sum() > len(vids) // 2
+
+
+def test_new_tracks_join_existing_people_without_a_full_reclustering():
+    tr = synthetic_tracks(3000, 9, emb_dim=128, desc_dim=64)
+    s = ClusterSettings()
+    full = cluster_tracks_graph(tr.centroids, s, tr.video, tr.age, descriptors=tr.descriptors)
+    old = 2700  # the first 2700 tracks were clustered before; 300 arrive
+    before = cluster_tracks_graph(tr.centroids[:old], s, tr.video[:old], tr.age[:old],
+                                  descriptors=tr.descriptors[:old])  # fmt: skip
+    known = np.concatenate([before, np.full(len(tr.video) - old, -1)])
+    inc = cluster_tracks_graph(tr.centroids, s, tr.video, tr.age, descriptors=tr.descriptors,
+                               known=known)  # fmt: skip
+    # Existing people stay as they were: no group split, none merged with another.
+    assert len({(a, b) for a, b in zip(before.tolist(), inc[:old].tolist())}) == before.max() + 1
+    assert len(set(inc[:old].tolist())) == before.max() + 1
+    # New tracks of people already seen join them.
+    seen = set(tr.person[:old].tolist())
+    new_of_seen = [t for t in range(old, len(tr.video)) if tr.person[t] in seen]
+    joined = [t for t in new_of_seen if inc[t] in set(inc[:old][tr.person[:old] == tr.person[t]])]
+    assert len(joined) >= 0.95 * len(new_of_seen)
+    assert bcubed(full.tolist(), inc.tolist())[2] >= 0.99
+    # Without the known labels the same call is a full clustering.
+    np.testing.assert_array_equal(
+        cluster_tracks_graph(tr.centroids, s, tr.video, tr.age, descriptors=tr.descriptors), full)
