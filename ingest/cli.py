@@ -40,7 +40,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     db_dir = Path(args.db).parent
     return dataclasses.replace(
         s, embedding=emb, cluster=cluster, sampling=sampling, device=args.device,
-        workers=args.workers,
+        workers=args.workers, engine=getattr(args, "engine", "local"),
+        ray_address=getattr(args, "address", None),
         cache_dir=Path(args.cache_dir) if args.cache_dir else db_dir / "cache",
         faces_dir=Path(args.faces_dir) if args.faces_dir else db_dir / "faces",
     )  # fmt: skip
@@ -80,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
                        "frames, detect, embed and cluster faces; write raw.* tables. Re-running "
                        "skips videos already processed with the same settings.")  # fmt: skip
     r.add_argument("csv", type=Path, help="CSV with a performance column and a video URL/path column")
+    r.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="where extraction runs: local processes, or Ray actors, one per worker "
+                   "(--workers, default one per cluster CPU); needs `make install-ray` (default: %(default)s)")
+    r.add_argument("--address", help="with --engine ray: the cluster to join, e.g. HEAD_IP:6379 "
+                   "(default: start a local Ray on this machine)")  # fmt: skip
     _common(r)
     c = sub.add_parser("recluster", help="re-cluster faces already in the warehouse",
                        description="Re-run only the clustering step (e.g. with another threshold).")
@@ -178,6 +184,7 @@ def _recluster(args) -> int:
 def _run(args) -> int:
     from ingest.csvin import CsvError
     from ingest.embed import EmbedderUnavailable
+    from ingest.engine_ray import RayUnavailable
     from ingest.pipeline import run
 
     s = _settings(args)
@@ -186,7 +193,7 @@ def _run(args) -> int:
     except CsvError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except EmbedderUnavailable as exc:
+    except (EmbedderUnavailable, RayUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print_summary(summary, args.db)

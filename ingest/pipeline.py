@@ -106,6 +106,11 @@ def _outcomes(
 def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True) -> RunSummary:
     started = dt.datetime.now()
     rows = read_videos_csv(csv_path)
+    outcomes = _outcomes
+    if settings.engine == "ray":  # connects first: a setup error stops before any write
+        from ingest.engine_ray import ray_engine
+
+        outcomes = ray_engine(settings)
     embedder = settings.embedding.embedder
     con = store.connect(db_path, EMBED_DIM[embedder])
     base_dir = csv_path.resolve().parent
@@ -114,7 +119,7 @@ def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True
     timings: Counter = Counter()
     skipped = 0
     try:
-        bar = tqdm(_outcomes(rows, settings, base_dir), total=len(rows), unit="video",
+        bar = tqdm(outcomes(rows, settings, base_dir), total=len(rows), unit="video",
                    desc="videos", disable=not progress)  # fmt: skip
         for out in bar:
             statuses[out.status] += 1

@@ -160,6 +160,10 @@ class Settings:
     cluster: ClusterSettings = field(default_factory=ClusterSettings)
     device: str = "cpu"  # torch device for MTCNN / facenet
     workers: int = 1  # processes extracting videos in parallel
+    # Where extraction runs: this machine's processes, or Ray actors (ingest/engine_ray.py) on
+    # the cluster at ray_address (None: a new local one). Never changes what is extracted.
+    engine: Literal["local", "ray"] = "local"
+    ray_address: str | None = None
     cache_dir: Path = Path("data/cache")  # downloads and per-video extraction results
     faces_dir: Path = Path("data/faces")  # face thumbnails (crop_path points here)
 
