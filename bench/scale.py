@@ -104,23 +104,77 @@ def run_once(n: int, seed: int = 0) -> dict:
 def compare_dense(n: int, seed: int = 0, noise: float = 1.0) -> dict:
     """The graph path against today's dense path (``ingest.cluster.cluster_tracks``) on the same
     ``n`` synthetic tracks at the default settings: seconds each and their agreement."""
+    return {"data": f"synthetic, noise {noise}", **_compare(synthetic_tracks(n, seed, noise=noise))}
+
+
+def photo_tracks(faces: Path, cache: Path, per_person: int = 15) -> Tracks:
+    """Real embeddings: up to ``per_person`` photos of each person in ``faces``, each photo a
+    one-face track of its own video (FaceNet embedding, faceres descriptor and age of its
+    largest confident face). Cached in ``cache`` (.npz)."""
+    if cache.is_file():
+        z = np.load(cache)
+        return Tracks(z["centroids"], z["descriptors"], z["video"], z["age"], z["person"])
+    import cv2
+
+    from ingest.age import AgeEstimator
+    from ingest.detect import MtcnnDetector
+    from ingest.embed import FacenetEmbedder
+    from ingest.settings import Settings
+    from ingest.synth import list_identities
+
+    s = Settings()
+    detector = MtcnnDetector(s.detection)
+    embedder = FacenetEmbedder(s.embedding.facenet_weights)
+    faceres = AgeEstimator(s.embedding.age_model_dir)
+    rows: dict[str, list] = {"centroids": [], "descriptors": [], "age": [], "person": []}
+    for k, photos in enumerate(list_identities(faces, 1).values()):
+        for path in photos[:per_person]:
+            rgb = cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+            dets = [d for d in detector.detect([rgb], 2000)[0] if d.score > 0.95]
+            if not dets:
+                continue
+            d = max(dets, key=lambda d: (d.box[2] - d.box[0]) * (d.box[3] - d.box[1]))
+            out = faceres.estimate(rgb, d.box[None])
+            rows["centroids"].append(embedder.embed(rgb, d.box[None], d.landmarks[None])[0])
+            rows["descriptors"].append(out.descriptor[0])
+            rows["age"].append(float(out.age[0]))
+            rows["person"].append(k)
+    arrays = {k: np.asarray(v) for k, v in rows.items()}
+    arrays["video"] = np.arange(len(arrays["person"]))
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(cache, **arrays)
+    return Tracks(arrays["centroids"].astype(np.float32), arrays["descriptors"].astype(np.float32),
+                  arrays["video"], arrays["age"], arrays["person"])  # fmt: skip
+
+
+def compare_real(faces: Path, cache: Path) -> dict:
+    """``compare_dense`` on real FaceNet / faceres embeddings of ``faces`` photos, centred with
+    the shipped population means as in a real run."""
+    from ingest.embed import population_mean
+
+    return {"data": f"{faces.name} photos, FaceNet", **_compare(
+        photo_tracks(faces, cache), population_mean("facenet"), population_mean("faceres"))}  # fmt: skip
+
+
+def _compare(tr: Tracks, prior=None, descriptor_prior=None) -> dict:
     from bench.metrics import bcubed
     from ingest.cluster import child_adult_cannot_link, cluster_tracks
     from ingest.cluster_graph import cluster_tracks_graph
     from ingest.settings import ClusterSettings
 
     s = ClusterSettings()
-    tr = synthetic_tracks(n, seed, noise=noise)
+    n = len(tr.video)
     t0 = time.perf_counter()
     cannot = tr.video[:, None] == tr.video[None, :]
     np.fill_diagonal(cannot, False)
     cannot |= child_adult_cannot_link(tr.age, s.child_age_years, s.adult_age_years)
-    dense = cluster_tracks(tr.centroids, cannot, s, None, tr.descriptors, None)
+    dense = cluster_tracks(tr.centroids, cannot, s, prior, tr.descriptors, descriptor_prior)
     t1 = time.perf_counter()
-    graph = cluster_tracks_graph(tr.centroids, s, tr.video, tr.age, descriptors=tr.descriptors)
+    graph = cluster_tracks_graph(tr.centroids, s, tr.video, tr.age, prior_mean=prior,
+                                 descriptors=tr.descriptors, descriptor_prior=descriptor_prior)
     t2 = time.perf_counter()
     truth = tr.person.tolist()
-    return {"tracks": n, "noise": noise, "dense_s": round(t1 - t0, 2), "graph_s": round(t2 - t1, 2),
+    return {"tracks": n, "dense_s": round(t1 - t0, 2), "graph_s": round(t2 - t1, 2),
             "identical": bool((dense == graph).all()),
             "agreement_f": round(bcubed(dense.tolist(), graph.tolist())[2], 4),
             "dense_f": round(bcubed(truth, dense.tolist())[2], 4),
@@ -167,9 +221,16 @@ def main(argv: list[str] | None = None) -> int:
                     help="with --doc: synthesized videos for the engine comparison; 0 = skip "
                     "(default: %(default)s)")
     ap.add_argument("--faces", type=Path, default=Path("../shared/faces"),
-                    help="face photos for the engine comparison (default: %(default)s)")
+                    help="face photos: the real-embedding comparison and the engine comparison "
+                    "(default: %(default)s)")
     ap.add_argument("--work", type=Path, default=Path("data/bench-scale"),
                     help="scratch folder for the engine comparison (default: %(default)s)")
+    ap.add_argument("--measured", nargs="*", metavar="JSON",
+                    help="with --doc: `--tracks N --json` outputs to use for those sizes "
+                    "instead of measuring again")
+    ap.add_argument("--reuse", action="store_true",
+                    help="with --doc: keep what the last run saved beside the page "
+                    "(<doc>.json) and measure only what is missing")
     args = ap.parse_args(argv)
     if args.tracks:
         r = run_once(args.tracks, args.seed)
@@ -180,25 +241,38 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: no face photos at {args.faces} (--faces, or --engine-videos 0)",
                   file=sys.stderr)  # fmt: skip
             return 2
-        rows, dense = [], []
+        # Rows measured earlier by `--tracks N --json` (a million tracks takes most of an hour),
+        # and with --reuse the other sections of the last run (saved beside the page).
+        extra = {r["tracks"]: r for r in map(json.loads, args.measured or [])}
+        saved = args.doc.with_suffix(".json")
+        last = json.loads(saved.read_text()) if args.reuse and saved.is_file() else {}
+        extra = {**{r["tracks"]: r for r in last.get("rows", [])}, **extra}
+        rows, dense = [], list(last.get("dense", []))
         for n in args.sizes:
+            if n in extra:
+                rows.append(extra.pop(n))
+                continue
             out = subprocess.run([sys.executable, "-m", "bench.scale", "--tracks", str(n),
                                   "--seed", str(args.seed), "--json"],
                                  check=True, capture_output=True, text=True)  # fmt: skip
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
             print(rows[-1], flush=True)
-        for n in args.dense_sizes:
+        for n in [] if dense else args.dense_sizes:
             for noise in (1.0, 1.5):
                 dense.append(compare_dense(n, args.seed, noise))
                 print(dense[-1], flush=True)
-        engines = []
-        if args.engine_videos:
+        if args.faces.is_dir() and not last.get("dense"):
+            dense.append(compare_real(args.faces, args.work.parent / "scale-photos.npz"))
+            print(dense[-1], flush=True)
+        engines = list(last.get("engines", []))
+        if args.engine_videos and not engines:
             import shutil
 
             shutil.rmtree(args.work, ignore_errors=True)
             engines = compare_engines(args.faces, args.work, args.engine_videos)
         from bench.scale_doc import write_doc
 
+        saved.write_text(json.dumps({"rows": rows, "dense": dense, "engines": engines}, indent=1))
         write_doc(args.doc, rows, dense, engines)
         print(f"wrote {args.doc}")
         return 0
