@@ -17,7 +17,9 @@ Clusters are numbered 1.. by distinct videos, then faces; -1 marks faces left ou
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,6 +27,14 @@ from numpy.typing import NDArray
 from ingest.settings import ClusterSettings
 
 UNASSIGNED = -1
+
+
+def groups(keys: NDArray) -> Iterator[tuple[Any, NDArray[np.int64]]]:
+    """(key, its row indices ascending) per distinct key of ``keys`` (n,), keys in sorted order.
+    One sort, not a scan of every row per key, which is quadratic at 20k videos."""
+    order = np.argsort(keys, kind="stable")
+    uniq, starts = np.unique(keys[order], return_index=True)
+    return zip(uniq, np.split(order, starts[1:]))
 
 
 def cosine_distances(x: NDArray[np.float32]) -> NDArray[np.float64]:
@@ -251,10 +261,7 @@ def cluster_faces(
     frames_of: list[set[tuple[str, int]]] = []
     age_of: list[float] = []
     tracks_of_video: list[list[int]] = []
-    # Grouped by one sort, not a scan of every face per video (quadratic at 20k videos).
-    order = np.argsort(faces.video_id, kind="stable")
-    vids, starts = np.unique(faces.video_id[order], return_index=True)
-    for vid, idx in zip(vids, np.split(order, starts[1:])):
+    for vid, idx in groups(faces.video_id):
         sharp = None if faces.sharpness is None else faces.sharpness[idx]
         labels = tracks_within_video(faces.frame_index[idx], faces.embeddings[idx], s, sharp)
         tracks_of_video.append([])
@@ -329,21 +336,23 @@ def _renumber(
     faces desc, first face index) so ids are stable for the same input."""
     out = np.full(len(labels), UNASSIGNED, dtype=np.int64)
     stats = []
-    for lab in np.unique(labels[labels >= 0]):
-        idx = np.flatnonzero(labels == lab)
+    kept = np.flatnonzero(labels >= 0)
+    for _, idx in groups(labels[kept]):
+        idx = kept[idx]
         if len(idx) < min_faces:
             continue
-        stats.append((-len(np.unique(video_id[idx])), -len(idx), int(idx[0]), lab))
-    for new_id, (_, _, _, lab) in enumerate(sorted(stats), start=1):
-        out[labels == lab] = new_id
+        stats.append((-len(np.unique(video_id[idx])), -len(idx), int(idx[0]), idx))
+    for new_id, (*_, idx) in enumerate(sorted(stats, key=lambda r: r[:3]), start=1):
+        out[idx] = new_id
     return out
 
 
 def centroid_similarity(emb: NDArray[np.float32], cluster_id: NDArray[np.int64]) -> NDArray[np.float64]:
     """(n,) cosine similarity of each face to its cluster's centroid; nan for unassigned."""
     sim = np.full(len(cluster_id), np.nan)
-    for c in np.unique(cluster_id[cluster_id >= 1]):
-        idx = np.flatnonzero(cluster_id == c)
+    kept = np.flatnonzero(cluster_id >= 1)
+    for _, idx in groups(cluster_id[kept]):
+        idx = kept[idx]
         cen = emb[idx].astype(np.float64).mean(axis=0)
         cen /= max(np.linalg.norm(cen), 1e-12)
         sim[idx] = emb[idx].astype(np.float64) @ cen
