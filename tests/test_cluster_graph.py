@@ -187,3 +187,32 @@ def test_new_tracks_join_existing_people_without_a_full_reclustering():
     # Without the known labels the same call is a full clustering.
     np.testing.assert_array_equal(
         cluster_tracks_graph(tr.centroids, s, tr.video, tr.age, descriptors=tr.descriptors), full)
+
+
+def test_bench_scale_prints_the_issues_json(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "bench.scale", "--tracks", "800", "--json"],
+                         check=True, capture_output=True, text=True, timeout=300)  # fmt: skip
+    r = json.loads(out.stdout)
+    assert {"tracks", "seconds", "peak_rss_mb", "clusters"} <= set(r)
+    assert r["tracks"] == 800 and r["peak_rss_mb"] > 0 and 1 < r["clusters"] <= 800
+    assert r["bcubed_f"] > 0.9
+
+
+def test_scale_page_renders_measurements_and_marks_the_targets(tmp_path):
+    from bench.scale_doc import write_doc
+
+    rows = [{"tracks": 100_000, "seconds": 90.0, "peak_rss_mb": 2100, "clusters": 5,
+             "people": 5, "bcubed_f": 1.0},
+            {"tracks": 1_000_000, "seconds": 4000.0, "peak_rss_mb": 9000, "clusters": 5,
+             "people": 5, "bcubed_f": 1.0}]  # fmt: skip
+    dense = [{"data": "x", "tracks": 10, "dense_s": 1.0, "graph_s": 0.1, "identical": True,
+              "agreement_f": 1.0, "dense_f": 1.0, "graph_f": 1.0}]  # fmt: skip
+    write_doc(tmp_path / "scale.md", rows, dense, [])
+    page = (tmp_path / "scale.md").read_text()
+    assert "| 100,000 | 90.0 | 2,100 |" in page and "meets <= 5 min, < 4 GB" in page
+    assert "MISSES <= 60 min, < 16 GB" in page  # 4000 s is over the hour
+    assert "ray start --head" in page and "--address" in page
