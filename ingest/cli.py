@@ -8,7 +8,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from ingest.settings import Settings, cluster_settings_for
+from ingest.settings import Settings, available_cores, cluster_settings_for
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -46,7 +46,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     db_dir = Path(args.db).parent
     return dataclasses.replace(
         s, embedding=emb, cluster=cluster, sampling=sampling, device=args.device,
-        workers=args.workers, download=download,
+        workers=args.workers, download=download, engine=getattr(args, "engine", "local"),
+        ray_address=getattr(args, "address", None),
         lock_wait_s=args.lock_wait if args.lock_wait is not None else s.lock_wait_s,
         cache_dir=Path(args.cache_dir) if args.cache_dir else db_dir / "cache",
         faces_dir=Path(args.faces_dir) if args.faces_dir else db_dir / "faces",
@@ -61,7 +62,7 @@ def _common(p: argparse.ArgumentParser) -> None:
                    "threshold defaults below are facenet's; dlib has its own (ingest/settings.py DLIB_CLUSTER)")
     p.add_argument("--facenet-weights", help="InceptionResnetV1 vggface2 state_dict file (or env FACENET_WEIGHTS)")
     p.add_argument("--device", default=d.device, help="torch device for MTCNN/facenet (default: %(default)s)")
-    p.add_argument("--workers", type=int, default=d.workers, help="parallel extraction processes, one torch thread each (default: one per core, here %(default)s)")
+    p.add_argument("--workers", type=int, help=f"parallel extraction processes, one torch thread each (default: one per core, here {available_cores()}; with --engine ray, one per CPU of the cluster)")
     p.add_argument("--fps", type=float, help=f"sampled frames per second (default: {d.sampling.frames_per_second})")
     p.add_argument("--max-frames", type=int, help="cap on sampled frames per video; long videos then get under --fps (default: none)")
     p.add_argument("--cluster-threshold", type=float, help=f"cosine distance to merge people across videos (default: {d.cluster.cluster_threshold})")
@@ -90,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
                        "frames, detect, embed and cluster faces; write raw.* tables. Re-running "
                        "skips videos already processed with the same settings.")  # fmt: skip
     r.add_argument("csv", type=Path, help="CSV with a performance column and a video URL/path column")
+    r.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="where extraction runs: local processes, or Ray actors, one per worker "
+                   "(--workers, default one per cluster CPU); needs `make install-ray` (default: %(default)s)")
+    r.add_argument("--address", help="with --engine ray: the cluster to join, e.g. HEAD_IP:6379 "
+                   "(default: start a local Ray on this machine)")  # fmt: skip
     _common(r)
     c = sub.add_parser("recluster", help="re-cluster faces already in the warehouse",
                        description="Re-run only the clustering step (e.g. with another threshold).")
@@ -226,6 +232,7 @@ def _recluster(args) -> int:
 def _run(args) -> int:
     from ingest.csvin import CsvError
     from ingest.embed import EmbedderUnavailable
+    from ingest.engine_ray import RayUnavailable
     from ingest.pipeline import run
     from ingest.warehouse_lock import WarehouseError
 
@@ -240,7 +247,7 @@ def _run(args) -> int:
         # transactions, so a re-run picks up from here.
         print("interrupted: run again to continue (finished downloads are cached)", file=sys.stderr)
         return 130
-    except EmbedderUnavailable as exc:
+    except (EmbedderUnavailable, RayUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print_summary(summary, args.db)

@@ -17,7 +17,9 @@ Clusters are numbered 1.. by distinct videos, then faces; -1 marks faces left ou
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,6 +27,14 @@ from numpy.typing import NDArray
 from ingest.settings import ClusterSettings
 
 UNASSIGNED = -1
+
+
+def groups(keys: NDArray) -> Iterator[tuple[Any, NDArray[np.int64]]]:
+    """(key, its row indices ascending) per distinct key of ``keys`` (n,), keys in sorted order.
+    One sort, not a scan of every row per key, which is quadratic at 20k videos."""
+    order = np.argsort(keys, kind="stable")
+    uniq, starts = np.unique(keys[order], return_index=True)
+    return zip(uniq, np.split(order, starts[1:]))
 
 
 def cosine_distances(x: NDArray[np.float32]) -> NDArray[np.float64]:
@@ -251,8 +261,7 @@ def cluster_faces(
     frames_of: list[set[tuple[str, int]]] = []
     age_of: list[float] = []
     tracks_of_video: list[list[int]] = []
-    for vid in np.unique(faces.video_id):
-        idx = np.flatnonzero(faces.video_id == vid)
+    for vid, idx in groups(faces.video_id):
         sharp = None if faces.sharpness is None else faces.sharpness[idx]
         labels = tracks_within_video(faces.frame_index[idx], faces.embeddings[idx], s, sharp)
         tracks_of_video.append([])
@@ -267,14 +276,17 @@ def cluster_faces(
     # Two tracks on screen in the same frame are two people. Tracks of one video that never
     # share a frame were kept apart by stage 1 (see ClusterSettings.merge_within_video).
     t = len(track_names)
-    cannot = np.zeros((t, t), dtype=bool)
-    for group in tracks_of_video:
+    # Many tracks: no (t, t) matrix (ingest/cluster_graph.py builds the same links per group).
+    graph = s.method == "agglomerative" and t >= s.graph_min_tracks
+    cannot = np.zeros((0, 0) if graph else (t, t), dtype=bool)
+    for group in [] if graph else tracks_of_video:
         for i, a in enumerate(group):
             for b in group[i + 1 :]:
                 if not s.merge_within_video or frames_of[a] & frames_of[b]:
                     cannot[a, b] = cannot[b, a] = True
-    cannot |= child_adult_cannot_link(np.asarray(age_of, dtype=np.float64), s.child_age_years,
-                                      s.adult_age_years)  # fmt: skip
+    if not graph:
+        cannot |= child_adult_cannot_link(np.asarray(age_of, dtype=np.float64),
+                                          s.child_age_years, s.adult_age_years)  # fmt: skip
     cluster_id = np.full(n, UNASSIGNED, dtype=np.int64)
     sim = np.full(n, np.nan)
     track_id = np.array([track_names[t] if t >= 0 else None for t in track_of], dtype=object)
@@ -283,7 +295,17 @@ def cluster_faces(
         descs = None
         if faces.descriptor is not None:
             descs = _centroids(faces.descriptor[kept], track_of[kept], len(track_names))
-        tlabels = cluster_tracks(cents, cannot, s, prior_mean, descs, descriptor_prior)
+        if graph:
+            from ingest.cluster_graph import cluster_tracks_graph, shared_frame_pairs
+
+            tlabels = cluster_tracks_graph(
+                cents, s, np.repeat(np.arange(len(tracks_of_video)), list(map(len, tracks_of_video))),
+                np.asarray(age_of, dtype=np.float64),
+                shared_frame_pairs(tracks_of_video, frames_of) if s.merge_within_video else (),
+                prior_mean=prior_mean, descriptors=descs, descriptor_prior=descriptor_prior,
+            )  # fmt: skip
+        else:
+            tlabels = cluster_tracks(cents, cannot, s, prior_mean, descs, descriptor_prior)
         face_label = np.where(kept, tlabels[np.maximum(track_of, 0)], -1)
         cluster_id = _renumber(face_label, faces.video_id, s.min_cluster_faces)
         sim = centroid_similarity(faces.embeddings, cluster_id)
@@ -314,21 +336,23 @@ def _renumber(
     faces desc, first face index) so ids are stable for the same input."""
     out = np.full(len(labels), UNASSIGNED, dtype=np.int64)
     stats = []
-    for lab in np.unique(labels[labels >= 0]):
-        idx = np.flatnonzero(labels == lab)
+    kept = np.flatnonzero(labels >= 0)
+    for _, idx in groups(labels[kept]):
+        idx = kept[idx]
         if len(idx) < min_faces:
             continue
-        stats.append((-len(np.unique(video_id[idx])), -len(idx), int(idx[0]), lab))
-    for new_id, (_, _, _, lab) in enumerate(sorted(stats), start=1):
-        out[labels == lab] = new_id
+        stats.append((-len(np.unique(video_id[idx])), -len(idx), int(idx[0]), idx))
+    for new_id, (*_, idx) in enumerate(sorted(stats, key=lambda r: r[:3]), start=1):
+        out[idx] = new_id
     return out
 
 
 def centroid_similarity(emb: NDArray[np.float32], cluster_id: NDArray[np.int64]) -> NDArray[np.float64]:
     """(n,) cosine similarity of each face to its cluster's centroid; nan for unassigned."""
     sim = np.full(len(cluster_id), np.nan)
-    for c in np.unique(cluster_id[cluster_id >= 1]):
-        idx = np.flatnonzero(cluster_id == c)
+    kept = np.flatnonzero(cluster_id >= 1)
+    for _, idx in groups(cluster_id[kept]):
+        idx = kept[idx]
         cen = emb[idx].astype(np.float64).mean(axis=0)
         cen /= max(np.linalg.norm(cen), 1e-12)
         sim[idx] = emb[idx].astype(np.float64) @ cen

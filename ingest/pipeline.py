@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import multiprocessing
 import time
@@ -28,7 +29,7 @@ from ingest.extract import (
     load_head,
     save_extraction,
 )
-from ingest.settings import Settings
+from ingest.settings import Settings, available_cores
 from ingest.video import DecodeError
 from ingest.warehouse_lock import open_with_wait
 
@@ -50,6 +51,10 @@ class Outcome:
     cache: Path | None = None
     extraction: VideoExtraction | None = None
     timings: dict[str, float] = field(default_factory=dict)
+
+    def with_faces(self) -> Outcome:
+        """The same outcome carrying its faces in memory, for a writer on another machine."""
+        return dataclasses.replace(self, extraction=self.faces(), cache=None)
 
     def faces(self) -> VideoExtraction | None:
         """The extraction with its faces, or None for a row without one."""
@@ -156,7 +161,7 @@ def _outcomes(
             yield done or process_row(r, settings, base_dir)
         else:
             todo.append(r)
-    workers = min(settings.workers, len(todo))
+    workers = min(settings.workers or available_cores(), len(todo))
     if workers <= 1:
         for r in todo:
             yield process_row(r, settings, base_dir)
@@ -177,6 +182,11 @@ def _outcomes(
 def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True) -> RunSummary:
     started = dt.datetime.now()
     rows = read_videos_csv(csv_path)
+    produce = _outcomes
+    if settings.engine == "ray":  # connects first: a setup error stops before any write
+        from ingest.engine_ray import ray_engine
+
+        produce = ray_engine(settings)
     embedder = settings.embedding.embedder
     base_dir = csv_path.resolve().parent
     statuses: Counter = Counter()
@@ -186,7 +196,7 @@ def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True
     partial: list[tuple[int, float]] = []
     # Download and extract before opening the warehouse: another process holding it (a reader,
     # a second run) delays only the writes, and a run stopped here has written nothing.
-    bar = tqdm(_outcomes(rows, settings, base_dir), total=len(rows), unit="video",
+    bar = tqdm(produce(rows, settings, base_dir), total=len(rows), unit="video",
                desc="videos", disable=not progress)  # fmt: skip
     outcomes = list(bar)
     con = open_with_wait(lambda: store.connect(db_path, EMBED_DIM[embedder]), db_path,

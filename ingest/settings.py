@@ -155,6 +155,13 @@ class ClusterSettings:
     method: Literal["agglomerative", "hdbscan", "dbscan"] = "agglomerative"
     center: bool = True  # subtract the mean track centroid before cosine distances (stage 2)
     center_prior_weight: float = 20.0  # pseudo-tracks of the population mean in that mean
+    # Stage 2 on many tracks (ingest/cluster_graph.py): the same merges from candidate pairs
+    # and per-group sums, no (t, t) matrix. From graph_min_tracks tracks on (the dense path is
+    # no faster above it: docs/scale.md); candidates are each track's graph_neighbours nearest
+    # within cluster_threshold, from a faiss index from ann_min_tracks tracks on.
+    graph_min_tracks: int = 500  # tracks
+    graph_neighbours: int = 30  # tracks
+    ann_min_tracks: int = 50_000  # tracks
 
 
 # dlib's settings (`--embedder dlib`), picked by the same rule on the six plain calibration
@@ -177,11 +184,16 @@ class Settings:
     embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
     cluster: ClusterSettings = field(default_factory=ClusterSettings)
     device: str = "cpu"  # torch device for MTCNN / facenet
-    # Processes extracting videos in parallel, one torch thread each; default one per core.
-    workers: int = field(default_factory=lambda: available_cores())
+    # Processes extracting videos in parallel, one torch thread each. None: one per core here
+    # (engine "local"), one actor per CPU of the cluster (engine "ray").
+    workers: int | None = None
     # Seconds a run waits, after downloading and extracting, for another process (a second run,
     # a notebook) to let go of the warehouse before it stops with exit code 2.
     lock_wait_s: float = 60.0
+    # Where extraction runs: this machine's processes, or Ray actors (ingest/engine_ray.py) on
+    # the cluster at ray_address (None: a new local one). Never changes what is extracted.
+    engine: Literal["local", "ray"] = "local"
+    ray_address: str | None = None
     cache_dir: Path = Path("data/cache")  # downloads and per-video extraction results
     faces_dir: Path = Path("data/faces")  # face thumbnails (crop_path points here)
 

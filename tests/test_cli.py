@@ -18,6 +18,7 @@ import pytest
         ["-m", "bench.embedders", "--help"],
         ["-m", "bench.lookalikes", "--help"],
         ["-m", "bench.population_mean", "--help"],
+        ["-m", "bench.scale", "--help"],
         ["-m", "ingest.facenet_weights", "--help"],
         ["-m", "expectations", "--help"],
     ],

@@ -1,0 +1,95 @@
+"""The Ray engine on a local two-CPU cluster builds the warehouse the local engine builds."""
+
+import dataclasses
+import subprocess
+import sys
+
+import duckdb
+import numpy as np
+import pytest
+
+from ingest.engine_ray import n_actors, worker_env
+from ingest.pipeline import run
+from ingest.settings import SamplingSettings, Settings
+from ingest.synth import SynthConfig, synthesize
+
+
+def test_one_actor_per_cluster_cpu_unless_workers_say_otherwise():
+    assert n_actors(None, 8.0) == 8
+    assert n_actors(1, 8.0) == 1
+    assert n_actors(3, 8.0) == 3
+    assert n_actors(None, 0.0) == 1
+
+
+def _tables(db):
+    con = duckdb.connect(str(db), read_only=True)
+    videos = con.execute("select video_id, status, error, n_faces from raw.videos "
+                         "order by video_id").fetchall()  # fmt: skip
+    faces = con.execute(
+        "select f.video_id, f.frame_index, f.x1, f.y1, f.x2, f.y2, f.embedding, "
+        "f.age_years, c.cluster_id from raw.faces f join raw.face_clusters c using (face_id) "
+        "order by f.video_id, f.frame_index, f.x1").df()  # fmt: skip
+    con.close()
+    return videos, faces
+
+
+@pytest.mark.slow
+def test_ray_engine_warehouse_equals_the_local_engines(shared, tmp_path):
+    import ray
+
+    synthesize(shared / "faces", tmp_path / "corpus", SynthConfig(
+        n_videos=5, n_identities=3, n_two_person=1, n_empty=1, seed=7))  # fmt: skip
+    with (tmp_path / "corpus" / "videos.csv").open("a") as fh:
+        fh.write("1.0,videos/missing.mp4\n")  # a bad row is recorded by both engines alike
+    csv = tmp_path / "corpus" / "videos.csv"
+
+    def settings(name, **kw):
+        # Separate caches: the Ray run must extract, not read the local run's results.
+        # A coarse frame grid keeps the test short; both engines use the same one.
+        return Settings(cache_dir=tmp_path / name / "cache", faces_dir=tmp_path / name / "faces",
+                        sampling=SamplingSettings(frames_per_second=1.0, max_frames=12),
+                        **kw)  # fmt: skip
+
+    local = run(csv, tmp_path / "local.duckdb", settings("local"), progress=False)
+    ray.init(num_cpus=2, include_dashboard=False, runtime_env=worker_env())
+    try:
+        remote = run(csv, tmp_path / "ray.duckdb", settings("ray", engine="ray"), progress=False)
+    finally:
+        ray.shutdown()
+    assert remote.statuses == local.statuses and local.statuses["ok"] >= 3
+    assert local.statuses["download_failed"] == 1
+    assert remote.timings.get("detect", 0) > 0  # extracted on the workers, not read from a cache
+    assert remote.n_influencers == local.n_influencers >= 2
+    lv, lf = _tables(tmp_path / "local.duckdb")
+    rv, rf = _tables(tmp_path / "ray.duckdb")
+    assert rv == lv
+    assert len(rf) == len(lf) > 0
+    cols = ["video_id", "frame_index"]
+    assert (rf[cols] == lf[cols]).all().all()
+    boxes = ["x1", "y1", "x2", "y2"]
+    np.testing.assert_allclose(rf[boxes].to_numpy(float), lf[boxes].to_numpy(float), atol=0.5)
+    cos = np.einsum("ij,ij->i", np.stack(rf["embedding"]), np.stack(lf["embedding"]))
+    assert cos.min() > 0.999
+    np.testing.assert_allclose(rf["age_years"], lf["age_years"], atol=0.5)
+    assert (rf["cluster_id"] == lf["cluster_id"]).all()
+
+
+def test_ray_engine_without_a_reachable_cluster_stops_before_writing(tmp_path):
+    pytest.importorskip("ray", reason="make install-ray")
+    csv = tmp_path / "v.csv"
+    csv.write_text("score,url\n1.0,a.mp4\n")
+    db = tmp_path / "w.duckdb"
+    out = subprocess.run(
+        [sys.executable, "-m", "ingest", "run", str(csv), "--db", str(db), "--engine", "ray",
+         "--address", "ray://127.0.0.1:9", "--no-progress"],
+        check=False, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 2, out.stderr[-2000:]
+    assert "Traceback" not in out.stderr and "Ray cluster" in out.stderr
+    assert not db.exists()
+
+
+def test_settings_carry_the_engine_without_changing_the_extraction_hash():
+    s = Settings()
+    r = dataclasses.replace(s, engine="ray", ray_address="10.0.0.1:6379")
+    assert r.extraction_hash() == s.extraction_hash()
