@@ -32,7 +32,7 @@ else
 INPUT_CSV := $(VIDEOS)
 endif
 
-.PHONY: help install install-ray models build demo ingest dbt gx report browser-deps duckdb-cli test test-fast reliability bench bench-validate bench-embedders bench-blur bench-scale lint clean
+.PHONY: help install install-ray models build demo ingest dbt gx report browser-deps duckdb-cli test test-fast reliability bench bench-calibrate bench-validate bench-embedders bench-blur bench-scale bench-face-search lint clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -155,8 +155,11 @@ test-fast: install ## Run the fast unit tests only
 reliability: install ## Hostile-input and fault suite (local HTTP server, real models) -> docs/reliability.md
 	RELIABILITY_OUT=docs/reliability.md $(PY) -m pytest tests/test_hostile.py -q
 
-bench: install ## Labelled benchmark (synthetic corpus + real clips) -> docs/benchmarks.md
-	$(PY) -m bench --faces $(SHARED)/faces --videos $(SHARED)/videos --out docs/benchmarks.md
+bench: install ## Accuracy and speed: ours against two published approaches, real clips, ingest growth -> docs/benchmarks.md, README
+	$(PY) -m bench --faces $(SHARED)/faces --videos $(SHARED)/videos --out docs/benchmarks.md --skip-calibration
+
+bench-calibrate: install ## Re-run the calibration sweeps on nine synthesized corpora and say whether each rule picks the default
+	$(PY) -m bench --faces $(SHARED)/faces --videos $(SHARED)/videos --calibrate-only
 
 bench-validate: install ## The calibrated defaults on unseen seeds 8 to 16, each brake off in turn, and against the targets -> docs/validation.md
 	$(PY) -m bench.validate --faces $(SHARED)/faces --out docs/validation.md

@@ -462,6 +462,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, default=Path("data/bench"), help="corpora and warehouses")
     ap.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
     ap.add_argument("--skip-baseline", action="store_true")
+    ap.add_argument("--skip-calibration", action="store_true",
+                    help="leave out the calibration sweeps (nine more corpora; make bench-calibrate)")
     ap.add_argument("--readme", type=Path, default=Path("README.md"),
                     help="README whose 'make bench' block gets this run's table (default: %(default)s)")
     ap.add_argument("--calibrate-only", action="store_true",
@@ -474,77 +476,175 @@ def main(argv: list[str] | None = None) -> int:
     settings = dataclasses.replace(base, cache_dir=args.work / "cache", faces_dir=args.work / "faces")
     started = dt.datetime.now()
 
-    low_floor = dataclasses.replace(settings, detection=dataclasses.replace(
-        settings.detection, min_face_px=lowest_floor(base)))  # fmt: skip
-    raw_cals = []  # (corpus dir, faces frame, FaceTable) per calibration seed, lowest floor
-    for cfg in CALS:
-        cal_dir = corpus(args.faces, args.work, cfg)
-        cal_db = args.work / f"cal_seed{cfg.seed}.duckdb"
-        print(f"calibration corpus seed {cfg.seed}: ingest", flush=True)
-        ingest(cal_dir / "videos.csv", cal_db, low_floor)
-        raw_cals.append((cal_dir, *load_table(cal_db)))
+    cal_section: list[str] = []
+    on_cals = None
+    if args.skip_calibration:
+        cal_section = [
+            "## Calibration",
+            "",
+            "Not re-run by this run (`make bench` leaves it out: it synthesizes and extracts "
+            f"nine more corpora, seeds {CAL_LIST}); `make bench-calibrate` re-runs the sweeps and "
+            "says whether each rule still picks the default. How the defaults were picked: "
+            "docs/decisions.md.",
+            "",
+        ]
+    else:
+        low_floor = dataclasses.replace(settings, detection=dataclasses.replace(
+            settings.detection, min_face_px=lowest_floor(base)))  # fmt: skip
+        raw_cals = []  # (corpus dir, faces frame, FaceTable) per calibration seed, lowest floor
+        for cfg in CALS:
+            cal_dir = corpus(args.faces, args.work, cfg)
+            cal_db = args.work / f"cal_seed{cfg.seed}.duckdb"
+            print(f"calibration corpus seed {cfg.seed}: ingest", flush=True)
+            ingest(cal_dir / "videos.csv", cal_db, low_floor)
+            raw_cals.append((cal_dir, *load_table(cal_db)))
 
-    floor_md = [f"| face-size floor (px) | BCubed F per seed ({CAL_SEEDS}) | mean F | mean F0.5 | "
-                "influencers minus people per seed | mean share with exact video set | mean score error |",
-                "|---|---|---|---|---|---|---|"]  # fmt: skip
-    rows, floor_line = sweep_one(
-        FLOORS, base.detection.min_face_px, lambda px: f"{px:g}", pick_floor,
-        lambda px: [score_clustering(*at_floor(df_, t_, px), d_, base.cluster)
-                    for d_, df_, t_ in raw_cals], unit=" px")  # fmt: skip
-    floor_md += rows
-    cals = [(d_, *at_floor(df_, t_, base.detection.min_face_px)) for d_, df_, t_ in raw_cals]
+        floor_md = [f"| face-size floor (px) | BCubed F per seed ({CAL_SEEDS}) | mean F | mean F0.5 | "
+                    "influencers minus people per seed | mean share with exact video set | mean score error |",
+                    "|---|---|---|---|---|---|---|"]  # fmt: skip
+        rows, floor_line = sweep_one(
+            FLOORS, base.detection.min_face_px, lambda px: f"{px:g}", pick_floor,
+            lambda px: [score_clustering(*at_floor(df_, t_, px), d_, base.cluster)
+                        for d_, df_, t_ in raw_cals], unit=" px")  # fmt: skip
+        floor_md += rows
+        cals = [(d_, *at_floor(df_, t_, base.detection.min_face_px)) for d_, df_, t_ in raw_cals]
 
-    @functools.cache  # the sweeps and the brake table meet at the defaults (and veto off)
-    def on_cals(s: ClusterSettings) -> list[Report]:
-        return [score_clustering(df_, t_, d_, s) for d_, df_, t_ in cals]
+        @functools.cache  # the sweeps and the brake table meet at the defaults (and veto off)
+        def on_cals(s: ClusterSettings) -> list[Report]:
+            return [score_clustering(df_, t_, d_, s) for d_, df_, t_ in cals]
 
-    cal_md = [f"| stage 2: threshold, merge ratio, spread prior | BCubed F per seed ({CAL_SEEDS}) | "
-              "mean F | mean F0.5 | influencers minus people per seed | mean share with exact video "
-              "set | mean score error |", "|---|---|---|---|---|---|---|"]  # fmt: skip
-    track_md = [f"| stage 1 (within-video) threshold | BCubed F per seed ({CAL_SEEDS}) | mean F | "
-                "mean F0.5 | influencers minus people per seed | mean share with exact video set | "
-                "mean score error |", "|---|---|---|---|---|---|---|"]  # fmt: skip
-    rows, track_line = sweep_one(
-        TRACKS, base.cluster.track_threshold, lambda t: f"{t:g}", pick_track,
-        lambda t: on_cals(dataclasses.replace(base.cluster, track_threshold=t)))  # fmt: skip
-    track_md += rows
-    swept = []  # (calibration score, setting)
-    for th, ratio, prior in SWEEP:
-        rs = on_cals(dataclasses.replace(base.cluster, cluster_threshold=th, merge_ratio=ratio,
-                                         spread_prior=prior))  # fmt: skip
-        is_default = (th, ratio, prior) == (base.cluster.cluster_threshold,
-                                            base.cluster.merge_ratio, base.cluster.spread_prior)
-        name = f"{th}, {'off' if ratio == float('inf') else ratio}, {prior}" + (" (default)" if is_default else "")
-        score, row = sweep_row(name, rs)
-        swept.append((score, (th, ratio, prior)))
-        cal_md.append(row)
-    picked = pick_setting(swept)
-    defaults = (base.cluster.cluster_threshold, base.cluster.merge_ratio, base.cluster.spread_prior)
-    pick_line = rule_line(str(picked), str(defaults), picked == defaults, plural=True)
-    print(pick_line, flush=True)
-    brake_md = [f"| stage-2 brakes | BCubed F per seed ({CAL_SEEDS}) | mean F | mean F0.5 | "
-                "influencers minus people per seed | mean share with exact video set | mean score "
-                "error |", "|---|---|---|---|---|---|---|"]  # fmt: skip
-    brake_md += [sweep_row(name, on_cals(v))[1] for name, v in brake_variants(base.cluster)]
-    veto_md = [f"| faceres veto (centred cosine) | BCubed F per seed ({CAL_SEEDS}) | mean F | "
-               "mean F0.5 | influencers minus people per seed | mean share with exact video set | "
-               "mean score error |", "|---|---|---|---|---|---|---|"]  # fmt: skip
-    rows, veto_line = sweep_one(
-        VETOS, base.cluster.faceres_veto, lambda v: "off" if v == 0 else f"{v:g}", pick_veto,
-        lambda v: on_cals(dataclasses.replace(base.cluster, faceres_veto=v)))  # fmt: skip
-    veto_md += rows
-    youngest = min(youngest_track(t_, base.cluster) for _, _, t_ in cals)
-    priors = {EMBEDDER: population_mean(EMBEDDER), "faceres": population_mean("faceres")}
-    pairs = [corpus_pairs(df_, t_, d_, cluster(t_, base.cluster).track_id, base.cluster, priors,
-                          EMBEDDER) for d_, df_, t_ in cals]  # fmt: skip
-    desc_md = [f"| descriptor (centred track centroids) | ROC AUC per seed ({CAL_SEEDS}) | "
-               "different-person pairs within the same-person 95th percentile, per seed |",
-               "|---|---|---|", *table_rows(pairs, base.cluster)]  # fmt: skip
-    n_pairs = " / ".join(f"{int(p.same.sum())} of {len(p.same)}" for p in pairs)
-    if args.calibrate_only:
-        print("\n".join(floor_md + ["", floor_line, ""] + track_md + ["", track_line, ""] + cal_md + ["", pick_line, ""] + veto_md
-                        + ["", veto_line, ""] + brake_md + [""] + desc_md))  # fmt: skip
-        return 0
+        cal_md = [f"| stage 2: threshold, merge ratio, spread prior | BCubed F per seed ({CAL_SEEDS}) | "
+                  "mean F | mean F0.5 | influencers minus people per seed | mean share with exact video "
+                  "set | mean score error |", "|---|---|---|---|---|---|---|"]  # fmt: skip
+        track_md = [f"| stage 1 (within-video) threshold | BCubed F per seed ({CAL_SEEDS}) | mean F | "
+                    "mean F0.5 | influencers minus people per seed | mean share with exact video set | "
+                    "mean score error |", "|---|---|---|---|---|---|---|"]  # fmt: skip
+        rows, track_line = sweep_one(
+            TRACKS, base.cluster.track_threshold, lambda t: f"{t:g}", pick_track,
+            lambda t: on_cals(dataclasses.replace(base.cluster, track_threshold=t)))  # fmt: skip
+        track_md += rows
+        swept = []  # (calibration score, setting)
+        for th, ratio, prior in SWEEP:
+            rs = on_cals(dataclasses.replace(base.cluster, cluster_threshold=th, merge_ratio=ratio,
+                                             spread_prior=prior))  # fmt: skip
+            is_default = (th, ratio, prior) == (base.cluster.cluster_threshold,
+                                                base.cluster.merge_ratio, base.cluster.spread_prior)
+            name = f"{th}, {'off' if ratio == float('inf') else ratio}, {prior}" + (" (default)" if is_default else "")
+            score, row = sweep_row(name, rs)
+            swept.append((score, (th, ratio, prior)))
+            cal_md.append(row)
+        picked = pick_setting(swept)
+        defaults = (base.cluster.cluster_threshold, base.cluster.merge_ratio, base.cluster.spread_prior)
+        pick_line = rule_line(str(picked), str(defaults), picked == defaults, plural=True)
+        print(pick_line, flush=True)
+        brake_md = [f"| stage-2 brakes | BCubed F per seed ({CAL_SEEDS}) | mean F | mean F0.5 | "
+                    "influencers minus people per seed | mean share with exact video set | mean score "
+                    "error |", "|---|---|---|---|---|---|---|"]  # fmt: skip
+        brake_md += [sweep_row(name, on_cals(v))[1] for name, v in brake_variants(base.cluster)]
+        veto_md = [f"| faceres veto (centred cosine) | BCubed F per seed ({CAL_SEEDS}) | mean F | "
+                   "mean F0.5 | influencers minus people per seed | mean share with exact video set | "
+                   "mean score error |", "|---|---|---|---|---|---|---|"]  # fmt: skip
+        rows, veto_line = sweep_one(
+            VETOS, base.cluster.faceres_veto, lambda v: "off" if v == 0 else f"{v:g}", pick_veto,
+            lambda v: on_cals(dataclasses.replace(base.cluster, faceres_veto=v)))  # fmt: skip
+        veto_md += rows
+        youngest = min(youngest_track(t_, base.cluster) for _, _, t_ in cals)
+        priors = {EMBEDDER: population_mean(EMBEDDER), "faceres": population_mean("faceres")}
+        pairs = [corpus_pairs(df_, t_, d_, cluster(t_, base.cluster).track_id, base.cluster, priors,
+                              EMBEDDER) for d_, df_, t_ in cals]  # fmt: skip
+        desc_md = [f"| descriptor (centred track centroids) | ROC AUC per seed ({CAL_SEEDS}) | "
+                   "different-person pairs within the same-person 95th percentile, per seed |",
+                   "|---|---|---|", *table_rows(pairs, base.cluster)]  # fmt: skip
+        n_pairs = " / ".join(f"{int(p.same.sum())} of {len(p.same)}" for p in pairs)
+        if args.calibrate_only:
+            print("\n".join(floor_md + ["", floor_line, ""] + track_md + ["", track_line, ""] + cal_md + ["", pick_line, ""] + veto_md
+                            + ["", veto_line, ""] + brake_md + [""] + desc_md))  # fmt: skip
+            return 0
+        cal_section = [
+                f"## Calibration (seeds {CAL_LIST})",
+                "",
+                f"Seed {CAL.seed}: {CAL.n_videos} videos / {CAL.n_identities} people; seeds 3 to 7: "
+                f"{BENCH.n_videos} / {BENCH.n_identities}, shaped like the benchmark; look-alike seeds "
+                f"{', '.join(str(c.seed) for c in LOOKALIKE_CALS)}: {LOOKALIKE_CALS[0].n_videos} videos / "
+                f"{LOOKALIKE_CALS[0].n_identities} people chosen in look-alike pairs (`bench/lookalikes.py`: "
+                "nearest by the mean of dlib's and FaceNet's centred similarity over each person's photos), "
+                f"{LOOKALIKE_CALS[0].n_separate} videos each showing two look-alikes in separate shots, "
+                "never on screen together, so only the within-video threshold keeps them apart.",
+                "",
+                "Every setting is picked by mean BCubed **F0.5** over these corpora: precision counts "
+                "twice as much as recall. A person split in two still gets two fair averages; two people "
+                "merged get one average that is neither's, and merging is how the published approaches "
+                "fail. (F1 was the rule until the look-alike corpora: by F1 the pick merged two people "
+                "across the real clips below.)",
+                "",
+                "### Face-size floor",
+                "",
+                f"Faces whose shorter box side is under the floor are dropped before embedding. The "
+                f"calibration corpora are extracted once at {lowest_floor(base):g} px and each floor keeps its "
+                "subset of those faces; clustering at the default settings. The default is the floor with "
+                "the highest mean F0.5 to 3 decimals, on ties the lowest mean score error to 3 decimals, "
+                "then the largest floor.",
+                "",
+                *floor_md,
+                "",
+                floor_line,
+                "",
+                "### Stage-1 (within-video) threshold",
+                "",
+                "Swept at the other defaults. The default is the threshold with the highest mean F0.5 to "
+                "3 decimals, on ties the lowest mean score error to 3 decimals, then the loosest.",
+                "",
+                *track_md,
+                "",
+                track_line,
+                "",
+                "### Stage-2 clustering settings",
+                "",
+                "The stage-2 settings sweep on the calibration corpora, from this run. The defaults are "
+                "the setting with the highest mean F0.5 (on ties the lowest threshold, then the "
+                "largest ratio and prior); ratio 'off' is plain average linkage.",
+                "",
+                *cal_md,
+                "",
+                pick_line,
+                "",
+                "### Faceres veto",
+                "",
+                "A second face descriptor, from the same faceres pass that reads apparent age, has a say "
+                "in stage 2: two groups merge only if their centred faceres centroids (averaged over the "
+                "groups' tracks, like the embedding distance) are no farther apart than the veto. Swept at the "
+                "stage-2 defaults; the default is the veto with the highest mean F0.5 to 3 decimals, "
+                "on ties the lowest mean score error to 3 decimals, then the loosest (off counts as "
+                "loosest).",
+                "",
+                *veto_md,
+                "",
+                veto_line,
+                "",
+                "### Stage-2 brakes",
+                "",
+                "Two cannot-links in stage 2, at the stage-2 defaults: a track whose median apparent age "
+                f"(faceres age model) is under {base.cluster.child_age_years:g} years never merges with "
+                f"one of {base.cluster.adult_age_years:g} or more, and two tracks of one video never "
+                f"merge (stage 1 kept them apart). The calibration people are all adults (their youngest "
+                f"track reads {youngest:.1f} years), so neither brake can be tuned here: this table "
+                "shows what they cost on the calibration corpora, with the veto's row beside them; the "
+                "real clips below show what they are for.",
+                "",
+                *brake_md,
+                "",
+                "### Face descriptors compared",
+                "",
+                "How well each descriptor tells people apart where stage 2 uses it: every pair of "
+                "stage-1 tracks from different videos of a calibration corpus, centroids centred by the "
+                f"population mean (same-person pairs per seed: {n_pairs}). AUC: how often a "
+                "different-person pair sits farther apart than a same-person pair. 'both' is stage 2's "
+                "combination: the larger of the two distances, each in units of its own limit "
+                f"({EMBEDDER} threshold {base.cluster.cluster_threshold}, faceres veto {base.cluster.faceres_veto:g}).",
+                "",
+                *desc_md,
+                "",
+        ]
 
     bench_dir = corpus(args.faces, args.work, BENCH)
     bench_db = args.work / "bench.duckdb"
@@ -560,7 +660,7 @@ def main(argv: list[str] | None = None) -> int:
     df, table = load_table(bench_db)
 
     comparison = []
-    for method, grid in GRIDS.items():
+    for method, grid in (GRIDS.items() if on_cals is not None else []):
         # The density methods take no constraints, so they run without the ratio test and the
         # veto; so does the plain agglomerative row, to show what those add.
         plain = dataclasses.replace(base.cluster, method=method, merge_ratio=float("inf"),
@@ -670,89 +770,7 @@ def main(argv: list[str] | None = None) -> int:
         HEADER,
         *[f"| {name} | {fmt(r)} |" for name, r in comparison],
         "",
-        f"## Calibration (seeds {CAL_LIST})",
-        "",
-        f"Seed {CAL.seed}: {CAL.n_videos} videos / {CAL.n_identities} people; seeds 3 to 7: "
-        f"{BENCH.n_videos} / {BENCH.n_identities}, shaped like the benchmark; look-alike seeds "
-        f"{', '.join(str(c.seed) for c in LOOKALIKE_CALS)}: {LOOKALIKE_CALS[0].n_videos} videos / "
-        f"{LOOKALIKE_CALS[0].n_identities} people chosen in look-alike pairs (`bench/lookalikes.py`: "
-        "nearest by the mean of dlib's and FaceNet's centred similarity over each person's photos), "
-        f"{LOOKALIKE_CALS[0].n_separate} videos each showing two look-alikes in separate shots, "
-        "never on screen together, so only the within-video threshold keeps them apart.",
-        "",
-        "Every setting is picked by mean BCubed **F0.5** over these corpora: precision counts "
-        "twice as much as recall. A person split in two still gets two fair averages; two people "
-        "merged get one average that is neither's, and merging is how the published approaches "
-        "fail. (F1 was the rule until the look-alike corpora: by F1 the pick merged two people "
-        "across the real clips below.)",
-        "",
-        "### Face-size floor",
-        "",
-        f"Faces whose shorter box side is under the floor are dropped before embedding. The "
-        f"calibration corpora are extracted once at {lowest_floor(base):g} px and each floor keeps its "
-        "subset of those faces; clustering at the default settings. The default is the floor with "
-        "the highest mean F0.5 to 3 decimals, on ties the lowest mean score error to 3 decimals, "
-        "then the largest floor.",
-        "",
-        *floor_md,
-        "",
-        floor_line,
-        "",
-        "### Stage-1 (within-video) threshold",
-        "",
-        "Swept at the other defaults. The default is the threshold with the highest mean F0.5 to "
-        "3 decimals, on ties the lowest mean score error to 3 decimals, then the loosest.",
-        "",
-        *track_md,
-        "",
-        track_line,
-        "",
-        "### Stage-2 clustering settings",
-        "",
-        "The stage-2 settings sweep on the calibration corpora, from this run. The defaults are "
-        "the setting with the highest mean F0.5 (on ties the lowest threshold, then the "
-        "largest ratio and prior); ratio 'off' is plain average linkage.",
-        "",
-        *cal_md,
-        "",
-        pick_line,
-        "",
-        "### Faceres veto",
-        "",
-        "A second face descriptor, from the same faceres pass that reads apparent age, has a say "
-        "in stage 2: two groups merge only if their centred faceres centroids (averaged over the "
-        "groups' tracks, like the embedding distance) are no farther apart than the veto. Swept at the "
-        "stage-2 defaults; the default is the veto with the highest mean F0.5 to 3 decimals, "
-        "on ties the lowest mean score error to 3 decimals, then the loosest (off counts as "
-        "loosest).",
-        "",
-        *veto_md,
-        "",
-        veto_line,
-        "",
-        "### Stage-2 brakes",
-        "",
-        "Two cannot-links in stage 2, at the stage-2 defaults: a track whose median apparent age "
-        f"(faceres age model) is under {base.cluster.child_age_years:g} years never merges with "
-        f"one of {base.cluster.adult_age_years:g} or more, and two tracks of one video never "
-        f"merge (stage 1 kept them apart). The calibration people are all adults (their youngest "
-        f"track reads {youngest:.1f} years), so neither brake can be tuned here: this table "
-        "shows what they cost on the calibration corpora, with the veto's row beside them; the "
-        "real clips below show what they are for.",
-        "",
-        *brake_md,
-        "",
-        "### Face descriptors compared",
-        "",
-        "How well each descriptor tells people apart where stage 2 uses it: every pair of "
-        "stage-1 tracks from different videos of a calibration corpus, centroids centred by the "
-        f"population mean (same-person pairs per seed: {n_pairs}). AUC: how often a "
-        "different-person pair sits farther apart than a same-person pair. 'both' is stage 2's "
-        "combination: the larger of the two distances, each in units of its own limit "
-        f"({EMBEDDER} threshold {base.cluster.cluster_threshold}, faceres veto {base.cluster.faceres_veto:g}).",
-        "",
-        *desc_md,
-        "",
+        *cal_section,
         "## Settings",
         "",
         f"- sampling: {base.sampling.frames_per_second} frames/s across the whole video, "
