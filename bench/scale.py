@@ -231,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reuse", action="store_true",
                     help="with --doc: keep what the last run saved beside the page "
                     "(<doc>.json) and measure only what is missing")
+    ap.add_argument("--note", action="append",
+                    help="with --doc: a paragraph under the clustering table (repeatable)")
     args = ap.parse_args(argv)
     if args.tracks:
         r = run_once(args.tracks, args.seed)
@@ -273,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         from bench.scale_doc import write_doc
 
         saved.write_text(json.dumps({"rows": rows, "dense": dense, "engines": engines}, indent=1))
-        write_doc(args.doc, rows, dense, engines)
+        write_doc(args.doc, rows, dense, engines, args.note or [])
         print(f"wrote {args.doc}")
         return 0
     ap.print_help()

@@ -24,7 +24,8 @@ def _verdict(r: dict) -> str:
     return f"{'meets' if ok else 'MISSES'} <= {secs // 60} min, < {mb // 1024} GB"
 
 
-def write_doc(path: Path, rows: list[dict], dense: list[dict], engines: list[dict]) -> None:
+def write_doc(path: Path, rows: list[dict], dense: list[dict], engines: list[dict],
+              notes: list[str] = ()) -> None:
     lines = [
         "# Scale: clustering many tracks, extraction on Ray",
         "",
@@ -51,6 +52,7 @@ def write_doc(path: Path, rows: list[dict], dense: list[dict], engines: list[dic
     if not any(r["tracks"] >= 1_000_000 for r in rows):
         lines += ["", "One million tracks were not run by this invocation: "
                   "`make bench-scale SCALE_SIZES=\"10000 100000 1000000\"`."]  # fmt: skip
+    lines += [f"\n{n}" for n in notes]
     lines += [
         "",
         "How it scales: no (t, t) matrix. With L2-normalised rows and unit weights the mean "
