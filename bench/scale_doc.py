@@ -110,8 +110,9 @@ def write_doc(path: Path, rows: list[dict], dense: list[dict], engines: list[dic
         ]
         lines += [f"| {r['engine']} | {r['videos']} | {r['cpus']} | {r['seconds']:.1f} | "
                   f"{r['faces']} | {r['influencers']} |" for r in engines]  # fmt: skip
-        lines += ["", "On one machine Ray buys nothing over the local process pool; it is for "
-                  "when one machine is not enough."]  # fmt: skip
+        lines += ["", "A missing row was not measured by this run. On one machine Ray can "
+                  "only match the local process pool; it is for when one machine is not "
+                  "enough."]  # fmt: skip
     else:
         lines += ["Not run by this invocation (`--engine-videos 0`)."]
     lines += [
