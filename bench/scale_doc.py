@@ -110,9 +110,8 @@ def write_doc(path: Path, rows: list[dict], dense: list[dict], engines: list[dic
         ]
         lines += [f"| {r['engine']} | {r['videos']} | {r['cpus']} | {r['seconds']:.1f} | "
                   f"{r['faces']} | {r['influencers']} |" for r in engines]  # fmt: skip
-        lines += ["", "A missing row was not measured by this run. On one machine Ray can "
-                  "only match the local process pool; it is for when one machine is not "
-                  "enough."]  # fmt: skip
+        lines += ["", "Same faces and influencers from every engine. How these were measured "
+                  "and what the gap likely is: the notes under the clustering table."]  # fmt: skip
     else:
         lines += ["Not run by this invocation (`--engine-videos 0`)."]
     lines += [
@@ -131,7 +130,10 @@ def write_doc(path: Path, rows: list[dict], dense: list[dict], engines: list[dic
         "into each node's Python.",
         "2. On the head node: `.venv/bin/ray start --head --port 6379 --num-cpus 0` "
         "(`--num-cpus 0`: the head only schedules and writes; drop it to extract there too).",
-        "3. On each worker node: `.venv/bin/ray start --address HEAD_IP:6379`.",
+        "3. On each worker node: `.venv/bin/ray start --address HEAD_IP:6379`. Ray 2.60 starts "
+        "clusters with token authentication (a local start saved its token to "
+        "`~/.ray/auth_token` here): give the workers and the driver the head's token "
+        "(https://docs.ray.io/en/latest/ray-security/token-auth.html).",
         "4. On the head: `.venv/bin/ingest run videos.csv --db data/warehouse.duckdb "
         "--engine ray --address HEAD_IP:6379` (or `make build VIDEOS=videos.csv "
         "INGEST_ARGS=\"--engine ray --address HEAD_IP:6379\"`), then `make dbt gx report` there "
