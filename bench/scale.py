@@ -186,8 +186,6 @@ def compare_engines(faces: Path, work: Path, n_videos: int) -> list[dict]:
     engine (a local Ray, one actor per CPU), each with its own empty cache."""
     import os
 
-    from ingest.pipeline import run
-    from ingest.settings import Settings
     from ingest.synth import SynthConfig, synthesize
 
     corpus = work / "corpus"
@@ -197,14 +195,30 @@ def compare_engines(faces: Path, work: Path, n_videos: int) -> list[dict]:
     for name, kw in [("local, 1 process", {"workers": 1}), ("local, 2 processes", {"workers": 2}),
                      ("ray, local cluster, 1 actor per CPU", {"engine": "ray"})]:  # fmt: skip
         d = work / name.split(",")[0] / str(kw.get("workers", 0))
-        s = Settings(cache_dir=d / "cache", faces_dir=d / "faces", **kw)
-        t0 = time.perf_counter()
-        sm = run(corpus / "videos.csv", d / "w.duckdb", s, progress=False)
+        # Each engine in a fresh process: forking the local pool after torch's OpenMP has run
+        # in this process crashes a worker in libgomp (seen here).
+        code = (f"from bench.scale import engine_once; engine_once({str(corpus)!r}, "
+                f"{str(d)!r}, {kw!r})")  # fmt: skip
+        res = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                             text=True)  # fmt: skip
         out.append({"engine": name, "videos": n_videos, "cpus": os.cpu_count(),
-                    "seconds": round(time.perf_counter() - t0, 1), "faces": sm.n_faces,
-                    "influencers": sm.n_influencers})  # fmt: skip
+                    **json.loads(res.stdout.strip().splitlines()[-1])})  # fmt: skip
         print(out[-1], flush=True)
     return out
+
+
+def engine_once(corpus: str, work: str, kw: dict) -> None:
+    """Ingest ``corpus``/videos.csv into ``work`` with Settings(**kw); print seconds, faces and
+    influencers as JSON."""
+    from ingest.pipeline import run
+    from ingest.settings import Settings
+
+    d = Path(work)
+    s = Settings(cache_dir=d / "cache", faces_dir=d / "faces", **kw)
+    t0 = time.perf_counter()
+    sm = run(Path(corpus) / "videos.csv", d / "w.duckdb", s, progress=False)
+    print(json.dumps({"seconds": round(time.perf_counter() - t0, 1), "faces": sm.n_faces,
+                      "influencers": sm.n_influencers}))  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -231,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reuse", action="store_true",
                     help="with --doc: keep what the last run saved beside the page "
                     "(<doc>.json) and measure only what is missing")
+    ap.add_argument("--note", action="append",
+                    help="with --doc: a paragraph under the clustering table (repeatable)")
     args = ap.parse_args(argv)
     if args.tracks:
         r = run_once(args.tracks, args.seed)
@@ -273,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         from bench.scale_doc import write_doc
 
         saved.write_text(json.dumps({"rows": rows, "dense": dense, "engines": engines}, indent=1))
-        write_doc(args.doc, rows, dense, engines)
+        write_doc(args.doc, rows, dense, engines, args.note or [])
         print(f"wrote {args.doc}")
         return 0
     ap.print_help()

@@ -24,7 +24,8 @@ def _verdict(r: dict) -> str:
     return f"{'meets' if ok else 'MISSES'} <= {secs // 60} min, < {mb // 1024} GB"
 
 
-def write_doc(path: Path, rows: list[dict], dense: list[dict], engines: list[dict]) -> None:
+def write_doc(path: Path, rows: list[dict], dense: list[dict], engines: list[dict],
+              notes: list[str] = ()) -> None:
     lines = [
         "# Scale: clustering many tracks, extraction on Ray",
         "",
@@ -51,6 +52,7 @@ def write_doc(path: Path, rows: list[dict], dense: list[dict], engines: list[dic
     if not any(r["tracks"] >= 1_000_000 for r in rows):
         lines += ["", "One million tracks were not run by this invocation: "
                   "`make bench-scale SCALE_SIZES=\"10000 100000 1000000\"`."]  # fmt: skip
+    lines += [f"\n{n}" for n in notes]
     lines += [
         "",
         "How it scales: no (t, t) matrix. With L2-normalised rows and unit weights the mean "
@@ -108,8 +110,8 @@ def write_doc(path: Path, rows: list[dict], dense: list[dict], engines: list[dic
         ]
         lines += [f"| {r['engine']} | {r['videos']} | {r['cpus']} | {r['seconds']:.1f} | "
                   f"{r['faces']} | {r['influencers']} |" for r in engines]  # fmt: skip
-        lines += ["", "On one machine Ray buys nothing over the local process pool; it is for "
-                  "when one machine is not enough."]  # fmt: skip
+        lines += ["", "Same faces and influencers from every engine. How these were measured "
+                  "and what the gap likely is: the notes under the clustering table."]  # fmt: skip
     else:
         lines += ["Not run by this invocation (`--engine-videos 0`)."]
     lines += [
@@ -128,7 +130,10 @@ def write_doc(path: Path, rows: list[dict], dense: list[dict], engines: list[dic
         "into each node's Python.",
         "2. On the head node: `.venv/bin/ray start --head --port 6379 --num-cpus 0` "
         "(`--num-cpus 0`: the head only schedules and writes; drop it to extract there too).",
-        "3. On each worker node: `.venv/bin/ray start --address HEAD_IP:6379`.",
+        "3. On each worker node: `.venv/bin/ray start --address HEAD_IP:6379`. Ray 2.60 starts "
+        "clusters with token authentication (a local start saved its token to "
+        "`~/.ray/auth_token` here): give the workers and the driver the head's token "
+        "(https://docs.ray.io/en/latest/ray-security/token-auth.html).",
         "4. On the head: `.venv/bin/ingest run videos.csv --db data/warehouse.duckdb "
         "--engine ray --address HEAD_IP:6379` (or `make build VIDEOS=videos.csv "
         "INGEST_ARGS=\"--engine ray --address HEAD_IP:6379\"`), then `make dbt gx report` there "
