@@ -12,6 +12,8 @@ import pytest
         ["-m", "ingest", "recluster", "--help"],
         ["-m", "ingest", "demo", "--help"],
         ["-m", "ingest", "export-csv", "--help"],
+        ["-m", "ingest", "sql", "--help"],
+        ["-m", "bench.face_search", "--help"],
         ["-m", "bench", "--help"],
         ["-m", "bench.validate", "--help"],
         ["-m", "bench.embedders", "--help"],
