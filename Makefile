@@ -32,7 +32,7 @@ else
 INPUT_CSV := $(VIDEOS)
 endif
 
-.PHONY: help install models build demo ingest dbt gx report browser-deps test test-fast bench bench-validate bench-embedders bench-blur lint clean
+.PHONY: help install models build demo ingest dbt gx report browser-deps test test-fast bench bench-validate bench-embedders bench-blur bench-face-search lint clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -141,6 +141,9 @@ bench-embedders: install ## dlib against FaceNet on the faces make bench and ben
 
 bench-blur: install ## Blur study on ../shared/faces: where dlib stops telling people apart -> docs/blur.md
 	$(PY) -m bench.blur --faces $(SHARED)/faces --out docs/blur.md
+
+bench-face-search: install ## Calibrate face search's same-person threshold on $(SHARED)/faces -> docs/face_search.md
+	$(PY) -m bench.face_search --faces $(SHARED)/faces --out docs/face_search.md
 
 lint: install ## Ruff
 	$(VENV)/bin/ruff check ingest bench tests expectations

@@ -13,6 +13,7 @@ import pytest
         ["-m", "ingest", "demo", "--help"],
         ["-m", "ingest", "export-csv", "--help"],
         ["-m", "ingest", "sql", "--help"],
+        ["-m", "ingest.known_people", "--help"],
         ["-m", "bench.face_search", "--help"],
         ["-m", "bench", "--help"],
         ["-m", "bench.validate", "--help"],
