@@ -10,7 +10,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from bench.face_search import photo_vs_centroid, pick_threshold
+from bench.face_search import dbt_threshold, photo_vs_centroid, pick_threshold
 from ingest.settings import Settings
 from ingest.sql_shell import statements
 from ingest.udf import FaceUdfWarning, read_rgb, register
@@ -46,6 +46,14 @@ def test_photo_vs_centroid_and_threshold_rule():
     t = pick_threshold(strangers, 0.0)
     assert t > strangers.max() and t - 0.01 <= strangers.max() + 1e-9
     assert pick_threshold(np.array([[0.2, 0.4]]), 0.5) == 0.21  # half may pass: 0.4 does
+
+
+def test_dbt_threshold_is_the_calibrated_one():
+    """The var the SQL uses is the threshold docs/face_search.md derived."""
+    doc = (ROOT / "docs" / "face_search.md").read_text()
+    derived = float(re.search(r"pass: \*\*([0-9.]+)\*\*", doc).group(1))
+    assert dbt_threshold() == pytest.approx(derived)
+    assert "(matches)" in doc
 
 
 # ---- the real models (slow) --------------------------------------------------------------
