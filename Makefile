@@ -174,6 +174,9 @@ SCALE_SIZES ?= 10000 100000
 bench-scale: install install-ray ## Stage-2 clustering at SCALE_SIZES synthetic tracks, dense vs graph, Ray vs local -> docs/scale.md
 	$(PY) -m bench.scale --doc docs/scale.md --sizes $(SCALE_SIZES) --faces $(SHARED)/faces
 
+bench-face-search: install ## Calibrate face search's same-person threshold on $(SHARED)/faces -> docs/face_search.md
+	$(PY) -m bench.face_search --faces $(SHARED)/faces --out docs/face_search.md
+
 lint: install ## Ruff
 	$(VENV)/bin/ruff check ingest bench tests expectations
 

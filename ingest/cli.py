@@ -1,5 +1,5 @@
-"""Command line: `ingest run`, `demo`, `recluster`, `export-csv`, `migrate-storage` (each with
---help)."""
+"""Command line: `ingest run`, `demo`, `recluster`, `sql`, `export-csv`, `migrate-storage`
+(each with --help)."""
 
 from __future__ import annotations
 
@@ -121,6 +121,14 @@ def build_parser() -> argparse.ArgumentParser:
                        "Evidence cannot read. This rewrites such a file in the format every "
                        "DuckDB >= 1.4 opens (ingest run also does it on its own).")  # fmt: skip
     m.add_argument("--db", default="data/warehouse.duckdb", help="DuckDB warehouse (default: %(default)s)")
+    q = sub.add_parser("sql", help="query the warehouse with the face UDFs (embed_face, detect_faces)",
+                       description="Open the warehouse with embed_face(path) and detect_faces(path) "
+                       "loaded (ingest/udf.py): run one query with -c, otherwise an interactive "
+                       "prompt. Face search: select influencer_id, array_cosine_similarity(centroid, "
+                       "embed_face('photo.jpg')) as sim from influencer_embeddings order by sim desc")  # fmt: skip
+    q.add_argument("--db", default="data/warehouse.duckdb", help="DuckDB warehouse (default: %(default)s)")
+    q.add_argument("-c", "--command", dest="query", help="run this SQL and exit (exit code 1 if it fails)")
+    q.add_argument("--write", action="store_true", help="open read-write (default: read-only)")
     return ap
 
 
@@ -134,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
         return _export_csv(args)
     if args.command == "migrate-storage":
         return _migrate_storage(args)
+    if args.command == "sql":
+        return _sql(args)
     return _run(args)
 
 
@@ -159,6 +169,27 @@ def _demo(args) -> int:
     print(f"demo corpus: {len(truth)} videos of {len(people)} people in {args.out} "
           f"(CSV: {args.out / 'videos.csv'}; truth: truth_videos.csv)")  # fmt: skip
     return 0
+
+
+def _sql(args) -> int:
+    import duckdb
+
+    from ingest import sql_shell
+
+    if not Path(args.db).is_file():
+        print(f"error: no warehouse at {args.db}; run `make build` (or pass --db)", file=sys.stderr)
+        return 2
+    try:
+        con = sql_shell.connect(Path(args.db), args.write)
+    except duckdb.Error as exc:
+        print(f"error: cannot open {args.db} ({exc})", file=sys.stderr)
+        return 2
+    try:
+        if args.query is not None:
+            return 0 if sql_shell.run_query(con, args.query, sys.stdout) else 1
+        return sql_shell.interactive(con)
+    finally:
+        con.close()
 
 
 def _export_csv(args) -> int:

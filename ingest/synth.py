@@ -9,8 +9,9 @@ who is where in every frame, and each video's score.
 
 Outputs in ``out_dir``: ``videos/<name>`` (mp4 without extension), ``videos.csv``
 (``Performance,Video URL`` with paths relative to the CSV), ``truth_videos.csv``
-(file, score, orientation, people) and ``truth_boxes.csv`` (file, frame_index, identity, face
-box x1..y2 in frame pixels, from MTCNN on the source photo)."""
+(file, score, orientation, people), ``truth_boxes.csv`` (file, frame_index, identity, face
+box x1..y2 in frame pixels, from MTCNN on the source photo) and ``truth_photos.csv``
+(identity, photo file name: the photos the videos show)."""
 
 from __future__ import annotations
 
@@ -245,6 +246,7 @@ def synthesize(faces_dir: Path, out_dir: Path, cfg: SynthConfig,
     photo_pool = {p: list(rng.permutation(identities[p])) for p in chosen}
 
     face_box = _PhotoFaces()
+    used: set[tuple[str, str]] = set()  # (person, photo file name): for truth_photos.csv
 
     def next_photo(person: str) -> tuple[np.ndarray, np.ndarray]:
         """(BGR photo, its one face box (4,)). Photos with no clear face or with a second face
@@ -256,6 +258,7 @@ def synthesize(faces_dir: Path, out_dir: Path, cfg: SynthConfig,
             img = cv2.imread(str(path), cv2.IMREAD_COLOR)
             box = face_box(img) if img is not None else None
             if box is not None:
+                used.add((person, path.name))
                 return img, box
         raise ValueError(f"no usable photo of {person}")
 
@@ -318,6 +321,11 @@ def synthesize(faces_dir: Path, out_dir: Path, cfg: SynthConfig,
         wr = csv.writer(fh)
         wr.writerow(["file", "frame_index", "identity", "x1", "y1", "x2", "y2"])
         wr.writerows(box_rows)
+    # Which photos the videos show, so tests can use a person's other photos as references.
+    with (out_dir / "truth_photos.csv").open("w", newline="") as fh:
+        wr = csv.writer(fh)
+        wr.writerow(["identity", "photo"])
+        wr.writerows(sorted(used))
     return truth
 
 

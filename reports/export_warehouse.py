@@ -46,6 +46,7 @@ TABLES: list[tuple[str, str, str, list[tuple[str, str]]]] = [
         ("representative_face_id", "VARCHAR"), ("representative_face_path", "VARCHAR"),
         ("n_scored_videos", "BIGINT"), ("n_lead_videos", "BIGINT"),
         ("prior_mean_performance", "DOUBLE"), ("beats_average_consistently", "BOOLEAN"),
+        ("suggested_name", "VARCHAR"), ("suggested_similarity", "DOUBLE"),
     ]),
     ("main", "influencer_videos", "influencer_videos", [
         ("influencer_id", "INTEGER"), ("video_id", "VARCHAR"), ("row_number", "INTEGER"),

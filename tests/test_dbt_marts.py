@@ -24,7 +24,10 @@ CONTRACT_COLUMNS = {
         "screen_share", "avg_performance", "median_performance", "std_performance",
         "min_performance", "max_performance", "ci90_low", "ci90_high", "shrunk_avg_performance",
         "performance_rank", "first_video_id", "last_video_id", "representative_face_id",
-        "representative_face_path",
+        "representative_face_path", "suggested_name", "suggested_similarity",
+    ],
+    "influencer_embeddings": [
+        "influencer_id", "embedder", "n_faces", "centroid", "same_person_threshold",
     ],
     "influencer_videos": [
         "influencer_id", "video_id", "row_number", "source_url", "performance_score", "n_faces",
@@ -68,7 +71,7 @@ def test_build_ran_models_tests_and_unit_tests(built: Path):
         assert result["status"] in ("success", "pass"), result
         kind = result["unique_id"].split(".")[0]
         kinds[kind] = kinds.get(kind, 0) + 1
-    assert kinds["model"] == 15
+    assert kinds["model"] == 20
     assert kinds["unit_test"] >= 7
     assert kinds["test"] >= 60
 

@@ -24,6 +24,12 @@ scores as (
 
 ),
 
+matches as (
+
+    select * from {{ ref('int_influencers_matched') }}
+
+),
+
 appearances as (
 
     select
@@ -62,7 +68,9 @@ joined as (
 
     select
         appearances.influencer_id,
-        'Influencer ' || appearances.influencer_id as influencer_name,
+        coalesce(matches.suggested_name, 'Influencer ' || appearances.influencer_id) as influencer_name,
+        matches.suggested_name,
+        matches.suggested_similarity,
         appearances.n_videos,
         appearances.n_faces,
         appearances.seconds_on_screen,
@@ -92,6 +100,8 @@ joined as (
         on appearances.influencer_id = scores.influencer_id
     left join representative_faces
         on appearances.influencer_id = representative_faces.influencer_id
+    left join matches
+        on appearances.influencer_id = matches.influencer_id
 
 ),
 
@@ -133,7 +143,9 @@ final as (
         n_scored_videos,
         n_lead_videos,
         prior_mean_performance,
-        beats_average_consistently
+        beats_average_consistently,
+        suggested_name,
+        suggested_similarity
     from ranked
 
 )
