@@ -1,4 +1,5 @@
-"""Command line: `ingest run`, `ingest demo`, `ingest recluster` (each with --help)."""
+"""Command line: `ingest run`, `ingest demo`, `ingest recluster`, `ingest people ...` (each with
+--help)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
+from ingest import people_cli
 from ingest.settings import Settings, cluster_settings_for
 
 
@@ -38,6 +40,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     if args.max_frames is not None:
         sampling = dataclasses.replace(sampling, max_frames=args.max_frames)
     db_dir = Path(args.db).parent
+    if args.people:
+        s = dataclasses.replace(s, people_file=Path(args.people))
     return dataclasses.replace(
         s, embedding=emb, cluster=cluster, sampling=sampling, device=args.device,
         workers=args.workers,
@@ -66,7 +70,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--age-model-dir", help=f"folder with faceres.json/.bin, the age and descriptor model (or env AGE_MODEL_DIR; default: {d.embedding.age_model_dir}, filled by `make models`)")
     p.add_argument("--cache-dir", help="download + extraction cache (default: <db folder>/cache)")
     p.add_argument("--faces-dir", help="face thumbnails (default: <db folder>/faces)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")  # fmt: skip
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--people", help=f"corrections CSV: names, merges, splits, hidden people (`ingest people --help`; default: {d.people_file})")  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -99,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "distinct videos and the representative face image path.")  # fmt: skip
     e.add_argument("--db", default="data/warehouse.duckdb", help="DuckDB warehouse (default: %(default)s)")
     e.add_argument("--out", type=Path, default=Path("out/influencers.csv"), help="CSV to write (default: %(default)s)")
+    people_cli.add_parser(sub)
     return ap
 
 
@@ -110,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         return _recluster(args)
     if args.command == "export-csv":
         return _export_csv(args)
+    if args.command == "people":
+        return people_cli.run(args)
     return _run(args)
 
 
@@ -166,18 +174,36 @@ def _recluster(args) -> int:
     if not Path(args.db).is_file():
         print(f"error: no warehouse at {args.db}; run `ingest run CSV --db {args.db}` first", file=sys.stderr)
         return 2
-    con = store.connect(Path(args.db), EMBED_DIM[s.embedding.embedder])
+    from ingest.people import CorrectionsError
+    from ingest.pipeline import check_people_file
+
     try:
-        n, k, u = recluster(con, s)
+        check_people_file(Path(args.db), s)
+    except CorrectionsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    con = store.connect(Path(args.db), EMBED_DIM[s.embedding.embedder])
+    stale: list[str] = []
+    try:
+        n, k, u = recluster(con, s, stale)
     finally:
         con.close()
     print(f"{n} faces -> {k} influencers ({u} faces unassigned)")
+    _print_stale(stale)
     return 0
+
+
+def _print_stale(stale: list[str]) -> None:
+    if stale:
+        print(f"  {len(stale)} corrections kept but matching nothing now:")
+        for line in stale:
+            print(f"    {line}")
 
 
 def _run(args) -> int:
     from ingest.csvin import CsvError
     from ingest.embed import EmbedderUnavailable
+    from ingest.people import CorrectionsError
     from ingest.pipeline import run
 
     s = _settings(args)
@@ -189,7 +215,11 @@ def _run(args) -> int:
     except EmbedderUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except CorrectionsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print_summary(summary, args.db)
+    _print_stale(summary.stale_corrections)
     return 0
 
 

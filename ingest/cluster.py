@@ -17,6 +17,7 @@ Clusters are numbered 1.. by distinct videos, then faces; -1 marks faces left ou
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
@@ -240,11 +241,17 @@ def cluster_tracks(
 def cluster_faces(
     faces: FaceTable, s: ClusterSettings, prior_mean: NDArray[np.float32] | None = None,
     descriptor_prior: NDArray[np.float32] | None = None,
+    must_link: Sequence[NDArray[np.int64]] = (),
+    cannot_link: Sequence[tuple[NDArray[np.int64], NDArray[np.int64]]] = (),
 ) -> Clustering:
     """Two-stage clustering of all faces (see module docstring). ``prior_mean`` (d,) is the
     embedder's population mean face, which steadies centring when there are few tracks;
     ``descriptor_prior`` (k,) is the same for ``faces.descriptor``
-    (``ingest.embed.population_mean``)."""
+    (``ingest.embed.population_mean``).
+
+    Hand corrections (``ingest.people``) come as face-row groups, because track ids are made
+    here: ``must_link`` groups whose tracks end in one cluster, ``cannot_link`` pairs of groups
+    whose tracks never share one. A track belongs to a group when most of its faces do."""
     n = len(faces.frame_index)
     track_of = np.full(n, -1, dtype=np.int64)
     track_names: list[str] = []
@@ -283,11 +290,69 @@ def cluster_faces(
         descs = None
         if faces.descriptor is not None:
             descs = _centroids(faces.descriptor[kept], track_of[kept], len(track_names))
-        tlabels = cluster_tracks(cents, cannot, s, prior_mean, descs, descriptor_prior)
+        if must_link or cannot_link:
+            tlabels = _cluster_constrained(cents, descs, cannot, track_of, must_link,
+                                           cannot_link, s, prior_mean, descriptor_prior)  # fmt: skip
+        else:
+            tlabels = cluster_tracks(cents, cannot, s, prior_mean, descs, descriptor_prior)
         face_label = np.where(kept, tlabels[np.maximum(track_of, 0)], -1)
         cluster_id = _renumber(face_label, faces.video_id, s.min_cluster_faces)
         sim = centroid_similarity(faces.embeddings, cluster_id)
     return Clustering(cluster_id, track_id, sim)
+
+
+# --- Hand corrections as hard constraints (ingest.people writes them) -------------------------
+
+
+def tracks_of_groups(track_of: NDArray[np.int64], groups: Sequence[NDArray[np.int64]]
+                     ) -> list[NDArray[np.int64]]:
+    """Face-row groups -> the tracks (indices) most of whose faces are in each group."""
+    t = int(track_of.max()) + 1 if len(track_of) else 0
+    size = np.bincount(track_of[track_of >= 0], minlength=t)
+    out = []
+    for g in groups:
+        tr = track_of[np.asarray(g, dtype=np.int64)]
+        hits = np.bincount(tr[tr >= 0], minlength=t)
+        out.append(np.flatnonzero(2 * hits > size))
+    return out
+
+
+def _cluster_constrained(cents, descs, cannot, track_of, must_link, cannot_link, s,
+                         prior_mean, descriptor_prior) -> NDArray[np.int64]:
+    """cluster_tracks with must-linked tracks contracted into one item first (its centroid
+    over all their faces), so any stage-2 method honours them; a must-link overrides the
+    automatic cannot-links between its tracks (the person said so), a hand cannot-link inside
+    a must-link group is a contradiction (ValueError)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    t = len(cents)
+    rows, cols = [np.arange(t)], [np.arange(t)]
+    for grp in tracks_of_groups(track_of, must_link):
+        if len(grp) > 1:
+            rows.append(grp[:-1])
+            cols.append(grp[1:])
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    k, item = connected_components(coo_matrix((np.ones(len(r)), (r, c)), shape=(t, t)),
+                                   directed=False)  # fmt: skip
+    member = np.zeros((t, k))
+    member[np.arange(t), item] = 1.0
+    sizes = np.bincount(track_of[track_of >= 0], minlength=t).astype(np.float64)
+    # Item centroids weighted by faces, as if the tracks had been one track.
+    c_items = l2_rows((member * sizes[:, None]).T @ cents.astype(np.float64))
+    d_items = None if descs is None else l2_rows((member * sizes[:, None]).T @ descs.astype(np.float64))
+    auto = (member.T @ cannot.astype(np.float64) @ member) > 0
+    np.fill_diagonal(auto, False)
+    hand = np.zeros((t, t), dtype=bool)
+    for left, right in cannot_link:
+        a, b = tracks_of_groups(track_of, [left, right])
+        hand[np.ix_(a, b)] = True
+        hand[np.ix_(b, a)] = True
+    hand_items = (member.T @ hand.astype(np.float64) @ member) > 0
+    if np.diag(hand_items).any():
+        raise ValueError("a must-link group contains a cannot-linked pair of tracks")
+    labels = cluster_tracks(c_items, auto | hand_items, s, prior_mean, d_items, descriptor_prior)
+    return labels[item]
 
 
 def child_adult_cannot_link(

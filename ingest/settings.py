@@ -155,6 +155,9 @@ class Settings:
     workers: int = 1  # processes extracting videos in parallel
     cache_dir: Path = Path("data/cache")  # downloads and per-video extraction results
     faces_dir: Path = Path("data/faces")  # face thumbnails (crop_path points here)
+    # Hand corrections (names, merges, splits, hidden people; ingest/people.py), a dbt seed so
+    # the marts read the same file; a missing file means none.
+    people_file: Path = Path("dbt_project/seeds/people.csv")
 
     def extraction_hash(self) -> str:
         """Hash of everything that changes a video's faces; the cache key beside content hash."""

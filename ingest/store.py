@@ -69,6 +69,15 @@ create table if not exists raw.face_clusters (
     clustered_at timestamp
 )"""
 
+# Every influencer id ever issued and what became of it (ingest.people): ids are never reused.
+ID_HISTORY_DDL = """
+create table if not exists raw.influencer_id_history (
+    influencer_id integer not null,
+    event varchar not null,
+    other_id integer,
+    recorded_at timestamp
+)"""
+
 RUNS_DDL = """
 create table if not exists raw.ingest_runs (
     run_id varchar primary key,
@@ -124,6 +133,7 @@ def connect(db_path: Path, embedding_dim: int) -> duckdb.DuckDBPyConnection:
     con.execute("alter table raw.faces add column if not exists faceres_descriptor "
                 f"float[{DESCRIPTOR_DIM}]")
     con.execute(CLUSTERS_DDL)
+    con.execute(ID_HISTORY_DDL)
     con.execute(RUNS_DDL)
     return con
 
@@ -300,6 +310,42 @@ def write_clusters(
     except Exception:
         con.execute("rollback")
         raise
+
+
+def previous_ids(con: duckdb.DuckDBPyConnection, face_ids: list[str]) -> np.ndarray:
+    """(n,) each face's influencer id after the last clustering, -1 where it had none."""
+    con.register("ids_df", pd.DataFrame({"face_id": face_ids, "k": np.arange(len(face_ids))}))
+    got = con.execute("select i.k, c.cluster_id from ids_df i join raw.face_clusters c "
+                      "using (face_id) where c.cluster_id >= 1").fetchall()
+    con.unregister("ids_df")
+    out = np.full(len(face_ids), -1, dtype=np.int64)
+    for k, cid in got:
+        out[k] = cid
+    return out
+
+
+def issued_ids(con: duckdb.DuckDBPyConnection) -> set[int]:
+    """Every influencer id issued so far (history, plus ids of warehouses from before it)."""
+    tables = {r[0] for r in con.execute("select table_name from information_schema.tables "
+                                        "where table_schema = 'raw'").fetchall()}  # fmt: skip
+    parts = ["select cluster_id from raw.face_clusters where cluster_id >= 1"
+             ] if "face_clusters" in tables else []  # fmt: skip
+    if "influencer_id_history" in tables:
+        parts.append("select influencer_id from raw.influencer_id_history")
+    if not parts:
+        return set()
+    return {int(r[0]) for r in con.execute(" union ".join(parts)).fetchall()}
+
+
+def write_clusters_with_history(con: duckdb.DuckDBPyConnection, face_ids: list[str],
+                                c: Clustering, embedder: str, method: str,
+                                events: list[tuple[int, str, int | None]]) -> None:
+    """write_clusters and the id events of the same clustering."""
+    write_clusters(con, face_ids, c, embedder, method)
+    now = dt.datetime.now()
+    for iid, event, other in events:
+        con.execute("insert into raw.influencer_id_history values (?, ?, ?, ?)",
+                    [iid, event, other, now])
 
 
 def write_run(con: duckdb.DuckDBPyConnection, row: dict) -> None:

@@ -12,6 +12,9 @@ import pytest
         ["-m", "ingest", "recluster", "--help"],
         ["-m", "ingest", "demo", "--help"],
         ["-m", "ingest", "export-csv", "--help"],
+        ["-m", "ingest", "people", "--help"],
+        *[["-m", "ingest", "people", c, "--help"]
+          for c in ("list", "show", "name", "merge", "split", "hide", "unhide")],
         ["-m", "bench", "--help"],
         ["-m", "bench.validate", "--help"],
         ["-m", "bench.embedders", "--help"],
