@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from ingest import people_cli
-from ingest.settings import Settings, cluster_settings_for
+from ingest.settings import PEOPLE_FILE, Settings, cluster_settings_for
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -40,8 +40,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     if args.max_frames is not None:
         sampling = dataclasses.replace(sampling, max_frames=args.max_frames)
     db_dir = Path(args.db).parent
-    if args.people:
-        s = dataclasses.replace(s, people_file=Path(args.people))
+    s = dataclasses.replace(s, people_file=Path(args.people))
     return dataclasses.replace(
         s, embedding=emb, cluster=cluster, sampling=sampling, device=args.device,
         workers=args.workers,
@@ -71,7 +70,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cache-dir", help="download + extraction cache (default: <db folder>/cache)")
     p.add_argument("--faces-dir", help="face thumbnails (default: <db folder>/faces)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--people", help=f"corrections CSV: names, merges, splits, hidden people (`ingest people --help`; default: {d.people_file})")  # fmt: skip
+    p.add_argument("--people", default=str(PEOPLE_FILE), help="corrections CSV: names, merges, splits, hidden people (`ingest people --help`; default: %(default)s; a missing file = none)")  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,8 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--min-photos", type=int, default=15,
                    help="only people with this many photos, so each video shows them anew (default: %(default)s)")  # fmt: skip
     e = sub.add_parser("export-csv", help="write the influencers CSV report from the marts",
-                       description="After dbt: one row per influencer with average performance, "
-                       "distinct videos and the representative face image path.")  # fmt: skip
+                       description="After dbt: one row per influencer (id, name) with average "
+                       "performance, distinct videos, the representative face image path and "
+                       "whether the person is hidden (listed last).")  # fmt: skip
     e.add_argument("--db", default="data/warehouse.duckdb", help="DuckDB warehouse (default: %(default)s)")
     e.add_argument("--out", type=Path, default=Path("out/influencers.csv"), help="CSV to write (default: %(default)s)")
     people_cli.add_parser(sub)
@@ -151,9 +151,10 @@ def _export_csv(args) -> int:
     try:
         con = duckdb.connect(args.db, read_only=True)
         df = con.execute(
-            "select influencer_name as influencer, avg_performance as average_performance, "
-            "n_videos as distinct_videos, representative_face_path as representative_image "
-            "from main.influencers order by avg_performance desc, influencer_id"
+            "select influencer_id, influencer_name as influencer, "
+            "avg_performance as average_performance, n_videos as distinct_videos, "
+            "representative_face_path as representative_image, is_hidden as hidden "
+            "from main.influencers order by is_hidden, avg_performance desc, influencer_id"
         ).df()
         con.close()
     except duckdb.Error as exc:

@@ -112,9 +112,9 @@ def parse_corrections(lines: Iterable[str], path: str) -> list[Correction]:
     return out
 
 
-def read_corrections(path: Path) -> list[Correction]:
-    """The corrections file, or no corrections when it does not exist."""
-    if not path.is_file():
+def read_corrections(path: Path | None) -> list[Correction]:
+    """The corrections file, or no corrections when there is none."""
+    if path is None or not path.is_file():
         return []
     with path.open(newline="", encoding="utf-8") as fh:
         return parse_corrections(fh, str(path))

@@ -10,23 +10,22 @@ import sys
 from pathlib import Path
 
 from ingest import people
-from ingest.settings import Settings
+from ingest.settings import PEOPLE_FILE
 
 HOW_TO_APPLY = "apply it with `make build` (or `ingest recluster` and `make dbt`)"
 
 
 def add_parser(sub) -> None:
-    d = Settings()
     p = sub.add_parser("people", help="list people; name, merge, split, hide them",
                        description="People are influencers with stable ids. These commands write "
-                       f"the corrections file (default {d.people_file}, a dbt seed you can edit "
+                       f"the corrections file (default {PEOPLE_FILE}, a dbt seed you can edit "
                        f"and review); {HOW_TO_APPLY}.")  # fmt: skip
     ps = p.add_subparsers(dest="people_command", required=True)
 
     def cmd(name: str, help_: str) -> argparse.ArgumentParser:
         c = ps.add_parser(name, help=help_, description=help_)
         c.add_argument("--db", default="data/warehouse.duckdb", help="DuckDB warehouse (default: %(default)s)")
-        c.add_argument("--file", type=Path, default=d.people_file,
+        c.add_argument("--file", type=Path, default=PEOPLE_FILE,
                        help="corrections CSV (default: %(default)s)")  # fmt: skip
         return c
 
