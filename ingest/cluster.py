@@ -46,6 +46,7 @@ def constrained_average_linkage(
     spread_prior_weight: float = 1.0,
     veto_dist: NDArray[np.float64] | None = None,
     veto_threshold: float = np.inf,
+    must_link: Sequence[NDArray[np.int64]] = (),
 ) -> NDArray[np.int64]:
     """Average-linkage agglomerative clustering that never merges across a cannot-link.
 
@@ -62,6 +63,11 @@ def constrained_average_linkage(
 
     ``veto_dist`` (n, n) is a second opinion on the same items, averaged over the two groups the
     same way: a merge goes ahead only if that average is at most ``veto_threshold`` too.
+
+    ``must_link``: groups of items (hand corrections, ingest.people) merged before anything
+    else, whatever their distances and cannot-links, through the same update, so afterwards
+    distances and spreads are average linkage's over the members (as if they had merged on
+    their own), which keeps a re-run with the same corrections where the last run ended.
     Returns (n,) labels 0..k-1. O(n^2) memory, O(n^2) numpy work per merge."""
     n = dist.shape[0]
     if n == 0:
@@ -78,19 +84,20 @@ def constrained_average_linkage(
     work = d.copy()
     work[blocked] = big
     np.fill_diagonal(work, big)
+    forced = [(int(g[0]), int(m)) for g in must_link for m in g[1:]]
     while True:
-        flat = int(np.argmin(work))
-        i, j = divmod(flat, n)
-        if not np.isfinite(work[i, j]) or work[i, j] > threshold:
+        pair = _pop_forced(forced, label)
+        i, j = pair if pair is not None else divmod(int(np.argmin(work)), n)
+        if pair is None and (not np.isfinite(work[i, j]) or work[i, j] > threshold):
             break
-        if np.isfinite(max_ratio):
+        if pair is None and np.isfinite(max_ratio):
             prior = spread_prior_weight * spread_prior
             si = (spread_sum[i] + prior) / (spread_pairs[i] + spread_prior_weight)
             sj = (spread_sum[j] + prior) / (spread_pairs[j] + spread_prior_weight)
             if d[i, j] > max_ratio * max(si, sj):
                 work[i, j] = work[j, i] = big  # until i or j grows (its row is rebuilt then)
                 continue
-        if d2 is not None and d2[i, j] > veto_threshold:
+        if pair is None and d2 is not None and d2[i, j] > veto_threshold:
             work[i, j] = work[j, i] = big  # as above
             continue
         if i > j:
@@ -118,6 +125,17 @@ def constrained_average_linkage(
         work[:, j] = big
     _, out = np.unique(label, return_inverse=True)
     return out.astype(np.int64)
+
+
+def _pop_forced(forced: list[tuple[int, int]], label: NDArray[np.int64]) -> tuple[int, int] | None:
+    """The next must-link pair whose items are still in different clusters, as the clusters'
+    current indices; None when none is left."""
+    while forced:
+        a, b = forced.pop()
+        i, j = int(label[a]), int(label[b])
+        if i != j:
+            return i, j
+    return None
 
 
 @dataclass(frozen=True)
@@ -198,10 +216,12 @@ def cluster_tracks(
     prior_mean: NDArray[np.float32] | None = None,
     descriptors: NDArray[np.float32] | None = None,
     descriptor_prior: NDArray[np.float32] | None = None,
+    must_link: Sequence[NDArray[np.int64]] = (),
 ) -> NDArray[np.int64]:
     """Cluster track centroids (t, d) across videos; cannot_link (t, t) marks pairs that must
-    stay apart. ``descriptors`` (t, k): each track's faceres centroid, for the veto (None: no
-    veto), centred like the centroids with ``descriptor_prior`` (k,) as their prior mean.
+    stay apart, ``must_link`` groups of tracks that must end together (agglomerative only).
+    ``descriptors`` (t, k): each track's faceres centroid, for the veto (None: no veto),
+    centred like the centroids with ``descriptor_prior`` (k,) as their prior mean.
     Returns (t,) labels 0.. (-1 = noise for the density methods)."""
     t = len(centroids)
     if t == 0:
@@ -217,7 +237,7 @@ def cluster_tracks(
         return constrained_average_linkage(
             dist, s.cluster_threshold, cannot_link, max_ratio=s.merge_ratio,
             spread_prior=s.spread_prior, spread_prior_weight=s.spread_prior_weight,
-            veto_dist=veto, veto_threshold=s.faceres_veto,
+            veto_dist=veto, veto_threshold=s.faceres_veto, must_link=must_link,
         )  # fmt: skip
     # Density methods cannot take cannot-links; they are here for the documented comparison.
     if s.method == "hdbscan":
@@ -290,11 +310,8 @@ def cluster_faces(
         descs = None
         if faces.descriptor is not None:
             descs = _centroids(faces.descriptor[kept], track_of[kept], len(track_names))
-        if must_link or cannot_link:
-            tlabels = _cluster_constrained(cents, descs, cannot, track_of, must_link,
-                                           cannot_link, s, prior_mean, descriptor_prior)  # fmt: skip
-        else:
-            tlabels = cluster_tracks(cents, cannot, s, prior_mean, descs, descriptor_prior)
+        must = hand_constraints(track_of, must_link, cannot_link, cannot)
+        tlabels = cluster_tracks(cents, cannot, s, prior_mean, descs, descriptor_prior, must)
         face_label = np.where(kept, tlabels[np.maximum(track_of, 0)], -1)
         cluster_id = _renumber(face_label, faces.video_id, s.min_cluster_faces)
         sim = centroid_similarity(faces.embeddings, cluster_id)
@@ -317,42 +334,25 @@ def tracks_of_groups(track_of: NDArray[np.int64], groups: Sequence[NDArray[np.in
     return out
 
 
-def _cluster_constrained(cents, descs, cannot, track_of, must_link, cannot_link, s,
-                         prior_mean, descriptor_prior) -> NDArray[np.int64]:
-    """cluster_tracks with must-linked tracks contracted into one item first (its centroid
-    over all their faces), so any stage-2 method honours them; a must-link overrides the
-    automatic cannot-links between its tracks (the person said so), a hand cannot-link inside
-    a must-link group is a contradiction (ValueError)."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    t = len(cents)
-    rows, cols = [np.arange(t)], [np.arange(t)]
-    for grp in tracks_of_groups(track_of, must_link):
-        if len(grp) > 1:
-            rows.append(grp[:-1])
-            cols.append(grp[1:])
-    r, c = np.concatenate(rows), np.concatenate(cols)
-    k, item = connected_components(coo_matrix((np.ones(len(r)), (r, c)), shape=(t, t)),
-                                   directed=False)  # fmt: skip
-    member = np.zeros((t, k))
-    member[np.arange(t), item] = 1.0
-    sizes = np.bincount(track_of[track_of >= 0], minlength=t).astype(np.float64)
-    # Item centroids weighted by faces, as if the tracks had been one track.
-    c_items = l2_rows((member * sizes[:, None]).T @ cents.astype(np.float64))
-    d_items = None if descs is None else l2_rows((member * sizes[:, None]).T @ descs.astype(np.float64))
-    auto = (member.T @ cannot.astype(np.float64) @ member) > 0
-    np.fill_diagonal(auto, False)
-    hand = np.zeros((t, t), dtype=bool)
+def hand_constraints(
+    track_of: NDArray[np.int64], must_link: Sequence[NDArray[np.int64]],
+    cannot_link: Sequence[tuple[NDArray[np.int64], NDArray[np.int64]]], cannot: NDArray[np.bool_],
+) -> list[NDArray[np.int64]]:
+    """Lift face-row corrections to tracks: sets the cannot-links in ``cannot`` (t, t) in place
+    and returns the must-link groups of tracks. A must-link overrides the automatic
+    cannot-links between its tracks (the person said so); a hand cannot-link inside a must-link
+    group is a contradiction (ValueError)."""
+    hand = np.zeros_like(cannot)
     for left, right in cannot_link:
         a, b = tracks_of_groups(track_of, [left, right])
         hand[np.ix_(a, b)] = True
         hand[np.ix_(b, a)] = True
-    hand_items = (member.T @ hand.astype(np.float64) @ member) > 0
-    if np.diag(hand_items).any():
-        raise ValueError("a must-link group contains a cannot-linked pair of tracks")
-    labels = cluster_tracks(c_items, auto | hand_items, s, prior_mean, d_items, descriptor_prior)
-    return labels[item]
+    must = [g for g in tracks_of_groups(track_of, must_link) if len(g) > 1]
+    for g in must:
+        if hand[np.ix_(g, g)].any():
+            raise ValueError("a must-link group contains a cannot-linked pair of tracks")
+    cannot |= hand
+    return must
 
 
 def child_adult_cannot_link(

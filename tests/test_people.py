@@ -13,7 +13,7 @@ import pytest
 
 from ingest import people, store
 from ingest.cli import main
-from ingest.cluster import FaceTable, cluster_faces
+from ingest.cluster import FaceTable, cluster_faces, constrained_average_linkage
 from ingest.settings import ClusterSettings
 
 HEADER = "action,influencer_id,other_id,video_id,name\n"
@@ -215,3 +215,42 @@ def test_recluster_refuses_a_bad_file_before_writing(tmp_path, capsys):
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("select count(*) from raw.face_clusters where cluster_id >= 1").fetchone()[0] == 9
     con.close()
+
+
+def test_a_rerun_under_the_same_corrections_ends_where_the_last_one_did():
+    """After a run, the must-link group is every face that carries the merged id (including
+    tracks that joined it on their own); clustering again under that group changes nothing."""
+    rng = np.random.default_rng(3)
+    d = 64
+    people_ = [rng.normal(size=d) for _ in range(4)]
+    rows, vids = [], []
+    for k, who in enumerate([0, 0, 1, 1, 0, 2, 3, 3, 2]):
+        for _ in range(5):
+            rows.append(people_[who] + 0.2 * rng.normal(size=d))
+            vids.append(f"v{k}")
+    emb = np.asarray(rows, dtype=np.float32)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    faces = FaceTable(np.array(vids), np.tile(np.arange(5), 9), emb)
+    s = ClusterSettings()
+    first = cluster_faces(faces, s, must_link=[np.r_[0:10]]).cluster_id
+    grown = np.flatnonzero(first == first[0])
+    assert len(grown) > 10  # other tracks of person 0 joined the merged pair on their own
+    again = cluster_faces(faces, s, must_link=[grown]).cluster_id
+    assert people.match_ids(again, first, issued_max=int(first.max())).tolist() == first.tolist()
+
+
+def test_a_must_link_merges_like_average_linkage_would():
+    """Forced merges go through the same update: the merged group's spread is its members' real
+    spread (0.3), not the prior for one track (0.15), so item 2 at 0.5 joins it as it would
+    had 0 and 1 merged on their own (0.5 <= 2.5 x 0.3), and a cannot-link is overridden."""
+    dist = np.array([[0, 0.3, 0.5], [0.3, 0, 0.5], [0.5, 0.5, 0]])
+    kw = {"max_ratio": 2.5, "spread_prior": 0.15}
+    assert constrained_average_linkage(dist, 0.55, **kw).tolist() == [0, 0, 0]
+    blocked = np.zeros((3, 3), dtype=bool)
+    blocked[0, 1] = blocked[1, 0] = True
+    # kept apart, 0 and 1 are single items: 0.5 > 2.5 x 0.15, so 2 joins neither
+    assert constrained_average_linkage(dist, 0.55, blocked, **kw).tolist() == [0, 1, 2]
+    got = constrained_average_linkage(dist, 0.55, blocked, must_link=[np.array([0, 1])], **kw)
+    assert got.tolist() == [0, 0, 0]
+    far = dist * 2  # beyond the threshold: only the forced pair merges
+    assert constrained_average_linkage(far, 0.55, must_link=[np.array([0, 2])], **kw).tolist() == [0, 1, 0]
