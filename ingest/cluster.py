@@ -13,7 +13,8 @@ Two stages, because a loose single pass chains different people into one "influe
    look-alikes dlib merges are not the ones faceres merges. Centroids are centred first (see
    ``center``).
 
-Clusters are numbered 1.. by distinct videos, then faces; -1 marks faces left out."""
+Clusters are numbered 1.. by distinct videos, then faces (ingest.people maps them to stable
+influencer ids); -1 marks faces left out."""
 
 from __future__ import annotations
 
