@@ -295,15 +295,19 @@ def match_ids(groups: NDArray[np.int64], prev: NDArray[np.int64],
     return out
 
 
-def id_events(before: NDArray[np.int64], after: NDArray[np.int64]) -> list[tuple[int, str, int | None]]:
+def id_events(before: NDArray[np.int64], after: NDArray[np.int64],
+              recorded: set[int] | None = None) -> list[tuple[int, str, int | None]]:
     """(influencer_id, event, other_id) rows for one re-clustering, ``before``/``after`` (n,)
     being each face's id before and after: ``created`` for a new id (and ``split_from`` the old
     id most of its faces carried, if any), ``merged_into`` for an old id whose faces now carry
     another id (the one holding most of them). An id whose faces all left (videos removed,
-    faces now unassigned) has no event: it may come back with its videos."""
-    events: list[tuple[int, str, int | None]] = []
+    faces now unassigned) has no event: it may come back with its videos. Old ids missing from
+    ``recorded`` (the history's ids; a warehouse from before the history) get their
+    ``created`` now, so they are never issued again."""
     old_ids = set(before[before != NONE].tolist())
     new_ids = set(after[after != NONE].tolist())
+    events: list[tuple[int, str, int | None]] = [
+        (iid, "created", None) for iid in sorted(old_ids - recorded)] if recorded is not None else []
 
     def most(ids: NDArray[np.int64]) -> int | None:
         ids = ids[ids != NONE]

@@ -111,6 +111,7 @@ def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True
     check_people_file(db_path, settings)  # a bad corrections file stops before any write
     embedder = settings.embedding.embedder
     con = store.connect(db_path, EMBED_DIM[embedder])
+    before = store.cluster_snapshot(con)  # ids survive videos rewritten below
     base_dir = csv_path.resolve().parent
     statuses: Counter = Counter()
     failures: list[tuple[int, str, str]] = []
@@ -142,7 +143,7 @@ def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True
         store.prune_videos(con, [r.video_id for r in rows])
         t0 = time.perf_counter()
         stale: list[str] = []
-        n_faces, n_infl, n_unassigned = recluster(con, settings, stale)
+        n_faces, n_infl, n_unassigned = recluster(con, settings, stale, before)
         timings["cluster"] += time.perf_counter() - t0
         store.write_run(con, {
             "run_id": uuid.uuid4().hex[:12], "started_at": started,
@@ -173,7 +174,7 @@ def check_people_file(db_path: Path, settings: Settings) -> list[people.Correcti
             if issued:
                 df = con.execute("select f.face_id, f.video_id from raw.faces f "
                                  "join raw.face_clusters using (face_id)").df()  # fmt: skip
-                prev = store.previous_ids(con, df["face_id"].tolist())
+                prev = store.previous_ids(store.cluster_snapshot(con), df["face_id"].tolist())
                 vids = df["video_id"].to_numpy().astype(str)
         finally:
             con.close()
@@ -181,11 +182,13 @@ def check_people_file(db_path: Path, settings: Settings) -> list[people.Correcti
     return corrections
 
 
-def recluster(con, settings: Settings, stale: list[str] | None = None) -> tuple[int, int, int]:
+def recluster(con, settings: Settings, stale: list[str] | None = None,
+              before: dict[str, int] | None = None) -> tuple[int, int, int]:
     """Cluster every current face of the configured embedder under the corrections file;
     rewrites raw.face_clusters with stable influencer ids (ingest.people) and appends their
     events to raw.influencer_id_history. Corrections that match nothing are appended to
-    ``stale``. Returns (faces, influencers, unassigned faces)."""
+    ``stale``. ``before``: store.cluster_snapshot taken before the run wrote (default: now).
+    Returns (faces, influencers, unassigned faces)."""
     embedder = settings.embedding.embedder
     corrections = people.read_corrections(settings.people_file)
     df = store.load_faces(con, embedder)
@@ -195,7 +198,7 @@ def recluster(con, settings: Settings, stale: list[str] | None = None) -> tuple[
     table = store.face_table(df)
     cs = settings.cluster
     face_ids = df["face_id"].tolist()
-    prev = store.previous_ids(con, face_ids)
+    prev = store.previous_ids(store.cluster_snapshot(con) if before is None else before, face_ids)
     issued = store.issued_ids(con)
     people.check_corrections(corrections, str(settings.people_file), issued, prev,
                              table.video_id)  # fmt: skip
@@ -205,7 +208,7 @@ def recluster(con, settings: Settings, stale: list[str] | None = None) -> tuple[
     c = cluster_faces(table, cs, population_mean(embedder), population_mean("faceres"),
                       must_link=p.must_link, cannot_link=p.cannot_link)  # fmt: skip
     ids = people.match_ids(c.cluster_id, p.match_prev, max(issued, default=0))
-    events = people.id_events(prev, ids)
+    events = people.id_events(prev, ids, store.recorded_ids(con))
     c = dataclasses.replace(c, cluster_id=ids)
     method = (f"{cs.method} tracks<{cs.track_threshold} clusters<{cs.cluster_threshold} "
               f"ratio<{cs.merge_ratio} prior={cs.spread_prior} "

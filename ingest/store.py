@@ -312,16 +312,23 @@ def write_clusters(
         raise
 
 
-def previous_ids(con: duckdb.DuckDBPyConnection, face_ids: list[str]) -> np.ndarray:
-    """(n,) each face's influencer id after the last clustering, -1 where it had none."""
-    con.register("ids_df", pd.DataFrame({"face_id": face_ids, "k": np.arange(len(face_ids))}))
-    got = con.execute("select i.k, c.cluster_id from ids_df i join raw.face_clusters c "
-                      "using (face_id) where c.cluster_id >= 1").fetchall()
-    con.unregister("ids_df")
-    out = np.full(len(face_ids), -1, dtype=np.int64)
-    for k, cid in got:
-        out[k] = cid
-    return out
+def cluster_snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """face_id -> influencer id of every assigned face after the last clustering. Taken before
+    a run writes, because rewriting a video (its CSV row moved) deletes its clusters while its
+    faces come back with the same ids."""
+    return {f: int(c) for f, c in con.execute(
+        "select face_id, cluster_id from raw.face_clusters where cluster_id >= 1").fetchall()}  # fmt: skip
+
+
+def previous_ids(snapshot: dict[str, int], face_ids: list[str]) -> np.ndarray:
+    """(n,) each face's id in ``snapshot`` (cluster_snapshot), -1 where it had none."""
+    return np.array([snapshot.get(f, -1) for f in face_ids], dtype=np.int64)
+
+
+def recorded_ids(con: duckdb.DuckDBPyConnection) -> set[int]:
+    """Ids with a row in raw.influencer_id_history."""
+    return {int(r[0]) for r in con.execute(
+        "select distinct influencer_id from raw.influencer_id_history").fetchall()}  # fmt: skip
 
 
 def issued_ids(con: duckdb.DuckDBPyConnection) -> set[int]:

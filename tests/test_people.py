@@ -90,6 +90,14 @@ def test_match_ties_go_to_the_lower_id_and_the_other_is_merged():
     assert people.id_events(prev, got) == [(5, "merged_into", 3)]
 
 
+def test_ids_from_before_the_history_are_recorded_once():
+    prev = np.array([1, 1, 2, 2, -1, -1])
+    after = np.array([1, 1, 2, 2, 3, 3])
+    assert people.id_events(prev, after, recorded=set()) == [
+        (1, "created", None), (2, "created", None), (3, "created", None)]
+    assert people.id_events(prev, after, recorded={1, 2}) == [(3, "created", None)]
+
+
 def test_match_is_deterministic_for_new_people():
     groups = np.array([1, 2, 2, 1, 2])
     a = people.match_ids(groups, np.full(5, -1), issued_max=0)

@@ -92,9 +92,18 @@ def story(corpus, tmp_path_factory):
     assert cli("recluster", "--db", str(db), "--people", str(file), "--cluster-threshold", "0.5",
                "--max-frames", "8") == 0
     reclustered = video_sets(db)
+    # The split video leaves the CSV from the middle: every later row moves up one, so those
+    # videos are rewritten; their people keep their ids, and the split is reported, kept.
+    con = duckdb.connect(str(db), read_only=True)
+    url = con.execute("select source_url from raw.videos where video_id = ?", [v_split]).fetchone()[0]
+    con.close()
+    rows = list(csv.reader((corpus / "all28.csv").open()))
+    with (corpus / "minus.csv").open("w", newline="") as fh:
+        csv.writer(fh).writerows(r for r in rows if r[1] != url)
+    minus_run = run(corpus / "minus.csv", db, s, progress=False)  # paths relative to the CSV
     return {"db": db, "file": file, "work": work, "a": a, "b": b, "c": c, "v_split": v_split,
             "first": first, "fixed": fixed, "grown": grown, "again": again,
-            "reclustered": reclustered}
+            "reclustered": reclustered, "minus": video_sets(db), "minus_run": minus_run}
 
 
 def test_merge_and_split_apply_and_hold(story):
@@ -120,6 +129,14 @@ def test_ids_survive_twenty_more_videos_and_reruns(story):
     assert len(ids) == len(set(ids)), "an id was issued twice"
     assert len(grown) > len(fixed), "the 20 new videos brought nobody new"
     assert min(set(grown) - set(fixed)) > max(story["first"]), "a new person reused an old id"
+
+
+def test_a_video_leaving_the_csv_renumbers_nobody(story):
+    v = story["v_split"]
+    assert story["minus"] == {k: vs - {v} for k, vs in story["reclustered"].items() if vs - {v}}
+    stale = story["minus_run"].stale_corrections
+    assert len(stale) == 1 and f"split {story['a']} --video {v}" in stale[0], stale
+    assert story["minus_run"].n_skipped < 20  # rows moved up: most videos were rewritten
 
 
 def test_names_and_hidden_reach_the_marts_and_the_csv(story, tmp_path):
