@@ -1,5 +1,5 @@
-"""Command line: `ingest run`, `demo`, `recluster`, `sql`, `export-csv`, `migrate-storage`
-(each with --help)."""
+"""Command line: `ingest run`, `demo`, `recluster`, `people ...`, `sql`, `export-csv`,
+`migrate-storage` (each with --help)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from ingest.settings import Settings, available_cores, cluster_settings_for
+from ingest import people_cli
+from ingest.settings import PEOPLE_FILE, Settings, available_cores, cluster_settings_for
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -44,6 +45,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     if args.download_deadline is not None:
         download = dataclasses.replace(download, deadline_s=args.download_deadline)
     db_dir = Path(args.db).parent
+    s = dataclasses.replace(s, people_file=Path(args.people))
     return dataclasses.replace(
         s, embedding=emb, cluster=cluster, sampling=sampling, device=args.device,
         workers=args.workers, download=download, engine=getattr(args, "engine", "local"),
@@ -77,7 +79,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--download-timeout", type=float, help=f"seconds without data before a download attempt gives up (default: {d.download.timeout_s:g})")
     p.add_argument("--download-deadline", type=float, help=f"seconds for one URL, all attempts together (default: {d.download.deadline_s:g})")
     p.add_argument("--lock-wait", type=float, help=f"seconds to wait for another process holding the warehouse before stopping (default: {d.lock_wait_s:g})")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")  # fmt: skip
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--people", default=str(PEOPLE_FILE), help="corrections CSV: names, merges, splits, hidden people (`ingest people --help`; default: %(default)s; a missing file = none)")  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,8 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--min-photos", type=int, default=15,
                    help="only people with this many photos, so each video shows them anew (default: %(default)s)")  # fmt: skip
     e = sub.add_parser("export-csv", help="write the influencers CSV report from the marts",
-                       description="After dbt: one row per influencer with average performance, "
-                       "distinct videos and the representative face image path.")  # fmt: skip
+                       description="After dbt: one row per influencer (id, name) with average "
+                       "performance, distinct videos, the representative face image path and "
+                       "whether the person is hidden (listed last).")  # fmt: skip
     e.add_argument("--db", default="data/warehouse.duckdb", help="DuckDB warehouse (default: %(default)s)")
     e.add_argument("--out", type=Path, default=Path("out/influencers.csv"), help="CSV to write (default: %(default)s)")
     m = sub.add_parser("migrate-storage", help="rewrite a warehouse so DuckDB 1.x clients open it",
@@ -129,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--db", default="data/warehouse.duckdb", help="DuckDB warehouse (default: %(default)s)")
     q.add_argument("-c", "--command", dest="query", help="run this SQL and exit (exit code 1 if it fails)")
     q.add_argument("--write", action="store_true", help="open read-write (default: read-only)")
+    people_cli.add_parser(sub)
     return ap
 
 
@@ -144,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         return _migrate_storage(args)
     if args.command == "sql":
         return _sql(args)
+    if args.command == "people":
+        return people_cli.run(args)
     return _run(args)
 
 
@@ -198,9 +205,10 @@ def _export_csv(args) -> int:
     try:
         con = duckdb.connect(args.db, read_only=True)
         df = con.execute(
-            "select influencer_name as influencer, avg_performance as average_performance, "
-            "n_videos as distinct_videos, representative_face_path as representative_image "
-            "from main.influencers order by avg_performance desc, influencer_id"
+            "select influencer_id, influencer_name as influencer, "
+            "avg_performance as average_performance, n_videos as distinct_videos, "
+            "representative_face_path as representative_image, is_hidden as hidden "
+            "from main.influencers order by is_hidden, avg_performance desc, influencer_id"
         ).df()
         con.close()
     except duckdb.Error as exc:
@@ -244,33 +252,46 @@ def _recluster(args) -> int:
     if not Path(args.db).is_file():
         print(f"error: no warehouse at {args.db}; run `ingest run CSV --db {args.db}` first", file=sys.stderr)
         return 2
+    from ingest.people import CorrectionsError
+    from ingest.pipeline import check_people_file
     from ingest.warehouse_lock import WarehouseError, open_with_wait
 
     try:
+        check_people_file(Path(args.db), s)  # before anything is written
         con = open_with_wait(lambda: store.connect(Path(args.db), EMBED_DIM[s.embedding.embedder]),
                              Path(args.db), s.lock_wait_s)  # fmt: skip
-    except WarehouseError as exc:
+    except (CorrectionsError, WarehouseError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    stale: list[str] = []
     try:
-        n, k, u = recluster(con, s)
+        n, k, u = recluster(con, s, stale)
     finally:
         con.close()
     print(f"{n} faces -> {k} influencers ({u} faces unassigned)")
+    _print_stale(stale)
     return 0
+
+
+def _print_stale(stale: list[str]) -> None:
+    if stale:
+        print(f"  {len(stale)} corrections kept but matching nothing now:")
+        for line in stale:
+            print(f"    {line}")
 
 
 def _run(args) -> int:
     from ingest.csvin import CsvError
     from ingest.embed import EmbedderUnavailable
     from ingest.engine_ray import RayUnavailable
+    from ingest.people import CorrectionsError
     from ingest.pipeline import run
     from ingest.warehouse_lock import WarehouseError
 
     s = _settings(args)
     try:
         summary = run(args.csv, Path(args.db), s, progress=not args.no_progress)
-    except (CsvError, WarehouseError) as exc:
+    except (CsvError, WarehouseError, CorrectionsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -282,6 +303,7 @@ def _run(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print_summary(summary, args.db)
+    _print_stale(summary.stale_corrections)
     return 0
 
 

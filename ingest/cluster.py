@@ -13,11 +13,12 @@ Two stages, because a loose single pass chains different people into one "influe
    look-alikes dlib merges are not the ones faceres merges. Centroids are centred first (see
    ``center``).
 
-Clusters are numbered 1.. by distinct videos, then faces; -1 marks faces left out."""
+Clusters are numbered 1.. by distinct videos, then faces (ingest.people maps them to stable
+influencer ids); -1 marks faces left out."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -55,6 +56,7 @@ def constrained_average_linkage(
     spread_prior_weight: float = 1.0,
     veto_dist: NDArray[np.float64] | None = None,
     veto_threshold: float = np.inf,
+    must_link: Sequence[NDArray[np.int64]] = (),
 ) -> NDArray[np.int64]:
     """Average-linkage agglomerative clustering that never merges across a cannot-link.
 
@@ -71,6 +73,11 @@ def constrained_average_linkage(
 
     ``veto_dist`` (n, n) is a second opinion on the same items, averaged over the two groups the
     same way: a merge goes ahead only if that average is at most ``veto_threshold`` too.
+
+    ``must_link``: groups of items (hand corrections, ingest.people) merged before anything
+    else, whatever their distances and cannot-links, through the same update, so afterwards
+    distances and spreads are average linkage's over the members (as if they had merged on
+    their own), which keeps a re-run with the same corrections where the last run ended.
     Returns (n,) labels 0..k-1. O(n^2) memory, O(n^2) numpy work per merge."""
     n = dist.shape[0]
     if n == 0:
@@ -87,19 +94,20 @@ def constrained_average_linkage(
     work = d.copy()
     work[blocked] = big
     np.fill_diagonal(work, big)
+    forced = [(int(g[0]), int(m)) for g in must_link for m in g[1:]]
     while True:
-        flat = int(np.argmin(work))
-        i, j = divmod(flat, n)
-        if not np.isfinite(work[i, j]) or work[i, j] > threshold:
+        pair = _pop_forced(forced, label)
+        i, j = pair if pair is not None else divmod(int(np.argmin(work)), n)
+        if pair is None and (not np.isfinite(work[i, j]) or work[i, j] > threshold):
             break
-        if np.isfinite(max_ratio):
+        if pair is None and np.isfinite(max_ratio):
             prior = spread_prior_weight * spread_prior
             si = (spread_sum[i] + prior) / (spread_pairs[i] + spread_prior_weight)
             sj = (spread_sum[j] + prior) / (spread_pairs[j] + spread_prior_weight)
             if d[i, j] > max_ratio * max(si, sj):
                 work[i, j] = work[j, i] = big  # until i or j grows (its row is rebuilt then)
                 continue
-        if d2 is not None and d2[i, j] > veto_threshold:
+        if pair is None and d2 is not None and d2[i, j] > veto_threshold:
             work[i, j] = work[j, i] = big  # as above
             continue
         if i > j:
@@ -127,6 +135,17 @@ def constrained_average_linkage(
         work[:, j] = big
     _, out = np.unique(label, return_inverse=True)
     return out.astype(np.int64)
+
+
+def _pop_forced(forced: list[tuple[int, int]], label: NDArray[np.int64]) -> tuple[int, int] | None:
+    """The next must-link pair whose items are still in different clusters, as the clusters'
+    current indices; None when none is left."""
+    while forced:
+        a, b = forced.pop()
+        i, j = int(label[a]), int(label[b])
+        if i != j:
+            return i, j
+    return None
 
 
 @dataclass(frozen=True)
@@ -207,10 +226,12 @@ def cluster_tracks(
     prior_mean: NDArray[np.float32] | None = None,
     descriptors: NDArray[np.float32] | None = None,
     descriptor_prior: NDArray[np.float32] | None = None,
+    must_link: Sequence[NDArray[np.int64]] = (),
 ) -> NDArray[np.int64]:
     """Cluster track centroids (t, d) across videos; cannot_link (t, t) marks pairs that must
-    stay apart. ``descriptors`` (t, k): each track's faceres centroid, for the veto (None: no
-    veto), centred like the centroids with ``descriptor_prior`` (k,) as their prior mean.
+    stay apart, ``must_link`` groups of tracks that must end together (agglomerative only).
+    ``descriptors`` (t, k): each track's faceres centroid, for the veto (None: no veto),
+    centred like the centroids with ``descriptor_prior`` (k,) as their prior mean.
     Returns (t,) labels 0.. (-1 = noise for the density methods)."""
     t = len(centroids)
     if t == 0:
@@ -226,7 +247,7 @@ def cluster_tracks(
         return constrained_average_linkage(
             dist, s.cluster_threshold, cannot_link, max_ratio=s.merge_ratio,
             spread_prior=s.spread_prior, spread_prior_weight=s.spread_prior_weight,
-            veto_dist=veto, veto_threshold=s.faceres_veto,
+            veto_dist=veto, veto_threshold=s.faceres_veto, must_link=must_link,
         )  # fmt: skip
     # Density methods cannot take cannot-links; they are here for the documented comparison.
     if s.method == "hdbscan":
@@ -250,11 +271,17 @@ def cluster_tracks(
 def cluster_faces(
     faces: FaceTable, s: ClusterSettings, prior_mean: NDArray[np.float32] | None = None,
     descriptor_prior: NDArray[np.float32] | None = None,
+    must_link: Sequence[NDArray[np.int64]] = (),
+    cannot_link: Sequence[tuple[NDArray[np.int64], NDArray[np.int64]]] = (),
 ) -> Clustering:
     """Two-stage clustering of all faces (see module docstring). ``prior_mean`` (d,) is the
     embedder's population mean face, which steadies centring when there are few tracks;
     ``descriptor_prior`` (k,) is the same for ``faces.descriptor``
-    (``ingest.embed.population_mean``)."""
+    (``ingest.embed.population_mean``).
+
+    Hand corrections (``ingest.people``) come as face-row groups, because track ids are made
+    here: ``must_link`` groups whose tracks end in one cluster, ``cannot_link`` pairs of groups
+    whose tracks never share one. A track belongs to a group when most of its faces do."""
     n = len(faces.frame_index)
     track_of = np.full(n, -1, dtype=np.int64)
     track_names: list[str] = []
@@ -298,18 +325,68 @@ def cluster_faces(
         if graph:
             from ingest.cluster_graph import cluster_tracks_graph, shared_frame_pairs
 
+            hand_pairs, must = hand_links(track_of, must_link, cannot_link)
+            shared = shared_frame_pairs(tracks_of_video, frames_of) if s.merge_within_video else ()
             tlabels = cluster_tracks_graph(
                 cents, s, np.repeat(np.arange(len(tracks_of_video)), list(map(len, tracks_of_video))),
-                np.asarray(age_of, dtype=np.float64),
-                shared_frame_pairs(tracks_of_video, frames_of) if s.merge_within_video else (),
+                np.asarray(age_of, dtype=np.float64), [*shared, *hand_pairs],
+                must_link=[(int(g[0]), int(x)) for g in must for x in g[1:]],
                 prior_mean=prior_mean, descriptors=descs, descriptor_prior=descriptor_prior,
             )  # fmt: skip
         else:
-            tlabels = cluster_tracks(cents, cannot, s, prior_mean, descs, descriptor_prior)
+            must = hand_constraints(track_of, must_link, cannot_link, cannot)
+            tlabels = cluster_tracks(cents, cannot, s, prior_mean, descs, descriptor_prior, must)
         face_label = np.where(kept, tlabels[np.maximum(track_of, 0)], -1)
         cluster_id = _renumber(face_label, faces.video_id, s.min_cluster_faces)
         sim = centroid_similarity(faces.embeddings, cluster_id)
     return Clustering(cluster_id, track_id, sim)
+
+
+# --- Hand corrections as hard constraints (ingest.people writes them) -------------------------
+
+
+def tracks_of_groups(track_of: NDArray[np.int64], groups: Sequence[NDArray[np.int64]]
+                     ) -> list[NDArray[np.int64]]:
+    """Face-row groups -> the tracks (indices) most of whose faces are in each group."""
+    t = int(track_of.max()) + 1 if len(track_of) else 0
+    size = np.bincount(track_of[track_of >= 0], minlength=t)
+    out = []
+    for g in groups:
+        tr = track_of[np.asarray(g, dtype=np.int64)]
+        hits = np.bincount(tr[tr >= 0], minlength=t)
+        out.append(np.flatnonzero(2 * hits > size))
+    return out
+
+
+def hand_links(
+    track_of: NDArray[np.int64], must_link: Sequence[NDArray[np.int64]],
+    cannot_link: Sequence[tuple[NDArray[np.int64], NDArray[np.int64]]],
+) -> tuple[list[tuple[int, int]], list[NDArray[np.int64]]]:
+    """Face-row corrections lifted to tracks: (cannot-linked track pairs, must-link groups of
+    tracks). A hand cannot-link inside a must-link group is a contradiction (ValueError)."""
+    pairs: list[tuple[int, int]] = []
+    for left, right in cannot_link:
+        a, b = tracks_of_groups(track_of, [left, right])
+        pairs += [(int(i), int(j)) for i in a for j in b if i != j]
+    must = [g for g in tracks_of_groups(track_of, must_link) if len(g) > 1]
+    for g in must:
+        members = set(g.tolist())
+        if any(i in members and j in members for i, j in pairs):
+            raise ValueError("a must-link group contains a cannot-linked pair of tracks")
+    return pairs, must
+
+
+def hand_constraints(
+    track_of: NDArray[np.int64], must_link: Sequence[NDArray[np.int64]],
+    cannot_link: Sequence[tuple[NDArray[np.int64], NDArray[np.int64]]], cannot: NDArray[np.bool_],
+) -> list[NDArray[np.int64]]:
+    """``hand_links`` for the dense path: sets the cannot-links in ``cannot`` (t, t) in place
+    and returns the must-link groups of tracks. A must-link overrides the automatic
+    cannot-links between its tracks (the person said so)."""
+    pairs, must = hand_links(track_of, must_link, cannot_link)
+    for i, j in pairs:
+        cannot[i, j] = cannot[j, i] = True
+    return must
 
 
 def child_adult_cannot_link(

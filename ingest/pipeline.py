@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from ingest import store
+from ingest import people, store
 from ingest.cluster import cluster_faces
 from ingest.csvin import VideoRow, read_videos_csv
 from ingest.download import DownloadError, fetch, from_cache
@@ -74,6 +74,7 @@ class RunSummary:
     timings: dict[str, float]
     failures: list[tuple[int, str, str]]  # (row, status, reason)
     partial: list[tuple[int, float]] = field(default_factory=list)  # (row, share decoded) < 1
+    stale_corrections: list[str] = field(default_factory=list)  # kept, but matched nothing
 
 
 def process_row(row: VideoRow, settings: Settings, base_dir: Path) -> Outcome:
@@ -182,6 +183,7 @@ def _outcomes(
 def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True) -> RunSummary:
     started = dt.datetime.now()
     rows = read_videos_csv(csv_path)
+    check_people_file(db_path, settings)  # a bad corrections file stops before any write
     produce = _outcomes
     if settings.engine == "ray":  # connects first: a setup error stops before any write
         from ingest.engine_ray import ray_engine
@@ -202,6 +204,7 @@ def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True
     con = open_with_wait(lambda: store.connect(db_path, EMBED_DIM[embedder]), db_path,
                          settings.lock_wait_s)  # fmt: skip
     try:
+        before = store.cluster_snapshot(con)  # ids survive videos rewritten below
         for out in outcomes:
             statuses[out.status] += 1
             timings.update(out.timings)
@@ -227,7 +230,8 @@ def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True
             timings["write"] += time.perf_counter() - t0
         store.prune_videos(con, [r.video_id for r in rows])
         t0 = time.perf_counter()
-        n_faces, n_infl, n_unassigned = recluster(con, settings)
+        stale: list[str] = []
+        n_faces, n_infl, n_unassigned = recluster(con, settings, stale, before)
         timings["cluster"] += time.perf_counter() - t0
         store.write_run(con, {
             "run_id": uuid.uuid4().hex[:12], "started_at": started,
@@ -238,28 +242,70 @@ def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True
     finally:
         con.close()
     return RunSummary(len(rows), statuses, n_faces, n_infl, n_unassigned, skipped,
-                      dict(timings), failures, partial)  # fmt: skip
+                      dict(timings), failures, partial, stale)  # fmt: skip
 
 
-def recluster(con, settings: Settings) -> tuple[int, int, int]:
-    """Cluster every current face of the configured embedder; rewrites raw.face_clusters.
+def check_people_file(db_path: Path, settings: Settings) -> list[people.Correction]:
+    """Read the corrections file and check it against the warehouse (read-only); raises
+    people.CorrectionsError naming the file and line."""
+    corrections = people.read_corrections(settings.people_file)
+    if not corrections:
+        return corrections
+    issued: set[int] = set()
+    prev, vids = np.zeros(0, np.int64), np.zeros(0, str)
+    if db_path.is_file():
+        import duckdb
+
+        con = duckdb.connect(str(db_path), read_only=True)
+        try:
+            issued = store.issued_ids(con)
+            if issued:
+                df = con.execute("select f.face_id, f.video_id from raw.faces f "
+                                 "join raw.face_clusters using (face_id)").df()  # fmt: skip
+                prev = store.previous_ids(store.cluster_snapshot(con), df["face_id"].tolist())
+                vids = df["video_id"].to_numpy().astype(str)
+        finally:
+            con.close()
+    people.check_corrections(corrections, str(settings.people_file), issued, prev, vids)
+    return corrections
+
+
+def recluster(con, settings: Settings, stale: list[str] | None = None,
+              before: dict[str, int] | None = None) -> tuple[int, int, int]:
+    """Cluster every current face of the configured embedder under the corrections file;
+    rewrites raw.face_clusters with stable influencer ids (ingest.people) and appends their
+    events to raw.influencer_id_history. Corrections that match nothing are appended to
+    ``stale``. ``before``: store.cluster_snapshot taken before the run wrote (default: now).
     Returns (faces, influencers, unassigned faces)."""
     embedder = settings.embedding.embedder
+    corrections = people.read_corrections(settings.people_file)
     df = store.load_faces(con, embedder)
     if df.empty:
         store.write_clusters(con, [], _empty_clustering(), embedder, "none")
         return 0, 0, 0
     table = store.face_table(df)
     cs = settings.cluster
-    c = cluster_faces(table, cs, population_mean(embedder), population_mean("faceres"))
+    face_ids = df["face_id"].tolist()
+    prev = store.previous_ids(store.cluster_snapshot(con) if before is None else before, face_ids)
+    issued = store.issued_ids(con)
+    people.check_corrections(corrections, str(settings.people_file), issued, prev,
+                             table.video_id)  # fmt: skip
+    p = people.plan(corrections, prev, table.video_id)
+    if stale is not None:
+        stale.extend(f"{settings.people_file}:{s}" for s in p.stale)
+    c = cluster_faces(table, cs, population_mean(embedder), population_mean("faceres"),
+                      must_link=p.must_link, cannot_link=p.cannot_link)  # fmt: skip
+    ids = people.match_ids(c.cluster_id, p.match_prev, max(issued, default=0))
+    events = people.id_events(prev, ids, store.recorded_ids(con))
+    c = dataclasses.replace(c, cluster_id=ids)
     method = (f"{cs.method} tracks<{cs.track_threshold} clusters<{cs.cluster_threshold} "
               f"ratio<{cs.merge_ratio} prior={cs.spread_prior} "
               f"track_sharpness>={cs.min_track_sharpness} "
               f"child<{cs.child_age_years}/adult>={cs.adult_age_years} "
               f"merge_within_video={cs.merge_within_video} faceres_veto<={cs.faceres_veto} "
               f"min_faces={cs.min_cluster_faces}")  # fmt: skip
-    store.write_clusters(con, df["face_id"].tolist(), c, embedder, method)
-    n_infl = int(c.cluster_id.max()) if (c.cluster_id >= 1).any() else 0
+    store.write_clusters_with_history(con, face_ids, c, embedder, method, events)
+    n_infl = len(np.unique(c.cluster_id[c.cluster_id >= 1]))
     return len(df), n_infl, int((c.cluster_id < 1).sum())
 
 

@@ -176,6 +176,9 @@ def cluster_settings_for(embedder: EmbedderName) -> ClusterSettings:
     return DLIB_CLUSTER if embedder == "dlib" else ClusterSettings()
 
 
+PEOPLE_FILE = Path("dbt_project/seeds/people.csv")  # `ingest run/recluster/people` default
+
+
 @dataclass(frozen=True)
 class Settings:
     download: DownloadSettings = field(default_factory=DownloadSettings)
@@ -196,6 +199,10 @@ class Settings:
     ray_address: str | None = None
     cache_dir: Path = Path("data/cache")  # downloads and per-video extraction results
     faces_dir: Path = Path("data/faces")  # face thumbnails (crop_path points here)
+    # Hand corrections (names, merges, splits, hidden people; ingest/people.py); None = none.
+    # The CLI passes PEOPLE_FILE, the dbt seed the marts read; library callers (make bench,
+    # tests) cluster their own corpora, where a team's corrections mean nothing.
+    people_file: Path | None = None
 
     def extraction_hash(self) -> str:
         """Hash of everything that changes a video's faces; the cache key beside content hash."""

@@ -73,6 +73,15 @@ create table if not exists raw.face_clusters (
     clustered_at timestamp
 )"""
 
+# Every influencer id ever issued and what became of it (ingest.people): ids are never reused.
+ID_HISTORY_DDL = """
+create table if not exists raw.influencer_id_history (
+    influencer_id integer not null,
+    event varchar not null,
+    other_id integer,
+    recorded_at timestamp
+)"""
+
 RUNS_DDL = """
 create table if not exists raw.ingest_runs (
     run_id varchar primary key,
@@ -194,6 +203,7 @@ def connect(db_path: Path, embedding_dim: int) -> duckdb.DuckDBPyConnection:
     con.execute("alter table raw.faces add column if not exists faceres_descriptor "
                 f"float[{DESCRIPTOR_DIM}]")
     con.execute(CLUSTERS_DDL)
+    con.execute(ID_HISTORY_DDL)
     con.execute(RUNS_DDL)
     return con
 
@@ -371,6 +381,49 @@ def write_clusters(
     except Exception:
         con.execute("rollback")
         raise
+
+
+def cluster_snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """face_id -> influencer id of every assigned face after the last clustering. Taken before
+    a run writes, because rewriting a video (its CSV row moved) deletes its clusters while its
+    faces come back with the same ids."""
+    return {f: int(c) for f, c in con.execute(
+        "select face_id, cluster_id from raw.face_clusters where cluster_id >= 1").fetchall()}  # fmt: skip
+
+
+def previous_ids(snapshot: dict[str, int], face_ids: list[str]) -> np.ndarray:
+    """(n,) each face's id in ``snapshot`` (cluster_snapshot), -1 where it had none."""
+    return np.array([snapshot.get(f, -1) for f in face_ids], dtype=np.int64)
+
+
+def recorded_ids(con: duckdb.DuckDBPyConnection) -> set[int]:
+    """Ids with a row in raw.influencer_id_history."""
+    return {int(r[0]) for r in con.execute(
+        "select distinct influencer_id from raw.influencer_id_history").fetchall()}  # fmt: skip
+
+
+def issued_ids(con: duckdb.DuckDBPyConnection) -> set[int]:
+    """Every influencer id issued so far (history, plus ids of warehouses from before it)."""
+    tables = {r[0] for r in con.execute("select table_name from information_schema.tables "
+                                        "where table_schema = 'raw'").fetchall()}  # fmt: skip
+    parts = ["select cluster_id from raw.face_clusters where cluster_id >= 1"
+             ] if "face_clusters" in tables else []  # fmt: skip
+    if "influencer_id_history" in tables:
+        parts.append("select influencer_id from raw.influencer_id_history")
+    if not parts:
+        return set()
+    return {int(r[0]) for r in con.execute(" union ".join(parts)).fetchall()}
+
+
+def write_clusters_with_history(con: duckdb.DuckDBPyConnection, face_ids: list[str],
+                                c: Clustering, embedder: str, method: str,
+                                events: list[tuple[int, str, int | None]]) -> None:
+    """write_clusters and the id events of the same clustering."""
+    write_clusters(con, face_ids, c, embedder, method)
+    now = dt.datetime.now()
+    for iid, event, other in events:
+        con.execute("insert into raw.influencer_id_history values (?, ?, ?, ?)",
+                    [iid, event, other, now])
 
 
 def write_run(con: duckdb.DuckDBPyConnection, row: dict) -> None:

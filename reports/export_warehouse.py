@@ -36,7 +36,8 @@ MISSING_FACE_URL = "/face-missing.svg"
 # (source schema, table, report table, columns used when the table is missing)
 TABLES: list[tuple[str, str, str, list[tuple[str, str]]]] = [
     ("main", "influencers", "influencers", [
-        ("influencer_id", "INTEGER"), ("influencer_name", "VARCHAR"), ("n_videos", "BIGINT"),
+        ("influencer_id", "INTEGER"), ("influencer_name", "VARCHAR"), ("is_hidden", "BOOLEAN"),
+        ("n_videos", "BIGINT"),
         ("n_faces", "BIGINT"), ("seconds_on_screen", "DOUBLE"), ("screen_share", "DOUBLE"),
         ("avg_performance", "DOUBLE"), ("median_performance", "DOUBLE"),
         ("std_performance", "DOUBLE"), ("min_performance", "DOUBLE"),

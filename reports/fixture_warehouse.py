@@ -1,8 +1,8 @@
 """A small stand-in warehouse with the mart tables of docs/warehouse.md, for report tests and demos.
 
-Three influencers (real face photos copied from a faces folder such as ../shared/faces), eleven
-videos (ok, no_faces, download_failed, rejected), one video with two influencers, regression
-tables and a few quality results. Everything is written under --root, nothing into the repository.
+Four influencers (real face photos copied from a faces folder such as ../shared/faces; two named
+by hand, one hidden), twelve videos (ok, no_faces, download_failed, rejected), one video with two
+influencers, regression tables and a few quality results. Everything is written under --root, nothing into the repository.
 
 Run: .venv/bin/python reports/fixture_warehouse.py --root /tmp/fx --faces ../shared/faces
 then: make report DB=/tmp/fx/warehouse.duckdb FACES_ROOT=/tmp/fx
@@ -21,8 +21,12 @@ PEOPLE = {
     1: ("Barack_Obama", "ageitgey_obama_small.jpg"),
     2: ("Angelina_Jolie", "lfw_Angelina_Jolie_0007.jpg"),
     3: ("George_Clooney", "lfw_George_Clooney_0008.jpg"),
+    4: ("Elton_John", "5celeb_makfordead_train_01.jpg"),
 }
-EXPECTED_NAMES = [f"Influencer {i}" for i in PEOPLE]
+# Names given by hand (ingest people name); the rest get the default "Person <id>".
+GIVEN_NAMES = {1: "Barack Obama", 3: "George Clooney"}
+HIDDEN = {4}  # ingest people hide: listed on its own page, never ranked
+EXPECTED_NAMES = [GIVEN_NAMES.get(i, f"Person {i}") for i in PEOPLE]
 
 # video rows: (row_number, status, error, score, duration, w, h, influencers [(id, role)])
 VIDEOS = [
@@ -37,6 +41,7 @@ VIDEOS = [
     (9, "no_faces", None, 0.22, 11.0, 1080, 1920, []),
     (10, "download_failed", "HTTP 404 Not Found", 0.60, None, None, None, []),
     (11, "rejected", "performance score is not numeric: 'n/a'", None, None, None, None, []),
+    (12, "ok", None, 0.95, 14.0, 1080, 1920, [(4, "lead")]),
 ]
 
 
@@ -92,7 +97,11 @@ def build(root: Path, faces_src: Path, db_name: str = "warehouse.duckdb") -> Pat
                  arg_min(video_id, row_number) AS first_video_id,
                  arg_max(video_id, row_number) AS last_video_id
           FROM influencer_videos GROUP BY 1)
-        SELECT influencer_id, 'Influencer ' || influencer_id AS influencer_name, n_videos, n_faces,
+        SELECT influencer_id,
+               CASE influencer_id {' '.join(f"WHEN {i} THEN '{n}'" for i, n in GIVEN_NAMES.items())}
+               ELSE 'Person ' || influencer_id END AS influencer_name,
+               influencer_id IN ({', '.join(map(str, HIDDEN)) or 'NULL'}) AS is_hidden,
+               n_videos, n_faces,
                seconds_on_screen, screen_share, avg_performance, median_performance,
                std_performance, min_performance, max_performance,
                avg_performance - 1.645 * coalesce(std_performance, 0.2) / sqrt(n_videos)
@@ -112,7 +121,9 @@ def build(root: Path, faces_src: Path, db_name: str = "warehouse.duckdb") -> Pat
         FROM s""")
     con.execute("""UPDATE influencers SET performance_rank = r.rk FROM (
         SELECT influencer_id, row_number() OVER (ORDER BY shrunk_avg_performance DESC) AS rk
-        FROM influencers) r WHERE influencers.influencer_id = r.influencer_id""")
+        FROM influencers WHERE NOT is_hidden) r
+        WHERE influencers.influencer_id = r.influencer_id""")
+    con.execute("UPDATE influencers SET performance_rank = NULL WHERE is_hidden")
 
     con.execute("""CREATE TABLE regression_features AS
         SELECT v.video_id, v.performance_score, 0.6 AS lead_loo_mean,

@@ -16,6 +16,9 @@ import pytest
         ["-m", "ingest", "sql", "--help"],
         ["-m", "ingest.known_people", "--help"],
         ["-m", "bench.face_search", "--help"],
+        ["-m", "ingest", "people", "--help"],
+        *[["-m", "ingest", "people", c, "--help"]
+          for c in ("list", "show", "name", "merge", "split", "hide", "unhide")],
         ["-m", "bench", "--help"],
         ["-m", "bench.validate", "--help"],
         ["-m", "bench.embedders", "--help"],

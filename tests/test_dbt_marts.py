@@ -20,7 +20,7 @@ T90_DF1 = 6.313752  # Student t, 0.95 quantile, 1 df (seeds/student_t_quantiles.
 
 CONTRACT_COLUMNS = {
     "influencers": [
-        "influencer_id", "influencer_name", "n_videos", "n_faces", "seconds_on_screen",
+        "influencer_id", "influencer_name", "is_hidden", "n_videos", "n_faces", "seconds_on_screen",
         "screen_share", "avg_performance", "median_performance", "std_performance",
         "min_performance", "max_performance", "ci90_low", "ci90_high", "shrunk_avg_performance",
         "performance_rank", "first_video_id", "last_video_id", "representative_face_id",
@@ -71,7 +71,7 @@ def test_build_ran_models_tests_and_unit_tests(built: Path):
         assert result["status"] in ("success", "pass"), result
         kind = result["unique_id"].split(".")[0]
         kinds[kind] = kinds.get(kind, 0) + 1
-    assert kinds["model"] == 20
+    assert kinds["model"] == 22
     assert kinds["unit_test"] >= 7
     assert kinds["test"] >= 60
 

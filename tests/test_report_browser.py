@@ -64,6 +64,9 @@ def _load_fixture_module():
     return mod
 
 
+HIDDEN = _load_fixture_module().HIDDEN  # ids hidden by hand in the fixture
+
+
 class _QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
@@ -77,9 +80,10 @@ def site(tmp_path_factory, shared):
     fixture = _load_fixture_module()
     fx_root = tmp / "fixture"
     db = fixture.build(fx_root, shared / "faces")
+    # Every influencer, ranked ones first in rank order, hidden ones last (not ranked).
     expected = duckdb.connect(str(db), read_only=True).execute(
         "select influencer_id, influencer_name, n_videos from influencers "
-        "order by performance_rank").fetchall()
+        "order by is_hidden, performance_rank, influencer_id").fetchall()
 
     data_docs = tmp / "data_docs"
     data_docs.mkdir()
@@ -198,11 +202,13 @@ def test_overview_leaderboard_faces_and_navigation(site, browser):
     table.wait_for()
     rows = table.locator("tr:has(td)")
     names = [rows.nth(i).inner_text() for i in range(rows.count())]
-    assert len(names) == len(expected), names
-    for (_, name, _), row_text in zip(expected, names):
+    ranked = [e for e in expected if e[0] not in HIDDEN]
+    assert len(names) == len(ranked), names  # hidden people are not on the leaderboard
+    for (_, name, _), row_text in zip(ranked, names):
         assert name in row_text, (name, row_text)
+    assert "Barack Obama" in names[0] + names[1] + names[2]  # names given by hand
     faces = w.face_images()
-    assert {src for src, _ in faces} >= {f"/faces/{iid}.jpg" for iid, _, _ in expected}, faces
+    assert {src for src, _ in faces} >= {f"/faces/{iid}.jpg" for iid, _, _ in ranked}, faces
     assert all(width > 0 for _, width in faces), faces
     assert w.broken_images() == []
 
@@ -238,10 +244,13 @@ def test_every_influencer_page(site, browser):
         if iid == expected[0][0]:
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "report_influencer.png"), full_page=True)
-    # Fixture: influencers 1 and 2 share one video.
+    # Fixture: influencers 1 and 2 share one video (co-appearances by name).
     w.goto("/influencers/1")
     together = w.tables().nth(1).inner_text()
-    assert "Influencer 2" in together, together
+    assert "Person 2" in together, together
+    for iid in HIDDEN:
+        w.goto(f"/influencers/{iid}")
+        w.page.locator("#hidden-note").wait_for()
     w.assert_clean()
     w.page.close()
 
@@ -251,7 +260,8 @@ def test_every_influencer_page(site, browser):
     ("/regression", ["Cross-validated R²", "lead_loo_mean", "Predicted vs actual"]),
     ("/data-quality", ["dbt tests", "Great Expectations", "expect_column_values_to_be_unique",
                        "ok videos with faces have an influencer"]),
-    ("/influencers", ["Influencer 1", "Influencer 2", "Influencer 3"]),
+    ("/influencers", ["Barack Obama", "Person 2", "George Clooney", "Person 4", "hidden"]),
+    ("/hidden", ["Hidden people", "Person 4"]),
 ])
 def test_other_pages(site, browser, path, texts):
     base, _ = site

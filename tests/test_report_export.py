@@ -44,10 +44,10 @@ def test_copies_marts_faces_and_docs(tmp_path, fixture_db):
     con = duckdb.connect(str(out), read_only=True)
     rows = con.execute("select influencer_id, face_url, influencer_url from influencers "
                        "order by influencer_id").fetchall()
-    assert rows == [(i, f"/faces/{i}.jpg", f"/influencers/{i}") for i in (1, 2, 3)]
+    assert rows == [(i, f"/faces/{i}.jpg", f"/influencers/{i}") for i in fixture_warehouse.PEOPLE]
     assert con.execute("select count(*) from videos").fetchone()[0] == len(
         fixture_warehouse.VIDEOS)
-    for i in (1, 2, 3):
+    for i in fixture_warehouse.PEOPLE:
         assert (static / "faces" / f"{i}.jpg").read_bytes()[:2] == b"\xff\xd8"  # JPEG
     assert (static / "data_docs" / "index.html").read_text() == "<p>results</p>"
 

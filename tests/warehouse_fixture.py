@@ -57,6 +57,9 @@ create or replace table raw.face_clusters (
     face_id varchar primary key, cluster_id integer, track_id varchar,
     centroid_similarity double, embedder varchar, method varchar, clustered_at timestamp
 );
+create or replace table raw.influencer_id_history (
+    influencer_id integer, event varchar, other_id integer, recorded_at timestamp
+);
 create or replace table raw.ingest_runs (
     run_id varchar, started_at timestamp, finished_at timestamp, csv_path varchar,
     settings_json varchar, n_rows integer, n_ok integer, n_no_faces integer,

@@ -30,6 +30,12 @@ matches as (
 
 ),
 
+named as (
+
+    select * from {{ ref('int_influencers_named') }}
+
+),
+
 appearances as (
 
     select
@@ -68,9 +74,16 @@ joined as (
 
     select
         appearances.influencer_id,
-        coalesce(matches.suggested_name, 'Influencer ' || appearances.influencer_id) as influencer_name,
+        -- a hand-set name first, then one proposed by known_people photos, then a stable
+        -- default that follows the stable id
+        coalesce(
+            named.given_name,
+            matches.suggested_name,
+            'Person ' || appearances.influencer_id
+        ) as influencer_name,
         matches.suggested_name,
         matches.suggested_similarity,
+        coalesce(named.is_hidden, false) as is_hidden,
         appearances.n_videos,
         appearances.n_faces,
         appearances.seconds_on_screen,
@@ -102,6 +115,8 @@ joined as (
         on appearances.influencer_id = representative_faces.influencer_id
     left join matches
         on appearances.influencer_id = matches.influencer_id
+    left join named
+        on appearances.influencer_id = named.influencer_id
 
 ),
 
@@ -110,8 +125,11 @@ ranked as (
     select
         joined.*,
         case
-            when shrunk_avg_performance is not null then row_number() over (
-                order by shrunk_avg_performance desc nulls last, n_scored_videos desc, influencer_id
+            -- hidden people (crew, bystanders) are listed but never ranked
+            when shrunk_avg_performance is not null and not is_hidden then row_number() over (
+                order by
+                    is_hidden, shrunk_avg_performance desc nulls last, n_scored_videos desc,
+                    influencer_id
             )
         end as performance_rank
     from joined
@@ -123,6 +141,7 @@ final as (
     select
         influencer_id,
         influencer_name,
+        is_hidden,
         n_videos,
         n_faces,
         seconds_on_screen,
