@@ -59,6 +59,21 @@ def timed_ingest(csv_path: Path, db: Path, settings: Settings, fresh: bool = Tru
     return TimedRun(summary, secs, peak, int(n_frames), float(min_fps or 0.0))
 
 
+def joined_csv(csvs: list[Path], out: Path) -> Path:
+    """One CSV of every row of ``csvs`` in order, URLs made absolute (they are relative to each
+    CSV's folder)."""
+    rows = []
+    for path in csvs:
+        with path.open(newline="") as fh:
+            reader = csv.reader(fh)
+            header = next(reader)
+            rows += [[score, str((path.parent / url).resolve())] for score, url in reader]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", newline="") as fh:
+        csv.writer(fh).writerows([header, *rows])
+    return out
+
+
 def first_rows_csv(csv_path: Path, n: int) -> Path:
     """A CSV of the first ``n`` rows of ``csv_path``, beside it so relative URLs still resolve."""
     with csv_path.open(newline="") as fh:
