@@ -37,7 +37,7 @@ def test_centroid_is_the_unit_mean_of_the_influencers_faces(db: Path):
 def test_no_known_people_folder_means_no_names(db: Path):
     rows = wf.query(db, "select influencer_id, influencer_name, suggested_name from main.influencers")
     assert rows["suggested_name"].isna().all()
-    assert (rows["influencer_name"] == "Influencer " + rows["influencer_id"].astype(str)).all()
+    assert (rows["influencer_name"] == "Person " + rows["influencer_id"].astype(str)).all()
     assert wf.query(db, "select count(*) n from intermediate.int_known_photos_embedded")["n"][0] == 0
 
 

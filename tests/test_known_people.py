@@ -84,7 +84,7 @@ def test_known_people_name_the_right_influencers_and_no_others(demo):
             assert suggested == p.replace("_", " ") and name == suggested, (iid, p, suggested)
             assert sim >= wf_threshold()
         else:
-            assert suggested is None and name == f"Influencer {iid}", (iid, p, suggested, sim)
+            assert suggested is None and name == f"Person {iid}", (iid, p, suggested, sim)
     assert stranger.replace("_", " ") not in {r[2] for r in rows}
 
 
