@@ -56,9 +56,14 @@ def _settings(args: argparse.Namespace) -> Settings:
     )  # fmt: skip
 
 
+def db_arg(p: argparse.ArgumentParser) -> None:
+    """The warehouse option every command shares."""
+    p.add_argument("--db", default="data/warehouse.duckdb", help="DuckDB warehouse file (default: %(default)s)")
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     d = Settings()
-    p.add_argument("--db", default="data/warehouse.duckdb", help="DuckDB warehouse file (default: %(default)s)")
+    db_arg(p)
     p.add_argument("--embedder", choices=["dlib", "facenet"], default=d.embedding.embedder,
                    help="face embedder (default: %(default)s; facenet needs weights, see README). The "
                    "threshold defaults below are facenet's; dlib has its own (ingest/settings.py DLIB_CLUSTER)")
@@ -117,20 +122,20 @@ def build_parser() -> argparse.ArgumentParser:
                        description="After dbt: one row per influencer (id, name) with average "
                        "performance, distinct videos, the representative face image path and "
                        "whether the person is hidden (listed last).")  # fmt: skip
-    e.add_argument("--db", default="data/warehouse.duckdb", help="DuckDB warehouse (default: %(default)s)")
+    db_arg(e)
     e.add_argument("--out", type=Path, default=Path("out/influencers.csv"), help="CSV to write (default: %(default)s)")
     m = sub.add_parser("migrate-storage", help="rewrite a warehouse so DuckDB 1.x clients open it",
                        description="Warehouses written by older versions of this tool use DuckDB "
                        "2.x's newest storage format, which the DuckDB CLI 1.x, DBeaver and "
                        "Evidence cannot read. This rewrites such a file in the format every "
                        "DuckDB >= 1.4 opens (ingest run also does it on its own).")  # fmt: skip
-    m.add_argument("--db", default="data/warehouse.duckdb", help="DuckDB warehouse (default: %(default)s)")
+    db_arg(m)
     q = sub.add_parser("sql", help="query the warehouse with the face UDFs (embed_face, detect_faces)",
                        description="Open the warehouse with embed_face(path) and detect_faces(path) "
                        "loaded (ingest/udf.py): run one query with -c, otherwise an interactive "
                        "prompt. Face search: select influencer_id, array_cosine_similarity(centroid, "
                        "embed_face('photo.jpg')) as sim from influencer_embeddings order by sim desc")  # fmt: skip
-    q.add_argument("--db", default="data/warehouse.duckdb", help="DuckDB warehouse (default: %(default)s)")
+    db_arg(q)
     q.add_argument("-c", "--command", dest="query", help="run this SQL and exit (exit code 1 if it fails)")
     q.add_argument("--write", action="store_true", help="open read-write (default: read-only)")
     people_cli.add_parser(sub)

@@ -16,6 +16,8 @@ HOW_TO_APPLY = "apply it with `make build` (or `ingest recluster` and `make dbt`
 
 
 def add_parser(sub) -> None:
+    from ingest.cli import db_arg  # cli imports this module; by now it is loaded
+
     p = sub.add_parser("people", help="list people; name, merge, split, hide them",
                        description="People are influencers with stable ids. These commands write "
                        f"the corrections file (default {PEOPLE_FILE}, a dbt seed you can edit "
@@ -24,7 +26,7 @@ def add_parser(sub) -> None:
 
     def cmd(name: str, help_: str) -> argparse.ArgumentParser:
         c = ps.add_parser(name, help=help_, description=help_)
-        c.add_argument("--db", default="data/warehouse.duckdb", help="DuckDB warehouse (default: %(default)s)")
+        db_arg(c)
         c.add_argument("--file", type=Path, default=PEOPLE_FILE,
                        help="corrections CSV (default: %(default)s)")  # fmt: skip
         return c
