@@ -239,8 +239,8 @@ def _migrate_storage(args) -> int:
     try:
         old = store.migrate_storage(db)
     except duckdb.Error as exc:
-        print(f"error: cannot rewrite {db} ({exc}); close other programs using it and retry",
-              file=sys.stderr)  # fmt: skip
+        print(f"error: cannot rewrite {db} ({exc}); if another program holds it, close that "
+              "and retry", file=sys.stderr)  # fmt: skip
         return 2
     if old:
         print(f"{db}: rewrote DuckDB storage format {old} as {WAREHOUSE_STORAGE_VERSION}")

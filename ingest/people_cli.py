@@ -77,7 +77,14 @@ def run(args: argparse.Namespace) -> int:
     except people.CorrectionsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    got = _faces(args.db)
+    import duckdb
+
+    try:
+        got = _faces(args.db)
+    except duckdb.Error as exc:  # not a warehouse, or one from before stable ids
+        print(f"error: cannot read people from {args.db} ({exc}); run `make build` first",
+              file=sys.stderr)  # fmt: skip
+        return 2
     if got is None:
         print(f"error: no warehouse at {args.db}; run `make build` first", file=sys.stderr)
         return 2

@@ -212,6 +212,10 @@ def test_people_cli_writes_the_file_and_refuses_bad_input(tmp_path, capsys):
     assert main([*base, "merge", *opts, "1", "1"]) == 2
     assert path.read_text() == before
     assert main([*base, "list", "--db", str(tmp_path / "none.duckdb"), "--file", str(path)]) == 2
+    (tmp_path / "not_a.duckdb").write_text("not a warehouse")
+    capsys.readouterr()
+    assert main([*base, "list", "--db", str(tmp_path / "not_a.duckdb"), "--file", str(path)]) == 2
+    assert "cannot read people from" in capsys.readouterr().err
 
 
 def test_recluster_refuses_a_bad_file_before_writing(tmp_path, capsys):
