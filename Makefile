@@ -32,7 +32,7 @@ else
 INPUT_CSV := $(VIDEOS)
 endif
 
-.PHONY: help install install-ray models build demo ingest dbt gx report browser-deps duckdb-cli test test-fast reliability bench bench-calibrate bench-validate bench-embedders bench-blur bench-scale bench-face-search lint clean
+.PHONY: help install install-ray models build demo ingest dbt gx report browser-deps duckdb-cli test test-fast reliability bench bench-calibrate bench-validate bench-embedders bench-blur bench-scale bench-face-search lint format clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -146,10 +146,10 @@ browser-deps: ## Install Debian chromium for the report's browser test (apt; roo
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 	@chromium --version
 
-test: install install-ray browser-deps duckdb-cli ## Run all tests (unit, integration with real models, report in a browser)
+test: install install-ray browser-deps duckdb-cli lint ## Lint, then all tests (unit, integration with real models, report in a browser)
 	$(PY) -m pytest
 
-test-fast: install ## Run the fast unit tests only
+test-fast: install lint ## Lint, then the fast unit tests only
 	$(PY) -m pytest -m "not slow and not browser"
 
 reliability: install ## Hostile-input and fault suite (local HTTP server, real models) -> docs/reliability.md
@@ -177,8 +177,14 @@ bench-scale: install install-ray ## Stage-2 clustering at SCALE_SIZES synthetic 
 bench-face-search: install ## Calibrate face search's same-person threshold on $(SHARED)/faces -> docs/face_search.md
 	$(PY) -m bench.face_search --faces $(SHARED)/faces --out docs/face_search.md
 
-lint: install ## Ruff
-	$(VENV)/bin/ruff check ingest bench tests expectations
+PY_DIRS := ingest bench tests expectations reports
+lint: install ## Ruff's rules (pyproject.toml) and its formatter, checking only; make format rewrites
+	$(VENV)/bin/ruff check $(PY_DIRS)
+	$(VENV)/bin/ruff format --check $(PY_DIRS)
+
+format: install ## Apply ruff's formatter and safe fixes
+	$(VENV)/bin/ruff check --fix $(PY_DIRS)
+	$(VENV)/bin/ruff format $(PY_DIRS)
 
 clean: ## Remove build outputs (keeps .venv and the download cache)
 	rm -rf dbt_project/target dbt_project/logs out reports/build reports/.evidence reports/.data reports/static/faces reports/static/data_docs

@@ -37,7 +37,9 @@ def _dlib_face_encoder():
         out = []
         for r in detector(rgb, 1):
             enc = np.asarray(encoder.compute_face_descriptor(rgb, predictor(rgb, r), 1))
-            out.append(((float(r.left()), float(r.top()), float(r.right()), float(r.bottom())), enc))
+            out.append(
+                ((float(r.left()), float(r.top()), float(r.right()), float(r.bottom())), enc)
+            )
         return out
 
     return faces
@@ -96,8 +98,9 @@ def greedy_match(encodings: list[np.ndarray], tolerance: float = 0.6) -> list[in
     return out
 
 
-def run_first_frames(videos: list[tuple[str, Path]], n_frames: int = 5,
-                     tolerance: float = 0.6) -> tuple[list[tuple], float]:
+def run_first_frames(
+    videos: list[tuple[str, Path]], n_frames: int = 5, tolerance: float = 0.6
+) -> tuple[list[tuple], float]:
     """The published first-5-frames approach, faithfully: dlib HOG on each video's first
     ``n_frames`` frames only, dlib encodings, greedy matching at 0.6. Same rows and wall time
     as ``run_baseline``; people who appear later in a video are never seen."""

@@ -54,8 +54,9 @@ def derive_threshold(sharp: list[float], rates: list[float], factor: float) -> f
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="bench.blur", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    ap = argparse.ArgumentParser(
+        prog="bench.blur", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--faces", type=Path, default=Path("../shared/faces"))
     ap.add_argument("--out", type=Path, default=Path("docs/blur.md"))
     args = ap.parse_args(argv)
@@ -66,8 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     margin, crop_px = settings.embedding.crop_margin, settings.embedding.crop_px
     detector = MtcnnDetector(settings.detection)
     embedder = DlibEmbedder(settings.embedding.dlib_box_scale)
-    files = [(d.name, f) for d in sorted(args.faces.iterdir()) if d.is_dir()
-             for f in sorted(d.glob("*.jpg"))[:PER_PERSON]]  # fmt: skip
+    files = [
+        (d.name, f)
+        for d in sorted(args.faces.iterdir())
+        if d.is_dir()
+        for f in sorted(d.glob("*.jpg"))[:PER_PERSON]
+    ]
     labels, emb, sharp = [], [], []
     for name, f in tqdm(files, desc="photos", unit="photo"):
         img = cv2.cvtColor(cv2.imread(str(f)), cv2.COLOR_BGR2RGB)
@@ -118,8 +123,10 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for k, s in enumerate(SIGMAS):
         dk = 1.0 - c[:, k] @ c[:, k].T
-        lines.append(f"| {s:g} | {med_sharp[k]:.0f} | {np.median(dk[same]):.3f} | "
-                     f"{100 * rates[k]:.2f}% ({rates[k] / rates[0]:.1f}x) |")  # fmt: skip
+        lines.append(
+            f"| {s:g} | {med_sharp[k]:.0f} | {np.median(dk[same]):.3f} | "
+            f"{100 * rates[k]:.2f}% ({rates[k] / rates[0]:.1f}x) |"
+        )
     lines += [
         "",
         f"Rule: the sharpness at which the false-match rate reaches {RATE_FACTOR:g}x the sharp "

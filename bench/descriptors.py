@@ -53,8 +53,12 @@ class TrackPairs:
 
 
 def track_pairs(
-    track_id: Sequence, identity: Sequence, table: FaceTable,
-    priors: dict[str, NDArray[np.float32] | None], prior_weight: float, embedder: str = "dlib",
+    track_id: Sequence,
+    identity: Sequence,
+    table: FaceTable,
+    priors: dict[str, NDArray[np.float32] | None],
+    prior_weight: float,
+    embedder: str = "dlib",
 ) -> TrackPairs:
     """Pairs of tracks from different videos, each track labelled by its faces' majority
     identity (tracks of unnamed faces are left out). ``track_id``/``identity`` (n,) per face
@@ -84,13 +88,21 @@ def track_pairs(
     return TrackPairs(same=lab[i] == lab[j], dist=dist)
 
 
-def corpus_pairs(df, table: FaceTable, corpus_dir: Path, track_id, s: ClusterSettings,
-                 priors: dict[str, NDArray[np.float32] | None], embedder: str = "dlib") -> TrackPairs:
+def corpus_pairs(
+    df,
+    table: FaceTable,
+    corpus_dir: Path,
+    track_id,
+    s: ClusterSettings,
+    priors: dict[str, NDArray[np.float32] | None],
+    embedder: str = "dlib",
+) -> TrackPairs:
     """``track_pairs`` for a synthesized corpus: identities from its truth boxes."""
     _, boxes = read_truth(corpus_dir)
-    ident = [label_face(boxes.get((Path(u).name, int(fi)), []), (x1, y1, x2, y2))
-             for u, fi, x1, y1, x2, y2 in zip(df.source_url, df.frame_index, df.x1, df.y1,
-                                              df.x2, df.y2)]  # fmt: skip
+    ident = [
+        label_face(boxes.get((Path(u).name, int(fi)), []), (x1, y1, x2, y2))
+        for u, fi, x1, y1, x2, y2 in zip(df.source_url, df.frame_index, df.x1, df.y1, df.x2, df.y2)
+    ]
     return track_pairs(track_id, ident, table, priors, s.center_prior_weight, embedder)
 
 
@@ -101,8 +113,9 @@ def with_combined(p: TrackPairs, s: ClusterSettings) -> dict[str, NDArray[np.flo
     out = dict(p.dist)
     emb = next(k for k in p.dist if k != "faceres")
     if "faceres" in p.dist and s.faceres_veto > 0:
-        out["both (stage 2)"] = np.maximum(p.dist[emb] / s.cluster_threshold,
-                                           p.dist["faceres"] / s.faceres_veto)  # fmt: skip
+        out["both (stage 2)"] = np.maximum(
+            p.dist[emb] / s.cluster_threshold, p.dist["faceres"] / s.faceres_veto
+        )
     return out
 
 

@@ -36,8 +36,9 @@ EMBEDDERS: tuple[EmbedderName, EmbedderName] = ("dlib", "facenet")
 # Shown for comparison: FaceNet's pick by mean F1 on the six plain calibration seeds alone
 # (before the look-alike corpora and the F0.5 rule). It merges Trump with Biden, and the
 # SimpleFR family at stage 1, on the real clips.
-FACENET_F1_PLAIN = ClusterSettings(track_threshold=0.65, cluster_threshold=0.60, spread_prior=0.30,
-                                   faceres_veto=0.70)  # fmt: skip
+FACENET_F1_PLAIN = ClusterSettings(
+    track_threshold=0.65, cluster_threshold=0.60, spread_prior=0.30, faceres_veto=0.70
+)
 
 
 def stored_embedder(db: Path) -> str:
@@ -86,42 +87,59 @@ def load(db: Path, corpus_dir: Path, floor: float) -> Corpus:
     stored = stored_embedder(db)
     tables = {}
     for name in EMBEDDERS:
-        t = table if name == stored else dataclasses.replace(
-            table, embeddings=reembed(db, df, name, corpus_dir))
+        t = (
+            table
+            if name == stored
+            else dataclasses.replace(table, embeddings=reembed(db, df, name, corpus_dir))
+        )
         df_f, tables[name] = at_floor(df, t, floor)
     return Corpus(corpus_dir, df_f, tables)
 
 
 def cluster_ids(c: Corpus, embedder: str, s: ClusterSettings) -> NDArray[np.int64]:
-    return cluster_faces(c.tables[embedder], s, population_mean(embedder),
-                         population_mean("faceres")).cluster_id  # fmt: skip
+    return cluster_faces(
+        c.tables[embedder], s, population_mean(embedder), population_mean("faceres")
+    ).cluster_id
 
 
 def score(corpora: list[Corpus], embedder: str, s: ClusterSettings) -> list[Report]:
     out = []
     for c in corpora:
         cid = cluster_ids(c, embedder, s)
-        out.append(evaluate(c.corpus_dir, list(zip(c.df.source_url, c.df.frame_index, c.df.x1, c.df.y1,
-                                                   c.df.x2, c.df.y2, cid))))  # fmt: skip
+        out.append(
+            evaluate(
+                c.corpus_dir,
+                list(
+                    zip(c.df.source_url, c.df.frame_index, c.df.x1, c.df.y1, c.df.x2, c.df.y2, cid)
+                ),
+            )
+        )
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="bench.embedders", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="bench.embedders",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--work", type=Path, default=Path("data/bench"), help="make bench's folder")
     ap.add_argument("--out", type=Path, default=Path("docs/embedders.md"))
     args = ap.parse_args(argv)
     base = Settings()
     weights = base.embedding.facenet_weights
     if not weights or not Path(weights).is_file():
-        print("error: no FaceNet weights; run `make models` (or set FACENET_WEIGHTS)", file=sys.stderr)
+        print(
+            "error: no FaceNet weights; run `make models` (or set FACENET_WEIGHTS)", file=sys.stderr
+        )
         return 2
 
     def corpus_of(db: Path, seed: int) -> Corpus:
         dirs = sorted(args.work.glob(f"corpus_seed{seed}_*"))
         if not db.is_file() or not dirs:
-            raise FileNotFoundError(f"{db} or its corpus is missing: run make bench and make bench-validate first")
+            raise FileNotFoundError(
+                f"{db} or its corpus is missing: run make bench and make bench-validate first"
+            )
         return load(db, dirs[0], base.detection.min_face_px)
 
     try:
@@ -135,13 +153,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     started = dt.datetime.now()
-    rows = [("dlib, its calibrated settings (`--embedder dlib`)", "dlib", cluster_settings_for("dlib")),
-            ("FaceNet, the defaults", "facenet", cluster_settings_for("facenet")),
-            ("FaceNet, picked by F1 on the six plain seeds only (earlier)", "facenet", FACENET_F1_PLAIN)]  # fmt: skip
+    rows = [
+        ("dlib, its calibrated settings (`--embedder dlib`)", "dlib", cluster_settings_for("dlib")),
+        ("FaceNet, the defaults", "facenet", cluster_settings_for("facenet")),
+        (
+            "FaceNet, picked by F1 on the six plain seeds only (earlier)",
+            "facenet",
+            FACENET_F1_PLAIN,
+        ),
+    ]
     cal_seeds = " / ".join(str(c.seed) for c in CALS)
     val_seeds = " / ".join(str(s) for s in SEEDS)
-    header = ("| embedder | BCubed F per seed ({}) | mean F | influencers minus people per seed | "
-              "mean share with exact video set | score error per seed | mean score error |")
+    header = (
+        "| embedder | BCubed F per seed ({}) | mean F | influencers minus people per seed | "
+        "mean share with exact video set | score error per seed | mean score error |"
+    )
     md = [
         "# Face embedders compared on the same faces",
         "",

@@ -70,14 +70,20 @@ def evaluate(corpus_dir: Path, rows: list[tuple]) -> Report:
     exact, mae, missed = video_level(truth, pred, vid_of, dict(true_videos), scores, pred_videos)
     with_people = [v.name for v in videos if v.people]
     return Report(
-        bcubed_p=p, bcubed_r=r, bcubed_f=f, pairwise_f=pairwise_f(truth, pred),
-        n_faces_labelled=len(truth), n_people=len(true_videos),
-        n_influencers=len(named), n_unnamed_clusters=len(pred_videos) - len(named),
-        exact_video_sets=exact, score_mae=mae,
+        bcubed_p=p,
+        bcubed_r=r,
+        bcubed_f=f,
+        pairwise_f=pairwise_f(truth, pred),
+        n_faces_labelled=len(truth),
+        n_people=len(true_videos),
+        n_influencers=len(named),
+        n_unnamed_clusters=len(pred_videos) - len(named),
+        exact_video_sets=exact,
+        score_mae=mae,
         n_people_missed=missed,
         videos_person_no_face=sum(1 for v in with_people if v not in seen_video),
         n_videos_with_people=len(with_people),
-    )  # fmt: skip
+    )
 
 
 # Real clips with hand labels: who each detected face is. The labels were made by eye from the
@@ -107,17 +113,23 @@ LABEL_FRAME_TOLERANCE = 4
 
 
 def label_by_centre(
-    labels: dict[int, list[tuple[float, float, str]]], frame_index: int,
-    box: tuple[float, float, float, float], max_apart: int = 0,
+    labels: dict[int, list[tuple[float, float, str]]],
+    frame_index: int,
+    box: tuple[float, float, float, float],
+    max_apart: int = 0,
 ) -> str | None:
     """The person whose labelled face centre lies inside this box (the one nearest the box
     centre if several do). Off the labelled frames: the nearest labelled frame before and after,
     at most ``max_apart`` frames away, must agree. None if no label falls inside."""
     if frame_index in labels:
         return _label_inside(labels[frame_index], box)
-    sides = [next((f for f in steps if f in labels), None) for steps in
-             (range(frame_index - 1, frame_index - max_apart - 1, -1),
-              range(frame_index + 1, frame_index + max_apart + 1))]  # fmt: skip
+    sides = [
+        next((f for f in steps if f in labels), None)
+        for steps in (
+            range(frame_index - 1, frame_index - max_apart - 1, -1),
+            range(frame_index + 1, frame_index + max_apart + 1),
+        )
+    ]
     named = {_label_inside(labels[f], box) for f in sides if f is not None}
     return named.pop() if len(named) == 1 else None
 
@@ -125,8 +137,9 @@ def label_by_centre(
 def _label_inside(rows: list[tuple[float, float, str]], box) -> str | None:
     x1, y1, x2, y2 = box
     cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-    inside = [(abs(lx - cx) + abs(ly - cy), p) for lx, ly, p in rows
-              if x1 <= lx <= x2 and y1 <= ly <= y2]  # fmt: skip
+    inside = [
+        (abs(lx - cx) + abs(ly - cy), p) for lx, ly, p in rows if x1 <= lx <= x2 and y1 <= ly <= y2
+    ]
     return min(inside)[1] if inside else None
 
 
@@ -139,8 +152,11 @@ class ClipPurity:
     bcubed: tuple[float, float, float]  # P / R / F over the labelled faces (unassigned: singletons)
 
 
-def clip_purity(labels: dict[int, list[tuple[float, float, str]]], faces: list[tuple],
-                max_apart: int = LABEL_FRAME_TOLERANCE) -> ClipPurity:
+def clip_purity(
+    labels: dict[int, list[tuple[float, float, str]]],
+    faces: list[tuple],
+    max_apart: int = LABEL_FRAME_TOLERANCE,
+) -> ClipPurity:
     """faces: (frame_index, x1, y1, x2, y2, cluster_id) of every detected face of one clip;
     each is checked against the nearest labelled frame up to ``max_apart`` frames away."""
     truth, pred = [], []
@@ -155,8 +171,9 @@ def clip_purity(labels: dict[int, list[tuple[float, float, str]]], faces: list[t
             by[int(cid)][person] += 1
     people = {p for rows in labels.values() for *_, p in rows}
     return ClipPurity(
-        n_people=len(people), n_labelled=len(truth),
+        n_people=len(people),
+        n_labelled=len(truth),
         by_influencer={k: dict(v.most_common()) for k, v in sorted(by.items())},
         mixed=sorted(k for k, v in by.items() if len(v) > 1),
         bcubed=bcubed(truth, pred) if truth else (float("nan"),) * 3,
-    )  # fmt: skip
+    )

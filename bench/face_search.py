@@ -77,19 +77,41 @@ def dbt_threshold(path: Path = DBT_PROJECT) -> float | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="bench.face_search", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    ap.add_argument("--faces", type=Path, default=Path("../shared/faces"), help="photo folders <Identity>/*.jpg (default: %(default)s)")
-    ap.add_argument("--per-person", type=int, default=PER_PERSON, help="photos per person (default: %(default)s)")
-    ap.add_argument("--out", type=Path, default=Path("docs/face_search.md"), help="report (default: %(default)s)")  # fmt: skip
+    ap = argparse.ArgumentParser(
+        prog="bench.face_search",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument(
+        "--faces",
+        type=Path,
+        default=Path("../shared/faces"),
+        help="photo folders <Identity>/*.jpg (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--per-person",
+        type=int,
+        default=PER_PERSON,
+        help="photos per person (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=Path("docs/face_search.md"),
+        help="report (default: %(default)s)",
+    )
     args = ap.parse_args(argv)
     if not args.faces.is_dir():
         print(f"error: no photos at {args.faces} (pass --faces DIR)", file=sys.stderr)
         return 2
     settings = Settings()
     model = ImageFaces(settings)
-    files = [(d.name, f) for d in sorted(args.faces.iterdir()) if d.is_dir()
-             for f in sorted(d.glob("*.jpg"))[: args.per_person]]  # fmt: skip
+    files = [
+        (d.name, f)
+        for d in sorted(args.faces.iterdir())
+        if d.is_dir()
+        for f in sorted(d.glob("*.jpg"))[: args.per_person]
+    ]
     found = model.faces([str(f) for _, f in files])
     labels = np.array([name for (name, _), r in zip(files, found) if isinstance(r, list) and r])
     emb = np.stack([r[0].embedding for r in found if isinstance(r, list) and r])
@@ -111,12 +133,16 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Rule: the lowest similarity (0.01 grid) at which at most {100 * MAX_FALSE_MATCH:g}% of "
         f"stranger comparisons pass: **{t:.2f}**. The dbt var `face_match_threshold` is "
-        + ("not set (SET IT)." if in_dbt is None else f"{in_dbt:g}"
-           + (" (matches)." if abs(in_dbt - t) < 1e-9 else " (DIFFERS: re-check the var).")),
+        + (
+            "not set (SET IT)."
+            if in_dbt is None
+            else f"{in_dbt:g}"
+            + (" (matches)." if abs(in_dbt - t) < 1e-9 else " (DIFFERS: re-check the var).")
+        ),
         "",
         "| threshold | false matches (stranger comparisons passing) | photos with a stranger passing | misses (own centroid under it) |",
         "|---|---|---|---|",
-    ]  # fmt: skip
+    ]
     for g in sorted({round(t + k, 2) for k in (-0.15, -0.1, -0.05, 0.0, 0.05, 0.1)}):
         mark = " **(chosen)**" if abs(g - t) < 1e-9 else ""
         lines.append(

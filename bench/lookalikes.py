@@ -74,7 +74,9 @@ def _centroids(faces_dir: Path, min_photos: int, facenet_weights: str | None):
     return names, [np.asarray(c, np.float32) for c in cents]
 
 
-def lookalikes(faces_dir: Path, cache: Path, min_photos: int, facenet_weights: str | None) -> dict[str, list[str]]:
+def lookalikes(
+    faces_dir: Path, cache: Path, min_photos: int, facenet_weights: str | None
+) -> dict[str, list[str]]:
     """Identity -> other identities, most alike first (see module docstring); cached."""
     if cache.is_file():
         return json.loads(cache.read_text())
@@ -88,8 +90,11 @@ def lookalikes(faces_dir: Path, cache: Path, min_photos: int, facenet_weights: s
 def main(argv: list[str] | None = None) -> int:
     from ingest.settings import Settings
 
-    ap = argparse.ArgumentParser(prog="bench.lookalikes", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="bench.lookalikes",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--faces", type=Path, default=Path("../shared/faces"))
     ap.add_argument("--cache", type=Path, default=Path("data/bench/lookalikes.json"))
     args = ap.parse_args(argv)

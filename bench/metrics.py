@@ -96,5 +96,8 @@ def video_level(
         exact += pv == vids
         errors.append(abs(np.mean([scores[v] for v in pv]) - np.mean([scores[v] for v in vids])))
     n = len(true_videos)
-    return (exact / n if n else float("nan"),
-            float(np.mean(errors)) if errors else float("nan"), missed)  # fmt: skip
+    return (
+        exact / n if n else float("nan"),
+        float(np.mean(errors)) if errors else float("nan"),
+        missed,
+    )

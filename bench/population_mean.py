@@ -27,17 +27,23 @@ def track_mean(table: FaceTable, s: ClusterSettings, of_descriptor: bool = True)
     mean being estimated)."""
     track = cluster_faces(table, dataclasses.replace(s, faceres_veto=0.0)).track_id
     x = table.descriptor if of_descriptor else table.embeddings
-    cents = [x[track == k].astype(np.float64).mean(axis=0)
-             for k in sorted(set(track) - {None})]  # fmt: skip
+    cents = [x[track == k].astype(np.float64).mean(axis=0) for k in sorted(set(track) - {None})]
     return l2_rows(np.stack(cents)).mean(axis=0)
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="bench.population_mean", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="bench.population_mean",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--db", type=Path, default=Path("data/bench/cal_seed1.duckdb"))
-    ap.add_argument("--of", choices=["faceres", "facenet"], default="faceres",
-                    help="whose mean: the faceres descriptor or the FaceNet embedding")
+    ap.add_argument(
+        "--of",
+        choices=["faceres", "facenet"],
+        default="faceres",
+        help="whose mean: the faceres descriptor or the FaceNet embedding",
+    )
     ap.add_argument("--out", type=Path, help="default: ingest/<of>_population_mean.npy")
     args = ap.parse_args(argv)
     if not args.db.is_file():
@@ -47,9 +53,14 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or Path(f"ingest/{args.of}_population_mean.npy")
     _, t = at_floor(*load_table(args.db), s.detection.min_face_px)
     stored = {128: "dlib", 512: "facenet"}[t.embeddings.shape[1]]
-    if (args.of == "facenet" and stored != "facenet") or (args.of == "faceres" and t.descriptor is None):
-        print(f"error: {args.db} holds no {args.of} vectors (its faces are {stored}'s): re-run "
-              "`make bench`", file=sys.stderr)  # fmt: skip
+    if (args.of == "facenet" and stored != "facenet") or (
+        args.of == "faceres" and t.descriptor is None
+    ):
+        print(
+            f"error: {args.db} holds no {args.of} vectors (its faces are {stored}'s): re-run "
+            "`make bench`",
+            file=sys.stderr,
+        )
         return 2
     # Tracks as stage 1 keeps them at the stored embedder's own settings.
     mean = track_mean(t, cluster_settings_for(stored), of_descriptor=args.of == "faceres")

@@ -35,8 +35,13 @@ class Tracks:
     person: NDArray[np.int64]  # (t,) truth
 
 
-def _noisy(base: NDArray[np.float32], who: NDArray[np.int64], sigma: NDArray[np.float32],
-           rng: np.random.Generator, chunk: int = 100_000) -> NDArray[np.float32]:
+def _noisy(
+    base: NDArray[np.float32],
+    who: NDArray[np.int64],
+    sigma: NDArray[np.float32],
+    rng: np.random.Generator,
+    chunk: int = 100_000,
+) -> NDArray[np.float32]:
     """Rows base[who] + N(0, sigma^2 / d) per coordinate, L2-normalised; in chunks so a million
     rows never hold a float64 copy."""
     d = base.shape[1]
@@ -51,8 +56,9 @@ def _noisy(base: NDArray[np.float32], who: NDArray[np.int64], sigma: NDArray[np.
     return out
 
 
-def synthetic_tracks(n: int, seed: int = 0, emb_dim: int = EMB_DIM, desc_dim: int = DESC_DIM,
-                     noise: float = 1.0) -> Tracks:
+def synthetic_tracks(
+    n: int, seed: int = 0, emb_dim: int = EMB_DIM, desc_dim: int = DESC_DIM, noise: float = 1.0
+) -> Tracks:
     """``n`` tracks of about n/8 people (long-tailed: a few people in hundreds of videos);
     ``noise`` scales every person's spread (1.5 makes people overlap, for harder tests)."""
     rng = np.random.default_rng(seed)
@@ -91,14 +97,25 @@ def run_once(n: int, seed: int = 0) -> dict:
     tr = synthetic_tracks(n, seed)
     t0 = time.perf_counter()
     # overwrite: the synthetic rows are not needed afterwards; at 1M tracks they are 6 GB.
-    labels = cluster_tracks_graph(tr.centroids, ClusterSettings(), tr.video, tr.age,
-                                  descriptors=tr.descriptors, overwrite=True)  # fmt: skip
+    labels = cluster_tracks_graph(
+        tr.centroids,
+        ClusterSettings(),
+        tr.video,
+        tr.age,
+        descriptors=tr.descriptors,
+        overwrite=True,
+    )
     seconds = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     _, _, f = bcubed(tr.person.tolist(), labels.tolist())
-    return {"tracks": n, "seconds": round(seconds, 1), "peak_rss_mb": round(peak),
-            "clusters": int(labels.max()) + 1, "people": int(len(np.unique(tr.person))),
-            "bcubed_f": round(float(f), 4)}  # fmt: skip
+    return {
+        "tracks": n,
+        "seconds": round(seconds, 1),
+        "peak_rss_mb": round(peak),
+        "clusters": int(labels.max()) + 1,
+        "people": int(len(np.unique(tr.person))),
+        "bcubed_f": round(float(f), 4),
+    }
 
 
 def compare_dense(n: int, seed: int = 0, noise: float = 1.0) -> dict:
@@ -143,8 +160,13 @@ def photo_tracks(faces: Path, cache: Path, per_person: int = 15) -> Tracks:
     arrays["video"] = np.arange(len(arrays["person"]))
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.savez(cache, **arrays)
-    return Tracks(arrays["centroids"].astype(np.float32), arrays["descriptors"].astype(np.float32),
-                  arrays["video"], arrays["age"], arrays["person"])  # fmt: skip
+    return Tracks(
+        arrays["centroids"].astype(np.float32),
+        arrays["descriptors"].astype(np.float32),
+        arrays["video"],
+        arrays["age"],
+        arrays["person"],
+    )
 
 
 def compare_real(faces: Path, cache: Path) -> dict:
@@ -152,8 +174,12 @@ def compare_real(faces: Path, cache: Path) -> dict:
     the shipped population means as in a real run."""
     from ingest.embed import population_mean
 
-    return {"data": f"{faces.name} photos, FaceNet", **_compare(
-        photo_tracks(faces, cache), population_mean("facenet"), population_mean("faceres"))}  # fmt: skip
+    return {
+        "data": f"{faces.name} photos, FaceNet",
+        **_compare(
+            photo_tracks(faces, cache), population_mean("facenet"), population_mean("faceres")
+        ),
+    }
 
 
 def _compare(tr: Tracks, prior=None, descriptor_prior=None) -> dict:
@@ -170,15 +196,26 @@ def _compare(tr: Tracks, prior=None, descriptor_prior=None) -> dict:
     cannot |= child_adult_cannot_link(tr.age, s.child_age_years, s.adult_age_years)
     dense = cluster_tracks(tr.centroids, cannot, s, prior, tr.descriptors, descriptor_prior)
     t1 = time.perf_counter()
-    graph = cluster_tracks_graph(tr.centroids, s, tr.video, tr.age, prior_mean=prior,
-                                 descriptors=tr.descriptors, descriptor_prior=descriptor_prior)
+    graph = cluster_tracks_graph(
+        tr.centroids,
+        s,
+        tr.video,
+        tr.age,
+        prior_mean=prior,
+        descriptors=tr.descriptors,
+        descriptor_prior=descriptor_prior,
+    )
     t2 = time.perf_counter()
     truth = tr.person.tolist()
-    return {"tracks": n, "dense_s": round(t1 - t0, 2), "graph_s": round(t2 - t1, 2),
-            "identical": bool((dense == graph).all()),
-            "agreement_f": round(bcubed(dense.tolist(), graph.tolist())[2], 4),
-            "dense_f": round(bcubed(truth, dense.tolist())[2], 4),
-            "graph_f": round(bcubed(truth, graph.tolist())[2], 4)}  # fmt: skip
+    return {
+        "tracks": n,
+        "dense_s": round(t1 - t0, 2),
+        "graph_s": round(t2 - t1, 2),
+        "identical": bool((dense == graph).all()),
+        "agreement_f": round(bcubed(dense.tolist(), graph.tolist())[2], 4),
+        "dense_f": round(bcubed(truth, dense.tolist())[2], 4),
+        "graph_f": round(bcubed(truth, graph.tolist())[2], 4),
+    }
 
 
 def compare_engines(faces: Path, work: Path, n_videos: int) -> list[dict]:
@@ -189,20 +226,40 @@ def compare_engines(faces: Path, work: Path, n_videos: int) -> list[dict]:
     from ingest.synth import SynthConfig, synthesize
 
     corpus = work / "corpus"
-    synthesize(faces, corpus, SynthConfig(n_videos=n_videos, n_identities=max(3, n_videos // 3),
-                                          n_two_person=max(1, n_videos // 8), n_empty=1, seed=3))
+    synthesize(
+        faces,
+        corpus,
+        SynthConfig(
+            n_videos=n_videos,
+            n_identities=max(3, n_videos // 3),
+            n_two_person=max(1, n_videos // 8),
+            n_empty=1,
+            seed=3,
+        ),
+    )
     out = []
-    for name, kw in [("local, 1 process", {"workers": 1}), ("local, 2 processes", {"workers": 2}),
-                     ("ray, local cluster, 1 actor per CPU", {"engine": "ray"})]:  # fmt: skip
+    for name, kw in [
+        ("local, 1 process", {"workers": 1}),
+        ("local, 2 processes", {"workers": 2}),
+        ("ray, local cluster, 1 actor per CPU", {"engine": "ray"}),
+    ]:
         d = work / name.split(",")[0] / str(kw.get("workers", 0))
         # Each engine in a fresh process: forking the local pool after torch's OpenMP has run
         # in this process crashes a worker in libgomp (seen here).
-        code = (f"from bench.scale import engine_once; engine_once({str(corpus)!r}, "
-                f"{str(d)!r}, {kw!r})")  # fmt: skip
-        res = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
-                             text=True)  # fmt: skip
-        out.append({"engine": name, "videos": n_videos, "cpus": os.cpu_count(),
-                    **json.loads(res.stdout.strip().splitlines()[-1])})  # fmt: skip
+        code = (
+            f"from bench.scale import engine_once; engine_once({str(corpus)!r}, {str(d)!r}, {kw!r})"
+        )
+        res = subprocess.run(
+            [sys.executable, "-c", code], check=True, capture_output=True, text=True
+        )
+        out.append(
+            {
+                "engine": name,
+                "videos": n_videos,
+                "cpus": os.cpu_count(),
+                **json.loads(res.stdout.strip().splitlines()[-1]),
+            }
+        )
         print(out[-1], flush=True)
     return out
 
@@ -217,8 +274,15 @@ def engine_once(corpus: str, work: str, kw: dict) -> None:
     s = Settings(cache_dir=d / "cache", faces_dir=d / "faces", **kw)
     t0 = time.perf_counter()
     sm = run(Path(corpus) / "videos.csv", d / "w.duckdb", s, progress=False)
-    print(json.dumps({"seconds": round(time.perf_counter() - t0, 1), "faces": sm.n_faces,
-                      "influencers": sm.n_influencers}))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "seconds": round(time.perf_counter() - t0, 1),
+                "faces": sm.n_faces,
+                "influencers": sm.n_influencers,
+            }
+        )
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -226,27 +290,59 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tracks", type=int, help="cluster this many synthetic tracks and report")
     ap.add_argument("--seed", type=int, default=0, help="synthesis seed (default: %(default)s)")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
-    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000],
-                    help="with --doc: track counts, each in a fresh process (default: %(default)s)")
+    ap.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=[10_000, 100_000],
+        help="with --doc: track counts, each in a fresh process (default: %(default)s)",
+    )
     ap.add_argument("--doc", type=Path, help="run --sizes and write the scale page here")
-    ap.add_argument("--dense-sizes", type=int, nargs="*", default=[1000, 2000, 4000],
-                    help="with --doc: sizes where the dense path runs too (default: %(default)s)")
-    ap.add_argument("--engine-videos", type=int, default=8,
-                    help="with --doc: synthesized videos for the engine comparison; 0 = skip "
-                    "(default: %(default)s)")
-    ap.add_argument("--faces", type=Path, default=Path("../shared/faces"),
-                    help="face photos: the real-embedding comparison and the engine comparison "
-                    "(default: %(default)s)")
-    ap.add_argument("--work", type=Path, default=Path("data/bench-scale"),
-                    help="scratch folder for the engine comparison (default: %(default)s)")
-    ap.add_argument("--measured", nargs="*", metavar="JSON",
-                    help="with --doc: `--tracks N --json` outputs to use for those sizes "
-                    "instead of measuring again")
-    ap.add_argument("--reuse", action="store_true",
-                    help="with --doc: keep what the last run saved beside the page "
-                    "(<doc>.json) and measure only what is missing")
-    ap.add_argument("--note", action="append",
-                    help="with --doc: a paragraph under the clustering table (repeatable)")
+    ap.add_argument(
+        "--dense-sizes",
+        type=int,
+        nargs="*",
+        default=[1000, 2000, 4000],
+        help="with --doc: sizes where the dense path runs too (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--engine-videos",
+        type=int,
+        default=8,
+        help="with --doc: synthesized videos for the engine comparison; 0 = skip "
+        "(default: %(default)s)",
+    )
+    ap.add_argument(
+        "--faces",
+        type=Path,
+        default=Path("../shared/faces"),
+        help="face photos: the real-embedding comparison and the engine comparison "
+        "(default: %(default)s)",
+    )
+    ap.add_argument(
+        "--work",
+        type=Path,
+        default=Path("data/bench-scale"),
+        help="scratch folder for the engine comparison (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--measured",
+        nargs="*",
+        metavar="JSON",
+        help="with --doc: `--tracks N --json` outputs to use for those sizes "
+        "instead of measuring again",
+    )
+    ap.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --doc: keep what the last run saved beside the page "
+        "(<doc>.json) and measure only what is missing",
+    )
+    ap.add_argument(
+        "--note",
+        action="append",
+        help="with --doc: a paragraph under the clustering table (repeatable)",
+    )
     args = ap.parse_args(argv)
     if args.tracks:
         r = run_once(args.tracks, args.seed)
@@ -254,8 +350,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.doc:
         if args.engine_videos and not args.faces.is_dir():
-            print(f"error: no face photos at {args.faces} (--faces, or --engine-videos 0)",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                f"error: no face photos at {args.faces} (--faces, or --engine-videos 0)",
+                file=sys.stderr,
+            )
             return 2
         # Rows measured earlier by `--tracks N --json` (a million tracks takes most of an hour),
         # and with --reuse the other sections of the last run (saved beside the page).
@@ -268,9 +366,21 @@ def main(argv: list[str] | None = None) -> int:
             if n in extra:
                 rows.append(extra.pop(n))
                 continue
-            out = subprocess.run([sys.executable, "-m", "bench.scale", "--tracks", str(n),
-                                  "--seed", str(args.seed), "--json"],
-                                 check=True, capture_output=True, text=True)  # fmt: skip
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.scale",
+                    "--tracks",
+                    str(n),
+                    "--seed",
+                    str(args.seed),
+                    "--json",
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
             print(rows[-1], flush=True)
         for n in [] if dense else args.dense_sizes:

@@ -12,8 +12,10 @@ TARGETS = {100_000: (300, 4096), 1_000_000: (3600, 16384)}  # tracks: (seconds, 
 def _machine() -> str:
     mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     load = os.getloadavg()[0]
-    return (f"{os.cpu_count()} CPU cores, {mem_gb:.0f} GB memory, load average {load:.1f} when "
-            "the page was written (the machine is shared: times are wall-clock under that load)")
+    return (
+        f"{os.cpu_count()} CPU cores, {mem_gb:.0f} GB memory, load average {load:.1f} when "
+        "the page was written (the machine is shared: times are wall-clock under that load)"
+    )
 
 
 def _verdict(r: dict) -> str:
@@ -24,8 +26,9 @@ def _verdict(r: dict) -> str:
     return f"{'meets' if ok else 'MISSES'} <= {secs // 60} min, < {mb // 1024} GB"
 
 
-def write_doc(path: Path, rows: list[dict], dense: list[dict], engines: list[dict],
-              notes: list[str] = ()) -> None:
+def write_doc(
+    path: Path, rows: list[dict], dense: list[dict], engines: list[dict], notes: list[str] = ()
+) -> None:
     lines = [
         "# Scale: clustering many tracks, extraction on Ray",
         "",
@@ -46,12 +49,17 @@ def write_doc(path: Path, rows: list[dict], dense: list[dict], engines: list[dic
         "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        lines.append(f"| {r['tracks']:,} | {r['seconds']:.1f} | {r['peak_rss_mb']:,} | "
-                     f"{r['clusters']:,} | {r['people']:,} | "
-                     f"{r['bcubed_f']:.4f} | {_verdict(r)} |")  # fmt: skip
+        lines.append(
+            f"| {r['tracks']:,} | {r['seconds']:.1f} | {r['peak_rss_mb']:,} | "
+            f"{r['clusters']:,} | {r['people']:,} | "
+            f"{r['bcubed_f']:.4f} | {_verdict(r)} |"
+        )
     if not any(r["tracks"] >= 1_000_000 for r in rows):
-        lines += ["", "One million tracks were not run by this invocation: "
-                  "`make bench-scale SCALE_SIZES=\"10000 100000 1000000\"`."]  # fmt: skip
+        lines += [
+            "",
+            "One million tracks were not run by this invocation: "
+            '`make bench-scale SCALE_SIZES="10000 100000 1000000"`.',
+        ]
     lines += [f"\n{n}" for n in notes]
     lines += [
         "",
@@ -81,9 +89,11 @@ def write_doc(path: Path, rows: list[dict], dense: list[dict], engines: list[dic
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in dense:
-        lines.append(f"| {r['data']} | {r['tracks']:,} | {r['dense_s']:.2f} | {r['graph_s']:.2f} "
-                     f"| {'yes' if r['identical'] else 'no'} | {r['agreement_f']:.4f} | "
-                     f"{r['dense_f']:.4f} | {r['graph_f']:.4f} |")  # fmt: skip
+        lines.append(
+            f"| {r['data']} | {r['tracks']:,} | {r['dense_s']:.2f} | {r['graph_s']:.2f} "
+            f"| {'yes' if r['identical'] else 'no'} | {r['agreement_f']:.4f} | "
+            f"{r['dense_f']:.4f} | {r['graph_f']:.4f} |"
+        )
     lines += [
         "",
         "The result is the dense one whenever every pair within the threshold is a candidate "
@@ -108,10 +118,16 @@ def write_doc(path: Path, rows: list[dict], dense: list[dict], engines: list[dic
             "| engine | videos | CPUs | seconds | faces | influencers |",
             "|---|---|---|---|---|---|",
         ]
-        lines += [f"| {r['engine']} | {r['videos']} | {r['cpus']} | {r['seconds']:.1f} | "
-                  f"{r['faces']} | {r['influencers']} |" for r in engines]  # fmt: skip
-        lines += ["", "Same faces and influencers from every engine. How these were measured "
-                  "and what the gap likely is: the notes under the clustering table."]  # fmt: skip
+        lines += [
+            f"| {r['engine']} | {r['videos']} | {r['cpus']} | {r['seconds']:.1f} | "
+            f"{r['faces']} | {r['influencers']} |"
+            for r in engines
+        ]
+        lines += [
+            "",
+            "Same faces and influencers from every engine. How these were measured "
+            "and what the gap likely is: the notes under the clustering table.",
+        ]
     else:
         lines += ["Not run by this invocation (`--engine-videos 0`)."]
     lines += [
@@ -136,7 +152,7 @@ def write_doc(path: Path, rows: list[dict], dense: list[dict], engines: list[dic
         "(https://docs.ray.io/en/latest/ray-security/token-auth.html).",
         "4. On the head: `.venv/bin/ingest run videos.csv --db data/warehouse.duckdb "
         "--engine ray --address HEAD_IP:6379` (or `make build VIDEOS=videos.csv "
-        "INGEST_ARGS=\"--engine ray --address HEAD_IP:6379\"`), then `make dbt gx report` there "
+        'INGEST_ARGS="--engine ray --address HEAD_IP:6379"`), then `make dbt gx report` there '
         "as usual.",
         "5. Afterwards: `.venv/bin/ray stop` on every node.",
         "",

@@ -34,8 +34,10 @@ def _run_measured(csv_path: Path, db: Path, settings: Settings) -> tuple[RunSumm
     summary = run(csv_path, db, settings, progress=False)
     secs = time.perf_counter() - t0
     # ru_maxrss is in KiB on Linux; CHILDREN is the largest of the run's finished workers.
-    peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)  # fmt: skip
+    peak = max(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    )
     return summary, secs, peak / 1024
 
 
@@ -53,7 +55,8 @@ def timed_ingest(csv_path: Path, db: Path, settings: Settings, fresh: bool = Tru
     try:
         n_frames, min_fps = con.execute(
             "select coalesce(sum(n_frames_sampled), 0), min(n_frames_sampled / duration_s) "
-            "from raw.videos where n_frames_sampled > 0").fetchone()
+            "from raw.videos where n_frames_sampled > 0"
+        ).fetchone()
     finally:
         con.close()
     return TimedRun(summary, secs, peak, int(n_frames), float(min_fps or 0.0))
@@ -84,8 +87,9 @@ def first_rows_csv(csv_path: Path, n: int) -> Path:
     return out
 
 
-def growth(csv_path: Path, sizes: tuple[int, ...], work: Path,
-           settings: Settings) -> list[tuple[int, TimedRun]]:
+def growth(
+    csv_path: Path, sizes: tuple[int, ...], work: Path, settings: Settings
+) -> list[tuple[int, TimedRun]]:
     """Ingest the first n videos for each n, each from scratch (own warehouse and cache)."""
     out = []
     for n in sizes:
@@ -99,8 +103,10 @@ def growth(csv_path: Path, sizes: tuple[int, ...], work: Path,
 def speed_lines(ours: TimedRun, rerun: TimedRun, n_videos: int) -> list[str]:
     sm = ours.summary
     t = sm.timings
-    stage = " | ".join(f"{k} {t.get(k, 0.0):.1f}" for k in
-                       ("download", "decode", "detect", "embed", "age", "write", "cluster"))  # fmt: skip
+    stage = " | ".join(
+        f"{k} {t.get(k, 0.0):.1f}"
+        for k in ("download", "decode", "detect", "embed", "age", "write", "cluster")
+    )
     return [
         f"- ours: **{ours.seconds:.0f} s** ingest for {n_videos} videos from scratch "
         f"({ours.seconds / n_videos:.2f} s per video), {ours.n_frames} frames sampled "
@@ -116,9 +122,13 @@ def speed_lines(ours: TimedRun, rerun: TimedRun, n_videos: int) -> list[str]:
 
 
 def growth_table(rows: list[tuple[int, TimedRun]]) -> list[str]:
-    lines = ["| videos | ingest from scratch (s) | s per video | faces | peak memory (MB) |",
-             "|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        "| videos | ingest from scratch (s) | s per video | faces | peak memory (MB) |",
+        "|---|---|---|---|---|",
+    ]
     for n, r in rows:
-        lines.append(f"| {n} | {r.seconds:.0f} | {r.seconds / n:.2f} | {r.summary.n_faces} | "
-                     f"{r.peak_rss_mb:.0f} |")  # fmt: skip
+        lines.append(
+            f"| {n} | {r.seconds:.0f} | {r.seconds / n:.2f} | {r.summary.n_faces} | "
+            f"{r.peak_rss_mb:.0f} |"
+        )
     return lines

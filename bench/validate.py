@@ -30,43 +30,60 @@ MIN_F, MAX_COUNT_OFF, MIN_EXACT, MAX_SCORE_ERROR = 0.97, 1, 0.90, 0.02
 
 def summary_row(name: str, rs: list[Report]) -> str:
     """One markdown row: per-seed F, mean F, influencers minus people, exact sets, score error."""
-    return (f"| {name} | {' / '.join(f'{r.bcubed_f:.3f}' for r in rs)} | "
-            f"**{np.mean([r.bcubed_f for r in rs]):.3f}** | "
-            f"{' / '.join(f'{r.n_influencers - r.n_people:+d}' for r in rs)} | "
-            f"{np.mean([r.exact_video_sets for r in rs]):.0%} | "
-            f"{' / '.join(f'{r.score_mae:.3f}' for r in rs)} | "
-            f"**{np.mean([r.score_mae for r in rs]):.3f}** |")  # fmt: skip
+    return (
+        f"| {name} | {' / '.join(f'{r.bcubed_f:.3f}' for r in rs)} | "
+        f"**{np.mean([r.bcubed_f for r in rs]):.3f}** | "
+        f"{' / '.join(f'{r.n_influencers - r.n_people:+d}' for r in rs)} | "
+        f"{np.mean([r.exact_video_sets for r in rs]):.0%} | "
+        f"{' / '.join(f'{r.score_mae:.3f}' for r in rs)} | "
+        f"**{np.mean([r.score_mae for r in rs]):.3f}** |"
+    )
 
 
 def targets_row(seed: int, r: Report) -> tuple[str, int]:
     """One markdown row of the defaults on one seed against the issue's targets, and how many
     of the four targets it meets."""
     off = r.n_influencers - r.n_people
-    checks = [r.bcubed_f >= MIN_F, abs(off) <= MAX_COUNT_OFF, r.exact_video_sets >= MIN_EXACT,
-              r.score_mae <= MAX_SCORE_ERROR]  # fmt: skip
+    checks = [
+        r.bcubed_f >= MIN_F,
+        abs(off) <= MAX_COUNT_OFF,
+        r.exact_video_sets >= MIN_EXACT,
+        r.score_mae <= MAX_SCORE_ERROR,
+    ]
     mark = ["yes" if c else "**no**" for c in checks]
-    return (f"| {seed} | {r.bcubed_f:.3f} ({mark[0]}) | {r.n_influencers} / {r.n_people} "
-            f"({mark[1]}) | {r.exact_video_sets:.0%} ({mark[2]}) | {r.score_mae:.3f} ({mark[3]}) "
-            "|", sum(checks))  # fmt: skip
+    return (
+        f"| {seed} | {r.bcubed_f:.3f} ({mark[0]}) | {r.n_influencers} / {r.n_people} "
+        f"({mark[1]}) | {r.exact_video_sets:.0%} ({mark[2]}) | {r.score_mae:.3f} ({mark[3]}) "
+        "|",
+        sum(checks),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="bench.validate", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="bench.validate",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--faces", type=Path, default=Path("../shared/faces"))
     ap.add_argument("--work", type=Path, default=Path("data/bench"), help="corpora and warehouses")
     ap.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     ap.add_argument("--out", type=Path, default=Path("docs/validation.md"))
     args = ap.parse_args(argv)
     if not args.faces.is_dir():
-        print(f"error: no face photos at {args.faces} (make bench-validate SHARED=...)", file=sys.stderr)
+        print(
+            f"error: no face photos at {args.faces} (make bench-validate SHARED=...)",
+            file=sys.stderr,
+        )
         return 2
     used = ({c.seed for c in CALS} | {BENCH.seed}) & set(args.seeds)
     if used:
         print(f"error: seeds {sorted(used)} are make bench's; pick others", file=sys.stderr)
         return 2
     base = Settings()
-    settings = dataclasses.replace(base, cache_dir=args.work / "cache", faces_dir=args.work / "faces")
+    settings = dataclasses.replace(
+        base, cache_dir=args.work / "cache", faces_dir=args.work / "faces"
+    )
     started = dt.datetime.now()
     data = []
     for seed in args.seeds:
@@ -89,8 +106,10 @@ def main(argv: list[str] | None = None) -> int:
         "per seed | mean share with exact video set | score error per seed | mean score error |",
         "|---|---|---|---|---|---|---|",
     ]
-    scored = [(name, [score_clustering(df, t, d, s) for d, df, t in data])
-              for name, s in brake_variants(base.cluster)]  # fmt: skip
+    scored = [
+        (name, [score_clustering(df, t, d, s) for d, df, t in data])
+        for name, s in brake_variants(base.cluster)
+    ]
     md += [summary_row(name, rs) for name, rs in scored]
     # brake_variants lists the defaults first: their reports, not a second clustering.
     rows = [targets_row(seed, r) for seed, r in zip(args.seeds, scored[0][1])]

@@ -28,15 +28,28 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--db", required=True, help="DuckDB warehouse file")
-    parser.add_argument("--suite", action="append", choices=sorted(SUITES),
-                        help="suite to run (repeatable; default: all)")
-    parser.add_argument("--dbt-run-results", type=Path, default=DEFAULT_RUN_RESULTS,
-                        help=f"dbt run_results.json to load into quality.dbt_results "
-                             f"(default: {DEFAULT_RUN_RESULTS}; skipped when missing)")
-    parser.add_argument("--docs-dir", type=Path, default=DEFAULT_DOCS,
-                        help=f"where index.html goes (default: {DEFAULT_DOCS})")
-    parser.add_argument("--no-store", action="store_true",
-                        help="do not write the quality.* tables (read-only run)")
+    parser.add_argument(
+        "--suite",
+        action="append",
+        choices=sorted(SUITES),
+        help="suite to run (repeatable; default: all)",
+    )
+    parser.add_argument(
+        "--dbt-run-results",
+        type=Path,
+        default=DEFAULT_RUN_RESULTS,
+        help=f"dbt run_results.json to load into quality.dbt_results "
+        f"(default: {DEFAULT_RUN_RESULTS}; skipped when missing)",
+    )
+    parser.add_argument(
+        "--docs-dir",
+        type=Path,
+        default=DEFAULT_DOCS,
+        help=f"where index.html goes (default: {DEFAULT_DOCS})",
+    )
+    parser.add_argument(
+        "--no-store", action="store_true", help="do not write the quality.* tables (read-only run)"
+    )
     return parser
 
 
@@ -59,7 +72,7 @@ def summary(gx_results: pd.DataFrame) -> str:
     n_passed = len(gx_results) - len(failed) - len(warned)
     lines = [
         f"gx: {len(gx_results)} expectations, {n_passed} passed, "
-        + f"{len(failed)} failed, {len(warned)} warnings"
+        f"{len(failed)} failed, {len(warned)} warnings"
     ]
     for label, frame in (("FAILED", failed), ("WARNING", warned)):
         for row in frame.itertuples(index=False):

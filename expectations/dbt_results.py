@@ -9,8 +9,14 @@ from typing import Any
 import pandas as pd
 
 DBT_COLUMNS = [
-    "unique_id", "resource_type", "status", "message", "failures", "execution_time_s",
-    "invocation_id", "generated_at",
+    "unique_id",
+    "resource_type",
+    "status",
+    "message",
+    "failures",
+    "execution_time_s",
+    "invocation_id",
+    "generated_at",
 ]
 
 
@@ -28,7 +34,8 @@ def parse_run_results(path: Path) -> pd.DataFrame:
             "execution_time_s": result.get("execution_time"),
             "invocation_id": metadata.get("invocation_id"),
             "generated_at": pd.to_datetime(metadata.get("generated_at"), utc=True).tz_localize(None)
-            if metadata.get("generated_at") else None,
+            if metadata.get("generated_at")
+            else None,
         }
         for result in data.get("results", [])
     ]

@@ -33,8 +33,9 @@ def _badge(n_failed: int, n_warned: int) -> str:
     return '<span class="badge ok">all passed</span>'
 
 
-def write_page(out_dir: Path, gx_results: pd.DataFrame, dbt_results: pd.DataFrame | None,
-               db_path: str) -> Path:
+def write_page(
+    out_dir: Path, gx_results: pd.DataFrame, dbt_results: pd.DataFrame | None, db_path: str
+) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     failed = gx_results[~gx_results["success"] & (gx_results["severity"] == "error")]
     warned = gx_results[~gx_results["success"] & (gx_results["severity"] == "warning")]
@@ -45,7 +46,7 @@ def write_page(out_dir: Path, gx_results: pd.DataFrame, dbt_results: pd.DataFram
         f"<style>{STYLE}</style></head><body>",
         "<h1>Data quality</h1>",
         f"<div class='meta'>Warehouse <code>{_cell(db_path)}</code>, checked {_cell(run_at)} UTC. "
-        + f"Great Expectations: {len(gx_results)} expectations {_badge(len(failed), len(warned))}",
+        f"Great Expectations: {len(gx_results)} expectations {_badge(len(failed), len(warned))}",
     ]
     if dbt_results is not None:
         bad = dbt_results[~dbt_results["status"].isin(["success", "pass"])]
@@ -56,8 +57,10 @@ def write_page(out_dir: Path, gx_results: pd.DataFrame, dbt_results: pd.DataFram
         n_fail = int((~group["success"] & (group["severity"] == "error")).sum())
         n_warn = int((~group["success"] & (group["severity"] == "warning")).sum())
         parts.append(f"<h2>Suite <code>{_cell(suite)}</code> {_badge(n_fail, n_warn)}</h2>")
-        parts.append("<table><tr><th>check</th><th>expectation</th><th>column</th>"
-                     "<th>arguments</th><th>result</th><th>observed</th></tr>")
+        parts.append(
+            "<table><tr><th>check</th><th>expectation</th><th>column</th>"
+            "<th>arguments</th><th>result</th><th>observed</th></tr>"
+        )
         for row in group.itertuples(index=False):
             css = "" if row.success else ("fail" if row.severity == "error" else "warn")
             status = "pass" if row.success else ("FAIL" if row.severity == "error" else "warning")
@@ -70,10 +73,16 @@ def write_page(out_dir: Path, gx_results: pd.DataFrame, dbt_results: pd.DataFram
         parts.append("</table>")
 
     if dbt_results is not None:
-        parts.append("<h2>dbt build</h2><table><tr><th>node</th><th>type</th><th>status</th>"
-                     "<th>failures</th><th>message</th><th>seconds</th></tr>")
+        parts.append(
+            "<h2>dbt build</h2><table><tr><th>node</th><th>type</th><th>status</th>"
+            "<th>failures</th><th>message</th><th>seconds</th></tr>"
+        )
         for row in dbt_results.itertuples(index=False):
-            css = "" if row.status in ("success", "pass") else ("warn" if row.status == "warn" else "fail")
+            css = (
+                ""
+                if row.status in ("success", "pass")
+                else ("warn" if row.status == "warn" else "fail")
+            )
             seconds = "" if pd.isna(row.execution_time_s) else f"{row.execution_time_s:.2f}"
             parts.append(
                 f"<tr class='{css}'><td><code>{_cell(row.unique_id)}</code></td>"

@@ -19,8 +19,16 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 from expectations.suites import SUITES, TableCheck
 
 RESULT_COLUMNS = [
-    "suite", "table_name", "check_name", "expectation", "column_name", "success", "severity",
-    "observed", "kwargs", "run_at",
+    "suite",
+    "table_name",
+    "check_name",
+    "expectation",
+    "column_name",
+    "success",
+    "severity",
+    "observed",
+    "kwargs",
+    "run_at",
 ]
 
 
@@ -67,16 +75,29 @@ def describe_observed(result: dict[str, Any]) -> str:
     return _short(result) if result else ""
 
 
-def _row(check: TableCheck, expectation_type: str, kwargs: dict[str, Any], success: bool,
-         severity: str, observed: str, run_at: datetime) -> dict[str, Any]:
+def _row(
+    check: TableCheck,
+    expectation_type: str,
+    kwargs: dict[str, Any],
+    success: bool,
+    severity: str,
+    observed: str,
+    run_at: datetime,
+) -> dict[str, Any]:
     column = kwargs.get("column")
     if column is None and "column_list" in kwargs:
         column = ",".join(kwargs["column_list"])
     shown = {k: v for k, v in kwargs.items() if k not in ("batch_id", "column", "column_list")}
     return {
-        "suite": check.suite, "table_name": check.table, "check_name": check.name,
-        "expectation": expectation_type, "column_name": column, "success": bool(success),
-        "severity": severity, "observed": observed, "kwargs": _short(shown, 1000),
+        "suite": check.suite,
+        "table_name": check.table,
+        "check_name": check.name,
+        "expectation": expectation_type,
+        "column_name": column,
+        "success": bool(success),
+        "severity": severity,
+        "observed": observed,
+        "kwargs": _short(shown, 1000),
         "run_at": run_at,
     }
 
@@ -97,8 +118,17 @@ def validate(db_path: str, suites: list[str] | None = None) -> Outcome:
                     message = f"could not read: {str(exc).splitlines()[0]}"
                     for item in check.checks:
                         config = item.expectation.configuration
-                        rows.append(_row(check, config.type, dict(config.kwargs), False,
-                                         item.severity, message, run_at))
+                        rows.append(
+                            _row(
+                                check,
+                                config.type,
+                                dict(config.kwargs),
+                                False,
+                                item.severity,
+                                message,
+                                run_at,
+                            )
+                        )
                     continue
                 asset = source.add_dataframe_asset(name=f"{suite_name}_{index}")
                 batch = asset.add_batch_definition_whole_dataframe("all").get_batch(
@@ -118,8 +148,17 @@ def validate(db_path: str, suites: list[str] | None = None) -> Outcome:
                         observed = f"error: {_short(info.get('exception_message', ''))}"
                     else:
                         observed = describe_observed(dict(expectation_result.result or {}))
-                    rows.append(_row(check, config.type, dict(config.kwargs),
-                                     expectation_result.success, item.severity, observed, run_at))
+                    rows.append(
+                        _row(
+                            check,
+                            config.type,
+                            dict(config.kwargs),
+                            expectation_result.success,
+                            item.severity,
+                            observed,
+                            run_at,
+                        )
+                    )
     finally:
         con.close()
     return Outcome(pd.DataFrame(rows, columns=RESULT_COLUMNS))

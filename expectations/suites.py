@@ -48,10 +48,12 @@ class TableCheck:
     id_column: str | None = None  # named next to unexpected values in failure reports
 
 
-def _between(column: str, low: float | None = None, high: float | None = None,
-             severity: str = "error") -> Check:
-    return Check(E.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high),
-                 severity)
+def _between(
+    column: str, low: float | None = None, high: float | None = None, severity: str = "error"
+) -> Check:
+    return Check(
+        E.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high), severity
+    )
 
 
 def _not_null(column: str) -> Check:
@@ -66,7 +68,9 @@ def raw_checks() -> list[TableCheck]:
     """Raw tables written by ingest (fresh GX objects on every call)."""
     return [
         TableCheck(
-            "raw", "raw.videos", "videos",
+            "raw",
+            "raw.videos",
+            "videos",
             "select * from raw.videos",
             [
                 _not_null("video_id"),
@@ -78,7 +82,9 @@ def raw_checks() -> list[TableCheck]:
             id_column="video_id",
         ),
         TableCheck(
-            "raw", "raw.videos", "videos[status ok/no_faces]",
+            "raw",
+            "raw.videos",
+            "videos[status ok/no_faces]",
             "select * from raw.videos where status in ('ok', 'no_faces')",
             [
                 # a video we analysed must have a numeric score, a size and a sampling interval
@@ -92,13 +98,17 @@ def raw_checks() -> list[TableCheck]:
             id_column="video_id",
         ),
         TableCheck(
-            "raw", "raw.videos", "videos[failed]",
+            "raw",
+            "raw.videos",
+            "videos[failed]",
             "select * from raw.videos where status not in ('ok', 'no_faces')",
             [_not_null("error")],
             id_column="video_id",
         ),
         TableCheck(
-            "raw", "raw.faces", "faces",
+            "raw",
+            "raw.faces",
+            "faces",
             """
             select
                 face_id, video_id, det_score, embedder, age_years,
@@ -130,16 +140,24 @@ def raw_checks() -> list[TableCheck]:
                 _between("bottom_overhang_px", None, BOX_TOLERANCE_PX),
                 _between("box_width_px", EPS, None),
                 _between("box_height_px", EPS, None),
-                Check(E.ExpectColumnValuesToBeInSet(column="embedding_length", value_set=[128, 512])),
+                Check(
+                    E.ExpectColumnValuesToBeInSet(column="embedding_length", value_set=[128, 512])
+                ),
                 _not_null("embedding_norm"),
-                _between("embedding_norm", 1 - EMBEDDING_NORM_TOLERANCE, 1 + EMBEDDING_NORM_TOLERANCE),
+                _between(
+                    "embedding_norm", 1 - EMBEDDING_NORM_TOLERANCE, 1 + EMBEDDING_NORM_TOLERANCE
+                ),
                 _not_null("descriptor_norm"),
-                _between("descriptor_norm", 1 - EMBEDDING_NORM_TOLERANCE, 1 + EMBEDDING_NORM_TOLERANCE),
+                _between(
+                    "descriptor_norm", 1 - EMBEDDING_NORM_TOLERANCE, 1 + EMBEDDING_NORM_TOLERANCE
+                ),
             ],
             id_column="face_id",
         ),
         TableCheck(
-            "raw", "raw.face_clusters", "face_clusters",
+            "raw",
+            "raw.face_clusters",
+            "face_clusters",
             """
             select
                 face_id, cluster_id, centroid_similarity,
@@ -157,17 +175,22 @@ def raw_checks() -> list[TableCheck]:
             id_column="face_id",
         ),
         TableCheck(
-            "raw", "raw.ingest_runs", "ingest_runs",
+            "raw",
+            "raw.ingest_runs",
+            "ingest_runs",
             "select * from raw.ingest_runs",
             [Check(E.ExpectTableRowCountToBeBetween(min_value=1)), _unique("run_id")],
         ),
     ]
 
+
 def mart_checks() -> list[TableCheck]:
     """dbt marts (fresh GX objects on every call)."""
     return [
         TableCheck(
-            "marts", "main.influencers", "influencers",
+            "marts",
+            "main.influencers",
+            "influencers",
             """
             select
                 *,
@@ -190,7 +213,9 @@ def mart_checks() -> list[TableCheck]:
             id_column="influencer_id",
         ),
         TableCheck(
-            "marts", "main.influencer_videos", "influencer_videos",
+            "marts",
+            "main.influencer_videos",
+            "influencer_videos",
             "select * from main.influencer_videos",
             [
                 Check(E.ExpectCompoundColumnsToBeUnique(column_list=["influencer_id", "video_id"])),
@@ -200,18 +225,25 @@ def mart_checks() -> list[TableCheck]:
             ],
         ),
         TableCheck(
-            "marts", "main.videos", "videos",
+            "marts",
+            "main.videos",
+            "videos",
             "select * from main.videos",
             [
                 _unique("video_id"),
                 Check(E.ExpectColumnValuesToBeInSet(column="status", value_set=STATUSES)),
-                Check(E.ExpectColumnValuesToBeInSet(
-                    column="orientation", value_set=["vertical", "horizontal", "square"])),
+                Check(
+                    E.ExpectColumnValuesToBeInSet(
+                        column="orientation", value_set=["vertical", "horizontal", "square"]
+                    )
+                ),
             ],
             id_column="video_id",
         ),
         TableCheck(
-            "marts", "main.videos", "videos[ok with faces]",
+            "marts",
+            "main.videos",
+            "videos[ok with faces]",
             "select * from main.videos where status = 'ok' and n_faces > 0",
             [
                 # warning, not error: see the module docstring
@@ -220,21 +252,28 @@ def mart_checks() -> list[TableCheck]:
             id_column="video_id",
         ),
         TableCheck(
-            "marts", "main.regression_metrics", "regression_metrics",
+            "marts",
+            "main.regression_metrics",
+            "regression_metrics",
             "select * from main.regression_metrics",
             [
                 Check(E.ExpectTableRowCountToEqual(value=2)),
-                Check(E.ExpectColumnValuesToBeInSet(column="model", value_set=["model", "baseline"])),
+                Check(
+                    E.ExpectColumnValuesToBeInSet(column="model", value_set=["model", "baseline"])
+                ),
                 _not_null("note"),
             ],
             id_column="model",
         ),
         TableCheck(
-            "marts", "main.regression_results", "regression_results",
+            "marts",
+            "main.regression_results",
+            "regression_results",
             "select * from main.regression_results",
             [_unique("video_id"), _not_null("performance_score")],
             id_column="video_id",
         ),
     ]
+
 
 SUITES: dict[str, Callable[[], list[TableCheck]]] = {"raw": raw_checks, "marts": mart_checks}

@@ -114,8 +114,12 @@ def run_graph(g: Graph, x, outputs: tuple[str, ...]) -> dict:
             a, b = get(inp[0]), get(inp[1])
             if a.dim() == 4 and b.dim() == 1 and b.numel() > 1:
                 b = b.view(1, -1, 1, 1)
-            out = {"Add": torch.add, "Mul": torch.mul, "Minimum": torch.minimum,
-                   "Maximum": torch.maximum}[op](a, b)  # fmt: skip
+            out = {
+                "Add": torch.add,
+                "Mul": torch.mul,
+                "Minimum": torch.minimum,
+                "Maximum": torch.maximum,
+            }[op](a, b)
         elif op == "Relu":
             out = F.relu(get(inp[0]))
         elif op == "Mean":
@@ -161,8 +165,9 @@ class AgeEstimator:
     """Apparent age in years and the faceres descriptor of faces in a frame; the model loads on
     first use."""
 
-    def __init__(self, model_dir: str | None, device: str = "cpu", batch: int = 32,
-                 runtime: str = "onnx") -> None:  # fmt: skip
+    def __init__(
+        self, model_dir: str | None, device: str = "cpu", batch: int = 32, runtime: str = "onnx"
+    ) -> None:
         self.model_dir = model_dir
         self.device = device
         self.batch = batch  # faces per forward pass
@@ -212,8 +217,11 @@ class AgeEstimator:
         self, items: list[tuple[NDArray[np.uint8], NDArray[np.float32]]]
     ) -> FaceresOutput:
         """``estimate`` over several frames' (rgb, boxes) in one batch; rows in order."""
-        crops = [square_crop(rgb, b, CROP_MARGIN, INPUT_PX)
-                 for rgb, boxes in items for b in np.asarray(boxes)]  # fmt: skip
+        crops = [
+            square_crop(rgb, b, CROP_MARGIN, INPUT_PX)
+            for rgb, boxes in items
+            for b in np.asarray(boxes)
+        ]
         if not crops:
             return FaceresOutput.empty()
         return self.estimate_crops(np.stack(crops))
@@ -236,8 +244,9 @@ class AgeEstimator:
                 probs, f = out[AGE_OUTPUT].cpu().numpy(), out[FEATURES].cpu().numpy()
             ages.append(expected_age(probs))
             f = f.astype(np.float64)
-            descs.append((f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-12))
-                         .astype(np.float32))  # fmt: skip
+            descs.append(
+                (f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+            )
         if not ages:
             return FaceresOutput.empty()
         return FaceresOutput(np.concatenate(ages), np.concatenate(descs))

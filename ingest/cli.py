@@ -25,7 +25,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     if args.merge_ratio is not None:
         # 0 (or less) turns the relative merge test off: plain average linkage.
         cluster = dataclasses.replace(
-            cluster, merge_ratio=args.merge_ratio if args.merge_ratio > 0 else float("inf"))
+            cluster, merge_ratio=args.merge_ratio if args.merge_ratio > 0 else float("inf")
+        )
     if args.child_age is not None:
         cluster = dataclasses.replace(cluster, child_age_years=args.child_age)
     if args.merge_within_video is not None:
@@ -47,45 +48,117 @@ def _settings(args: argparse.Namespace) -> Settings:
     db_dir = Path(args.db).parent
     s = dataclasses.replace(s, people_file=Path(args.people))
     return dataclasses.replace(
-        s, embedding=emb, cluster=cluster, sampling=sampling, device=args.device,
-        workers=args.workers, download=download, engine=getattr(args, "engine", "local"),
+        s,
+        embedding=emb,
+        cluster=cluster,
+        sampling=sampling,
+        device=args.device,
+        workers=args.workers,
+        download=download,
+        engine=getattr(args, "engine", "local"),
         ray_address=getattr(args, "address", None),
         lock_wait_s=args.lock_wait if args.lock_wait is not None else s.lock_wait_s,
         cache_dir=Path(args.cache_dir) if args.cache_dir else db_dir / "cache",
         faces_dir=Path(args.faces_dir) if args.faces_dir else db_dir / "faces",
-    )  # fmt: skip
+    )
 
 
 def db_arg(p: argparse.ArgumentParser) -> None:
     """The warehouse option every command shares."""
-    p.add_argument("--db", default="data/warehouse.duckdb", help="DuckDB warehouse file (default: %(default)s)")
+    p.add_argument(
+        "--db", default="data/warehouse.duckdb", help="DuckDB warehouse file (default: %(default)s)"
+    )
 
 
 def _common(p: argparse.ArgumentParser) -> None:
     d = Settings()
     db_arg(p)
-    p.add_argument("--embedder", choices=["dlib", "facenet"], default=d.embedding.embedder,
-                   help="face embedder (default: %(default)s; facenet needs weights, see README). The "
-                   "threshold defaults below are facenet's; dlib has its own (ingest/settings.py DLIB_CLUSTER)")
-    p.add_argument("--facenet-weights", help="InceptionResnetV1 vggface2 state_dict file (or env FACENET_WEIGHTS)")
-    p.add_argument("--device", default=d.device, help="torch device for MTCNN/facenet (default: %(default)s)")
-    p.add_argument("--workers", type=int, help=f"parallel extraction processes, one torch thread each (default: one per core, here {available_cores()}; with --engine ray, one per CPU of the cluster)")
-    p.add_argument("--fps", type=float, help=f"sampled frames per second (default: {d.sampling.frames_per_second})")
-    p.add_argument("--max-frames", type=int, help="cap on sampled frames per video; long videos then get under --fps (default: none)")
-    p.add_argument("--cluster-threshold", type=float, help=f"cosine distance to merge people across videos (default: {d.cluster.cluster_threshold})")
-    p.add_argument("--merge-ratio", type=float, help=f"people merge only if no farther apart than this times the looser one's spread; 0 = off (default: {d.cluster.merge_ratio})")
-    p.add_argument("--track-threshold", type=float, help=f"cosine distance to group faces within a video (default: {d.cluster.track_threshold})")
-    p.add_argument("--child-age", type=float, help=f"years; a track reading younger never merges with one reading {d.cluster.adult_age_years:g} or more; 0 = off (default: {d.cluster.child_age_years:g})")
-    p.add_argument("--merge-within-video", action=argparse.BooleanOptionalAction, help=f"let stage 2 merge two tracks of one video that never share a frame (default: {'yes' if d.cluster.merge_within_video else 'no'})")
-    p.add_argument("--faceres-veto", type=float, help=f"cosine distance between centred faceres descriptors above which two people never merge; 0 = off (default: {d.cluster.faceres_veto:g})")
-    p.add_argument("--age-model-dir", help=f"folder with faceres.json/.bin, the age and descriptor model (or env AGE_MODEL_DIR; default: {d.embedding.age_model_dir}, filled by `make models`)")
+    p.add_argument(
+        "--embedder",
+        choices=["dlib", "facenet"],
+        default=d.embedding.embedder,
+        help="face embedder (default: %(default)s; facenet needs weights, see README). The "
+        "threshold defaults below are facenet's; dlib has its own (ingest/settings.py DLIB_CLUSTER)",
+    )
+    p.add_argument(
+        "--facenet-weights",
+        help="InceptionResnetV1 vggface2 state_dict file (or env FACENET_WEIGHTS)",
+    )
+    p.add_argument(
+        "--device", default=d.device, help="torch device for MTCNN/facenet (default: %(default)s)"
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        help=f"parallel extraction processes, one torch thread each (default: one per core, here {available_cores()}; with --engine ray, one per CPU of the cluster)",
+    )
+    p.add_argument(
+        "--fps",
+        type=float,
+        help=f"sampled frames per second (default: {d.sampling.frames_per_second})",
+    )
+    p.add_argument(
+        "--max-frames",
+        type=int,
+        help="cap on sampled frames per video; long videos then get under --fps (default: none)",
+    )
+    p.add_argument(
+        "--cluster-threshold",
+        type=float,
+        help=f"cosine distance to merge people across videos (default: {d.cluster.cluster_threshold})",
+    )
+    p.add_argument(
+        "--merge-ratio",
+        type=float,
+        help=f"people merge only if no farther apart than this times the looser one's spread; 0 = off (default: {d.cluster.merge_ratio})",
+    )
+    p.add_argument(
+        "--track-threshold",
+        type=float,
+        help=f"cosine distance to group faces within a video (default: {d.cluster.track_threshold})",
+    )
+    p.add_argument(
+        "--child-age",
+        type=float,
+        help=f"years; a track reading younger never merges with one reading {d.cluster.adult_age_years:g} or more; 0 = off (default: {d.cluster.child_age_years:g})",
+    )
+    p.add_argument(
+        "--merge-within-video",
+        action=argparse.BooleanOptionalAction,
+        help=f"let stage 2 merge two tracks of one video that never share a frame (default: {'yes' if d.cluster.merge_within_video else 'no'})",
+    )
+    p.add_argument(
+        "--faceres-veto",
+        type=float,
+        help=f"cosine distance between centred faceres descriptors above which two people never merge; 0 = off (default: {d.cluster.faceres_veto:g})",
+    )
+    p.add_argument(
+        "--age-model-dir",
+        help=f"folder with faceres.json/.bin, the age and descriptor model (or env AGE_MODEL_DIR; default: {d.embedding.age_model_dir}, filled by `make models`)",
+    )
     p.add_argument("--cache-dir", help="download + extraction cache (default: <db folder>/cache)")
     p.add_argument("--faces-dir", help="face thumbnails (default: <db folder>/faces)")
-    p.add_argument("--download-timeout", type=float, help=f"seconds without data before a download attempt gives up (default: {d.download.timeout_s:g})")
-    p.add_argument("--download-deadline", type=float, help=f"seconds for one URL, all attempts together (default: {d.download.deadline_s:g})")
-    p.add_argument("--lock-wait", type=float, help=f"seconds to wait for another process holding the warehouse before stopping (default: {d.lock_wait_s:g})")
+    p.add_argument(
+        "--download-timeout",
+        type=float,
+        help=f"seconds without data before a download attempt gives up (default: {d.download.timeout_s:g})",
+    )
+    p.add_argument(
+        "--download-deadline",
+        type=float,
+        help=f"seconds for one URL, all attempts together (default: {d.download.deadline_s:g})",
+    )
+    p.add_argument(
+        "--lock-wait",
+        type=float,
+        help=f"seconds to wait for another process holding the warehouse before stopping (default: {d.lock_wait_s:g})",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--people", default=str(PEOPLE_FILE), help="corrections CSV: names, merges, splits, hidden people (`ingest people --help`; default: %(default)s; a missing file = none)")  # fmt: skip
+    p.add_argument(
+        "--people",
+        default=str(PEOPLE_FILE),
+        help="corrections CSV: names, merges, splits, hidden people (`ingest people --help`; default: %(default)s; a missing file = none)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,49 +167,94 @@ def build_parser() -> argparse.ArgumentParser:
         description="Influencer Lens ingest: videos CSV -> faces -> influencers -> DuckDB (schema raw).",
     )
     sub = ap.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("run", help="process a videos CSV into the warehouse",
-                       description="Read CSV (score + URL columns), download (cached), sample "
-                       "frames, detect, embed and cluster faces; write raw.* tables. Re-running "
-                       "skips videos already processed with the same settings.")  # fmt: skip
-    r.add_argument("csv", type=Path, help="CSV with a performance column and a video URL/path column")
-    r.add_argument("--engine", choices=["local", "ray"], default="local",
-                   help="where extraction runs: local processes, or Ray actors, one per worker "
-                   "(--workers, default one per cluster CPU); needs `make install-ray` (default: %(default)s)")
-    r.add_argument("--address", help="with --engine ray: the cluster to join, e.g. HEAD_IP:6379 "
-                   "(default: start a local Ray on this machine)")  # fmt: skip
+    r = sub.add_parser(
+        "run",
+        help="process a videos CSV into the warehouse",
+        description="Read CSV (score + URL columns), download (cached), sample "
+        "frames, detect, embed and cluster faces; write raw.* tables. Re-running "
+        "skips videos already processed with the same settings.",
+    )
+    r.add_argument(
+        "csv", type=Path, help="CSV with a performance column and a video URL/path column"
+    )
+    r.add_argument(
+        "--engine",
+        choices=["local", "ray"],
+        default="local",
+        help="where extraction runs: local processes, or Ray actors, one per worker "
+        "(--workers, default one per cluster CPU); needs `make install-ray` (default: %(default)s)",
+    )
+    r.add_argument(
+        "--address",
+        help="with --engine ray: the cluster to join, e.g. HEAD_IP:6379 "
+        "(default: start a local Ray on this machine)",
+    )
     _common(r)
-    c = sub.add_parser("recluster", help="re-cluster faces already in the warehouse",
-                       description="Re-run only the clustering step (e.g. with another threshold).")
+    c = sub.add_parser(
+        "recluster",
+        help="re-cluster faces already in the warehouse",
+        description="Re-run only the clustering step (e.g. with another threshold).",
+    )
     _common(c)
-    d = sub.add_parser("demo", help="synthesize a small labelled demo corpus",
-                       description="Compose short labelled videos from a folder of face photos "
-                       "(<faces>/<Identity>/*.jpg) and write <out>/videos.csv.")  # fmt: skip
-    d.add_argument("--faces", type=Path, default=Path("../shared/faces"), help="face photo folders (default: %(default)s)")
-    d.add_argument("--out", type=Path, default=Path("data/demo"), help="output folder (default: %(default)s)")
+    d = sub.add_parser(
+        "demo",
+        help="synthesize a small labelled demo corpus",
+        description="Compose short labelled videos from a folder of face photos "
+        "(<faces>/<Identity>/*.jpg) and write <out>/videos.csv.",
+    )
+    d.add_argument(
+        "--faces",
+        type=Path,
+        default=Path("../shared/faces"),
+        help="face photo folders (default: %(default)s)",
+    )
+    d.add_argument(
+        "--out", type=Path, default=Path("data/demo"), help="output folder (default: %(default)s)"
+    )
     d.add_argument("--videos", type=int, default=16, help="number of videos (default: %(default)s)")
     d.add_argument("--people", type=int, default=6, help="number of people (default: %(default)s)")
     d.add_argument("--seed", type=int, default=11, help="random seed (default: %(default)s)")
-    d.add_argument("--min-photos", type=int, default=15,
-                   help="only people with this many photos, so each video shows them anew (default: %(default)s)")  # fmt: skip
-    e = sub.add_parser("export-csv", help="write the influencers CSV report from the marts",
-                       description="After dbt: one row per influencer (id, name) with average "
-                       "performance, distinct videos, the representative face image path and "
-                       "whether the person is hidden (listed last).")  # fmt: skip
+    d.add_argument(
+        "--min-photos",
+        type=int,
+        default=15,
+        help="only people with this many photos, so each video shows them anew (default: %(default)s)",
+    )
+    e = sub.add_parser(
+        "export-csv",
+        help="write the influencers CSV report from the marts",
+        description="After dbt: one row per influencer (id, name) with average "
+        "performance, distinct videos, the representative face image path and "
+        "whether the person is hidden (listed last).",
+    )
     db_arg(e)
-    e.add_argument("--out", type=Path, default=Path("out/influencers.csv"), help="CSV to write (default: %(default)s)")
-    m = sub.add_parser("migrate-storage", help="rewrite a warehouse so DuckDB 1.x clients open it",
-                       description="Warehouses written by older versions of this tool use DuckDB "
-                       "2.x's newest storage format, which the DuckDB CLI 1.x, DBeaver and "
-                       "Evidence cannot read. This rewrites such a file in the format every "
-                       "DuckDB >= 1.4 opens (ingest run also does it on its own).")  # fmt: skip
+    e.add_argument(
+        "--out",
+        type=Path,
+        default=Path("out/influencers.csv"),
+        help="CSV to write (default: %(default)s)",
+    )
+    m = sub.add_parser(
+        "migrate-storage",
+        help="rewrite a warehouse so DuckDB 1.x clients open it",
+        description="Warehouses written by older versions of this tool use DuckDB "
+        "2.x's newest storage format, which the DuckDB CLI 1.x, DBeaver and "
+        "Evidence cannot read. This rewrites such a file in the format every "
+        "DuckDB >= 1.4 opens (ingest run also does it on its own).",
+    )
     db_arg(m)
-    q = sub.add_parser("sql", help="query the warehouse with the face UDFs (embed_face, detect_faces)",
-                       description="Open the warehouse with embed_face(path) and detect_faces(path) "
-                       "loaded (ingest/udf.py): run one query with -c, otherwise an interactive "
-                       "prompt. Face search: select influencer_id, array_cosine_similarity(centroid, "
-                       "embed_face('photo.jpg')) as sim from influencer_embeddings order by sim desc")  # fmt: skip
+    q = sub.add_parser(
+        "sql",
+        help="query the warehouse with the face UDFs (embed_face, detect_faces)",
+        description="Open the warehouse with embed_face(path) and detect_faces(path) "
+        "loaded (ingest/udf.py): run one query with -c, otherwise an interactive "
+        "prompt. Face search: select influencer_id, array_cosine_similarity(centroid, "
+        "embed_face('photo.jpg')) as sim from influencer_embeddings order by sim desc",
+    )
     db_arg(q)
-    q.add_argument("-c", "--command", dest="query", help="run this SQL and exit (exit code 1 if it fails)")
+    q.add_argument(
+        "-c", "--command", dest="query", help="run this SQL and exit (exit code 1 if it fails)"
+    )
     q.add_argument("--write", action="store_true", help="open read-write (default: read-only)")
     people_cli.add_parser(sub)
     return ap
@@ -163,23 +281,37 @@ def _demo(args) -> int:
     from ingest.synth import SynthConfig, synthesize
 
     if not args.faces.is_dir():
-        print(f"error: no face photos at {args.faces}. Pass VIDEOS=your.csv to make build, or "
-              "point --faces (make: SHARED=...) at a folder of <Identity>/*.jpg.", file=sys.stderr)  # fmt: skip
+        print(
+            f"error: no face photos at {args.faces}. Pass VIDEOS=your.csv to make build, or "
+            "point --faces (make: SHARED=...) at a folder of <Identity>/*.jpg.",
+            file=sys.stderr,
+        )
         return 2
     config = args.out / ".config"
-    if ((args.out / "videos.csv").is_file() and config.is_file()
-            and config.read_text() == repr(vars(args))):
+    if (
+        (args.out / "videos.csv").is_file()
+        and config.is_file()
+        and config.read_text() == repr(vars(args))
+    ):
         print(f"demo corpus already in {args.out}")
         return 0
     n_two = max(1, args.videos // 8)
     n_empty = max(1, args.videos // 8)
-    cfg = SynthConfig(n_videos=args.videos, n_identities=args.people, n_two_person=n_two,
-                      n_empty=n_empty, seed=args.seed, min_photos=args.min_photos)  # fmt: skip
+    cfg = SynthConfig(
+        n_videos=args.videos,
+        n_identities=args.people,
+        n_two_person=n_two,
+        n_empty=n_empty,
+        seed=args.seed,
+        min_photos=args.min_photos,
+    )
     truth = synthesize(args.faces, args.out, cfg)
     (args.out / ".config").write_text(repr(vars(args)))
     people = sorted({p for t in truth for p in t.people})
-    print(f"demo corpus: {len(truth)} videos of {len(people)} people in {args.out} "
-          f"(CSV: {args.out / 'videos.csv'}; truth: truth_videos.csv)")  # fmt: skip
+    print(
+        f"demo corpus: {len(truth)} videos of {len(people)} people in {args.out} "
+        f"(CSV: {args.out / 'videos.csv'}; truth: truth_videos.csv)"
+    )
     return 0
 
 
@@ -217,8 +349,10 @@ def _export_csv(args) -> int:
         ).df()
         con.close()
     except duckdb.Error as exc:
-        print(f"error: cannot read main.influencers from {args.db} ({exc}); run `make dbt` first",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"error: cannot read main.influencers from {args.db} ({exc}); run `make dbt` first",
+            file=sys.stderr,
+        )
         return 2
     args.out.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(args.out, index=False)
@@ -239,8 +373,11 @@ def _migrate_storage(args) -> int:
     try:
         old = store.migrate_storage(db)
     except duckdb.Error as exc:
-        print(f"error: cannot rewrite {db} ({exc}); if another program holds it, close that "
-              "and retry", file=sys.stderr)  # fmt: skip
+        print(
+            f"error: cannot rewrite {db} ({exc}); if another program holds it, close that "
+            "and retry",
+            file=sys.stderr,
+        )
         return 2
     if old:
         print(f"{db}: rewrote DuckDB storage format {old} as {WAREHOUSE_STORAGE_VERSION}")
@@ -255,7 +392,10 @@ def _recluster(args) -> int:
 
     s = _settings(args)
     if not Path(args.db).is_file():
-        print(f"error: no warehouse at {args.db}; run `ingest run CSV --db {args.db}` first", file=sys.stderr)
+        print(
+            f"error: no warehouse at {args.db}; run `ingest run CSV --db {args.db}` first",
+            file=sys.stderr,
+        )
         return 2
     from ingest.people import CorrectionsError
     from ingest.pipeline import check_people_file
@@ -263,8 +403,11 @@ def _recluster(args) -> int:
 
     try:
         check_people_file(Path(args.db), s)  # before anything is written
-        con = open_with_wait(lambda: store.connect(Path(args.db), EMBED_DIM[s.embedding.embedder]),
-                             Path(args.db), s.lock_wait_s)  # fmt: skip
+        con = open_with_wait(
+            lambda: store.connect(Path(args.db), EMBED_DIM[s.embedding.embedder]),
+            Path(args.db),
+            s.lock_wait_s,
+        )
     except (CorrectionsError, WarehouseError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -316,14 +459,23 @@ def print_summary(sm, db: str) -> None:
     st = sm.statuses
     print()
     print(f"Ingested {sm.n_rows} CSV rows into {db}")
-    print("  " + ", ".join(f"{k}: {st.get(k, 0)}" for k in
-                           ("ok", "no_faces", "download_failed", "decode_failed", "rejected")))  # fmt: skip
+    print(
+        "  "
+        + ", ".join(
+            f"{k}: {st.get(k, 0)}"
+            for k in ("ok", "no_faces", "download_failed", "decode_failed", "rejected")
+        )
+    )
     if sm.partial:
         shown = ", ".join(f"row {r} {share:.0%}" for r, share in sm.partial[:8])
-        print(f"  {len(sm.partial)} videos decoded only in part, kept (raw.videos.decoded_share): "
-              f"{shown}{' ...' if len(sm.partial) > 8 else ''}")  # fmt: skip
-    print(f"  faces: {sm.n_faces} -> influencers: {sm.n_influencers} "
-          f"({sm.n_unassigned_faces} faces left unassigned); unchanged videos skipped: {sm.n_skipped}")  # fmt: skip
+        print(
+            f"  {len(sm.partial)} videos decoded only in part, kept (raw.videos.decoded_share): "
+            f"{shown}{' ...' if len(sm.partial) > 8 else ''}"
+        )
+    print(
+        f"  faces: {sm.n_faces} -> influencers: {sm.n_influencers} "
+        f"({sm.n_unassigned_faces} faces left unassigned); unchanged videos skipped: {sm.n_skipped}"
+    )
     if sm.timings:
         print("  seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(sm.timings.items())))
     if sm.failures:

@@ -156,13 +156,21 @@ class FaceTable:
     frame_index: NDArray[np.int64]  # (n,)
     embeddings: NDArray[np.float32]  # (n, d) L2-normalised
     sharpness: NDArray[np.float32] | None = None  # (n,); None: no track is judged by blur
-    age: NDArray[np.float32] | None = None  # (n,) apparent age, years (nan: unknown); None: no brake
+    age: NDArray[np.float32] | None = (
+        None  # (n,) apparent age, years (nan: unknown); None: no brake
+    )
     descriptor: NDArray[np.float32] | None = None  # (n, k) faceres, L2-normalised; None: no veto
 
     def take(self, mask: NDArray[np.bool_]) -> FaceTable:
         """The rows where ``mask`` (n,) is True, every array alike."""
-        return replace(self, **{f.name: getattr(self, f.name)[mask] for f in fields(self)
-                                if getattr(self, f.name) is not None})  # fmt: skip
+        return replace(
+            self,
+            **{
+                f.name: getattr(self, f.name)[mask]
+                for f in fields(self)
+                if getattr(self, f.name) is not None
+            },
+        )
 
 
 @dataclass(frozen=True)
@@ -188,8 +196,9 @@ def tracks_within_video(
     labels = constrained_average_linkage(cosine_distances(emb), s.track_threshold, same_frame)
     keep = np.bincount(labels) >= s.min_track_faces
     if sharpness is not None:
-        keep &= np.array([np.median(sharpness[labels == k]) >= s.min_track_sharpness
-                          for k in range(len(keep))])  # fmt: skip
+        keep &= np.array(
+            [np.median(sharpness[labels == k]) >= s.min_track_sharpness for k in range(len(keep))]
+        )
     return np.where(keep[labels], labels, -1)
 
 
@@ -200,8 +209,9 @@ def _centroids(emb: NDArray[np.float32], labels: NDArray[np.int64], k: int) -> N
     return l2_rows(c)
 
 
-def center(x: NDArray[np.float32], prior: NDArray[np.float32] | None = None,
-           prior_weight: float = 0.0) -> NDArray[np.float32]:
+def center(
+    x: NDArray[np.float32], prior: NDArray[np.float32] | None = None, prior_weight: float = 0.0
+) -> NDArray[np.float32]:
     """Subtract the mean and re-normalise rows; (n, d) -> (n, d).
 
     Face embeddings share a large common component (dlib: cosine distance between different
@@ -241,35 +251,55 @@ def cluster_tracks(
     if s.method == "agglomerative":
         veto = None
         if descriptors is not None and s.faceres_veto > 0:
-            y = (center(descriptors, descriptor_prior, s.center_prior_weight)
-                 if s.center else descriptors)  # fmt: skip
+            y = (
+                center(descriptors, descriptor_prior, s.center_prior_weight)
+                if s.center
+                else descriptors
+            )
             veto = cosine_distances(y)
         return constrained_average_linkage(
-            dist, s.cluster_threshold, cannot_link, max_ratio=s.merge_ratio,
-            spread_prior=s.spread_prior, spread_prior_weight=s.spread_prior_weight,
-            veto_dist=veto, veto_threshold=s.faceres_veto, must_link=must_link,
-        )  # fmt: skip
+            dist,
+            s.cluster_threshold,
+            cannot_link,
+            max_ratio=s.merge_ratio,
+            spread_prior=s.spread_prior,
+            spread_prior_weight=s.spread_prior_weight,
+            veto_dist=veto,
+            veto_threshold=s.faceres_veto,
+            must_link=must_link,
+        )
     # Density methods cannot take cannot-links; they are here for the documented comparison.
     if s.method == "hdbscan":
         from sklearn.cluster import HDBSCAN
 
         if t < 2:
             return np.zeros(t, dtype=np.int64)
-        return HDBSCAN(
-            min_cluster_size=2, min_samples=1, metric="precomputed",
-            cluster_selection_epsilon=s.cluster_threshold, allow_single_cluster=True,
-        ).fit_predict(dist).astype(np.int64)  # fmt: skip
+        return (
+            HDBSCAN(
+                min_cluster_size=2,
+                min_samples=1,
+                metric="precomputed",
+                cluster_selection_epsilon=s.cluster_threshold,
+                allow_single_cluster=True,
+            )
+            .fit_predict(dist)
+            .astype(np.int64)
+        )
     if s.method == "dbscan":
         from sklearn.cluster import DBSCAN
 
-        return DBSCAN(eps=s.cluster_threshold, min_samples=1, metric="precomputed").fit_predict(
-            dist
-        ).astype(np.int64)
+        return (
+            DBSCAN(eps=s.cluster_threshold, min_samples=1, metric="precomputed")
+            .fit_predict(dist)
+            .astype(np.int64)
+        )
     raise ValueError(f"unknown clustering method {s.method!r}")
 
 
 def cluster_faces(
-    faces: FaceTable, s: ClusterSettings, prior_mean: NDArray[np.float32] | None = None,
+    faces: FaceTable,
+    s: ClusterSettings,
+    prior_mean: NDArray[np.float32] | None = None,
     descriptor_prior: NDArray[np.float32] | None = None,
     must_link: Sequence[NDArray[np.int64]] = (),
     cannot_link: Sequence[tuple[NDArray[np.int64], NDArray[np.int64]]] = (),
@@ -312,8 +342,9 @@ def cluster_faces(
                 if not s.merge_within_video or frames_of[a] & frames_of[b]:
                     cannot[a, b] = cannot[b, a] = True
     if not graph:
-        cannot |= child_adult_cannot_link(np.asarray(age_of, dtype=np.float64),
-                                          s.child_age_years, s.adult_age_years)  # fmt: skip
+        cannot |= child_adult_cannot_link(
+            np.asarray(age_of, dtype=np.float64), s.child_age_years, s.adult_age_years
+        )
     cluster_id = np.full(n, UNASSIGNED, dtype=np.int64)
     sim = np.full(n, np.nan)
     track_id = np.array([track_names[t] if t >= 0 else None for t in track_of], dtype=object)
@@ -328,11 +359,16 @@ def cluster_faces(
             hand_pairs, must = hand_links(track_of, must_link, cannot_link)
             shared = shared_frame_pairs(tracks_of_video, frames_of) if s.merge_within_video else ()
             tlabels = cluster_tracks_graph(
-                cents, s, np.repeat(np.arange(len(tracks_of_video)), list(map(len, tracks_of_video))),
-                np.asarray(age_of, dtype=np.float64), [*shared, *hand_pairs],
+                cents,
+                s,
+                np.repeat(np.arange(len(tracks_of_video)), list(map(len, tracks_of_video))),
+                np.asarray(age_of, dtype=np.float64),
+                [*shared, *hand_pairs],
                 must_link=[(int(g[0]), int(x)) for g in must for x in g[1:]],
-                prior_mean=prior_mean, descriptors=descs, descriptor_prior=descriptor_prior,
-            )  # fmt: skip
+                prior_mean=prior_mean,
+                descriptors=descs,
+                descriptor_prior=descriptor_prior,
+            )
         else:
             must = hand_constraints(track_of, must_link, cannot_link, cannot)
             tlabels = cluster_tracks(cents, cannot, s, prior_mean, descs, descriptor_prior, must)
@@ -345,8 +381,9 @@ def cluster_faces(
 # --- Hand corrections as hard constraints (ingest.people writes them) -------------------------
 
 
-def tracks_of_groups(track_of: NDArray[np.int64], groups: Sequence[NDArray[np.int64]]
-                     ) -> list[NDArray[np.int64]]:
+def tracks_of_groups(
+    track_of: NDArray[np.int64], groups: Sequence[NDArray[np.int64]]
+) -> list[NDArray[np.int64]]:
     """Face-row groups -> the tracks (indices) most of whose faces are in each group."""
     t = int(track_of.max()) + 1 if len(track_of) else 0
     size = np.bincount(track_of[track_of >= 0], minlength=t)
@@ -359,7 +396,8 @@ def tracks_of_groups(track_of: NDArray[np.int64], groups: Sequence[NDArray[np.in
 
 
 def hand_links(
-    track_of: NDArray[np.int64], must_link: Sequence[NDArray[np.int64]],
+    track_of: NDArray[np.int64],
+    must_link: Sequence[NDArray[np.int64]],
     cannot_link: Sequence[tuple[NDArray[np.int64], NDArray[np.int64]]],
 ) -> tuple[list[tuple[int, int]], list[NDArray[np.int64]]]:
     """Face-row corrections lifted to tracks: (cannot-linked track pairs, must-link groups of
@@ -377,8 +415,10 @@ def hand_links(
 
 
 def hand_constraints(
-    track_of: NDArray[np.int64], must_link: Sequence[NDArray[np.int64]],
-    cannot_link: Sequence[tuple[NDArray[np.int64], NDArray[np.int64]]], cannot: NDArray[np.bool_],
+    track_of: NDArray[np.int64],
+    must_link: Sequence[NDArray[np.int64]],
+    cannot_link: Sequence[tuple[NDArray[np.int64], NDArray[np.int64]]],
+    cannot: NDArray[np.bool_],
 ) -> list[NDArray[np.int64]]:
     """``hand_links`` for the dense path: sets the cannot-links in ``cannot`` (t, t) in place
     and returns the must-link groups of tracks. A must-link overrides the automatic
@@ -424,7 +464,9 @@ def _renumber(
     return out
 
 
-def centroid_similarity(emb: NDArray[np.float32], cluster_id: NDArray[np.int64]) -> NDArray[np.float64]:
+def centroid_similarity(
+    emb: NDArray[np.float32], cluster_id: NDArray[np.int64]
+) -> NDArray[np.float64]:
     """(n,) cosine similarity of each face to its cluster's centroid; nan for unassigned."""
     sim = np.full(len(cluster_id), np.nan)
     kept = np.flatnonzero(cluster_id >= 1)

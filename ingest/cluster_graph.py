@@ -114,8 +114,12 @@ class CannotLinkPairs:
 
 
 def knn_pairs(
-    x: NDArray[np.float32], k: int, radius: float, ann_min_items: int = 50_000,
-    block_floats: int = 1 << 25, queries: NDArray[np.int64] | None = None,
+    x: NDArray[np.float32],
+    k: int,
+    radius: float,
+    ann_min_items: int = 50_000,
+    block_floats: int = 1 << 25,
+    queries: NDArray[np.int64] | None = None,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float32]]:
     """Each row's ``k`` nearest rows of ``x`` (n, d) (L2-normalised) by cosine, kept if within
     ``radius`` cosine distance; only the rows ``queries`` look (default: all). Returns unique
@@ -149,8 +153,9 @@ def knn_pairs(
     return i[first], j[first], dist[first]
 
 
-def _faiss_knn(x: NDArray[np.float32], queries: NDArray[np.float32],
-               k: int) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+def _faiss_knn(
+    x: NDArray[np.float32], queries: NDArray[np.float32], k: int
+) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
     """Approximate kNN of ``queries`` among ``x`` by inner product: IVF with 4 sqrt(n) lists, 16
     probed. One person's tracks sit close together, so they share a list or a neighbouring
     one."""
@@ -340,15 +345,17 @@ def cluster_tracks_graph(
     if not s.merge_within_video:
         rules.append(DistinctVideos(np.asarray(video)))
     if age is not None and s.child_age_years > 0:
-        rules.append(ChildAdult(np.asarray(age, dtype=np.float64), s.child_age_years,
-                                s.adult_age_years))  # fmt: skip
+        rules.append(
+            ChildAdult(np.asarray(age, dtype=np.float64), s.child_age_years, s.adult_age_years)
+        )
     cannot = CannotLinkPairs(cannot_pairs)
     if cannot.partners:
         rules.append(cannot)
     veto = None
     if descriptors is not None and s.faceres_veto > 0:
-        veto = center_lean(descriptors, descriptor_prior, s.center_prior_weight, s.center,
-                           overwrite)  # fmt: skip
+        veto = center_lean(
+            descriptors, descriptor_prior, s.center_prior_weight, s.center, overwrite
+        )
     queries = None
     if known is not None:
         known = np.asarray(known, dtype=np.int64)
@@ -357,19 +364,32 @@ def cluster_tracks_graph(
         order = order[np.argsort(known[order], kind="stable")]
         same = known[order[1:]] == known[order[:-1]]
         must_link = [*zip(order[:-1][same].tolist(), order[1:][same].tolist()), *must_link]
-    i, j, _ = knn_pairs(x, s.graph_neighbours, s.cluster_threshold, s.ann_min_tracks,
-                        queries=queries)  # fmt: skip
+    i, j, _ = knn_pairs(
+        x, s.graph_neighbours, s.cluster_threshold, s.ann_min_tracks, queries=queries
+    )
     return graph_average_linkage(
-        x, (i, j), s.cluster_threshold, rules, max_ratio=s.merge_ratio,
-        spread_prior=s.spread_prior, spread_prior_weight=s.spread_prior_weight,
-        veto_x=veto, veto_threshold=s.faceres_veto if veto is not None else np.inf,
-        must_link=must_link, overwrite=True,
-    )  # fmt: skip
+        x,
+        (i, j),
+        s.cluster_threshold,
+        rules,
+        max_ratio=s.merge_ratio,
+        spread_prior=s.spread_prior,
+        spread_prior_weight=s.spread_prior_weight,
+        veto_x=veto,
+        veto_threshold=s.faceres_veto if veto is not None else np.inf,
+        must_link=must_link,
+        overwrite=True,
+    )
 
 
-def center_lean(x: NDArray[np.float32], prior: NDArray[np.float32] | None, prior_weight: float,
-                subtract: bool = True, overwrite: bool = False,
-                chunk: int = 65_536) -> NDArray[np.float32]:
+def center_lean(
+    x: NDArray[np.float32],
+    prior: NDArray[np.float32] | None,
+    prior_weight: float,
+    subtract: bool = True,
+    overwrite: bool = False,
+    chunk: int = 65_536,
+) -> NDArray[np.float32]:
     """``ingest.cluster.center`` (or only re-normalising rows, ``subtract`` False) into a
     float32 array (``x`` itself if ``overwrite`` and float32), in chunks: a float64 copy of a
     million 1024-d descriptors is 8 GB."""
@@ -389,5 +409,10 @@ def shared_frame_pairs(
     tracks_of_video: Sequence[Sequence[int]], frames_of: Sequence[set]
 ) -> list[tuple[int, int]]:
     """Pairs of tracks of one video seen in a common frame: two people on screen at once."""
-    return [(a, b) for group in tracks_of_video for i, a in enumerate(group)
-            for b in group[i + 1 :] if frames_of[a] & frames_of[b]]  # fmt: skip
+    return [
+        (a, b)
+        for group in tracks_of_video
+        for i, a in enumerate(group)
+        for b in group[i + 1 :]
+        if frames_of[a] & frames_of[b]
+    ]

@@ -39,8 +39,9 @@ def sniff_container(head: bytes) -> tuple[str | None, str]:
         return "ogg", "an Ogg file"
     if head.startswith(b"\x00\x00\x01\xba"):
         return "mpeg", "an MPEG program stream"
-    if len(head) > 2 * _TS_PACKET and all(head[i] == 0x47 for i in range(0, 3 * _TS_PACKET, _TS_PACKET)
-                                          if i < len(head)):  # fmt: skip
+    if len(head) > 2 * _TS_PACKET and all(
+        head[i] == 0x47 for i in range(0, 3 * _TS_PACKET, _TS_PACKET) if i < len(head)
+    ):
         return "mpegts", "an MPEG transport stream"
     return None, describe(head)
 
@@ -54,7 +55,10 @@ def describe(head: bytes) -> str:
         return "an ffconcat script (it would make the decoder open other files)"
     if text.startswith(b"v=0") and b"\nm=" in text:
         return "an SDP stream description (it would make the decoder open network streams)"
-    if text.startswith((b"[playlist]", b"<?xml", b"<asx", b"<smil", b"<mpd")) or b"<mpd" in text[:200]:
+    if (
+        text.startswith((b"[playlist]", b"<?xml", b"<asx", b"<smil", b"<mpd"))
+        or b"<mpd" in text[:200]
+    ):
         return "a playlist or manifest (it would make the decoder open other files or URLs)"
     if text.startswith((b"<!doctype html", b"<html", b"<head", b"<body")):
         return "an HTML page"

@@ -86,14 +86,20 @@ def decode_csv_bytes(data: bytes) -> str:
     other bytes that are not UTF-8 are read as cp1252, what spreadsheets export as "CSV"
     (latin-1 decodes every byte, so cp1252's gaps fall back to it). Raises ``CsvError`` for a
     file that is binary, not text."""
-    for bom, enc in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"),
-                     (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"),
-                     (b"\xfe\xff", "utf-16")):  # fmt: skip
+    for bom, enc in (
+        (b"\xef\xbb\xbf", "utf-8-sig"),
+        (b"\xff\xfe\x00\x00", "utf-32"),
+        (b"\x00\x00\xfe\xff", "utf-32"),
+        (b"\xff\xfe", "utf-16"),
+        (b"\xfe\xff", "utf-16"),
+    ):
         if data.startswith(bom):
             try:
                 return data.decode(enc)
             except UnicodeDecodeError as exc:
-                raise CsvError(f"the file starts like {enc} but is not valid {enc}: {exc}") from None
+                raise CsvError(
+                    f"the file starts like {enc} but is not valid {enc}: {exc}"
+                ) from None
     head = data[:65536]
     # UTF-16 without a BOM: every other byte NUL in ASCII text.
     if head and head.count(b"\x00") * 3 > len(head):
@@ -174,8 +180,11 @@ def read_videos_csv(path: Path) -> list[VideoRow]:
             reason = "missing video URL"
         elif len(url) > MAX_URL_CHARS or any(ord(c) < 32 for c in url):
             vid = f"row_{n}"
-            reason = (f"video URL is {len(url)} characters, over the {MAX_URL_CHARS} limit"
-                      if len(url) > MAX_URL_CHARS else "video URL holds control characters")  # fmt: skip
+            reason = (
+                f"video URL is {len(url)} characters, over the {MAX_URL_CHARS} limit"
+                if len(url) > MAX_URL_CHARS
+                else "video URL holds control characters"
+            )
             url = url[:200] + "..." if len(url) > 200 else url
         else:
             k, first = seen.get(url, (0, n))

@@ -53,13 +53,16 @@ def local_path(url: str, base_dir: Path) -> Path | None:
     if parsed.scheme == "file":
         return Path(urllib.request.url2pathname(parsed.path))
     if parsed.scheme and len(parsed.scheme) > 1:
-        raise DownloadError(f"unsupported URL scheme {parsed.scheme!r}: use http(s)://, file:// or a path")
+        raise DownloadError(
+            f"unsupported URL scheme {parsed.scheme!r}: use http(s)://, file:// or a path"
+        )
     p = Path(url).expanduser()
     return p if p.is_absolute() else base_dir / p
 
 
-def from_cache(url: str, cache_dir: Path, settings: DownloadSettings,
-               base_dir: Path) -> Fetched | None:
+def from_cache(
+    url: str, cache_dir: Path, settings: DownloadSettings, base_dir: Path
+) -> Fetched | None:
     """The video's bytes without touching the network: a local file that is there and within
     the size cap, or a URL downloaded before; None otherwise."""
     lp = local_path(url, base_dir)
@@ -139,11 +142,15 @@ def iri_to_uri(url: str) -> str:
             raise ValueError(f"host name {host!r} cannot be encoded: {exc}") from None
         netloc = netloc.replace(host, ascii_host)
     safe = "/:@!$&'()*+,;=-._~%"
-    return urllib.parse.urlunsplit((
-        parts.scheme, netloc, urllib.parse.quote(parts.path, safe=safe),
-        urllib.parse.quote(parts.query, safe=safe + "?"),
-        urllib.parse.quote(parts.fragment, safe=safe + "?"),
-    ))  # fmt: skip
+    return urllib.parse.urlunsplit(
+        (
+            parts.scheme,
+            netloc,
+            urllib.parse.quote(parts.path, safe=safe),
+            urllib.parse.quote(parts.query, safe=safe + "?"),
+            urllib.parse.quote(parts.fragment, safe=safe + "?"),
+        )
+    )
 
 
 # Per-process memory of hosts that could not be reached: a CSV of 268 URLs on one dead host
@@ -186,17 +193,21 @@ def _download(
     length, or a clean end of a chunked body) within the deadline; only then are they cached."""
     (cache_dir / "blobs").mkdir(parents=True, exist_ok=True)
     index.parent.mkdir(parents=True, exist_ok=True)
-    req = urllib.request.Request(url, headers={"User-Agent": "influencer-lens/0.1",
-                                               "Accept-Encoding": "identity"})  # fmt: skip
+    req = urllib.request.Request(
+        url, headers={"User-Agent": "influencer-lens/0.1", "Accept-Encoding": "identity"}
+    )
     h = hashlib.sha256()
     n = 0
     fd, tmp_name = tempfile.mkstemp(dir=cache_dir / "blobs", prefix=".part-")
     tmp = Path(tmp_name)
     try:
         try:
-            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(
-                req, timeout=max(min(settings.timeout_s, deadline - time.monotonic()), 0.01)
-            ) as resp:
+            with (
+                os.fdopen(fd, "wb") as out,
+                urllib.request.urlopen(
+                    req, timeout=max(min(settings.timeout_s, deadline - time.monotonic()), 0.01)
+                ) as resp,
+            ):
                 declared = resp.headers.get("Content-Length")
                 declared_n = int(declared) if declared and declared.strip().isdigit() else None
                 if declared_n is not None and declared_n > settings.max_bytes:
@@ -235,17 +246,24 @@ def _download(
                 raise DownloadError(f"cannot download: {exc.reason}") from None
             raise _Transient(f"cannot reach host: {exc.reason}") from None
         except http.client.IncompleteRead as exc:
-            more = "the body was cut mid-chunk" if exc.expected is None else (
-                f"{exc.expected} more bytes expected")
-            raise _Transient(f"download ended short: {len(exc.partial) + n} bytes, {more}") from None
+            more = (
+                "the body was cut mid-chunk"
+                if exc.expected is None
+                else (f"{exc.expected} more bytes expected")
+            )
+            raise _Transient(
+                f"download ended short: {len(exc.partial) + n} bytes, {more}"
+            ) from None
         except http.client.HTTPException as exc:  # malformed response, bad chunking
             raise _Transient(f"broken HTTP response: {type(exc).__name__} {exc}") from None
         except ssl.SSLError as exc:
             raise _Unreachable(_host_error(exc) or str(exc)) from None
         except TimeoutError:
             if time.monotonic() >= deadline - 0.05:
-                raise _Transient(f"download took over the {settings.deadline_s:g} s deadline "
-                                 f"({n} bytes received)") from None  # fmt: skip
+                raise _Transient(
+                    f"download took over the {settings.deadline_s:g} s deadline "
+                    f"({n} bytes received)"
+                ) from None
             raise _Transient(f"no data for {settings.timeout_s:g} s ({n} bytes received)") from None
         except OSError as exc:  # resets mid-stream
             raise _Transient(f"network error: {exc}") from None

@@ -176,20 +176,27 @@ class FacenetEmbedder:
 
     def _onnx(self):
         """FaceNet in ONNX Runtime (ingest/onnxrt.py), exported beside the weights; None: torch."""
-        if self._session is None and self.runtime == "onnx" and self.device == "cpu" and self.weights:
+        if (
+            self._session is None
+            and self.runtime == "onnx"
+            and self.device == "cpu"
+            and self.weights
+        ):
             from ingest import onnxrt
 
             def make(path: Path) -> None:
                 import torch
 
-                onnxrt.export(self._load(), torch.zeros(2, 3, 160, 160), path, ["faces"],
-                              ["embeddings"])  # fmt: skip
+                onnxrt.export(
+                    self._load(), torch.zeros(2, 3, 160, 160), path, ["faces"], ["embeddings"]
+                )
 
             weights = Path(self.weights).expanduser()
             self._session = onnxrt.session(weights.with_suffix(".onnx"), make, weights)
             if self._session is None:
                 self.runtime = "torch"
         return self._session
+
 
 def population_mean(embedder: str) -> NDArray[np.float32] | None:
     """The model's mean face (d,), used to steady centring on small corpora; None if unknown.
@@ -199,7 +206,9 @@ def population_mean(embedder: str) -> NDArray[np.float32] | None:
     from the benchmark's seed (dlib: 58 tracks, 25 people; faceres and facenet: `python -m
     bench.population_mean --of ...`)."""
     if embedder in ("dlib", "faceres", "facenet"):
-        return np.load(Path(__file__).with_name(f"{embedder}_population_mean.npy")).astype(np.float32)
+        return np.load(Path(__file__).with_name(f"{embedder}_population_mean.npy")).astype(
+            np.float32
+        )
     return None
 
 

@@ -37,8 +37,12 @@ def ray_engine(settings: Settings) -> Callable[[list[VideoRow], Settings, Path],
     started_here = not ray.is_initialized()
     if started_here:
         try:
-            ray.init(address=settings.ray_address, include_dashboard=False,
-                     log_to_driver=False, runtime_env=worker_env())  # fmt: skip
+            ray.init(
+                address=settings.ray_address,
+                include_dashboard=False,
+                log_to_driver=False,
+                runtime_env=worker_env(),
+            )
         except Exception as exc:
             raise RayUnavailable(
                 f"cannot start or reach a Ray cluster at {settings.ray_address or 'a new local one'}: "

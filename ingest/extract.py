@@ -83,8 +83,9 @@ def _models(settings: Settings) -> tuple[MtcnnDetector, Embedder, AgeEstimator]:
     if _Models.key != key:
         _Models.detector = MtcnnDetector(settings.detection, settings.device)
         _Models.embedder = make_embedder(settings.embedding, settings.device)
-        _Models.age = AgeEstimator(settings.embedding.age_model_dir, settings.device,
-                                   runtime=settings.embedding.runtime)
+        _Models.age = AgeEstimator(
+            settings.embedding.age_model_dir, settings.device, runtime=settings.embedding.runtime
+        )
         _Models.key = key
     assert _Models.detector is not None and _Models.embedder is not None
     assert _Models.age is not None
@@ -100,14 +101,17 @@ def extract_video(path: Path, settings: Settings) -> VideoExtraction:
     indices = sample_frame_indices(meta, settings.sampling)
     det_s = settings.detection
     crop_px, margin = settings.embedding.crop_px, settings.embedding.crop_margin
-    rows: dict[str, list] = {k: [] for k in ("fi", "ts", "box", "score", "lm", "sharp", "emb", "crop", "age", "desc")}
+    rows: dict[str, list] = {
+        k: [] for k in ("fi", "ts", "box", "score", "lm", "sharp", "emb", "crop", "age", "desc")
+    }
     n_sampled = 0
     batch: list = []
 
     def flush() -> None:
         t0 = time.perf_counter()
-        dets = detector.detect([f.rgb for f in batch], settings.sampling.max_side_px,
-                               det_s.min_face_px)
+        dets = detector.detect(
+            [f.rgb for f in batch], settings.sampling.max_side_px, det_s.min_face_px
+        )
         timings["detect"] += time.perf_counter() - t0
         t0 = time.perf_counter()
         kept = []  # (frame, detection, clipped box, crop, sharpness)
@@ -127,15 +131,19 @@ def extract_video(path: Path, settings: Settings) -> VideoExtraction:
         # The batch's faces go through each network together, one forward pass each.
         by_frame = [list(g) for _, g in groupby(kept, key=lambda k: k[0].index)]
         boxes = [np.stack([k[2] for k in g]) for g in by_frame]
-        embs = embedder.embed_frames([
-            (g[0][0].rgb, b, np.stack([k[1].landmarks for k in g])) for g, b in zip(by_frame, boxes)
-        ])  # fmt: skip
+        embs = embedder.embed_frames(
+            [
+                (g[0][0].rgb, b, np.stack([k[1].landmarks for k in g]))
+                for g, b in zip(by_frame, boxes)
+            ]
+        )
         timings["embed"] += time.perf_counter() - t0
         t0 = time.perf_counter()
         faceres = age_model.estimate_frames([(g[0][0].rgb, b) for g, b in zip(by_frame, boxes)])
         timings["age"] += time.perf_counter() - t0
-        for (frame, d, box, crop, sharp), emb, age, desc in zip(kept, embs, faceres.age,
-                                                                 faceres.descriptor):
+        for (frame, d, box, crop, sharp), emb, age, desc in zip(
+            kept, embs, faceres.age, faceres.descriptor
+        ):
             rows["fi"].append(frame.index)
             rows["ts"].append(frame.timestamp_s)
             rows["box"].append(box)
@@ -193,16 +201,30 @@ def save_extraction(x: VideoExtraction, path: Path) -> None:
     np.savez_compressed(
         tmp,
         meta=np.array(
-            [x.meta.fps, x.meta.n_frames, x.meta.width, x.meta.height, x.meta.duration_s,
-             x.sample_interval_s, x.n_frames_sampled],
+            [
+                x.meta.fps,
+                x.meta.n_frames,
+                x.meta.width,
+                x.meta.height,
+                x.meta.duration_s,
+                x.sample_interval_s,
+                x.n_frames_sampled,
+            ],
             dtype=np.float64,
         ),
         embedder=np.array(x.embedder),
-        frame_index=f.frame_index, timestamp_s=f.timestamp_s, boxes=f.boxes,
-        det_score=f.det_score, landmarks=f.landmarks, sharpness=f.sharpness,
-        embeddings=f.embeddings, crops=f.crops, age=f.age, descriptor=f.descriptor,
+        frame_index=f.frame_index,
+        timestamp_s=f.timestamp_s,
+        boxes=f.boxes,
+        det_score=f.det_score,
+        landmarks=f.landmarks,
+        sharpness=f.sharpness,
+        embeddings=f.embeddings,
+        crops=f.crops,
+        age=f.age,
+        descriptor=f.descriptor,
         decoded_share=np.array(np.nan if x.decoded_share is None else x.decoded_share),
-    )  # fmt: skip
+    )
     tmp.replace(path)
 
 
@@ -210,9 +232,17 @@ def load_extraction(path: Path) -> VideoExtraction:
     with np.load(path) as z:
         fps, n, w, h, dur, interval, n_sampled = z["meta"].tolist()
         faces = Faces(
-            z["frame_index"], z["timestamp_s"], z["boxes"], z["det_score"], z["landmarks"],
-            z["sharpness"], z["embeddings"], z["crops"], z["age"], z["descriptor"],
-        )  # fmt: skip
+            z["frame_index"],
+            z["timestamp_s"],
+            z["boxes"],
+            z["det_score"],
+            z["landmarks"],
+            z["sharpness"],
+            z["embeddings"],
+            z["crops"],
+            z["age"],
+            z["descriptor"],
+        )
         return VideoExtraction(
             meta=VideoMeta(fps=fps, n_frames=int(n), width=int(w), height=int(h), duration_s=dur),
             embedder=str(z["embedder"]),

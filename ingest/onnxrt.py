@@ -21,8 +21,15 @@ def export(module, example, path: Path, inputs: list[str], outputs: list[str]) -
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with warnings.catch_warnings(), torch.inference_mode():
         warnings.simplefilter("ignore")  # tracer warnings about Python control flow
-        torch.onnx.export(module, example, str(tmp), input_names=inputs, output_names=outputs,
-                          opset_version=17, dynamic_axes={n: {0: "n"} for n in inputs + outputs})  # fmt: skip
+        torch.onnx.export(
+            module,
+            example,
+            str(tmp),
+            input_names=inputs,
+            output_names=outputs,
+            opset_version=17,
+            dynamic_axes={n: {0: "n"} for n in inputs + outputs},
+        )
     os.replace(tmp, path)
 
 

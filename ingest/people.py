@@ -44,9 +44,13 @@ class Correction:
     line: int = 0  # line in the file (header = 1); 0 for rows not read from a file
 
     def row(self) -> dict[str, str]:
-        return {"action": self.action, "influencer_id": str(self.influencer_id),
-                "other_id": "" if self.other_id is None else str(self.other_id),
-                "video_id": self.video_id or "", "name": self.name or ""}  # fmt: skip
+        return {
+            "action": self.action,
+            "influencer_id": str(self.influencer_id),
+            "other_id": "" if self.other_id is None else str(self.other_id),
+            "video_id": self.video_id or "",
+            "name": self.name or "",
+        }
 
 
 def _parse_id(text: str, what: str, where: str) -> int:
@@ -68,7 +72,9 @@ def parse_corrections(lines: Iterable[str], path: str) -> list[Correction]:
     if header is None:
         return []
     if tuple(h.strip() for h in header) != FIELDS:
-        raise CorrectionsError(f"{path}:1: header must be {','.join(FIELDS)}, got {','.join(header)}")
+        raise CorrectionsError(
+            f"{path}:1: header must be {','.join(FIELDS)}, got {','.join(header)}"
+        )
     out: list[Correction] = []
     named: dict[int, int] = {}
     seen: dict[tuple, int] = {}
@@ -78,20 +84,28 @@ def parse_corrections(lines: Iterable[str], path: str) -> list[Correction]:
         if not any(c.strip() for c in row):
             continue
         if len(row) != len(FIELDS):
-            raise CorrectionsError(f"{where}: expected {len(FIELDS)} fields ({','.join(FIELDS)}), "
-                                   f"got {len(row)}")  # fmt: skip
+            raise CorrectionsError(
+                f"{where}: expected {len(FIELDS)} fields ({','.join(FIELDS)}), got {len(row)}"
+            )
         action, iid, other, video, name = (c.strip() for c in row)
         if action not in ACTIONS:
-            raise CorrectionsError(f"{where}: unknown action {action!r} (one of {', '.join(ACTIONS)})")
+            raise CorrectionsError(
+                f"{where}: unknown action {action!r} (one of {', '.join(ACTIONS)})"
+            )
         c = Correction(action, _parse_id(iid, "influencer_id", where), line=line)
         if action == "merge":
             if not other:
-                raise CorrectionsError(f"{where}: merge needs other_id (whose videos become "
-                                       f"influencer {c.influencer_id}'s)")  # fmt: skip
-            c = Correction(action, c.influencer_id, other_id=_parse_id(other, "other_id", where),
-                           line=line)  # fmt: skip
+                raise CorrectionsError(
+                    f"{where}: merge needs other_id (whose videos become "
+                    f"influencer {c.influencer_id}'s)"
+                )
+            c = Correction(
+                action, c.influencer_id, other_id=_parse_id(other, "other_id", where), line=line
+            )
             if c.other_id == c.influencer_id:
-                raise CorrectionsError(f"{where}: cannot merge influencer {c.influencer_id} with itself")
+                raise CorrectionsError(
+                    f"{where}: cannot merge influencer {c.influencer_id} with itself"
+                )
         elif action == "split":
             if not video:
                 raise CorrectionsError(f"{where}: split needs video_id")
@@ -100,8 +114,10 @@ def parse_corrections(lines: Iterable[str], path: str) -> list[Correction]:
             if not name:
                 raise CorrectionsError(f"{where}: name needs a name")
             if c.influencer_id in named:
-                raise CorrectionsError(f"{where}: influencer {c.influencer_id} is already named on "
-                                       f"line {named[c.influencer_id]}")  # fmt: skip
+                raise CorrectionsError(
+                    f"{where}: influencer {c.influencer_id} is already named on "
+                    f"line {named[c.influencer_id]}"
+                )
             named[c.influencer_id] = line
             c = Correction(action, c.influencer_id, name=name, line=line)
         key = (c.action, c.influencer_id, c.other_id, c.video_id)
@@ -140,8 +156,9 @@ def write_corrections(path: Path, corrections: Sequence[Correction]) -> None:
     tmp.replace(path)
 
 
-def with_correction(corrections: Sequence[Correction], new: Correction,
-                    remove: bool = False) -> list[Correction]:
+def with_correction(
+    corrections: Sequence[Correction], new: Correction, remove: bool = False
+) -> list[Correction]:
     """The file's rows after the CLI adds ``new`` (or, with ``remove``, takes away the matching
     row: ``unhide``): a new name replaces the old one in place; a row already there is not
     added twice."""
@@ -149,7 +166,11 @@ def with_correction(corrections: Sequence[Correction], new: Correction,
     placed = False
     for c in corrections:
         same = (c.action, c.influencer_id, c.other_id, c.video_id) == (
-            new.action, new.influencer_id, new.other_id, new.video_id)
+            new.action,
+            new.influencer_id,
+            new.other_id,
+            new.video_id,
+        )
         if new.action == "name" and c.action == "name" and c.influencer_id == new.influencer_id:
             same = True
         if same:
@@ -192,8 +213,13 @@ class Plan:
     stale: list[str] = field(default_factory=list)  # corrections matching nothing, reported
 
 
-def check_corrections(corrections: Sequence[Correction], path: str, issued: set[int],
-                      prev: NDArray[np.int64], video_id: NDArray[np.str_]) -> None:
+def check_corrections(
+    corrections: Sequence[Correction],
+    path: str,
+    issued: set[int],
+    prev: NDArray[np.int64],
+    video_id: NDArray[np.str_],
+) -> None:
     """Raise CorrectionsError for corrections the warehouse contradicts: an id never issued, or
     a merge and a split of the same pair (merge A B while a split says B's only video is not A,
     or the other way round). ``prev`` (n,): each current face's id after the last run."""
@@ -201,8 +227,10 @@ def check_corrections(corrections: Sequence[Correction], path: str, issued: set[
         for iid in (c.influencer_id, c.other_id):
             if iid is not None and iid not in issued:
                 known = f"ids issued so far: 1-{max(issued)}" if issued else "no ids issued yet"
-                raise CorrectionsError(f"{path}:{c.line}: unknown influencer {iid} ({known}); "
-                                       "ids come from the warehouse this file was written for")  # fmt: skip
+                raise CorrectionsError(
+                    f"{path}:{c.line}: unknown influencer {iid} ({known}); "
+                    "ids come from the warehouse this file was written for"
+                )
     splits = [c for c in corrections if c.action == "split"]
     for m in (c for c in corrections if c.action == "merge"):
         for s in splits:
@@ -215,11 +243,13 @@ def check_corrections(corrections: Sequence[Correction], path: str, issued: set[
                 raise CorrectionsError(
                     f"{path}:{m.line} and line {s.line}: merge {m.influencer_id} {m.other_id} and "
                     f"split {s.influencer_id} --video {s.video_id} contradict each other "
-                    f"(influencer {other} is only in that video); keep one")  # fmt: skip
+                    f"(influencer {other} is only in that video); keep one"
+                )
 
 
-def plan(corrections: Sequence[Correction], prev: NDArray[np.int64],
-         video_id: NDArray[np.str_]) -> Plan:
+def plan(
+    corrections: Sequence[Correction], prev: NDArray[np.int64], video_id: NDArray[np.str_]
+) -> Plan:
     """Constraints from the corrections and the faces' previous ids ``prev`` (n,), NONE for
     faces not clustered before; ``video_id`` (n,).
 
@@ -238,8 +268,10 @@ def plan(corrections: Sequence[Correction], prev: NDArray[np.int64],
             assert c.video_id is not None
             root = roots.get(c.influencer_id, c.influencer_id)
             if c.video_id not in present_videos:
-                out.stale.append(f"line {c.line}: split {c.influencer_id} --video {c.video_id}: "
-                                 "the video is not in the warehouse")  # fmt: skip
+                out.stale.append(
+                    f"line {c.line}: split {c.influencer_id} --video {c.video_id}: "
+                    "the video is not in the warehouse"
+                )
                 continue
             split_out.setdefault(root, set()).add(c.video_id)
             in_video = video_id == c.video_id
@@ -249,9 +281,11 @@ def plan(corrections: Sequence[Correction], prev: NDArray[np.int64],
             # The id stays with the faces outside the video, however many the video holds.
             out.match_prev[in_video & (rooted == root)] = NONE
         elif roots.get(c.influencer_id, c.influencer_id) not in present_ids:
-            what = {"merge": f"merge {c.influencer_id} {c.other_id}",
-                    "name": f"name {c.influencer_id} {c.name!r}",
-                    "hide": f"hide {c.influencer_id}"}[c.action]  # fmt: skip
+            what = {
+                "merge": f"merge {c.influencer_id} {c.other_id}",
+                "name": f"name {c.influencer_id} {c.name!r}",
+                "hide": f"hide {c.influencer_id}",
+            }[c.action]
             out.stale.append(f"line {c.line}: {what}: no face carries that id now")
     for root in sorted(set(roots.values())):
         members = rooted == root
@@ -262,8 +296,9 @@ def plan(corrections: Sequence[Correction], prev: NDArray[np.int64],
     return out
 
 
-def match_ids(groups: NDArray[np.int64], prev: NDArray[np.int64],
-              issued_max: int) -> NDArray[np.int64]:
+def match_ids(
+    groups: NDArray[np.int64], prev: NDArray[np.int64], issued_max: int
+) -> NDArray[np.int64]:
     """New cluster labels ``groups`` (n,), 1.. or NONE, -> stable ids (n,).
 
     Greedy on shared faces with ``prev`` (n,): the (group, old id) pair sharing the most faces
@@ -276,18 +311,24 @@ def match_ids(groups: NDArray[np.int64], prev: NDArray[np.int64],
     pairs = []
     both = (groups != NONE) & (prev != NONE)
     if both.any():
-        keys, counts = np.unique(np.stack([groups[both], prev[both]], axis=1), axis=0,
-                                 return_counts=True)  # fmt: skip
-        pairs = sorted(((-int(n), int(old), first[int(g)], int(g))
-                        for (g, old), n in zip(keys, counts, strict=True)))  # fmt: skip
+        keys, counts = np.unique(
+            np.stack([groups[both], prev[both]], axis=1), axis=0, return_counts=True
+        )
+        pairs = sorted(
+            (
+                (-int(n), int(old), first[int(g)], int(g))
+                for (g, old), n in zip(keys, counts, strict=True)
+            )
+        )
     new_id: dict[int, int] = {}
     taken: set[int] = set()
     for _, old, _, g in pairs:
         if g not in new_id and old not in taken:
             new_id[g] = old
             taken.add(old)
-    fresh = sorted((-int((groups == g).sum()), first[int(g)], int(g)) for g in labels
-                   if int(g) not in new_id)  # fmt: skip
+    fresh = sorted(
+        (-int((groups == g).sum()), first[int(g)], int(g)) for g in labels if int(g) not in new_id
+    )
     for k, (_, _, g) in enumerate(fresh, start=issued_max + 1):
         new_id[g] = k
     for g, iid in new_id.items():
@@ -295,8 +336,9 @@ def match_ids(groups: NDArray[np.int64], prev: NDArray[np.int64],
     return out
 
 
-def id_events(before: NDArray[np.int64], after: NDArray[np.int64],
-              recorded: set[int] | None = None) -> list[tuple[int, str, int | None]]:
+def id_events(
+    before: NDArray[np.int64], after: NDArray[np.int64], recorded: set[int] | None = None
+) -> list[tuple[int, str, int | None]]:
     """(influencer_id, event, other_id) rows for one re-clustering, ``before``/``after`` (n,)
     being each face's id before and after: ``created`` for a new id (and ``split_from`` the old
     id most of its faces carried, if any), ``merged_into`` for an old id whose faces now carry
@@ -306,8 +348,11 @@ def id_events(before: NDArray[np.int64], after: NDArray[np.int64],
     ``created`` now, so they are never issued again."""
     old_ids = set(before[before != NONE].tolist())
     new_ids = set(after[after != NONE].tolist())
-    events: list[tuple[int, str, int | None]] = [
-        (iid, "created", None) for iid in sorted(old_ids - recorded)] if recorded is not None else []
+    events: list[tuple[int, str, int | None]] = (
+        [(iid, "created", None) for iid in sorted(old_ids - recorded)]
+        if recorded is not None
+        else []
+    )
 
     def most(ids: NDArray[np.int64]) -> int | None:
         ids = ids[ids != NONE]
@@ -342,8 +387,9 @@ def default_name(influencer_id: int) -> str:
     return f"Person {influencer_id}"
 
 
-def people_table(ids: NDArray[np.int64], video_id: NDArray[np.str_],
-                 corrections: Sequence[Correction]) -> list[Person]:
+def people_table(
+    ids: NDArray[np.int64], video_id: NDArray[np.str_], corrections: Sequence[Correction]
+) -> list[Person]:
     """One Person per current id (faces ``ids`` (n,), ``video_id`` (n,)), with the file's name
     and hide rows, by id."""
     names = {c.influencer_id: c.name for c in corrections if c.action == "name"}
@@ -351,6 +397,13 @@ def people_table(ids: NDArray[np.int64], video_id: NDArray[np.str_],
     out = []
     for iid in np.unique(ids[ids != NONE]).tolist():
         mask = ids == iid
-        out.append(Person(iid, names.get(iid) or default_name(iid),
-                          len(np.unique(video_id[mask])), int(mask.sum()), iid in hidden))  # fmt: skip
+        out.append(
+            Person(
+                iid,
+                names.get(iid) or default_name(iid),
+                len(np.unique(video_id[mask])),
+                int(mask.sum()),
+                iid in hidden,
+            )
+        )
     return out

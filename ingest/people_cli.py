@@ -18,17 +18,21 @@ HOW_TO_APPLY = "apply it with `make build` (or `ingest recluster` and `make dbt`
 def add_parser(sub) -> None:
     from ingest.cli import db_arg  # cli imports this module; by now it is loaded
 
-    p = sub.add_parser("people", help="list people; name, merge, split, hide them",
-                       description="People are influencers with stable ids. These commands write "
-                       f"the corrections file (default {PEOPLE_FILE}, a dbt seed you can edit "
-                       f"and review); {HOW_TO_APPLY}.")  # fmt: skip
+    p = sub.add_parser(
+        "people",
+        help="list people; name, merge, split, hide them",
+        description="People are influencers with stable ids. These commands write "
+        f"the corrections file (default {PEOPLE_FILE}, a dbt seed you can edit "
+        f"and review); {HOW_TO_APPLY}.",
+    )
     ps = p.add_subparsers(dest="people_command", required=True)
 
     def cmd(name: str, help_: str) -> argparse.ArgumentParser:
         c = ps.add_parser(name, help=help_, description=help_)
         db_arg(c)
-        c.add_argument("--file", type=Path, default=PEOPLE_FILE,
-                       help="corrections CSV (default: %(default)s)")  # fmt: skip
+        c.add_argument(
+            "--file", type=Path, default=PEOPLE_FILE, help="corrections CSV (default: %(default)s)"
+        )
         return c
 
     cmd("list", "one line per person: id, name, videos, faces, hidden")
@@ -40,7 +44,9 @@ def add_parser(sub) -> None:
     c = cmd("merge", "one person seen as two: OTHER_ID's videos become ID's")
     c.add_argument("id", type=int, help="influencer id that stays")
     c.add_argument("other_id", type=int, help="influencer id merged into it")
-    c = cmd("split", "a video wrongly given to a person: its faces of ID form or join another person")
+    c = cmd(
+        "split", "a video wrongly given to a person: its faces of ID form or join another person"
+    )
     c.add_argument("id", type=int, help="influencer id")
     c.add_argument("--video", required=True, help="video_id (see `ingest people show ID`)")
     c = cmd("hide", "keep a person (crew, bystander) out of rankings; still listed")
@@ -61,9 +67,14 @@ def _faces(db: str):
     con = duckdb.connect(db, read_only=True)
     try:
         issued = store.issued_ids(con)
-        rows = con.execute(
-            "select c.cluster_id, f.video_id from raw.face_clusters c join raw.faces f "
-            "using (face_id) where c.cluster_id >= 1").fetchall() if issued else []  # fmt: skip
+        rows = (
+            con.execute(
+                "select c.cluster_id, f.video_id from raw.face_clusters c join raw.faces f "
+                "using (face_id) where c.cluster_id >= 1"
+            ).fetchall()
+            if issued
+            else []
+        )
     finally:
         con.close()
     ids = np.array([r[0] for r in rows], dtype=np.int64)
@@ -82,8 +93,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         got = _faces(args.db)
     except duckdb.Error as exc:  # not a warehouse, or one from before stable ids
-        print(f"error: cannot read people from {args.db} ({exc}); run `make build` first",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"error: cannot read people from {args.db} ({exc}); run `make build` first",
+            file=sys.stderr,
+        )
         return 2
     if got is None:
         print(f"error: no warehouse at {args.db}; run `make build` first", file=sys.stderr)
@@ -93,12 +106,17 @@ def run(args: argparse.Namespace) -> int:
         rows = people.people_table(ids, vids, corrections)
         print(f"{'id':>4}  {'name':<28} {'videos':>6} {'faces':>6}  hidden")
         for p in rows:
-            print(f"{p.influencer_id:>4}  {p.name:<28} {p.n_videos:>6} {p.n_faces:>6}  "
-                  f"{'yes' if p.hidden else ''}")  # fmt: skip
+            print(
+                f"{p.influencer_id:>4}  {p.name:<28} {p.n_videos:>6} {p.n_faces:>6}  "
+                f"{'yes' if p.hidden else ''}"
+            )
         return 0
     for iid in (args.id, getattr(args, "other_id", None)):
         if iid is not None and iid not in issued:
-            print(f"error: unknown influencer {iid} in {args.db} (`ingest people list`)", file=sys.stderr)
+            print(
+                f"error: unknown influencer {iid} in {args.db} (`ingest people list`)",
+                file=sys.stderr,
+            )
             return 2
     if args.people_command == "show":
         return _show(args)
@@ -110,8 +128,10 @@ def run(args: argparse.Namespace) -> int:
         "unhide": lambda: people.Correction("hide", args.id),
     }[args.people_command]()
     if args.people_command == "split" and args.video not in set(vids.tolist()):
-        print(f"error: no faces of video {args.video} in {args.db} (`ingest people show {args.id}`)",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"error: no faces of video {args.video} in {args.db} (`ingest people show {args.id}`)",
+            file=sys.stderr,
+        )
         return 2
     updated = people.with_correction(corrections, new, remove=args.people_command == "unhide")
     try:
@@ -131,7 +151,9 @@ def _show(args: argparse.Namespace) -> int:
         rows = con.execute(
             "select f.video_id, v.row_number, v.source_url, count(*) from raw.face_clusters c "
             "join raw.faces f using (face_id) join raw.videos v using (video_id) "
-            "where c.cluster_id = ? group by all order by v.row_number", [args.id]).fetchall()  # fmt: skip
+            "where c.cluster_id = ? group by all order by v.row_number",
+            [args.id],
+        ).fetchall()
     finally:
         con.close()
     print(f"influencer {args.id}: {len(rows)} videos")

@@ -105,8 +105,9 @@ def process_row(row: VideoRow, settings: Settings, base_dir: Path) -> Outcome:
     except EmbedderUnavailable:
         raise  # a setup problem, not a bad video: stop with the message
     except Exception as exc:
-        return Outcome(row, "decode_failed", f"{type(exc).__name__}: {exc}", got.sha256,
-                       timings=timings)  # fmt: skip
+        return Outcome(
+            row, "decode_failed", f"{type(exc).__name__}: {exc}", got.sha256, timings=timings
+        )
     timings.update(x.timings)
     try:
         save_extraction(x, cache)
@@ -125,8 +126,9 @@ def cached_outcome(row: VideoRow, settings: Settings, base_dir: Path) -> Outcome
     if row.source_url is None:
         return None
     try:
-        got = from_cache(row.source_url, settings.cache_dir / "downloads", settings.download,
-                         base_dir)  # fmt: skip
+        got = from_cache(
+            row.source_url, settings.cache_dir / "downloads", settings.download, base_dir
+        )
         cache = None if got is None else _extraction_cache(got.sha256, settings)
         if got is None or not cache.is_file():
             return None
@@ -150,9 +152,7 @@ def _one_thread_each() -> None:
     cv2.setNumThreads(1)
 
 
-def _outcomes(
-    rows: list[VideoRow], settings: Settings, base_dir: Path
-) -> Iterator[Outcome]:
+def _outcomes(rows: list[VideoRow], settings: Settings, base_dir: Path) -> Iterator[Outcome]:
     """Each row's outcome, in the order they finish. Rejected rows and rows already extracted
     need no worker: a re-run with nothing new starts no process and loads no model."""
     todo = []
@@ -198,11 +198,17 @@ def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True
     partial: list[tuple[int, float]] = []
     # Download and extract before opening the warehouse: another process holding it (a reader,
     # a second run) delays only the writes, and a run stopped here has written nothing.
-    bar = tqdm(produce(rows, settings, base_dir), total=len(rows), unit="video",
-               desc="videos", disable=not progress)  # fmt: skip
+    bar = tqdm(
+        produce(rows, settings, base_dir),
+        total=len(rows),
+        unit="video",
+        desc="videos",
+        disable=not progress,
+    )
     outcomes = list(bar)
-    con = open_with_wait(lambda: store.connect(db_path, EMBED_DIM[embedder]), db_path,
-                         settings.lock_wait_s)  # fmt: skip
+    con = open_with_wait(
+        lambda: store.connect(db_path, EMBED_DIM[embedder]), db_path, settings.lock_wait_s
+    )
     try:
         before = store.cluster_snapshot(con)  # ids survive videos rewritten below
         for out in outcomes:
@@ -214,14 +220,18 @@ def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True
             if share is not None and share < 1.0:
                 partial.append((out.row.row_number, share))
             rec = store.VideoRecord(
-                video_id=out.row.video_id, row_number=out.row.row_number,
-                source_url=out.row.source_url, performance_raw=out.row.performance_raw,
-                performance_score=out.row.performance_score, status=out.status, error=out.error,
+                video_id=out.row.video_id,
+                row_number=out.row.row_number,
+                source_url=out.row.source_url,
+                performance_raw=out.row.performance_raw,
+                performance_score=out.row.performance_score,
+                status=out.status,
+                error=out.error,
                 content_sha256=out.sha256,
                 settings_hash=settings.extraction_hash() if out.head else None,
                 embedder=out.head.embedder if out.head else None,
                 decoded_share=share,
-            )  # fmt: skip
+            )
             t0 = time.perf_counter()
             if out.head is not None and store.already_done(con, rec):
                 skipped += 1
@@ -233,16 +243,32 @@ def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True
         stale: list[str] = []
         n_faces, n_infl, n_unassigned = recluster(con, settings, stale, before)
         timings["cluster"] += time.perf_counter() - t0
-        store.write_run(con, {
-            "run_id": uuid.uuid4().hex[:12], "started_at": started,
-            "finished_at": dt.datetime.now(), "csv_path": str(csv_path),
-            "settings_json": settings.to_json(), "n_rows": len(rows),
-            **{f"n_{s}": statuses.get(s, 0) for s in store.STATUSES},
-        })  # fmt: skip
+        store.write_run(
+            con,
+            {
+                "run_id": uuid.uuid4().hex[:12],
+                "started_at": started,
+                "finished_at": dt.datetime.now(),
+                "csv_path": str(csv_path),
+                "settings_json": settings.to_json(),
+                "n_rows": len(rows),
+                **{f"n_{s}": statuses.get(s, 0) for s in store.STATUSES},
+            },
+        )
     finally:
         con.close()
-    return RunSummary(len(rows), statuses, n_faces, n_infl, n_unassigned, skipped,
-                      dict(timings), failures, partial, stale)  # fmt: skip
+    return RunSummary(
+        len(rows),
+        statuses,
+        n_faces,
+        n_infl,
+        n_unassigned,
+        skipped,
+        dict(timings),
+        failures,
+        partial,
+        stale,
+    )
 
 
 def check_people_file(db_path: Path, settings: Settings) -> list[people.Correction]:
@@ -260,8 +286,10 @@ def check_people_file(db_path: Path, settings: Settings) -> list[people.Correcti
         try:
             issued = store.issued_ids(con)
             if issued:
-                df = con.execute("select f.face_id, f.video_id from raw.faces f "
-                                 "join raw.face_clusters using (face_id)").df()  # fmt: skip
+                df = con.execute(
+                    "select f.face_id, f.video_id from raw.faces f "
+                    "join raw.face_clusters using (face_id)"
+                ).df()
                 prev = store.previous_ids(store.cluster_snapshot(con), df["face_id"].tolist())
                 vids = df["video_id"].to_numpy().astype(str)
         finally:
@@ -270,8 +298,9 @@ def check_people_file(db_path: Path, settings: Settings) -> list[people.Correcti
     return corrections
 
 
-def recluster(con, settings: Settings, stale: list[str] | None = None,
-              before: dict[str, int] | None = None) -> tuple[int, int, int]:
+def recluster(
+    con, settings: Settings, stale: list[str] | None = None, before: dict[str, int] | None = None
+) -> tuple[int, int, int]:
     """Cluster every current face of the configured embedder under the corrections file;
     rewrites raw.face_clusters with stable influencer ids (ingest.people) and appends their
     events to raw.influencer_id_history. Corrections that match nothing are appended to
@@ -288,22 +317,29 @@ def recluster(con, settings: Settings, stale: list[str] | None = None,
     face_ids = df["face_id"].tolist()
     prev = store.previous_ids(store.cluster_snapshot(con) if before is None else before, face_ids)
     issued = store.issued_ids(con)
-    people.check_corrections(corrections, str(settings.people_file), issued, prev,
-                             table.video_id)  # fmt: skip
+    people.check_corrections(corrections, str(settings.people_file), issued, prev, table.video_id)
     p = people.plan(corrections, prev, table.video_id)
     if stale is not None:
         stale.extend(f"{settings.people_file}:{s}" for s in p.stale)
-    c = cluster_faces(table, cs, population_mean(embedder), population_mean("faceres"),
-                      must_link=p.must_link, cannot_link=p.cannot_link)  # fmt: skip
+    c = cluster_faces(
+        table,
+        cs,
+        population_mean(embedder),
+        population_mean("faceres"),
+        must_link=p.must_link,
+        cannot_link=p.cannot_link,
+    )
     ids = people.match_ids(c.cluster_id, p.match_prev, max(issued, default=0))
     events = people.id_events(prev, ids, store.recorded_ids(con))
     c = dataclasses.replace(c, cluster_id=ids)
-    method = (f"{cs.method} tracks<{cs.track_threshold} clusters<{cs.cluster_threshold} "
-              f"ratio<{cs.merge_ratio} prior={cs.spread_prior} "
-              f"track_sharpness>={cs.min_track_sharpness} "
-              f"child<{cs.child_age_years}/adult>={cs.adult_age_years} "
-              f"merge_within_video={cs.merge_within_video} faceres_veto<={cs.faceres_veto} "
-              f"min_faces={cs.min_cluster_faces}")  # fmt: skip
+    method = (
+        f"{cs.method} tracks<{cs.track_threshold} clusters<{cs.cluster_threshold} "
+        f"ratio<{cs.merge_ratio} prior={cs.spread_prior} "
+        f"track_sharpness>={cs.min_track_sharpness} "
+        f"child<{cs.child_age_years}/adult>={cs.adult_age_years} "
+        f"merge_within_video={cs.merge_within_video} faceres_veto<={cs.faceres_veto} "
+        f"min_faces={cs.min_cluster_faces}"
+    )
     store.write_clusters_with_history(con, face_ids, c, embedder, method, events)
     n_infl = len(np.unique(c.cluster_id[c.cluster_id >= 1]))
     return len(df), n_infl, int((c.cluster_id < 1).sum())

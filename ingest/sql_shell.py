@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -59,12 +60,13 @@ def connect(db: Path, write: bool):
 
 
 def interactive(con, inp: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
-    try:
+    with contextlib.suppress(ImportError):  # not on every platform
         import readline  # noqa: F401 - line editing and history for input()
-    except ImportError:  # pragma: no cover - not on every platform
-        pass
-    print("Influencer Lens SQL (embed_face, detect_faces loaded); end statements with ';', "
-          "Ctrl-D to quit.", file=out)  # fmt: skip
+    print(
+        "Influencer Lens SQL (embed_face, detect_faces loaded); end statements with ';', "
+        "Ctrl-D to quit.",
+        file=out,
+    )
     pending: list[str] = []
     while True:
         try:

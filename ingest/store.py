@@ -126,7 +126,8 @@ def storage_version(db_path: Path) -> str:
     try:
         con.execute(f"attach '{_sql_path(db_path)}' as wh (read_only)")
         tags = con.execute(
-            "select tags from duckdb_databases() where database_name = 'wh'").fetchall()[0][0]
+            "select tags from duckdb_databases() where database_name = 'wh'"
+        ).fetchall()[0][0]
     finally:
         con.close()
     return "v" + ".".join(map(str, _version(tags.get("storage_version", "v0.0.0"))))
@@ -151,9 +152,10 @@ def migrate_storage(db_path: Path) -> str | None:
         # other process holds the file that is about to be swapped.
         src = db_path.stem
         con.execute(f"attach '{_sql_path(db_path)}' as \"{src}\"")
-        con.execute(f"attach '{_sql_path(tmp)}' as migrated "
-                    f"(storage_version '{WAREHOUSE_STORAGE_VERSION}')")
-        con.execute(f"copy from database \"{src}\" to migrated")
+        con.execute(
+            f"attach '{_sql_path(tmp)}' as migrated (storage_version '{WAREHOUSE_STORAGE_VERSION}')"
+        )
+        con.execute(f'copy from database "{src}" to migrated')
         con.execute("detach migrated")
     finally:
         con.close()
@@ -169,8 +171,11 @@ def _sql_path(p: Path) -> str:
 def open_warehouse(db_path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """A connection to the warehouse; a file created here is written in
     WAREHOUSE_STORAGE_VERSION."""
-    return duckdb.connect(str(db_path), read_only=read_only,
-                          config={"storage_compatibility_version": WAREHOUSE_STORAGE_VERSION})
+    return duckdb.connect(
+        str(db_path),
+        read_only=read_only,
+        config={"storage_compatibility_version": WAREHOUSE_STORAGE_VERSION},
+    )
 
 
 def connect(db_path: Path, embedding_dim: int) -> duckdb.DuckDBPyConnection:
@@ -180,18 +185,26 @@ def connect(db_path: Path, embedding_dim: int) -> duckdb.DuckDBPyConnection:
     db_path.parent.mkdir(parents=True, exist_ok=True)
     old = migrate_storage(db_path)
     if old:
-        print(f"note: {db_path} was in DuckDB storage format {old}, which DuckDB 1.x clients "
-              f"cannot open; rewrote it in {WAREHOUSE_STORAGE_VERSION}", file=sys.stderr)
+        print(
+            f"note: {db_path} was in DuckDB storage format {old}, which DuckDB 1.x clients "
+            f"cannot open; rewrote it in {WAREHOUSE_STORAGE_VERSION}",
+            file=sys.stderr,
+        )
     con = open_warehouse(db_path)
     con.execute("create schema if not exists raw")
     con.execute(VIDEOS_DDL)
     # Warehouses from before the decoded share: null there (not measured).
     con.execute("alter table raw.videos add column if not exists decoded_share double")
     # fetchall, not fetchone: duckdb 2 refuses new work while a result is half read.
-    existing = next(iter(con.execute(
-        "select data_type from information_schema.columns "
-        "where table_schema = 'raw' and table_name = 'faces' and column_name = 'embedding'"
-    ).fetchall()), None)
+    existing = next(
+        iter(
+            con.execute(
+                "select data_type from information_schema.columns "
+                "where table_schema = 'raw' and table_name = 'faces' and column_name = 'embedding'"
+            ).fetchall()
+        ),
+        None,
+    )
     if existing and existing[0] != f"FLOAT[{embedding_dim}]":
         con.execute("drop table if exists raw.face_clusters")
         con.execute("drop table raw.faces")
@@ -200,8 +213,9 @@ def connect(db_path: Path, embedding_dim: int) -> duckdb.DuckDBPyConnection:
     # Warehouses from before apparent age / the descriptor: the columns are added; their videos
     # are re-extracted anyway (the extraction hash changed), which fills them.
     con.execute("alter table raw.faces add column if not exists age_years double")
-    con.execute("alter table raw.faces add column if not exists faceres_descriptor "
-                f"float[{DESCRIPTOR_DIM}]")
+    con.execute(
+        f"alter table raw.faces add column if not exists faceres_descriptor float[{DESCRIPTOR_DIM}]"
+    )
     con.execute(CLUSTERS_DDL)
     con.execute(ID_HISTORY_DDL)
     con.execute(RUNS_DDL)
@@ -210,11 +224,16 @@ def connect(db_path: Path, embedding_dim: int) -> duckdb.DuckDBPyConnection:
 
 def already_done(con: duckdb.DuckDBPyConnection, rec: VideoRecord) -> bool:
     """Same video, same bytes, same extraction settings, finished before: nothing to write."""
-    row = next(iter(con.execute(
-        "select content_sha256, settings_hash, row_number, performance_raw, status "
-        "from raw.videos where video_id = ?",
-        [rec.video_id],
-    ).fetchall()), None)
+    row = next(
+        iter(
+            con.execute(
+                "select content_sha256, settings_hash, row_number, performance_raw, status "
+                "from raw.videos where video_id = ?",
+                [rec.video_id],
+            ).fetchall()
+        ),
+        None,
+    )
     if row is None or row[4] not in ("ok", "no_faces"):
         return False
     return row[:4] == (rec.content_sha256, rec.settings_hash, rec.row_number, rec.performance_raw)
@@ -239,15 +258,27 @@ def write_video(
         con.execute(
             "insert into raw.videos values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                rec.video_id, rec.row_number, rec.source_url, rec.performance_raw,
-                rec.performance_score, rec.status, rec.error, rec.content_sha256,
-                m.duration_s if m else None, m.fps if m else None,
-                m.width if m else None, m.height if m else None,
-                x.sample_interval_s if x else None, x.n_frames_sampled if x else None,
-                len(x.faces) if x else None, rec.embedder, rec.settings_hash, now,
+                rec.video_id,
+                rec.row_number,
+                rec.source_url,
+                rec.performance_raw,
+                rec.performance_score,
+                rec.status,
+                rec.error,
+                rec.content_sha256,
+                m.duration_s if m else None,
+                m.fps if m else None,
+                m.width if m else None,
+                m.height if m else None,
+                x.sample_interval_s if x else None,
+                x.n_frames_sampled if x else None,
+                len(x.faces) if x else None,
+                rec.embedder,
+                rec.settings_hash,
+                now,
                 rec.decoded_share,
             ],
-        )  # fmt: skip
+        )
         if faces_df is not None:
             dim = faces_df["embedding"].iloc[0].shape[0]
             con.register("faces_df", faces_df)
@@ -307,8 +338,12 @@ def _faces_frame(video_id: str, x: VideoExtraction, faces_dir: Path) -> pd.DataF
 def prune_videos(con: duckdb.DuckDBPyConnection, keep_ids: list[str]) -> int:
     """Remove videos (and their faces) that are no longer in the CSV; returns rows removed."""
     con.register("keep_ids", pd.DataFrame({"video_id": keep_ids}))
-    stale = [r[0] for r in con.execute(
-        "select video_id from raw.videos anti join keep_ids using (video_id)").fetchall()]
+    stale = [
+        r[0]
+        for r in con.execute(
+            "select video_id from raw.videos anti join keep_ids using (video_id)"
+        ).fetchall()
+    ]
     con.unregister("keep_ids")
     for vid in stale:
         con.execute("begin transaction")
@@ -323,8 +358,11 @@ def prune_videos(con: duckdb.DuckDBPyConnection, keep_ids: list[str]) -> int:
 
 def _delete_video(con: duckdb.DuckDBPyConnection, video_id: str) -> None:
     """Remove one video's rows (clusters, faces, video); the caller owns the transaction."""
-    con.execute("delete from raw.face_clusters where face_id in "
-                "(select face_id from raw.faces where video_id = ?)", [video_id])
+    con.execute(
+        "delete from raw.face_clusters where face_id in "
+        "(select face_id from raw.faces where video_id = ?)",
+        [video_id],
+    )
     con.execute("delete from raw.faces where video_id = ?", [video_id])
     con.execute("delete from raw.videos where video_id = ?", [video_id])
 
@@ -352,9 +390,12 @@ def face_table(df: pd.DataFrame) -> FaceTable:
         age=df["age_years"].to_numpy(dtype=np.float32, na_value=np.nan),
         # Faces stored before the descriptor existed have none: then no veto at all, rather
         # than a veto over some tracks only.
-        descriptor=(None if df["faceres_descriptor"].isna().any()
-                    else np.stack(df["faceres_descriptor"].to_numpy()).astype(np.float32)),
-    )  # fmt: skip
+        descriptor=(
+            None
+            if df["faceres_descriptor"].isna().any()
+            else np.stack(df["faceres_descriptor"].to_numpy()).astype(np.float32)
+        ),
+    )
 
 
 def write_clusters(
@@ -387,8 +428,12 @@ def cluster_snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """face_id -> influencer id of every assigned face after the last clustering. Taken before
     a run writes, because rewriting a video (its CSV row moved) deletes its clusters while its
     faces come back with the same ids."""
-    return {f: int(c) for f, c in con.execute(
-        "select face_id, cluster_id from raw.face_clusters where cluster_id >= 1").fetchall()}  # fmt: skip
+    return {
+        f: int(c)
+        for f, c in con.execute(
+            "select face_id, cluster_id from raw.face_clusters where cluster_id >= 1"
+        ).fetchall()
+    }
 
 
 def previous_ids(snapshot: dict[str, int], face_ids: list[str]) -> np.ndarray:
@@ -398,16 +443,27 @@ def previous_ids(snapshot: dict[str, int], face_ids: list[str]) -> np.ndarray:
 
 def recorded_ids(con: duckdb.DuckDBPyConnection) -> set[int]:
     """Ids with a row in raw.influencer_id_history."""
-    return {int(r[0]) for r in con.execute(
-        "select distinct influencer_id from raw.influencer_id_history").fetchall()}  # fmt: skip
+    return {
+        int(r[0])
+        for r in con.execute(
+            "select distinct influencer_id from raw.influencer_id_history"
+        ).fetchall()
+    }
 
 
 def issued_ids(con: duckdb.DuckDBPyConnection) -> set[int]:
     """Every influencer id issued so far (history, plus ids of warehouses from before it)."""
-    tables = {r[0] for r in con.execute("select table_name from information_schema.tables "
-                                        "where table_schema = 'raw'").fetchall()}  # fmt: skip
-    parts = ["select cluster_id from raw.face_clusters where cluster_id >= 1"
-             ] if "face_clusters" in tables else []  # fmt: skip
+    tables = {
+        r[0]
+        for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw'"
+        ).fetchall()
+    }
+    parts = (
+        ["select cluster_id from raw.face_clusters where cluster_id >= 1"]
+        if "face_clusters" in tables
+        else []
+    )
     if "influencer_id_history" in tables:
         parts.append("select influencer_id from raw.influencer_id_history")
     if not parts:
@@ -415,15 +471,21 @@ def issued_ids(con: duckdb.DuckDBPyConnection) -> set[int]:
     return {int(r[0]) for r in con.execute(" union ".join(parts)).fetchall()}
 
 
-def write_clusters_with_history(con: duckdb.DuckDBPyConnection, face_ids: list[str],
-                                c: Clustering, embedder: str, method: str,
-                                events: list[tuple[int, str, int | None]]) -> None:
+def write_clusters_with_history(
+    con: duckdb.DuckDBPyConnection,
+    face_ids: list[str],
+    c: Clustering,
+    embedder: str,
+    method: str,
+    events: list[tuple[int, str, int | None]],
+) -> None:
     """write_clusters and the id events of the same clustering."""
     write_clusters(con, face_ids, c, embedder, method)
     now = dt.datetime.now()
     for iid, event, other in events:
-        con.execute("insert into raw.influencer_id_history values (?, ?, ?, ?)",
-                    [iid, event, other, now])
+        con.execute(
+            "insert into raw.influencer_id_history values (?, ?, ?, ?)", [iid, event, other, now]
+        )
 
 
 def write_run(con: duckdb.DuckDBPyConnection, row: dict) -> None:

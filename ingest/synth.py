@@ -62,8 +62,9 @@ def list_identities(faces_dir: Path, min_photos: int) -> dict[str, list[Path]]:
     return out
 
 
-def _roster(names: list[str], n: int, lookalikes: dict[str, list[str]] | None,
-            rng: np.random.Generator) -> list[str]:
+def _roster(
+    names: list[str], n: int, lookalikes: dict[str, list[str]] | None, rng: np.random.Generator
+) -> list[str]:
     """n identities: random, or (with lookalikes) in pairs, each random pick joined by the
     nearest look-alike not yet chosen, so across videos too the people to tell apart are
     hard ones."""
@@ -76,14 +77,20 @@ def _roster(names: list[str], n: int, lookalikes: dict[str, list[str]] | None,
         if names[i] in chosen:
             continue
         chosen.append(names[i])
-        mate = next((m for m in lookalikes.get(names[i], []) if m in names and m not in chosen), None)
+        mate = next(
+            (m for m in lookalikes.get(names[i], []) if m in names and m not in chosen), None
+        )
         if mate is not None and len(chosen) < n:
             chosen.append(mate)
     return sorted(chosen)
 
 
-def _separate_pairs(cfg: SynthConfig, ids: list[str], lookalikes: dict[str, list[str]] | None,
-                    rng: np.random.Generator) -> list[list[str]]:
+def _separate_pairs(
+    cfg: SynthConfig,
+    ids: list[str],
+    lookalikes: dict[str, list[str]] | None,
+    rng: np.random.Generator,
+) -> list[list[str]]:
     """People of the separate-shots videos: a random person and, with lookalikes, the
     nearest look-alike in the roster (else another random person)."""
     if cfg.n_separate and len(ids) < 2:
@@ -92,7 +99,11 @@ def _separate_pairs(cfg: SynthConfig, ids: list[str], lookalikes: dict[str, list
     for _ in range(cfg.n_separate):
         a = ids[int(rng.integers(len(ids)))]
         mates = [m for m in (lookalikes or {}).get(a, []) if m in ids and m != a]
-        b = mates[0] if mates else ids[(ids.index(a) + 1 + int(rng.integers(len(ids) - 1))) % len(ids)]
+        b = (
+            mates[0]
+            if mates
+            else ids[(ids.index(a) + 1 + int(rng.integers(len(ids) - 1))) % len(ids)]
+        )
         out.append([a, b])
     return out
 
@@ -215,15 +226,19 @@ class _PhotoFaces:
         # and with a black border at two sizes (a face cut by the photo edge is found once the
         # edge is not the image edge, as happens when a shot pans the photo inside the frame).
         rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-        looks = [self._faces(rgb, 0.0, self.UPSCALE), self._faces(rgb, self.PAD, self.UPSCALE),
-                 self._faces(rgb, self.PAD, 1.0)]  # fmt: skip
+        looks = [
+            self._faces(rgb, 0.0, self.UPSCALE),
+            self._faces(rgb, self.PAD, self.UPSCALE),
+            self._faces(rgb, self.PAD, 1.0),
+        ]
         if any(len(found) != 1 for found in looks):
             return None
         return looks[0][0]
 
 
-def synthesize(faces_dir: Path, out_dir: Path, cfg: SynthConfig,
-               lookalikes: dict[str, list[str]] | None = None) -> list[TruthVideo]:
+def synthesize(
+    faces_dir: Path, out_dir: Path, cfg: SynthConfig, lookalikes: dict[str, list[str]] | None = None
+) -> list[TruthVideo]:
     """Write the corpus (see module docstring) and return the per-video truth.
 
     ``lookalikes``: identity -> other identities, most alike first (bench/lookalikes.py).
@@ -289,12 +304,25 @@ def synthesize(faces_dir: Path, out_dir: Path, cfg: SynthConfig,
             photos = [(p, *next_photo(p)) for p in on_screen]
             fs, rects = _people_shot(h, w, n, [(p, img) for p, img, _ in photos], rng)
             for i, fr in enumerate(rects):
-                for (person, x1, y1, x2, y2), (_, img, fbox) in zip(fr, photos):
+                for (person, x1, y1, x2, _y2), (_, img, fbox) in zip(fr, photos):
                     k = (x2 - x1) / img.shape[1]  # photo -> frame scale
-                    fx1, fy1, fx2, fy2 = (x1 + fbox[0] * k, y1 + fbox[1] * k,
-                                          x1 + fbox[2] * k, y1 + fbox[3] * k)  # fmt: skip
-                    box_rows.append((name, len(frames) + i, person,
-                                     round(fx1), round(fy1), round(fx2), round(fy2)))  # fmt: skip
+                    fx1, fy1, fx2, fy2 = (
+                        x1 + fbox[0] * k,
+                        y1 + fbox[1] * k,
+                        x1 + fbox[2] * k,
+                        y1 + fbox[3] * k,
+                    )
+                    box_rows.append(
+                        (
+                            name,
+                            len(frames) + i,
+                            person,
+                            round(fx1),
+                            round(fy1),
+                            round(fx2),
+                            round(fy2),
+                        )
+                    )
             frames += fs
         writer = cv2.VideoWriter(
             str(vdir / (name + ".mp4")), cv2.VideoWriter_fourcc(*"mp4v"), FPS, (w, h)

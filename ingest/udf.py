@@ -21,6 +21,7 @@ wants an answer for it.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import warnings
@@ -99,9 +100,11 @@ class ImageFaces:
                 chunk = idx[start : start + batch]
                 try:
                     # Scaled as the pipeline scales frames, so a face gets the pipeline's box.
-                    dets = self.detector.detect([images[i] for i in chunk],
-                                                self.settings.sampling.max_side_px,
-                                                self.settings.detection.min_face_px)  # fmt: skip
+                    dets = self.detector.detect(
+                        [images[i] for i in chunk],
+                        self.settings.sampling.max_side_px,
+                        self.settings.detection.min_face_px,
+                    )
                 except Exception as exc:  # one odd image must not fail the query
                     for i in chunk:
                         out[i] = f"detection failed ({type(exc).__name__}: {exc})"
@@ -112,8 +115,11 @@ class ImageFaces:
 
     def _embed(self, rgb: NDArray[np.uint8], dets) -> list[ImageFace] | str:
         h, w = rgb.shape[:2]
-        kept = [(d, clip_box(d.box, w, h)) for d in dets
-                if d.score >= self.settings.detection.min_det_score]  # fmt: skip
+        kept = [
+            (d, clip_box(d.box, w, h))
+            for d in dets
+            if d.score >= self.settings.detection.min_det_score
+        ]
         kept = [(d, b) for d, b in kept if box_area(b) > 0]
         if not kept:
             return []
@@ -136,7 +142,9 @@ def _distinct_faces(model: ImageFaces, paths: list[str | None]) -> dict[str, lis
     return dict(zip(distinct, model.faces(distinct))) if distinct else {}
 
 
-def embed_face_column(model: ImageFaces, paths: list[str | None]) -> list[NDArray[np.float32] | None]:
+def embed_face_column(
+    model: ImageFaces, paths: list[str | None]
+) -> list[NDArray[np.float32] | None]:
     """The largest face's embedding per path, None (and a FaceUdfWarning) where there is none."""
     found = _distinct_faces(model, paths)
     out: list[NDArray[np.float32] | None] = []
@@ -177,8 +185,12 @@ def warehouse_embedder(con) -> EmbedderName | None:
 
     for table in ("raw.face_clusters", "raw.faces"):
         try:
-            names = [r[0] for r in con.execute(
-                f"select distinct embedder from {table} where embedder is not null").fetchall()]  # fmt: skip
+            names = [
+                r[0]
+                for r in con.execute(
+                    f"select distinct embedder from {table} where embedder is not null"
+                ).fetchall()
+            ]
         except duckdb.Error:
             continue
         if len(names) == 1 and names[0] in ("dlib", "facenet"):
@@ -186,7 +198,9 @@ def warehouse_embedder(con) -> EmbedderName | None:
     return None
 
 
-def register(con, settings: Settings | None = None, embedder: EmbedderName | None = None) -> ImageFaces:
+def register(
+    con, settings: Settings | None = None, embedder: EmbedderName | None = None
+) -> ImageFaces:
     """Register embed_face and detect_faces on a DuckDB connection; returns the (lazy) models.
 
     The embedder is, in order: ``embedder``, the warehouse's own (``warehouse_embedder``), the
@@ -200,8 +214,16 @@ def register(con, settings: Settings | None = None, embedder: EmbedderName | Non
     model = ImageFaces(s)
     d = model.dim
     vec = pa.list_(pa.float32(), d)
-    face = pa.struct([("x1", pa.float32()), ("y1", pa.float32()), ("x2", pa.float32()),
-                      ("y2", pa.float32()), ("det_score", pa.float32()), ("embedding", vec)])  # fmt: skip
+    face = pa.struct(
+        [
+            ("x1", pa.float32()),
+            ("y1", pa.float32()),
+            ("x2", pa.float32()),
+            ("y2", pa.float32()),
+            ("det_score", pa.float32()),
+            ("embedding", vec),
+        ]
+    )
 
     def embed_face(paths):  # pa.Array -> pa.Array (no annotations: DuckDB evaluates them)
         vecs = embed_face_column(model, paths.to_pylist())
@@ -210,24 +232,39 @@ def register(con, settings: Settings | None = None, embedder: EmbedderName | Non
     def detect_faces(paths):
         rows = detect_faces_column(model, paths.to_pylist())
         return pa.array(
-            [None if fs is None else [
-                {"x1": float(f.box[0]), "y1": float(f.box[1]), "x2": float(f.box[2]),
-                 "y2": float(f.box[3]), "det_score": f.det_score,
-                 "embedding": f.embedding.tolist()} for f in fs] for fs in rows],
+            [
+                None
+                if fs is None
+                else [
+                    {
+                        "x1": float(f.box[0]),
+                        "y1": float(f.box[1]),
+                        "x2": float(f.box[2]),
+                        "y2": float(f.box[3]),
+                        "det_score": f.det_score,
+                        "embedding": f.embedding.tolist(),
+                    }
+                    for f in fs
+                ]
+                for fs in rows
+            ],
             type=pa.list_(face),
-        )  # fmt: skip
+        )
 
     vec_t = duckdb.sqltype(f"FLOAT[{d}]")
     face_t = duckdb.sqltype(
-        f"STRUCT(x1 FLOAT, y1 FLOAT, x2 FLOAT, y2 FLOAT, det_score FLOAT, embedding FLOAT[{d}])[]")
-    for fn_name, fn, ret in (("embed_face", embed_face, vec_t), ("detect_faces", detect_faces, face_t)):
-        try:
+        f"STRUCT(x1 FLOAT, y1 FLOAT, x2 FLOAT, y2 FLOAT, det_score FLOAT, embedding FLOAT[{d}])[]"
+    )
+    for fn_name, fn, ret in (
+        ("embed_face", embed_face, vec_t),
+        ("detect_faces", detect_faces, face_t),
+    ):
+        with contextlib.suppress(duckdb.Error):
             con.remove_function(fn_name)
-        except duckdb.Error:
-            pass
         # null_handling special: a NULL path reaches us (and comes back NULL) instead of
         # DuckDB guessing; exceptions are ours to turn into NULL + warning per file.
-        con.create_function(fn_name, fn, [duckdb.sqltype("VARCHAR")], ret, type="arrow",
-                            null_handling="special")  # fmt: skip
+        con.create_function(
+            fn_name, fn, [duckdb.sqltype("VARCHAR")], ret, type="arrow", null_handling="special"
+        )
     log.debug("registered embed_face/detect_faces (%s, %d-d)", name, d)
     return model

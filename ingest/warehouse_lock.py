@@ -33,9 +33,7 @@ def lock_holder(message: str) -> str | None:
     return f"{m['prog']} (PID {m['pid']})"
 
 
-def open_with_wait(
-    opener: Callable[[], T], db_path: Path, wait_s: float, poll_s: float = 0.5
-) -> T:
+def open_with_wait(opener: Callable[[], T], db_path: Path, wait_s: float, poll_s: float = 0.5) -> T:
     """``opener()``, retried while another process holds the warehouse, for up to ``wait_s``
     seconds. Raises ``WarehouseError`` with one line a person can act on."""
     give_up = time.monotonic() + max(wait_s, 0.0)
@@ -46,7 +44,9 @@ def open_with_wait(
             msg = str(exc)
             holder = lock_holder(msg)
             if holder is None:
-                raise WarehouseError(f"cannot open the warehouse {db_path}: {_first_line(msg)}") from None
+                raise WarehouseError(
+                    f"cannot open the warehouse {db_path}: {_first_line(msg)}"
+                ) from None
             if time.monotonic() >= give_up:
                 raise WarehouseError(
                     f"the warehouse {db_path} is in use by {holder}; waited {wait_s:g} s. Close "

@@ -35,61 +35,159 @@ MISSING_FACE_URL = "/face-missing.svg"
 
 # (source schema, table, report table, columns used when the table is missing)
 TABLES: list[tuple[str, str, str, list[tuple[str, str]]]] = [
-    ("main", "influencers", "influencers", [
-        ("influencer_id", "INTEGER"), ("influencer_name", "VARCHAR"), ("is_hidden", "BOOLEAN"),
-        ("n_videos", "BIGINT"),
-        ("n_faces", "BIGINT"), ("seconds_on_screen", "DOUBLE"), ("screen_share", "DOUBLE"),
-        ("avg_performance", "DOUBLE"), ("median_performance", "DOUBLE"),
-        ("std_performance", "DOUBLE"), ("min_performance", "DOUBLE"),
-        ("max_performance", "DOUBLE"), ("ci90_low", "DOUBLE"), ("ci90_high", "DOUBLE"),
-        ("shrunk_avg_performance", "DOUBLE"), ("performance_rank", "BIGINT"),
-        ("first_video_id", "VARCHAR"), ("last_video_id", "VARCHAR"),
-        ("representative_face_id", "VARCHAR"), ("representative_face_path", "VARCHAR"),
-        ("n_scored_videos", "BIGINT"), ("n_lead_videos", "BIGINT"),
-        ("prior_mean_performance", "DOUBLE"), ("beats_average_consistently", "BOOLEAN"),
-        ("suggested_name", "VARCHAR"), ("suggested_similarity", "DOUBLE"),
-    ]),
-    ("main", "influencer_videos", "influencer_videos", [
-        ("influencer_id", "INTEGER"), ("video_id", "VARCHAR"), ("row_number", "INTEGER"),
-        ("source_url", "VARCHAR"), ("performance_score", "DOUBLE"), ("n_faces", "BIGINT"),
-        ("seconds_on_screen", "DOUBLE"), ("screen_share", "DOUBLE"),
-        ("face_height_ratio", "DOUBLE"), ("role", "VARCHAR"),
-    ]),
-    ("main", "videos", "videos", [
-        ("video_id", "VARCHAR"), ("row_number", "INTEGER"), ("source_url", "VARCHAR"),
-        ("status", "VARCHAR"), ("error", "VARCHAR"), ("performance_score", "DOUBLE"),
-        ("duration_s", "DOUBLE"), ("width", "INTEGER"), ("height", "INTEGER"),
-        ("orientation", "VARCHAR"), ("n_faces", "BIGINT"), ("n_influencers", "BIGINT"),
-        ("lead_influencer_id", "INTEGER"),
-    ]),
-    ("main", "regression_features", "regression_features", [
-        ("video_id", "VARCHAR"), ("performance_score", "DOUBLE"), ("lead_loo_mean", "DOUBLE"),
-        ("lead_n_other_videos", "BIGINT"), ("n_influencers", "BIGINT"),
-        ("screen_share", "DOUBLE"), ("face_height_ratio", "DOUBLE"), ("duration_s", "DOUBLE"),
-        ("is_vertical", "INTEGER"),
-    ]),
-    ("main", "regression_results", "regression_results", [
-        ("video_id", "VARCHAR"), ("performance_score", "DOUBLE"), ("predicted", "DOUBLE"),
-        ("baseline_predicted", "DOUBLE"), ("fold", "INTEGER"),
-    ]),
-    ("main", "regression_metrics", "regression_metrics", [
-        ("model", "VARCHAR"), ("n_videos", "BIGINT"), ("n_folds", "BIGINT"),
-        ("cv_r2", "DOUBLE"), ("cv_mae", "DOUBLE"), ("note", "VARCHAR"),
-    ]),
-    ("main", "regression_coefficients", "regression_coefficients", [
-        ("feature", "VARCHAR"), ("coefficient", "DOUBLE"), ("std_error", "DOUBLE"),
-    ]),
-    ("quality", "dbt_results", "dbt_results", [
-        ("unique_id", "VARCHAR"), ("resource_type", "VARCHAR"), ("status", "VARCHAR"),
-        ("message", "VARCHAR"), ("failures", "BIGINT"), ("execution_time_s", "DOUBLE"),
-        ("invocation_id", "VARCHAR"), ("generated_at", "TIMESTAMP"),
-    ]),
-    ("quality", "gx_results", "gx_results", [
-        ("suite", "VARCHAR"), ("table_name", "VARCHAR"), ("check_name", "VARCHAR"),
-        ("expectation", "VARCHAR"), ("column_name", "VARCHAR"), ("success", "BOOLEAN"),
-        ("severity", "VARCHAR"), ("observed", "VARCHAR"), ("kwargs", "VARCHAR"),
-        ("run_at", "TIMESTAMP"),
-    ]),
+    (
+        "main",
+        "influencers",
+        "influencers",
+        [
+            ("influencer_id", "INTEGER"),
+            ("influencer_name", "VARCHAR"),
+            ("is_hidden", "BOOLEAN"),
+            ("n_videos", "BIGINT"),
+            ("n_faces", "BIGINT"),
+            ("seconds_on_screen", "DOUBLE"),
+            ("screen_share", "DOUBLE"),
+            ("avg_performance", "DOUBLE"),
+            ("median_performance", "DOUBLE"),
+            ("std_performance", "DOUBLE"),
+            ("min_performance", "DOUBLE"),
+            ("max_performance", "DOUBLE"),
+            ("ci90_low", "DOUBLE"),
+            ("ci90_high", "DOUBLE"),
+            ("shrunk_avg_performance", "DOUBLE"),
+            ("performance_rank", "BIGINT"),
+            ("first_video_id", "VARCHAR"),
+            ("last_video_id", "VARCHAR"),
+            ("representative_face_id", "VARCHAR"),
+            ("representative_face_path", "VARCHAR"),
+            ("n_scored_videos", "BIGINT"),
+            ("n_lead_videos", "BIGINT"),
+            ("prior_mean_performance", "DOUBLE"),
+            ("beats_average_consistently", "BOOLEAN"),
+            ("suggested_name", "VARCHAR"),
+            ("suggested_similarity", "DOUBLE"),
+        ],
+    ),
+    (
+        "main",
+        "influencer_videos",
+        "influencer_videos",
+        [
+            ("influencer_id", "INTEGER"),
+            ("video_id", "VARCHAR"),
+            ("row_number", "INTEGER"),
+            ("source_url", "VARCHAR"),
+            ("performance_score", "DOUBLE"),
+            ("n_faces", "BIGINT"),
+            ("seconds_on_screen", "DOUBLE"),
+            ("screen_share", "DOUBLE"),
+            ("face_height_ratio", "DOUBLE"),
+            ("role", "VARCHAR"),
+        ],
+    ),
+    (
+        "main",
+        "videos",
+        "videos",
+        [
+            ("video_id", "VARCHAR"),
+            ("row_number", "INTEGER"),
+            ("source_url", "VARCHAR"),
+            ("status", "VARCHAR"),
+            ("error", "VARCHAR"),
+            ("performance_score", "DOUBLE"),
+            ("duration_s", "DOUBLE"),
+            ("width", "INTEGER"),
+            ("height", "INTEGER"),
+            ("orientation", "VARCHAR"),
+            ("n_faces", "BIGINT"),
+            ("n_influencers", "BIGINT"),
+            ("lead_influencer_id", "INTEGER"),
+        ],
+    ),
+    (
+        "main",
+        "regression_features",
+        "regression_features",
+        [
+            ("video_id", "VARCHAR"),
+            ("performance_score", "DOUBLE"),
+            ("lead_loo_mean", "DOUBLE"),
+            ("lead_n_other_videos", "BIGINT"),
+            ("n_influencers", "BIGINT"),
+            ("screen_share", "DOUBLE"),
+            ("face_height_ratio", "DOUBLE"),
+            ("duration_s", "DOUBLE"),
+            ("is_vertical", "INTEGER"),
+        ],
+    ),
+    (
+        "main",
+        "regression_results",
+        "regression_results",
+        [
+            ("video_id", "VARCHAR"),
+            ("performance_score", "DOUBLE"),
+            ("predicted", "DOUBLE"),
+            ("baseline_predicted", "DOUBLE"),
+            ("fold", "INTEGER"),
+        ],
+    ),
+    (
+        "main",
+        "regression_metrics",
+        "regression_metrics",
+        [
+            ("model", "VARCHAR"),
+            ("n_videos", "BIGINT"),
+            ("n_folds", "BIGINT"),
+            ("cv_r2", "DOUBLE"),
+            ("cv_mae", "DOUBLE"),
+            ("note", "VARCHAR"),
+        ],
+    ),
+    (
+        "main",
+        "regression_coefficients",
+        "regression_coefficients",
+        [
+            ("feature", "VARCHAR"),
+            ("coefficient", "DOUBLE"),
+            ("std_error", "DOUBLE"),
+        ],
+    ),
+    (
+        "quality",
+        "dbt_results",
+        "dbt_results",
+        [
+            ("unique_id", "VARCHAR"),
+            ("resource_type", "VARCHAR"),
+            ("status", "VARCHAR"),
+            ("message", "VARCHAR"),
+            ("failures", "BIGINT"),
+            ("execution_time_s", "DOUBLE"),
+            ("invocation_id", "VARCHAR"),
+            ("generated_at", "TIMESTAMP"),
+        ],
+    ),
+    (
+        "quality",
+        "gx_results",
+        "gx_results",
+        [
+            ("suite", "VARCHAR"),
+            ("table_name", "VARCHAR"),
+            ("check_name", "VARCHAR"),
+            ("expectation", "VARCHAR"),
+            ("column_name", "VARCHAR"),
+            ("success", "BOOLEAN"),
+            ("severity", "VARCHAR"),
+            ("observed", "VARCHAR"),
+            ("kwargs", "VARCHAR"),
+            ("run_at", "TIMESTAMP"),
+        ],
+    ),
 ]
 
 DATA_DOCS_PLACEHOLDER = """<!doctype html>
@@ -112,14 +210,18 @@ def _cast_expr(column: str, dtype: str) -> str:
     t = dtype.upper()
     if t.startswith("DECIMAL") or t in ("HUGEINT", "UHUGEINT"):
         return f"CAST({_q(column)} AS DOUBLE) AS {_q(column)}"
-    if t.endswith("]") or t.startswith(("STRUCT", "MAP", "UNION")) or t in ("BLOB", "UUID",
-                                                                             "INTERVAL", "JSON"):
+    if (
+        t.endswith("]")
+        or t.startswith(("STRUCT", "MAP", "UNION"))
+        or t in ("BLOB", "UUID", "INTERVAL", "JSON")
+    ):
         return f"CAST({_q(column)} AS VARCHAR) AS {_q(column)}"
     return _q(column)
 
 
-def _table_columns(con: duckdb.DuckDBPyConnection, catalog: str, schema: str,
-                   table: str) -> list[tuple[str, str]]:
+def _table_columns(
+    con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str
+) -> list[tuple[str, str]]:
     rows = con.execute(
         "select column_name, data_type from information_schema.columns "
         "where table_catalog = ? and table_schema = ? and table_name = ? "
@@ -141,8 +243,9 @@ def export(db: Path, out: Path, static_dir: Path, root: Path, data_docs: Path) -
     if have_db:
         con.execute(f"ATTACH '{db.as_posix()}' AS wh (READ_ONLY)")
     else:
-        print(f"export: warehouse {db} not found; writing an empty report database",
-              file=sys.stderr)
+        print(
+            f"export: warehouse {db} not found; writing an empty report database", file=sys.stderr
+        )
     con.execute(f"ATTACH '{tmp.as_posix()}' AS rep (STORAGE_VERSION '{STORAGE_VERSION}')")
 
     missing: list[str] = []
@@ -151,8 +254,10 @@ def export(db: Path, out: Path, static_dir: Path, root: Path, data_docs: Path) -
         cols = _table_columns(con, "wh", schema, table) if have_db else []
         if cols:
             select = ", ".join(_cast_expr(c, t) for c, t in cols)
-            con.execute(f"CREATE TABLE rep.main.{_q(target)} AS "
-                        f"SELECT {select} FROM wh.{_q(schema)}.{_q(table)}")
+            con.execute(
+                f"CREATE TABLE rep.main.{_q(target)} AS "
+                f"SELECT {select} FROM wh.{_q(schema)}.{_q(table)}"
+            )
         else:
             missing.append(f"{schema}.{table}")
             coldefs = ", ".join(f"{_q(c)} {t}" for c, t in fallback)
@@ -176,16 +281,22 @@ def export(db: Path, out: Path, static_dir: Path, root: Path, data_docs: Path) -
             urls.append((influencer_id, f"/faces/{name}"))
         else:
             n_missing_faces += 1
-            print(f"export: influencer {influencer_id}: face image not found ({rel!r})",
-                  file=sys.stderr)
+            print(
+                f"export: influencer {influencer_id}: face image not found ({rel!r})",
+                file=sys.stderr,
+            )
             urls.append((influencer_id, MISSING_FACE_URL))
     con.execute("ALTER TABLE rep.main.influencers ADD COLUMN face_url VARCHAR")
     con.execute("ALTER TABLE rep.main.influencers ADD COLUMN influencer_url VARCHAR")
     if urls:
-        con.executemany("UPDATE rep.main.influencers SET face_url = ? WHERE influencer_id = ?",
-                        [(u, i) for i, u in urls])
-    con.execute("UPDATE rep.main.influencers SET influencer_url = "
-                "'/influencers/' || CAST(influencer_id AS VARCHAR)")
+        con.executemany(
+            "UPDATE rep.main.influencers SET face_url = ? WHERE influencer_id = ?",
+            [(u, i) for i, u in urls],
+        )
+    con.execute(
+        "UPDATE rep.main.influencers SET influencer_url = "
+        "'/influencers/' || CAST(influencer_id AS VARCHAR)"
+    )
 
     # Data docs (static results page of the checks stage).
     docs_target = static_dir / "data_docs"
@@ -197,56 +308,88 @@ def export(db: Path, out: Path, static_dir: Path, root: Path, data_docs: Path) -
     else:
         docs_target.mkdir(parents=True)
         (docs_target / "index.html").write_text(
-            DATA_DOCS_PLACEHOLDER.format(src=html.escape(str(data_docs))), encoding="utf-8")
+            DATA_DOCS_PLACEHOLDER.format(src=html.escape(str(data_docs))), encoding="utf-8"
+        )
 
     con.execute(
         "CREATE TABLE rep.main.report_meta AS SELECT "
         "CAST(? AS TIMESTAMP) AS exported_at, ? AS source_db, ? AS missing_tables, "
         "? AS n_missing_faces, ? AS has_data_docs",
-        [dt.datetime.now().replace(microsecond=0), str(db), ", ".join(missing),
-         n_missing_faces, have_docs],
+        [
+            dt.datetime.now().replace(microsecond=0),
+            str(db),
+            ", ".join(missing),
+            n_missing_faces,
+            have_docs,
+        ],
     )
     con.execute("DETACH rep")
     con.close()
     os.replace(tmp, out)
-    return {"tables": counts, "missing": missing, "missing_faces": n_missing_faces,
-            "data_docs": have_docs}
+    return {
+        "tables": counts,
+        "missing": missing,
+        "missing_faces": n_missing_faces,
+        "data_docs": have_docs,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Copy the warehouse marts (and quality results) into the report's own "
-                    "DuckDB file, readable by Evidence, and stage face images and data docs "
-                    "under the report's static assets.")
-    parser.add_argument("--db", type=Path,
-                        default=Path(os.environ.get("INFLUENCER_LENS_DB",
-                                                    REPO_ROOT / "data" / "warehouse.duckdb")),
-                        help="warehouse DuckDB (default: $INFLUENCER_LENS_DB or "
-                             "data/warehouse.duckdb)")
-    parser.add_argument("--out", type=Path,
-                        default=REPORT_DIR / ".data" / "report.duckdb",
-                        help="report database to write (default: %(default)s)")
-    parser.add_argument("--static", type=Path, default=REPORT_DIR / "static",
-                        help="site static assets folder (default: %(default)s)")
-    parser.add_argument("--root", type=Path, default=REPO_ROOT,
-                        help="folder that representative_face_path is relative to "
-                             "(default: the repository root)")
-    parser.add_argument("--data-docs", type=Path, default=REPO_ROOT / "out" / "data_docs",
-                        help="static results of the checks stage (default: %(default)s)")
-    parser.add_argument("--allow-missing-db", action="store_true",
-                        help="write an empty report database when --db does not exist")
+        "DuckDB file, readable by Evidence, and stage face images and data docs "
+        "under the report's static assets."
+    )
+    parser.add_argument(
+        "--db",
+        type=Path,
+        default=Path(os.environ.get("INFLUENCER_LENS_DB", REPO_ROOT / "data" / "warehouse.duckdb")),
+        help="warehouse DuckDB (default: $INFLUENCER_LENS_DB or data/warehouse.duckdb)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=REPORT_DIR / ".data" / "report.duckdb",
+        help="report database to write (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--static",
+        type=Path,
+        default=REPORT_DIR / "static",
+        help="site static assets folder (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=REPO_ROOT,
+        help="folder that representative_face_path is relative to (default: the repository root)",
+    )
+    parser.add_argument(
+        "--data-docs",
+        type=Path,
+        default=REPO_ROOT / "out" / "data_docs",
+        help="static results of the checks stage (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--allow-missing-db",
+        action="store_true",
+        help="write an empty report database when --db does not exist",
+    )
     args = parser.parse_args(argv)
 
     if not args.db.exists() and not args.allow_missing_db:
-        parser.error(f"warehouse {args.db} not found: build it first (`make build`), or pass "
-                     "--allow-missing-db for an empty report")
-    summary = export(args.db.resolve(), args.out, args.static, args.root.resolve(),
-                     args.data_docs)
+        parser.error(
+            f"warehouse {args.db} not found: build it first (`make build`), or pass "
+            "--allow-missing-db for an empty report"
+        )
+    summary = export(args.db.resolve(), args.out, args.static, args.root.resolve(), args.data_docs)
     tables = ", ".join(f"{k}={v}" for k, v in summary["tables"].items())
     print(f"export: {args.out} ({tables})")
     if summary["missing"]:
-        print(f"export: missing in the warehouse (empty in the report): "
-              f"{', '.join(summary['missing'])}")
+        print(
+            f"export: missing in the warehouse (empty in the report): "
+            f"{', '.join(summary['missing'])}"
+        )
     if not summary["data_docs"]:
         print(f"export: no {args.data_docs}/index.html; the report links to a placeholder")
     return 0

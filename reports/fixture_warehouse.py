@@ -71,18 +71,46 @@ def build(root: Path, faces_src: Path, db_name: str = "warehouse.duckdb") -> Pat
         vid = f"v_fixture{rn:04d}"
         # Mostly URLs; one local path, as the demo corpus has (must not become a site link).
         url = f"videos/clip{rn}.mp4" if rn == 9 else f"https://videos.example.com/clip{rn}"
-        orient = None if w is None else ("vertical" if h > w else "horizontal" if w > h
-                                         else "square")
+        orient = (
+            None if w is None else ("vertical" if h > w else "horizontal" if w > h else "square")
+        )
         n_faces = 6 * len(infl)
         lead = next((i for i, r in infl if r == "lead"), None)
-        con.execute("INSERT INTO videos VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    [vid, rn, url, status, error, score, dur, w, h, orient,
-                     n_faces if status in ("ok", "no_faces") else None, len(infl), lead])
+        con.execute(
+            "INSERT INTO videos VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                vid,
+                rn,
+                url,
+                status,
+                error,
+                score,
+                dur,
+                w,
+                h,
+                orient,
+                n_faces if status in ("ok", "no_faces") else None,
+                len(infl),
+                lead,
+            ],
+        )
         for iid, role in infl:
             secs = round(dur * (0.8 if role == "lead" else 0.3), 2)
-            con.execute("INSERT INTO influencer_videos VALUES (?,?,?,?,?,?,?,?,?,?)",
-                        [iid, vid, rn, url, score, 6, secs, secs / dur,
-                         0.35 if role == "lead" else 0.15, role])
+            con.execute(
+                "INSERT INTO influencer_videos VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [
+                    iid,
+                    vid,
+                    rn,
+                    url,
+                    score,
+                    6,
+                    secs,
+                    secs / dur,
+                    0.35 if role == "lead" else 0.15,
+                    role,
+                ],
+            )
 
     con.execute(f"""CREATE TABLE influencers AS
         WITH s AS (
@@ -98,9 +126,9 @@ def build(root: Path, faces_src: Path, db_name: str = "warehouse.duckdb") -> Pat
                  arg_max(video_id, row_number) AS last_video_id
           FROM influencer_videos GROUP BY 1)
         SELECT influencer_id,
-               CASE influencer_id {' '.join(f"WHEN {i} THEN '{n}'" for i, n in GIVEN_NAMES.items())}
+               CASE influencer_id {" ".join(f"WHEN {i} THEN '{n}'" for i, n in GIVEN_NAMES.items())}
                ELSE 'Person ' || influencer_id END AS influencer_name,
-               influencer_id IN ({', '.join(map(str, HIDDEN)) or 'NULL'}) AS is_hidden,
+               influencer_id IN ({", ".join(map(str, HIDDEN)) or "NULL"}) AS is_hidden,
                n_videos, n_faces,
                seconds_on_screen, screen_share, avg_performance, median_performance,
                std_performance, min_performance, max_performance,
@@ -116,7 +144,7 @@ def build(root: Path, faces_src: Path, db_name: str = "warehouse.duckdb") -> Pat
                avg_performance - 1.645 * coalesce(std_performance, 0.2) / sqrt(n_videos) > 0.6
                  AS beats_average_consistently,
                first_video_id || '_f0_0' AS representative_face_id,
-               CASE influencer_id {' '.join(f"WHEN {i} THEN '{p}'" for i, p in face_paths.items())}
+               CASE influencer_id {" ".join(f"WHEN {i} THEN '{p}'" for i, p in face_paths.items())}
                END AS representative_face_path
         FROM s""")
     con.execute("""UPDATE influencers SET performance_rank = r.rk FROM (
@@ -172,11 +200,19 @@ def build(root: Path, faces_src: Path, db_name: str = "warehouse.duckdb") -> Pat
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--root", type=Path, required=True,
-                        help="folder to write warehouse.duckdb and data/faces/ into; pass it as "
-                             "export_warehouse.py --root")
-    parser.add_argument("--faces", type=Path, default=Path("../shared/faces"),
-                        help="folder of <Identity>/*.jpg photos (default: %(default)s)")
+    parser.add_argument(
+        "--root",
+        type=Path,
+        required=True,
+        help="folder to write warehouse.duckdb and data/faces/ into; pass it as "
+        "export_warehouse.py --root",
+    )
+    parser.add_argument(
+        "--faces",
+        type=Path,
+        default=Path("../shared/faces"),
+        help="folder of <Identity>/*.jpg photos (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     print(build(args.root, args.faces))
     return 0

@@ -12,8 +12,9 @@ import cv2
 _CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts", b"dinf"}
 
 
-def tiny_face_video(src: Path, out: Path, seconds: float = 3.0, fps: float = 10.0,
-                    width: int = 427) -> Path:  # fmt: skip
+def tiny_face_video(
+    src: Path, out: Path, seconds: float = 3.0, fps: float = 10.0, width: int = 427
+) -> Path:
     """The first ``seconds`` of a real clip, downscaled to ``width`` px and resampled to ``fps``,
     as an mp4v MP4: small enough to extract in a second, with a real face in it."""
     cap = cv2.VideoCapture(str(src))
@@ -41,10 +42,10 @@ def tiny_face_video(src: Path, out: Path, seconds: float = 3.0, fps: float = 10.
 def _boxes(data: bytes, start: int, end: int):
     pos = start
     while pos + 8 <= end:
-        size, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        size, kind = struct.unpack(">I4s", data[pos : pos + 8])
         header = 8
         if size == 1:
-            size = struct.unpack(">Q", data[pos + 8:pos + 16])[0]
+            size = struct.unpack(">Q", data[pos + 8 : pos + 16])[0]
             header = 16
         elif size == 0:
             size = end - pos
@@ -58,13 +59,13 @@ def _shift_offsets(moov: bytearray, start: int, end: int, delta: int) -> None:
             _shift_offsets(moov, pos + header, pos + size, delta)
         elif kind in (b"stco", b"co64"):
             body = pos + header + 4  # version + flags
-            (count,) = struct.unpack(">I", moov[body:body + 4])
+            (count,) = struct.unpack(">I", moov[body : body + 4])
             width = 4 if kind == b"stco" else 8
             fmt = ">I" if kind == b"stco" else ">Q"
             for k in range(count):
                 at = body + 4 + k * width
-                (off,) = struct.unpack(fmt, moov[at:at + width])
-                moov[at:at + width] = struct.pack(fmt, off + delta)
+                (off,) = struct.unpack(fmt, moov[at : at + width])
+                moov[at : at + width] = struct.pack(fmt, off + delta)
 
 
 def faststart(data: bytes) -> bytes:
@@ -74,7 +75,7 @@ def faststart(data: bytes) -> bytes:
     first_media = min(b[0] for b in boxes if b[3] == b"mdat")
     if moov[0] < first_media:
         return data
-    moov_bytes = bytearray(data[moov[0]:moov[0] + moov[1]])
+    moov_bytes = bytearray(data[moov[0] : moov[0] + moov[1]])
     _shift_offsets(moov_bytes, moov[2], len(moov_bytes), len(moov_bytes))
-    rest = data[:moov[0]] + data[moov[0] + moov[1]:]
+    rest = data[: moov[0]] + data[moov[0] + moov[1] :]
     return rest[:first_media] + bytes(moov_bytes) + rest[first_media:]

@@ -22,7 +22,7 @@ def test_expected_age_is_the_mean_of_the_softmax_over_years():
 
 def test_missing_model_is_a_clear_error(tmp_path):
     est = AgeEstimator(str(tmp_path / "nowhere"))
-    with pytest.raises(EmbedderUnavailable, match="make models.*AGE_MODEL_DIR"):
+    with pytest.raises(EmbedderUnavailable, match=r"make models.*AGE_MODEL_DIR"):
         est.estimate(np.zeros((64, 64, 3), np.uint8), np.array([[8, 8, 56, 56]], np.float32))
     # no faces, no model needed
     out = est.estimate(np.zeros((64, 64, 3), np.uint8), np.zeros((0, 4), np.float32))
@@ -31,9 +31,15 @@ def test_missing_model_is_a_clear_error(tmp_path):
 
 def test_graph_runner_refuses_an_op_it_does_not_know(tmp_path):
     (tmp_path / "w.bin").write_bytes(b"")
-    spec = {"modelTopology": {"node": [{"name": "input_1", "op": "Placeholder"},
-                                       {"name": "y", "op": "Tanh", "input": ["input_1"]}]},
-            "weightsManifest": [{"paths": ["w.bin"], "weights": []}]}  # fmt: skip
+    spec = {
+        "modelTopology": {
+            "node": [
+                {"name": "input_1", "op": "Placeholder"},
+                {"name": "y", "op": "Tanh", "input": ["input_1"]},
+            ]
+        },
+        "weightsManifest": [{"paths": ["w.bin"], "weights": []}],
+    }
     (tmp_path / "m.json").write_text(json.dumps(spec))
     import torch
 
@@ -73,8 +79,10 @@ def test_faceres_descriptor_places_a_persons_photos_nearer_each_other_than_stran
     """Real weights on ../shared/faces: unit-length descriptors, and for two men of one age
     whom dlib puts close together (Hans Blix and John Ashcroft), each one's photos sit nearer
     to their own centroid than to the other's."""
-    desc = {who: np.stack([o.descriptor[0] for o in faceres_of_photos(shared, who, 6)])
-            for who in ("Hans_Blix", "John_Ashcroft")}  # fmt: skip
+    desc = {
+        who: np.stack([o.descriptor[0] for o in faceres_of_photos(shared, who, 6)])
+        for who in ("Hans_Blix", "John_Ashcroft")
+    }
     allrows = np.vstack(list(desc.values()))
     assert allrows.shape == (12, DESCRIPTOR_DIM)
     assert np.allclose(np.linalg.norm(allrows, axis=1), 1.0, atol=1e-5)
@@ -98,8 +106,9 @@ def test_onnx_runtime_gives_the_graph_runners_outputs(shared, tmp_path):
     import shutil
 
     model_dir = tmp_path / "faceres"
-    shutil.copytree(EmbeddingSettings().age_model_dir, model_dir,
-                    ignore=shutil.ignore_patterns("*.onnx"))  # fmt: skip
+    shutil.copytree(
+        EmbeddingSettings().age_model_dir, model_dir, ignore=shutil.ignore_patterns("*.onnx")
+    )
     photos = sorted((shared / "faces" / "Hans_Blix").glob("*.jpg"))[:4]
     crops = np.stack([cv2.resize(cv2.imread(str(p))[:, :, ::-1], (224, 224)) for p in photos])
     onnx = AgeEstimator(str(model_dir), runtime="onnx")

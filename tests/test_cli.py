@@ -17,8 +17,10 @@ import pytest
         ["-m", "ingest.known_people", "--help"],
         ["-m", "bench.face_search", "--help"],
         ["-m", "ingest", "people", "--help"],
-        *[["-m", "ingest", "people", c, "--help"]
-          for c in ("list", "show", "name", "merge", "split", "hide", "unhide")],
+        *[
+            ["-m", "ingest", "people", c, "--help"]
+            for c in ("list", "show", "name", "merge", "split", "hide", "unhide")
+        ],
         ["-m", "bench", "--help"],
         ["-m", "bench.validate", "--help"],
         ["-m", "bench.embedders", "--help"],
@@ -30,24 +32,42 @@ import pytest
     ],
 )
 def test_every_command_has_help(args):
-    out = subprocess.run([sys.executable, *args], check=False, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, *args], check=False, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     assert "usage:" in out.stdout
 
 
 def test_embedder_comparison_without_the_benchmarks_says_what_to_run(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "bench.embedders", "--work", str(tmp_path)],
-                         check=False, capture_output=True, text=True, timeout=120)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.embedders", "--work", str(tmp_path)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert "make bench" in out.stderr or "make models" in out.stderr
 
 
 def test_missing_csv_is_a_clear_error_not_a_traceback(tmp_path):
     out = subprocess.run(
-        [sys.executable, "-m", "ingest", "run", str(tmp_path / "nope.csv"), "--db",
-         str(tmp_path / "w.duckdb"), "--no-progress"],
-        check=False, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "ingest",
+            "run",
+            str(tmp_path / "nope.csv"),
+            "--db",
+            str(tmp_path / "w.duckdb"),
+            "--no-progress",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 2
     assert "CSV not found" in out.stderr and "Traceback" not in out.stderr
 
@@ -58,16 +78,28 @@ def test_unreachable_dataset_ends_with_a_summary(shared, tmp_path):
 
     db = tmp_path / "w.duckdb"
     out = subprocess.run(
-        [sys.executable, "-m", "ingest", "run", str(shared / "datasets" / "fuelgrowth_videos.csv"),
-         "--db", str(db), "--no-progress"],
-        check=False, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "ingest",
+            "run",
+            str(shared / "datasets" / "fuelgrowth_videos.csv"),
+            "--db",
+            str(db),
+            "--no-progress",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     assert "Traceback" not in out.stderr
     assert "download_failed: 268" in out.stdout
     con = duckdb.connect(str(db), read_only=True)
     n, with_reason = con.execute(
-        "select count(*), count(error) from raw.videos where status = 'download_failed'").fetchone()
+        "select count(*), count(error) from raw.videos where status = 'download_failed'"
+    ).fetchone()
     con.close()
     assert n == with_reason == 268
 
@@ -80,9 +112,13 @@ def test_cluster_flags_reach_the_settings(flags, expected):
     from ingest.cli import _settings, build_parser
     from ingest.settings import ClusterSettings
 
-    args = build_parser().parse_args(["recluster", "--child-age", "0", "--faceres-veto", "0.65", *flags])
+    args = build_parser().parse_args(
+        ["recluster", "--child-age", "0", "--faceres-veto", "0.65", *flags]
+    )
     cs = _settings(args).cluster
-    assert cs.merge_within_video is (ClusterSettings().merge_within_video if expected is None else expected)
+    assert cs.merge_within_video is (
+        ClusterSettings().merge_within_video if expected is None else expected
+    )
     assert cs.child_age_years == 0.0 and cs.faceres_veto == 0.65
 
 
@@ -98,4 +134,9 @@ def test_each_embedder_gets_its_own_calibrated_settings():
     dlib = _settings(parse(["recluster", "--embedder", "dlib"])).cluster
     assert dlib == DLIB_CLUSTER and dlib.track_threshold < ClusterSettings().track_threshold
     # A flag still overrides the embedder's default.
-    assert _settings(parse(["recluster", "--embedder", "dlib", "--track-threshold", "0.2"])).cluster.track_threshold == 0.2
+    assert (
+        _settings(
+            parse(["recluster", "--embedder", "dlib", "--track-threshold", "0.2"])
+        ).cluster.track_threshold
+        == 0.2
+    )

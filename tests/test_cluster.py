@@ -76,7 +76,9 @@ def test_two_faces_in_one_frame_are_two_tracks():
     rng = np.random.default_rng(1)
     same = unit(rng, 4, spread=0.01)  # four near-identical faces...
     frames = np.array([0, 0, 1, 1])  # ...but two per frame: at least two people
-    labels = tracks_within_video(frames, same, ClusterSettings(track_threshold=0.5, min_track_faces=1))
+    labels = tracks_within_video(
+        frames, same, ClusterSettings(track_threshold=0.5, min_track_faces=1)
+    )
     assert labels[0] != labels[1] and labels[2] != labels[3]
 
 
@@ -93,7 +95,9 @@ def test_cluster_faces_recovers_people_across_videos_and_numbers_by_videos():
                 embs.append(unit(rng, 1, 32, people[p], 0.15)[0])
                 truth.append(p)
     t = FaceTable(np.array(vids), np.array(frames), np.stack(embs))
-    s = ClusterSettings(track_threshold=0.3, cluster_threshold=0.6, min_track_faces=2, min_cluster_faces=3)
+    s = ClusterSettings(
+        track_threshold=0.3, cluster_threshold=0.6, min_track_faces=2, min_cluster_faces=3
+    )
     c = cluster_faces(t, s)
     truth = np.array(truth)
     assert (c.cluster_id >= 1).all()
@@ -171,11 +175,17 @@ def test_child_brake_keeps_a_child_apart_from_a_lookalike_adult():
     s = ClusterSettings(center=False, child_age_years=16.0, adult_age_years=25.0)
     assert list(cluster_faces(FaceTable(vids, frames, emb), s).cluster_id) == [1] * 8
     child_adult = np.array([9, 10, 8, 9, 36, 34, 35, 37], np.float32)
-    assert list(cluster_faces(FaceTable(vids, frames, emb, age=child_adult), s).cluster_id) == [1] * 4 + [2] * 4
+    assert (
+        list(cluster_faces(FaceTable(vids, frames, emb, age=child_adult), s).cluster_id)
+        == [1] * 4 + [2] * 4
+    )
     adults = np.array([30, 31, 29, 30, 66, 64, 65, 67], np.float32)
     assert list(cluster_faces(FaceTable(vids, frames, emb, age=adults), s).cluster_id) == [1] * 8
     off = ClusterSettings(center=False, child_age_years=0.0)
-    assert list(cluster_faces(FaceTable(vids, frames, emb, age=child_adult), off).cluster_id) == [1] * 8
+    assert (
+        list(cluster_faces(FaceTable(vids, frames, emb, age=child_adult), off).cluster_id)
+        == [1] * 8
+    )
 
 
 def test_stage_two_never_merges_two_tracks_that_stage_one_kept_apart_in_one_video():
@@ -186,11 +196,18 @@ def test_stage_two_never_merges_two_tracks_that_stage_one_kept_apart_in_one_vide
     a, b = np.eye(16)[0], 0.8 * np.eye(16)[0] + 0.6 * np.eye(16)[1]  # cosine 0.8
     emb = np.vstack([unit(rng, 4, 16, a, 0.01), unit(rng, 4, 16, b, 0.01)])
     frames = np.arange(8)  # never on screen together
-    s = ClusterSettings(center=False, track_threshold=0.1, cluster_threshold=0.5, merge_ratio=float("inf"))
+    s = ClusterSettings(
+        center=False, track_threshold=0.1, cluster_threshold=0.5, merge_ratio=float("inf")
+    )
     one_video = FaceTable(np.array(["v"] * 8), frames, emb)
     assert list(cluster_faces(one_video, s).cluster_id) == [1] * 4 + [2] * 4
-    within = ClusterSettings(center=False, track_threshold=0.1, cluster_threshold=0.5,
-                             merge_ratio=float("inf"), merge_within_video=True)  # fmt: skip
+    within = ClusterSettings(
+        center=False,
+        track_threshold=0.1,
+        cluster_threshold=0.5,
+        merge_ratio=float("inf"),
+        merge_within_video=True,
+    )
     assert list(cluster_faces(one_video, within).cluster_id) == [1] * 8
     two_videos = FaceTable(np.array(["v1"] * 4 + ["v2"] * 4), frames, emb)
     assert list(cluster_faces(two_videos, s).cluster_id) == [1] * 8
@@ -217,7 +234,15 @@ def test_faceres_veto_keeps_apart_two_videos_whose_descriptors_disagree():
     same = np.vstack([unit(rng, 8, 32, e[0], 0.01)])
     apart = np.vstack([unit(rng, 4, 32, e[0], 0.01), unit(rng, 4, 32, e[1], 0.01)])  # cosine 1
     s = ClusterSettings(center=False, faceres_veto=0.7)
-    assert list(cluster_faces(FaceTable(vids, frames, emb, descriptor=same), s).cluster_id) == [1] * 8
-    assert list(cluster_faces(FaceTable(vids, frames, emb, descriptor=apart), s).cluster_id) == [1] * 4 + [2] * 4
+    assert (
+        list(cluster_faces(FaceTable(vids, frames, emb, descriptor=same), s).cluster_id) == [1] * 8
+    )
+    assert (
+        list(cluster_faces(FaceTable(vids, frames, emb, descriptor=apart), s).cluster_id)
+        == [1] * 4 + [2] * 4
+    )
     off = ClusterSettings(center=False, faceres_veto=0.0)
-    assert list(cluster_faces(FaceTable(vids, frames, emb, descriptor=apart), off).cluster_id) == [1] * 8
+    assert (
+        list(cluster_faces(FaceTable(vids, frames, emb, descriptor=apart), off).cluster_id)
+        == [1] * 8
+    )

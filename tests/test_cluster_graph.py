@@ -59,8 +59,9 @@ def test_graph_path_gives_the_dense_partition(name, seed):
     np.testing.assert_array_equal(graph, dense)
     # At the default number of neighbours, some candidate pairs can be missed on data this
     # hard (docs/scale.md); the answer stays close.
-    default_k = cluster_tracks_graph(tr.centroids, SETTINGS[name], tr.video, tr.age,
-                                     descriptors=tr.descriptors)  # fmt: skip
+    default_k = cluster_tracks_graph(
+        tr.centroids, SETTINGS[name], tr.video, tr.age, descriptors=tr.descriptors
+    )
     assert bcubed(dense.tolist(), default_k.tolist())[2] >= 0.99
 
 
@@ -80,14 +81,19 @@ def test_explicit_cannot_links_match_the_dense_matrix_and_hold():
     rng = np.random.default_rng(0)
     # cannot-link pairs inside true people, so they bind
     same = np.argwhere(tr.person[:, None] == tr.person[None, :])
-    pairs = [tuple(p) for p in same[same[:, 0] < same[:, 1]][rng.choice(
-        int((same[:, 0] < same[:, 1]).sum()), 60, replace=False)]]  # fmt: skip
+    pairs = [
+        tuple(p)
+        for p in same[same[:, 0] < same[:, 1]][
+            rng.choice(int((same[:, 0] < same[:, 1]).sum()), 60, replace=False)
+        ]
+    ]
     m = np.zeros((400, 400), dtype=bool)
     for a, b in pairs:
         m[a, b] = m[b, a] = True
     dense = _dense(tr, s, m)
-    graph = cluster_tracks_graph(tr.centroids, s, tr.video, tr.age, cannot_pairs=pairs,
-                                 descriptors=tr.descriptors)  # fmt: skip
+    graph = cluster_tracks_graph(
+        tr.centroids, s, tr.video, tr.age, cannot_pairs=pairs, descriptors=tr.descriptors
+    )
     np.testing.assert_array_equal(graph, dense)
     assert all(graph[a] != graph[b] for a, b in pairs)
     free = cluster_tracks_graph(tr.centroids, s, tr.video, tr.age, descriptors=tr.descriptors)
@@ -155,8 +161,12 @@ def test_cluster_faces_takes_the_graph_path_for_many_tracks_with_the_same_answer
                 frames.append(f if k == 0 else max(f, 1) * 10 if f else 0)
                 embs.append(e / np.linalg.norm(e))
                 ages.append(9.0 if p == 0 else 40.0)
-    faces = FaceTable(np.array(vids), np.array(frames), np.array(embs, dtype=np.float32),
-                      age=np.array(ages, dtype=np.float32))  # fmt: skip
+    faces = FaceTable(
+        np.array(vids),
+        np.array(frames),
+        np.array(embs, dtype=np.float32),
+        age=np.array(ages, dtype=np.float32),
+    )
     for within in (False, True):
         s = ClusterSettings(track_threshold=0.4, merge_within_video=within)
         dense = cluster_faces(faces, dataclasses.replace(s, graph_min_tracks=10**9))
@@ -170,11 +180,13 @@ def test_new_tracks_join_existing_people_without_a_full_reclustering():
     s = ClusterSettings()
     full = cluster_tracks_graph(tr.centroids, s, tr.video, tr.age, descriptors=tr.descriptors)
     old = 2700  # the first 2700 tracks were clustered before; 300 arrive
-    before = cluster_tracks_graph(tr.centroids[:old], s, tr.video[:old], tr.age[:old],
-                                  descriptors=tr.descriptors[:old])  # fmt: skip
+    before = cluster_tracks_graph(
+        tr.centroids[:old], s, tr.video[:old], tr.age[:old], descriptors=tr.descriptors[:old]
+    )
     known = np.concatenate([before, np.full(len(tr.video) - old, -1)])
-    inc = cluster_tracks_graph(tr.centroids, s, tr.video, tr.age, descriptors=tr.descriptors,
-                               known=known)  # fmt: skip
+    inc = cluster_tracks_graph(
+        tr.centroids, s, tr.video, tr.age, descriptors=tr.descriptors, known=known
+    )
     # Existing people stay as they were: no group split, none merged with another.
     assert len({(a, b) for a, b in zip(before.tolist(), inc[:old].tolist())}) == before.max() + 1
     assert len(set(inc[:old].tolist())) == before.max() + 1
@@ -186,7 +198,8 @@ def test_new_tracks_join_existing_people_without_a_full_reclustering():
     assert bcubed(full.tolist(), inc.tolist())[2] >= 0.99
     # Without the known labels the same call is a full clustering.
     np.testing.assert_array_equal(
-        cluster_tracks_graph(tr.centroids, s, tr.video, tr.age, descriptors=tr.descriptors), full)
+        cluster_tracks_graph(tr.centroids, s, tr.video, tr.age, descriptors=tr.descriptors), full
+    )
 
 
 def test_bench_scale_prints_the_issues_json(tmp_path):
@@ -194,8 +207,13 @@ def test_bench_scale_prints_the_issues_json(tmp_path):
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-m", "bench.scale", "--tracks", "800", "--json"],
-                         check=True, capture_output=True, text=True, timeout=300)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.scale", "--tracks", "800", "--json"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     r = json.loads(out.stdout)
     assert {"tracks", "seconds", "peak_rss_mb", "clusters"} <= set(r)
     assert r["tracks"] == 800 and r["peak_rss_mb"] > 0 and 1 < r["clusters"] <= 800
@@ -205,12 +223,36 @@ def test_bench_scale_prints_the_issues_json(tmp_path):
 def test_scale_page_renders_measurements_and_marks_the_targets(tmp_path):
     from bench.scale_doc import write_doc
 
-    rows = [{"tracks": 100_000, "seconds": 90.0, "peak_rss_mb": 2100, "clusters": 5,
-             "people": 5, "bcubed_f": 1.0},
-            {"tracks": 1_000_000, "seconds": 4000.0, "peak_rss_mb": 9000, "clusters": 5,
-             "people": 5, "bcubed_f": 1.0}]  # fmt: skip
-    dense = [{"data": "x", "tracks": 10, "dense_s": 1.0, "graph_s": 0.1, "identical": True,
-              "agreement_f": 1.0, "dense_f": 1.0, "graph_f": 1.0}]  # fmt: skip
+    rows = [
+        {
+            "tracks": 100_000,
+            "seconds": 90.0,
+            "peak_rss_mb": 2100,
+            "clusters": 5,
+            "people": 5,
+            "bcubed_f": 1.0,
+        },
+        {
+            "tracks": 1_000_000,
+            "seconds": 4000.0,
+            "peak_rss_mb": 9000,
+            "clusters": 5,
+            "people": 5,
+            "bcubed_f": 1.0,
+        },
+    ]
+    dense = [
+        {
+            "data": "x",
+            "tracks": 10,
+            "dense_s": 1.0,
+            "graph_s": 0.1,
+            "identical": True,
+            "agreement_f": 1.0,
+            "dense_f": 1.0,
+            "graph_f": 1.0,
+        }
+    ]
     write_doc(tmp_path / "scale.md", rows, dense, [])
     page = (tmp_path / "scale.md").read_text()
     assert "| 100,000 | 90.0 | 2,100 |" in page and "meets <= 5 min, < 4 GB" in page

@@ -26,8 +26,17 @@ def test_missing_url_column_is_a_clear_error():
 
 @pytest.mark.parametrize(
     "text, value",
-    [("1.5", 1.5), (" 2 ", 2.0), ("1,25", 1.25), ("abc", None), ("", None), (None, None),
-     ("nan", None), ("inf", None), ("-0.5", -0.5)],
+    [
+        ("1.5", 1.5),
+        (" 2 ", 2.0),
+        ("1,25", 1.25),
+        ("abc", None),
+        ("", None),
+        (None, None),
+        ("nan", None),
+        ("inf", None),
+        ("-0.5", -0.5),
+    ],
 )
 def test_parse_score(text, value):
     assert parse_score(text) == value

@@ -20,30 +20,80 @@ T90_DF1 = 6.313752  # Student t, 0.95 quantile, 1 df (seeds/student_t_quantiles.
 
 CONTRACT_COLUMNS = {
     "influencers": [
-        "influencer_id", "influencer_name", "is_hidden", "n_videos", "n_faces", "seconds_on_screen",
-        "screen_share", "avg_performance", "median_performance", "std_performance",
-        "min_performance", "max_performance", "ci90_low", "ci90_high", "shrunk_avg_performance",
-        "performance_rank", "first_video_id", "last_video_id", "representative_face_id",
-        "representative_face_path", "suggested_name", "suggested_similarity",
+        "influencer_id",
+        "influencer_name",
+        "is_hidden",
+        "n_videos",
+        "n_faces",
+        "seconds_on_screen",
+        "screen_share",
+        "avg_performance",
+        "median_performance",
+        "std_performance",
+        "min_performance",
+        "max_performance",
+        "ci90_low",
+        "ci90_high",
+        "shrunk_avg_performance",
+        "performance_rank",
+        "first_video_id",
+        "last_video_id",
+        "representative_face_id",
+        "representative_face_path",
+        "suggested_name",
+        "suggested_similarity",
     ],
     "influencer_embeddings": [
-        "influencer_id", "embedder", "n_faces", "centroid", "same_person_threshold",
+        "influencer_id",
+        "embedder",
+        "n_faces",
+        "centroid",
+        "same_person_threshold",
     ],
     "influencer_videos": [
-        "influencer_id", "video_id", "row_number", "source_url", "performance_score", "n_faces",
-        "seconds_on_screen", "screen_share", "face_height_ratio", "role",
+        "influencer_id",
+        "video_id",
+        "row_number",
+        "source_url",
+        "performance_score",
+        "n_faces",
+        "seconds_on_screen",
+        "screen_share",
+        "face_height_ratio",
+        "role",
     ],
     "videos": [
-        "video_id", "row_number", "source_url", "status", "error", "performance_score",
-        "duration_s", "width", "height", "orientation", "n_faces", "n_influencers",
+        "video_id",
+        "row_number",
+        "source_url",
+        "status",
+        "error",
+        "performance_score",
+        "duration_s",
+        "width",
+        "height",
+        "orientation",
+        "n_faces",
+        "n_influencers",
         "lead_influencer_id",
     ],
     "regression_features": [
-        "video_id", "performance_score", "lead_loo_mean", "lead_n_other_videos", "n_influencers",
-        "screen_share", "face_height_ratio", "duration_s", "is_vertical",
+        "video_id",
+        "performance_score",
+        "lead_loo_mean",
+        "lead_n_other_videos",
+        "n_influencers",
+        "screen_share",
+        "face_height_ratio",
+        "duration_s",
+        "is_vertical",
     ],
     "regression_results": [
-        "video_id", "performance_score", "predicted", "baseline_predicted", "fold",
+        "video_id",
+        "performance_score",
+        "predicted",
+        "baseline_predicted",
+        "fold",
     ],
     "regression_metrics": ["model", "n_videos", "n_folds", "cv_r2", "cv_mae", "note"],
     "regression_coefficients": ["feature", "coefficient", "std_error"],
@@ -81,8 +131,9 @@ def test_marts_have_the_contract_columns(db: Path):
         actual = wf.query(db, f"describe main.{table}")["column_name"].tolist()
         missing = [c for c in columns if c not in actual]
         assert not missing, f"main.{table} lacks {missing}"
-    schemas = set(wf.query(db, "select distinct table_schema from information_schema.tables")
-                  ["table_schema"])
+    schemas = set(
+        wf.query(db, "select distinct table_schema from information_schema.tables")["table_schema"]
+    )
     assert {"raw", "staging", "intermediate", "main"} <= schemas
 
 
@@ -174,8 +225,15 @@ def test_regression_features_and_small_data_note(db: Path):
 def test_regression_fits_when_enough_videos(built: Path, tmp_path: Path):
     db = wf.copy_warehouse(built, tmp_path)
     result = wf.run_dbt(
-        db, tmp_path, "run", "--select", "regression_results", "regression_metrics",
-        "regression_coefficients", "--vars", "{regression_min_videos: 4, regression_k_folds: 2}",
+        db,
+        tmp_path,
+        "run",
+        "--select",
+        "regression_results",
+        "regression_metrics",
+        "regression_coefficients",
+        "--vars",
+        "{regression_min_videos: 4, regression_k_folds: 2}",
     )
     assert result.returncode == 0, result.stdout[-3000:]
     results = wf.query(db, "select * from main.regression_results")
@@ -219,9 +277,19 @@ def test_mart_tests_catch_an_average_outside_min_max(built: Path, tmp_path: Path
         "update main.influencers set avg_performance = max_performance + 1 where influencer_id = 1",
         "update main.influencer_videos set screen_share = 1.5 where video_id = 'v_a'",
     )
-    result = wf.run_dbt(db, tmp_path, "test", "--select", "influencers", "influencer_videos",
-                        "--exclude", "test_type:unit")
+    result = wf.run_dbt(
+        db,
+        tmp_path,
+        "test",
+        "--select",
+        "influencers",
+        "influencer_videos",
+        "--exclude",
+        "test_type:unit",
+    )
     assert result.returncode != 0
     failed = _failed_tests(tmp_path)
-    assert any("expression_is_true_influencers_avg_performance_between" in t for t in failed), failed
+    assert any("expression_is_true_influencers_avg_performance_between" in t for t in failed), (
+        failed
+    )
     assert any("is_between_influencer_videos_screen_share" in t for t in failed), failed

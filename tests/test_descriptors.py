@@ -38,10 +38,20 @@ def _unit(v):
 
 
 def test_track_pairs_pairs_named_tracks_of_different_videos_only():
-    emb = np.stack([_unit([1, 0, 0]), _unit([1, 0.1, 0]), _unit([0, 1, 0]), _unit([1, 0, 0.1]),
-                    _unit([0, 0, 1])])  # fmt: skip
-    table = FaceTable(video_id=np.array(["a", "a", "a", "b", "b"]),
-                      frame_index=np.zeros(5, np.int64), embeddings=emb)  # fmt: skip
+    emb = np.stack(
+        [
+            _unit([1, 0, 0]),
+            _unit([1, 0.1, 0]),
+            _unit([0, 1, 0]),
+            _unit([1, 0, 0.1]),
+            _unit([0, 0, 1]),
+        ]
+    )
+    table = FaceTable(
+        video_id=np.array(["a", "a", "a", "b", "b"]),
+        frame_index=np.zeros(5, np.int64),
+        embeddings=emb,
+    )
     # tracks: a:0 (ann, 2 faces), a:1 (bob), b:2 (ann), b:3 (nobody named)
     tid = ["a:0", "a:0", "a:1", "b:2", "b:3"]
     ident = ["ann", "ann", "bob", "ann", None]
@@ -54,8 +64,10 @@ def test_track_pairs_pairs_named_tracks_of_different_videos_only():
 
 def test_both_is_the_larger_distance_in_units_of_each_limit():
     s = ClusterSettings(cluster_threshold=0.5, faceres_veto=0.8)
-    p = TrackPairs(same=np.array([True, False]),
-                   dist={"dlib": np.array([0.25, 0.4]), "faceres": np.array([0.6, 0.2])})  # fmt: skip
+    p = TrackPairs(
+        same=np.array([True, False]),
+        dist={"dlib": np.array([0.25, 0.4]), "faceres": np.array([0.6, 0.2])},
+    )
     both = with_combined(p, s)["both (stage 2)"]
     assert both == pytest.approx([0.75, 0.8])
     assert "both (stage 2)" not in with_combined(p, ClusterSettings(faceres_veto=0.0))

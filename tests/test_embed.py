@@ -55,7 +55,11 @@ def test_dlib_same_person_closer_than_different(photos, detections):
     emb = DlibEmbedder()
     vecs = []
     for group, dets in zip(photos, detections):
-        vecs.append(np.vstack([emb.embed(img, d.box[None], d.landmarks[None]) for img, d in zip(group, dets)]))
+        vecs.append(
+            np.vstack(
+                [emb.embed(img, d.box[None], d.landmarks[None]) for img, d in zip(group, dets)]
+            )
+        )
     a, b = vecs
     assert a.shape == (3, 128) and np.allclose(np.linalg.norm(a, axis=1), 1, atol=1e-5)
     same = 1 - (a @ a.T)[np.triu_indices(3, 1)]
@@ -70,8 +74,10 @@ def test_sharpness_reads_the_face_not_the_background(photos, detections):
     def gray_crop(image):
         return cv2.cvtColor(square_crop(image, d.box, 0.25, 112), cv2.COLOR_RGB2GRAY)
 
-    levels = [sharpness(gray_crop(cv2.GaussianBlur(img, (0, 0), s) if s else img), 0.25)
-              for s in (0, 1.5, 3, 5)]  # fmt: skip
+    levels = [
+        sharpness(gray_crop(cv2.GaussianBlur(img, (0, 0), s) if s else img), 0.25)
+        for s in (0, 1.5, 3, 5)
+    ]
     assert levels == sorted(levels, reverse=True) and levels[0] > 10 * levels[-1]
     assert levels[0] > 100 and levels[-1] < blurred
     # A blurred face behind a sharp edge (someone's shoulder) is still a blurred face.
@@ -128,10 +134,24 @@ def test_facenet_without_weights_offline_fails_with_instructions(tmp_path, share
     csv.write_text(f"score,url\n1.0,{clip}\n")
     env = {"TORCH_HOME": str(tmp_path / "torch"), "PATH": "/usr/bin:/bin", "FACENET_WEIGHTS": ""}
     out = subprocess.run(
-        [sys.executable, "-m", "ingest", "run", str(csv), "--db", str(tmp_path / "w.duckdb"),
-         "--embedder", "facenet", "--no-progress"],
-        check=False, capture_output=True, text=True, timeout=600, env=env,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "ingest",
+            "run",
+            str(csv),
+            "--db",
+            str(tmp_path / "w.duckdb"),
+            "--embedder",
+            "facenet",
+            "--no-progress",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
     if out.returncode == 0:  # a machine with internet: the hub download worked, and was used
         assert "ok: 1" in out.stdout
         return

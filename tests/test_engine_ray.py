@@ -23,12 +23,14 @@ def test_one_actor_per_cluster_cpu_unless_workers_say_otherwise():
 
 def _tables(db):
     con = duckdb.connect(str(db), read_only=True)
-    videos = con.execute("select video_id, status, error, n_faces from raw.videos "
-                         "order by video_id").fetchall()  # fmt: skip
+    videos = con.execute(
+        "select video_id, status, error, n_faces from raw.videos order by video_id"
+    ).fetchall()
     faces = con.execute(
         "select f.video_id, f.frame_index, f.x1, f.y1, f.x2, f.y2, f.embedding, "
         "f.age_years, c.cluster_id from raw.faces f join raw.face_clusters c using (face_id) "
-        "order by f.video_id, f.frame_index, f.x1").df()  # fmt: skip
+        "order by f.video_id, f.frame_index, f.x1"
+    ).df()
     con.close()
     return videos, faces
 
@@ -37,8 +39,11 @@ def _tables(db):
 def test_ray_engine_warehouse_equals_the_local_engines(shared, tmp_path):
     import ray
 
-    synthesize(shared / "faces", tmp_path / "corpus", SynthConfig(
-        n_videos=5, n_identities=3, n_two_person=1, n_empty=1, seed=7))  # fmt: skip
+    synthesize(
+        shared / "faces",
+        tmp_path / "corpus",
+        SynthConfig(n_videos=5, n_identities=3, n_two_person=1, n_empty=1, seed=7),
+    )
     with (tmp_path / "corpus" / "videos.csv").open("a") as fh:
         fh.write("1.0,videos/missing.mp4\n")  # a bad row is recorded by both engines alike
     csv = tmp_path / "corpus" / "videos.csv"
@@ -46,9 +51,12 @@ def test_ray_engine_warehouse_equals_the_local_engines(shared, tmp_path):
     def settings(name, **kw):
         # Separate caches: the Ray run must extract, not read the local run's results.
         # A coarse frame grid keeps the test short; both engines use the same one.
-        return Settings(cache_dir=tmp_path / name / "cache", faces_dir=tmp_path / name / "faces",
-                        sampling=SamplingSettings(frames_per_second=1.0, max_frames=12),
-                        **kw)  # fmt: skip
+        return Settings(
+            cache_dir=tmp_path / name / "cache",
+            faces_dir=tmp_path / name / "faces",
+            sampling=SamplingSettings(frames_per_second=1.0, max_frames=12),
+            **kw,
+        )
 
     local = run(csv, tmp_path / "local.duckdb", settings("local"), progress=False)
     ray.init(num_cpus=2, include_dashboard=False, runtime_env=worker_env())
@@ -80,10 +88,25 @@ def test_ray_engine_without_a_reachable_cluster_stops_before_writing(tmp_path):
     csv.write_text("score,url\n1.0,a.mp4\n")
     db = tmp_path / "w.duckdb"
     out = subprocess.run(
-        [sys.executable, "-m", "ingest", "run", str(csv), "--db", str(db), "--engine", "ray",
-         "--address", "ray://127.0.0.1:9", "--no-progress"],
-        check=False, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "ingest",
+            "run",
+            str(csv),
+            "--db",
+            str(db),
+            "--engine",
+            "ray",
+            "--address",
+            "ray://127.0.0.1:9",
+            "--no-progress",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 2, out.stderr[-2000:]
     assert "Traceback" not in out.stderr and "Ray cluster" in out.stderr
     assert not db.exists()

@@ -44,14 +44,29 @@ def test_clean_warehouse_passes_with_one_documented_warning(built: Path, tmp_pat
 def test_cli_stores_results_and_writes_an_offline_page(built: Path, tmp_path: Path, capsys):
     db = wf.copy_warehouse(built, tmp_path)
     docs = tmp_path / "docs"
-    rc = gx_main(["--db", str(db), "--dbt-run-results",
-                  str(built / "target" / "run_results.json"), "--docs-dir", str(docs)])
+    rc = gx_main(
+        [
+            "--db",
+            str(db),
+            "--dbt-run-results",
+            str(built / "target" / "run_results.json"),
+            "--docs-dir",
+            str(docs),
+        ]
+    )
     assert rc == 0
     out = capsys.readouterr().out
     assert "0 failed, 1 warnings" in out
     gx_rows = wf.query(db, "select * from quality.gx_results")
-    assert {"suite", "table_name", "expectation", "column_name", "success", "observed",
-            "run_at"} <= set(gx_rows.columns)
+    assert {
+        "suite",
+        "table_name",
+        "expectation",
+        "column_name",
+        "success",
+        "observed",
+        "run_at",
+    } <= set(gx_rows.columns)
     assert set(gx_rows["suite"]) == {"raw", "marts"}
     dbt_rows = wf.query(db, "select * from quality.dbt_results")
     assert {"unique_id", "resource_type", "status", "message", "failures"} <= set(dbt_rows.columns)
@@ -78,6 +93,7 @@ def _set(table: str, key: str, key_value: str, column: str, value):
     def mutate(frames):
         frame = frames[table]
         frame.loc[frame[key] == key_value, column] = value
+
     return mutate
 
 
@@ -85,6 +101,7 @@ def _both(first, second):
     def mutate(frames):
         first(frames)
         second(frames)
+
     return mutate
 
 
@@ -95,24 +112,51 @@ def _duplicate_video(frames):
 
 CORRUPTIONS = {
     # name: (mutation, table, column, expectation)
-    "duplicate video id": (_duplicate_video, "raw.videos", "video_id",
-                           "expect_column_values_to_be_unique"),
-    "det_score 1.5": (_set("faces", "face_id", "v_a_f3_0", "det_score", 1.5), "raw.faces",
-                      "det_score", "expect_column_values_to_be_between"),
-    "embedding not unit norm": (lambda f: _scale_embedding(f, "v_b_f0_0", 2.0), "raw.faces",
-                                "embedding_norm", "expect_column_values_to_be_between"),
-    "box past the right edge": (_set("faces", "face_id", "v_c_f0_0", "x2", 1280 + 50.0),
-                                "raw.faces", "right_overhang_px",
-                                "expect_column_values_to_be_between"),
-    "unknown status": (_both(_set("videos", "video_id", "v_g", "status", "exploded"),
-                             _set("videos", "video_id", "v_g", "error", "boom")), "raw.videos",
-                       "status", "expect_column_values_to_be_in_set"),
-    "ok video without a numeric score": (_set("videos", "video_id", "v_a", "performance_score",
-                                              None),
-                                         "raw.videos", "performance_score",
-                                         "expect_column_values_to_not_be_null"),
-    "cluster id 0": (_set("face_clusters", "face_id", "v_a_f0_0", "cluster_id", 0),
-                     "raw.face_clusters", "cluster_id", "expect_column_values_to_not_be_in_set"),
+    "duplicate video id": (
+        _duplicate_video,
+        "raw.videos",
+        "video_id",
+        "expect_column_values_to_be_unique",
+    ),
+    "det_score 1.5": (
+        _set("faces", "face_id", "v_a_f3_0", "det_score", 1.5),
+        "raw.faces",
+        "det_score",
+        "expect_column_values_to_be_between",
+    ),
+    "embedding not unit norm": (
+        lambda f: _scale_embedding(f, "v_b_f0_0", 2.0),
+        "raw.faces",
+        "embedding_norm",
+        "expect_column_values_to_be_between",
+    ),
+    "box past the right edge": (
+        _set("faces", "face_id", "v_c_f0_0", "x2", 1280 + 50.0),
+        "raw.faces",
+        "right_overhang_px",
+        "expect_column_values_to_be_between",
+    ),
+    "unknown status": (
+        _both(
+            _set("videos", "video_id", "v_g", "status", "exploded"),
+            _set("videos", "video_id", "v_g", "error", "boom"),
+        ),
+        "raw.videos",
+        "status",
+        "expect_column_values_to_be_in_set",
+    ),
+    "ok video without a numeric score": (
+        _set("videos", "video_id", "v_a", "performance_score", None),
+        "raw.videos",
+        "performance_score",
+        "expect_column_values_to_not_be_null",
+    ),
+    "cluster id 0": (
+        _set("face_clusters", "face_id", "v_a_f0_0", "cluster_id", 0),
+        "raw.face_clusters",
+        "cluster_id",
+        "expect_column_values_to_not_be_in_set",
+    ),
 }
 
 
@@ -121,8 +165,11 @@ def test_raw_suite_catches(name: str, tmp_path: Path):
     mutate, table, column, expectation = CORRUPTIONS[name]
     db = wf.write_raw(tmp_path / "warehouse.duckdb", mutate)
     failed = _failed(validate(str(db), ["raw"]).results)
-    hits = failed[(failed["table_name"] == table) & (failed["column_name"] == column)
-                  & (failed["expectation"] == expectation)]
+    hits = failed[
+        (failed["table_name"] == table)
+        & (failed["column_name"] == column)
+        & (failed["expectation"] == expectation)
+    ]
     assert len(hits) == 1, failed[["table_name", "column_name", "expectation", "observed"]]
     assert len(failed) == 1, failed[["table_name", "column_name", "expectation", "observed"]]
 
@@ -142,8 +189,10 @@ def test_mart_suite_catches_avg_outside_min_max_and_cli_exits_nonzero(
     built: Path, tmp_path: Path, capsys
 ):
     db = wf.copy_warehouse(built, tmp_path)
-    wf.execute(db, "update main.influencers set avg_performance = max_performance + 1 "
-                   "where influencer_id = 2")
+    wf.execute(
+        db,
+        "update main.influencers set avg_performance = max_performance + 1 where influencer_id = 2",
+    )
     rc = gx_main(["--db", str(db), "--suite", "marts", "--docs-dir", str(tmp_path / "docs")])
     assert rc == 1
     out = capsys.readouterr().out
@@ -162,7 +211,8 @@ def test_missing_mart_is_a_failure_not_a_crash(tmp_path: Path):
 
 def test_describe_observed():
     assert describe_observed({"observed_value": 3}) == "3"
-    text = describe_observed({"unexpected_count": 2, "element_count": 9,
-                              "partial_unexpected_list": [1.5, 2.0]})
+    text = describe_observed(
+        {"unexpected_count": 2, "element_count": 9, "partial_unexpected_list": [1.5, 2.0]}
+    )
     assert text == "2 of 9 rows unexpected, e.g. [1.5, 2.0]"
     assert json.loads(describe_observed({"observed_value": [1, 2]})) == [1, 2]

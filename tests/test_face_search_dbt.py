@@ -20,10 +20,16 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_centroid_is_the_unit_mean_of_the_influencers_faces(db: Path):
-    faces = wf.query(db, "select c.cluster_id, f.embedding from raw.faces f "
-                         "join raw.face_clusters c using (face_id) where c.cluster_id >= 1")  # fmt: skip
-    marts = wf.query(db, "select influencer_id, embedder, n_faces, centroid, typeof(centroid) t, "
-                         "same_person_threshold from main.influencer_embeddings")  # fmt: skip
+    faces = wf.query(
+        db,
+        "select c.cluster_id, f.embedding from raw.faces f "
+        "join raw.face_clusters c using (face_id) where c.cluster_id >= 1",
+    )
+    marts = wf.query(
+        db,
+        "select influencer_id, embedder, n_faces, centroid, typeof(centroid) t, "
+        "same_person_threshold from main.influencer_embeddings",
+    )
     assert sorted(marts["influencer_id"]) == [1, 2]
     for row in marts.itertuples():
         emb = np.stack(faces.loc[faces["cluster_id"] == row.influencer_id, "embedding"].to_list())
@@ -35,17 +41,27 @@ def test_centroid_is_the_unit_mean_of_the_influencers_faces(db: Path):
 
 
 def test_no_known_people_folder_means_no_names(db: Path):
-    rows = wf.query(db, "select influencer_id, influencer_name, suggested_name from main.influencers")
+    rows = wf.query(
+        db, "select influencer_id, influencer_name, suggested_name from main.influencers"
+    )
     assert rows["suggested_name"].isna().all()
     assert (rows["influencer_name"] == "Person " + rows["influencer_id"].astype(str)).all()
-    assert wf.query(db, "select count(*) n from intermediate.int_known_photos_embedded")["n"][0] == 0
+    assert (
+        wf.query(db, "select count(*) n from intermediate.int_known_photos_embedded")["n"][0] == 0
+    )
 
 
 def test_models_can_call_the_udfs(db: Path, tmp_path: Path):
     """A dbt model's SQL (dbt show) calls embed_face and detect_faces through the plugin, at
     the warehouse's size; a missing file is NULL, not an error."""
     copy = wf.copy_warehouse(db.parent, tmp_path)
-    result = wf.run_dbt(copy, tmp_path, "show", "--inline",
-                        "select typeof(embed_face('missing.jpg')) t, embed_face('missing.jpg') is null n, "
-                        "detect_faces('missing.jpg') is null d", check=True)  # fmt: skip
+    result = wf.run_dbt(
+        copy,
+        tmp_path,
+        "show",
+        "--inline",
+        "select typeof(embed_face('missing.jpg')) t, embed_face('missing.jpg') is null n, "
+        "detect_faces('missing.jpg') is null d",
+        check=True,
+    )
     assert f"FLOAT[{wf.EMBEDDING_DIM}]" in result.stdout and "true" in result.stdout.lower()

@@ -49,9 +49,15 @@ def test_graph_constants_reads_const_nodes_of_a_graphdef():
 
 def test_tf_scope_maps_facenet_pytorch_modules_to_sandbergs_scopes():
     assert tf_scope("conv2d_4b") == "InceptionResnetV1/Conv2d_4b_3x3"
-    assert tf_scope("repeat_1.0.branch2.2") == "InceptionResnetV1/Repeat/block35_1/Branch_2/Conv2d_0c_3x3"
+    assert (
+        tf_scope("repeat_1.0.branch2.2")
+        == "InceptionResnetV1/Repeat/block35_1/Branch_2/Conv2d_0c_3x3"
+    )
     assert tf_scope("repeat_2.9.conv2d") == "InceptionResnetV1/Repeat_1/block17_10/Conv2d_1x1"
-    assert tf_scope("repeat_3.4.branch1.2") == "InceptionResnetV1/Repeat_2/block8_5/Branch_1/Conv2d_0c_3x1"
+    assert (
+        tf_scope("repeat_3.4.branch1.2")
+        == "InceptionResnetV1/Repeat_2/block8_5/Branch_1/Conv2d_0c_3x1"
+    )
     assert tf_scope("block8.branch1.1") == "InceptionResnetV1/Block8/Branch_1/Conv2d_0b_1x3"
     assert tf_scope("mixed_7a.branch0.1") == "InceptionResnetV1/Mixed_7a/Branch_0/Conv2d_1a_3x3"
     with pytest.raises(KeyError):
@@ -61,11 +67,18 @@ def test_tf_scope_maps_facenet_pytorch_modules_to_sandbergs_scopes():
 def test_folded_batch_norm_becomes_an_identity_norm_carrying_the_offset():
     kernel = np.random.default_rng(0).normal(size=(3, 3, 3, 32)).astype(np.float32)  # HWIO
     offset = np.linspace(-1, 1, 32, dtype=np.float32)
-    consts = {"InceptionResnetV1/Conv2d_1a_3x3/weights": kernel,
-              "InceptionResnetV1/Conv2d_1a_3x3/Conv2D_bn_offset": offset}  # fmt: skip
-    template = {"conv2d_1a.conv.weight": (32, 3, 3, 3), "conv2d_1a.bn.weight": (32,),
-                "conv2d_1a.bn.bias": (32,), "conv2d_1a.bn.running_mean": (32,),
-                "conv2d_1a.bn.running_var": (32,), "conv2d_1a.bn.num_batches_tracked": ()}  # fmt: skip
+    consts = {
+        "InceptionResnetV1/Conv2d_1a_3x3/weights": kernel,
+        "InceptionResnetV1/Conv2d_1a_3x3/Conv2D_bn_offset": offset,
+    }
+    template = {
+        "conv2d_1a.conv.weight": (32, 3, 3, 3),
+        "conv2d_1a.bn.weight": (32,),
+        "conv2d_1a.bn.bias": (32,),
+        "conv2d_1a.bn.running_mean": (32,),
+        "conv2d_1a.bn.running_var": (32,),
+        "conv2d_1a.bn.num_batches_tracked": (),
+    }
     sd = state_dict_from_constants(consts, template)
     assert np.array_equal(sd["conv2d_1a.conv.weight"], kernel.transpose(3, 2, 0, 1))  # OIHW
     assert np.array_equal(sd["conv2d_1a.bn.bias"], offset)
@@ -80,9 +93,13 @@ def test_a_graph_that_does_not_fit_the_model_is_refused():
     with pytest.raises(KeyError):
         state_dict_from_constants({}, template)
     with pytest.raises(ValueError, match="shape"):
-        state_dict_from_constants({"InceptionResnetV1/Conv2d_1a_3x3/weights": kernel[:, :, :, :16]},
-                                  template)  # fmt: skip
-    extra = {"InceptionResnetV1/Conv2d_1a_3x3/weights": kernel, "stray/weights": np.ones(9, np.float32)}
+        state_dict_from_constants(
+            {"InceptionResnetV1/Conv2d_1a_3x3/weights": kernel[:, :, :, :16]}, template
+        )
+    extra = {
+        "InceptionResnetV1/Conv2d_1a_3x3/weights": kernel,
+        "stray/weights": np.ones(9, np.float32),
+    }
     with pytest.raises(ValueError, match="not mapped"):
         state_dict_from_constants(extra, template)
 

@@ -30,7 +30,9 @@ def test_pick_floor_takes_the_best_f_then_the_lowest_score_error_then_the_larges
     assert pick_floor([(0.991, 0.02, 40.0), (0.990, 0.01, 50.0)]) == 40.0  # F comes first
     # F ties (0.991): the lower score error wins over the larger floor; 0.0136 and 0.0141
     # both read 0.014, so between those the larger floor
-    assert pick_floor([(0.9906, 0.0136, 40.0), (0.9906, 0.0141, 50.0), (0.9906, 0.0148, 60.0)]) == 50.0
+    assert (
+        pick_floor([(0.9906, 0.0136, 40.0), (0.9906, 0.0141, 50.0), (0.9906, 0.0148, 60.0)]) == 50.0
+    )
 
 
 def test_calibration_extracts_at_or_below_every_floor_it_compares():
@@ -41,10 +43,21 @@ def test_calibration_extracts_at_or_below_every_floor_it_compares():
 
 
 def test_at_floor_keeps_faces_whose_shorter_side_reaches_the_floor():
-    df = pd.DataFrame({"x1": [0, 0, 0], "y1": [0, 0, 0], "x2": [80, 50, 49.5], "y2": [50, 90, 90],
-                       "source_url": ["a", "b", "c"]})  # fmt: skip
-    table = FaceTable(np.array(["a", "b", "c"]), np.array([0, 1, 2]),
-                      np.eye(3, dtype=np.float32), np.array([100, 20, 300], np.float32))  # fmt: skip
+    df = pd.DataFrame(
+        {
+            "x1": [0, 0, 0],
+            "y1": [0, 0, 0],
+            "x2": [80, 50, 49.5],
+            "y2": [50, 90, 90],
+            "source_url": ["a", "b", "c"],
+        }
+    )
+    table = FaceTable(
+        np.array(["a", "b", "c"]),
+        np.array([0, 1, 2]),
+        np.eye(3, dtype=np.float32),
+        np.array([100, 20, 300], np.float32),
+    )
     d, t = at_floor(df, table, 50.0)
     assert list(d.source_url) == ["a", "b"]  # shorter sides 50, 50, 49.5
     assert list(t.video_id) == ["a", "b"] and list(t.sharpness) == [100, 20]
@@ -53,10 +66,12 @@ def test_at_floor_keeps_faces_whose_shorter_side_reaches_the_floor():
 
 def test_pick_setting_takes_the_best_f_then_the_lowest_threshold_then_the_largest_ratio():
     inf = float("inf")
-    assert pick_setting([(0.990, (0.56, 1.6, 0.3)), (0.990, (0.6, 1.6, 0.3)),
-                         (0.987, (0.5, 1.6, 0.3))]) == (0.56, 1.6, 0.3)  # fmt: skip
-    assert pick_setting([(0.990, (0.56, 1.5, 0.3)), (0.990, (0.56, 1.6, 0.25)),
-                         (0.990, (0.56, 1.6, 0.3))]) == (0.56, 1.6, 0.3)  # fmt: skip
+    assert pick_setting(
+        [(0.990, (0.56, 1.6, 0.3)), (0.990, (0.6, 1.6, 0.3)), (0.987, (0.5, 1.6, 0.3))]
+    ) == (0.56, 1.6, 0.3)
+    assert pick_setting(
+        [(0.990, (0.56, 1.5, 0.3)), (0.990, (0.56, 1.6, 0.25)), (0.990, (0.56, 1.6, 0.3))]
+    ) == (0.56, 1.6, 0.3)
     assert pick_setting([(0.9801, (0.6, inf, 0.3)), (0.9800, (0.5, 1.6, 0.3))]) == (0.6, inf, 0.3)
 
 
@@ -68,8 +83,9 @@ def test_brake_variants_take_each_brake_away_from_the_defaults():
     assert no_child == dataclasses.replace(cs, child_age_years=0.0)
     assert within == dataclasses.replace(cs, merge_within_video=True)
     assert name == "with merges within a video" and "no merges within a video" in name0
-    assert none == dataclasses.replace(cs, faceres_veto=0.0, child_age_years=0.0,
-                                       merge_within_video=True)  # fmt: skip
+    assert none == dataclasses.replace(
+        cs, faceres_veto=0.0, child_age_years=0.0, merge_within_video=True
+    )
     # Where merges within a video are the setting, the brake row adds the brake back.
     merging = dataclasses.replace(cs, merge_within_video=True)
     (name0, _), *_, (name, within), _ = brake_variants(merging)
@@ -78,23 +94,34 @@ def test_brake_variants_take_each_brake_away_from_the_defaults():
 
 def test_pick_veto_takes_the_best_f_then_the_lowest_score_error_then_the_loosest_veto():
     assert pick_veto([(0.990, 0.01, 0.0), (0.9915, 0.01, 0.7), (0.989, 0.01, 0.75)]) == 0.7
-    assert pick_veto([(0.9912, 0.01, 0.65), (0.9908, 0.01, 0.7), (0.980, 0.01, 0.6)]) == 0.7  # both 0.991: looser
+    assert (
+        pick_veto([(0.9912, 0.01, 0.65), (0.9908, 0.01, 0.7), (0.980, 0.01, 0.6)]) == 0.7
+    )  # both 0.991: looser
     assert pick_veto([(0.990, 0.01, 0.0), (0.9904, 0.01, 0.8)]) == 0.0  # a tie with off: off
     assert pick_veto([(0.985, 0.01, 0.0), (0.990, 0.02, 0.6)]) == 0.6
     assert pick_veto([(0.990, 0.02, 0.0), (0.990, 0.01, 0.7)]) == 0.7  # F ties: lower error
 
 
 def test_at_floor_keeps_ages_aligned():
-    df = pd.DataFrame({"x1": [0, 0], "y1": [0, 0], "x2": [80, 40], "y2": [80, 40], "source_url": ["a", "b"]})
-    table = FaceTable(np.array(["a", "b"]), np.array([0, 1]), np.eye(2, dtype=np.float32),
-                      np.array([100, 20], np.float32), np.array([30, 60], np.float32))  # fmt: skip
+    df = pd.DataFrame(
+        {"x1": [0, 0], "y1": [0, 0], "x2": [80, 40], "y2": [80, 40], "source_url": ["a", "b"]}
+    )
+    table = FaceTable(
+        np.array(["a", "b"]),
+        np.array([0, 1]),
+        np.eye(2, dtype=np.float32),
+        np.array([100, 20], np.float32),
+        np.array([30, 60], np.float32),
+    )
     assert list(at_floor(df, table, 50.0)[1].age) == [30]
 
 
 def test_youngest_track_is_the_lowest_median_age_of_a_kept_track():
     """Two videos of one face, 4 frames each: medians 31 and 9.5; a lone stray face (its own
     one-face track, dropped) reading 2 years does not count."""
-    e = np.tile(np.eye(512, dtype=np.float32)[:1], (9, 1))  # the default embedder's size, one face everywhere
+    e = np.tile(
+        np.eye(512, dtype=np.float32)[:1], (9, 1)
+    )  # the default embedder's size, one face everywhere
     vids = np.array(["a"] * 4 + ["b"] * 4 + ["c"])
     age = np.array([30, 31, 31, 40, 9, 10, 8, 12, 2], np.float32)
     t = FaceTable(vids, np.arange(9), e, None, age)
@@ -139,10 +166,12 @@ def test_rule_line_says_whether_the_default_still_holds():
     from bench.__main__ import rule_line
 
     assert rule_line("50 px", "50", True) == "The rule picks 50 px, the default."
-    assert rule_line("0.65", "0.7", False) == ("The rule picks 0.65; the default is 0.7: "
-                                               "re-calibrate ingest/settings.py.")
-    assert rule_line("(1, 2)", "(1, 3)", False, plural=True).endswith("the defaults are (1, 3): "
-                                                                      "re-calibrate ingest/settings.py.")
+    assert rule_line("0.65", "0.7", False) == (
+        "The rule picks 0.65; the default is 0.7: re-calibrate ingest/settings.py."
+    )
+    assert rule_line("(1, 2)", "(1, 3)", False, plural=True).endswith(
+        "the defaults are (1, 3): re-calibrate ingest/settings.py."
+    )
 
 
 def test_validation_targets_row_marks_each_target_met_or_missed():
@@ -150,7 +179,10 @@ def test_validation_targets_row_marks_each_target_met_or_missed():
     from bench.validate import targets_row
 
     ok = Report(0.98, 0.98, 0.98, 0.98, 100, 30, 31, 0, 0.93, 0.015, 0, 0, 85)
-    assert targets_row(5, ok) == ("| 5 | 0.980 (yes) | 31 / 30 (yes) | 93% (yes) | 0.015 (yes) |", 4)
+    assert targets_row(5, ok) == (
+        "| 5 | 0.980 (yes) | 31 / 30 (yes) | 93% (yes) | 0.015 (yes) |",
+        4,
+    )
     bad = Report(0.96, 0.96, 0.96, 0.96, 100, 30, 28, 0, 0.85, 0.03, 0, 0, 85)
     row, met = targets_row(6, bad)
     assert met == 0 and row.count("**no**") == 4 and "28 / 30" in row

@@ -6,6 +6,7 @@ models (loaded once). `make reliability` writes the case table to docs/reliabili
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import hashlib
@@ -65,10 +66,11 @@ def test_sniff_names_what_a_playlist_would_do():
     assert "ffconcat" in sniff_container(b"ffconcat version 1.0\n")[1]
 
 
-@pytest.mark.parametrize("enc", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be",
-                                 "utf-32", "cp1252"])  # fmt: skip
+@pytest.mark.parametrize(
+    "enc", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "cp1252"]
+)
 def test_decode_csv_bytes_reads_spreadsheet_encodings(enc):
-    text = "Performance;Video URL\n1,5;http://h/vidéo – clip\n"
+    text = "Performance;Video URL\n1,5;http://h/vidéo – clip\n"  # noqa: RUF001 - a real title's dash
     if enc == "cp1252" or enc.startswith("utf-16-") or enc == "utf-8":
         data = text.encode(enc)
     else:
@@ -88,8 +90,10 @@ def test_iri_to_uri_percent_encodes_once():
 
 
 def test_lock_holder_reads_duckdbs_message():
-    msg = ('IO Error: Could not set lock on file "/x.duckdb": Conflicting lock is held in '
-           "/usr/bin/python3.11 (PID 4242). However, you would be able to ...")  # fmt: skip
+    msg = (
+        'IO Error: Could not set lock on file "/x.duckdb": Conflicting lock is held in '
+        "/usr/bin/python3.11 (PID 4242). However, you would be able to ..."
+    )
     assert lock_holder(msg) == "/usr/bin/python3.11 (PID 4242)"
     assert lock_holder("IO Error: not a valid DuckDB database file") is None
 
@@ -117,8 +121,13 @@ class Media:
     good_path: Path  # the same bytes on local disk (what a playlist would point at)
 
 
-def _send(h: BaseHTTPRequestHandler, body: bytes, ctype: str = "video/mp4",
-          length: int | None = None, status: int = 200) -> None:  # fmt: skip
+def _send(
+    h: BaseHTTPRequestHandler,
+    body: bytes,
+    ctype: str = "video/mp4",
+    length: int | None = None,
+    status: int = 200,
+) -> None:
     h.send_response(status)
     h.send_header("Content-Type", ctype)
     h.send_header("Content-Length", str(len(body) if length is None else length))
@@ -188,19 +197,30 @@ def _routes(m: Media) -> dict:
         "/hls": lambda h: _send(h, playlist.encode(), "application/vnd.apple.mpegurl"),
         "/hls-bom": lambda h: _send(h, b"\xef\xbb\xbf\n" + playlist.encode(), "video/mp4"),
         "/hls-file-url": lambda h: _send(
-            h, playlist.replace(str(m.good_path), m.good_path.as_uri()).encode()),
+            h, playlist.replace(str(m.good_path), m.good_path.as_uri()).encode()
+        ),
         "/concat": lambda h: _send(h, f"ffconcat version 1.0\nfile '{m.good_path}'\n".encode()),
-        "/sdp": lambda h: _send(h, b"v=0\no=- 0 0 IN IP4 127.0.0.1\ns=x\nc=IN IP4 127.0.0.1\n"
-                                   b"t=0 0\nm=video 5004 RTP/AVP 96\n"),
-        "/dash": lambda h: _send(h, f"<?xml version='1.0'?><MPD><Period><AdaptationSet>"
-                                    f"<BaseURL>{m.good_path.as_uri()}</BaseURL></AdaptationSet>"
-                                    "</Period></MPD>".encode()),
+        "/sdp": lambda h: _send(
+            h,
+            b"v=0\no=- 0 0 IN IP4 127.0.0.1\ns=x\nc=IN IP4 127.0.0.1\n"
+            b"t=0 0\nm=video 5004 RTP/AVP 96\n",
+        ),
+        "/dash": lambda h: _send(
+            h,
+            f"<?xml version='1.0'?><MPD><Period><AdaptationSet>"
+            f"<BaseURL>{m.good_path.as_uri()}</BaseURL></AdaptationSet>"
+            "</Period></MPD>".encode(),
+        ),
         "/cut30-index-first": lambda h: _send(h, fs[: int(len(fs) * 0.3)]),
         "/cut30-index-last": lambda h: _send(h, good[: int(len(good) * 0.3)]),
         "/html": lambda h: _send(h, b"<!DOCTYPE html><html><body>login</body></html>", "text/html"),
         "/random": lambda h: _send(h, hashlib.sha512(b"x").digest() * 400),
-        "/to-file": lambda h: (h.send_response(302), h.send_header("Location", m.good_path.as_uri()),
-                               h.send_header("Content-Length", "0"), h.end_headers()),
+        "/to-file": lambda h: (
+            h.send_response(302),
+            h.send_header("Location", m.good_path.as_uri()),
+            h.send_header("Content-Length", "0"),
+            h.end_headers(),
+        ),
     }
 
 
@@ -224,10 +244,8 @@ def server(media):
             if fn is None:
                 _send(self, b"not found", "text/plain", status=404)
                 return
-            try:
-                fn(self)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up, as it should
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                fn(self)  # the client may give up, as it should
 
         def log_message(self, *a):
             pass
@@ -264,8 +282,9 @@ def _settings(work: Path, **kw) -> Settings:
     # One worker process: the models load once for the whole suite, not per case, and the host
     # breaker counts failures per worker process.
     kw.setdefault("workers", 1)
-    return Settings(download=dl, cache_dir=work / "cache", faces_dir=work / "faces",
-                    lock_wait_s=1.0, **kw)  # fmt: skip
+    return Settings(
+        download=dl, cache_dir=work / "cache", faces_dir=work / "faces", lock_wait_s=1.0, **kw
+    )
 
 
 # ---------------------------------------------------------------- recording outcomes
@@ -311,11 +330,19 @@ def render_report(results: list[dict]) -> str:
 
 def _record(case, what, expected, observed, good, n_csv, n_written, passed):
     lost = max(n_csv - n_written, 0) if n_written is not None else 0
-    RESULTS.append({
-        "case": case, "input": what, "expected": expected, "observed": observed, "good": good,
-        "n_csv": n_csv, "n_written": "-" if n_written is None else n_written, "lost": lost,
-        "passed": passed,
-    })  # fmt: skip
+    RESULTS.append(
+        {
+            "case": case,
+            "input": what,
+            "expected": expected,
+            "observed": observed,
+            "good": good,
+            "n_csv": n_csv,
+            "n_written": "-" if n_written is None else n_written,
+            "lost": lost,
+            "passed": passed,
+        }
+    )
 
 
 def _write_csv(path: Path, urls: list[str], good_url: str, encoding: str = "utf-8") -> Path:
@@ -328,8 +355,9 @@ def _write_csv(path: Path, urls: list[str], good_url: str, encoding: str = "utf-
     return path
 
 
-def _ingest_case(work: Path, name: str, urls: list[str], good_url: str, settings=None,
-                 encoding: str = "utf-8"):  # fmt: skip
+def _ingest_case(
+    work: Path, name: str, urls: list[str], good_url: str, settings=None, encoding: str = "utf-8"
+):
     download._unreachable.clear()  # each case starts with no host marked dead
     d = work / name
     d.mkdir()
@@ -339,8 +367,10 @@ def _ingest_case(work: Path, name: str, urls: list[str], good_url: str, settings
     summary = run(csv_path, db, settings or _settings(work), progress=False)
     took = time.monotonic() - t0
     con = duckdb.connect(str(db), read_only=True)
-    rows = con.execute("select row_number, status, coalesce(error, ''), decoded_share "
-                       "from raw.videos order by row_number").fetchall()  # fmt: skip
+    rows = con.execute(
+        "select row_number, status, coalesce(error, ''), decoded_share "
+        "from raw.videos order by row_number"
+    ).fetchall()
     con.close()
     return summary, rows, took
 
@@ -348,43 +378,99 @@ def _ingest_case(work: Path, name: str, urls: list[str], good_url: str, settings
 # (case, input, hostile URL paths, expected status of each hostile row, reason fragment)
 HTTP_CASES = [
     ("non-ASCII URL", "`http://host/vidéo` (sent percent-encoded)", ["/vidéo"], "ok", ""),
-    ("1 byte per 0.2 s", "server trickles a body with a Content-Length", ["/trickle"],
-     "download_failed", "deadline"),
-    ("endless trickle", "no Content-Length, 1 byte per 0.2 s for ever", ["/trickle-endless"],
-     "download_failed", "deadline"),
+    (
+        "1 byte per 0.2 s",
+        "server trickles a body with a Content-Length",
+        ["/trickle"],
+        "download_failed",
+        "deadline",
+    ),
+    (
+        "endless trickle",
+        "no Content-Length, 1 byte per 0.2 s for ever",
+        ["/trickle-endless"],
+        "download_failed",
+        "deadline",
+    ),
     ("stall", "1,000 bytes, then silence", ["/stall"], "download_failed", "bytes received"),
-    ("short body", "Content-Length larger than the body", ["/short"], "download_failed",
-     "ended short"),
+    (
+        "short body",
+        "Content-Length larger than the body",
+        ["/short"],
+        "download_failed",
+        "ended short",
+    ),
     ("chunked cut", "chunked body cut mid-chunk", ["/chunked-cut"], "download_failed", "short"),
     ("reset mid-body", "TCP reset after a third of the body", ["/reset"], "download_failed", ""),
-    ("hang-up before headers", "the server closes without a status line", ["/hangup"],
-     "download_failed", "Remote end closed"),
-    ("three 503s, then a good URL", "three URLs answering 503 on the good URL's host",
-     ["/503/a", "/503/b", "/503/c"], "download_failed", "HTTP 503"),
+    (
+        "hang-up before headers",
+        "the server closes without a status line",
+        ["/hangup"],
+        "download_failed",
+        "Remote end closed",
+    ),
+    (
+        "three 503s, then a good URL",
+        "three URLs answering 503 on the good URL's host",
+        ["/503/a", "/503/b", "/503/c"],
+        "download_failed",
+        "HTTP 503",
+    ),
     ("HLS playlist", "an m3u8 naming a local video file", ["/hls"], "decode_failed", "HLS"),
-    ("HLS with BOM", "the same playlist after a BOM and a blank line, served as video/mp4",
-     ["/hls-bom"], "decode_failed", "HLS"),
-    ("HLS with file:// URL", "a playlist naming the local file as file://", ["/hls-file-url"],
-     "decode_failed", "HLS"),
-    ("ffconcat script", "an ffconcat file naming a local video", ["/concat"], "decode_failed",
-     "ffconcat"),
+    (
+        "HLS with BOM",
+        "the same playlist after a BOM and a blank line, served as video/mp4",
+        ["/hls-bom"],
+        "decode_failed",
+        "HLS",
+    ),
+    (
+        "HLS with file:// URL",
+        "a playlist naming the local file as file://",
+        ["/hls-file-url"],
+        "decode_failed",
+        "HLS",
+    ),
+    (
+        "ffconcat script",
+        "an ffconcat file naming a local video",
+        ["/concat"],
+        "decode_failed",
+        "ffconcat",
+    ),
     ("SDP description", "an SDP naming an RTP stream", ["/sdp"], "decode_failed", "SDP"),
     ("DASH manifest", "an MPD naming a local file", ["/dash"], "decode_failed", "manifest"),
-    ("mp4 cut at 30%, index first", "faststart MP4, first 30% of the bytes",
-     ["/cut30-index-first"], "ok", ""),
-    ("mp4 cut at 30%, index last", "plain MP4, first 30% (no index)", ["/cut30-index-last"],
-     "decode_failed", "cannot open"),
+    (
+        "mp4 cut at 30%, index first",
+        "faststart MP4, first 30% of the bytes",
+        ["/cut30-index-first"],
+        "ok",
+        "",
+    ),
+    (
+        "mp4 cut at 30%, index last",
+        "plain MP4, first 30% (no index)",
+        ["/cut30-index-last"],
+        "decode_failed",
+        "cannot open",
+    ),
     ("HTML page", "a login page with status 200", ["/html"], "decode_failed", "HTML"),
     ("random bytes", "25 KB of noise", ["/random"], "decode_failed", "no known video"),
-    ("redirect to file://", "302 to the local video's file:// URL", ["/to-file"],
-     "download_failed", ""),
+    (
+        "redirect to file://",
+        "302 to the local video's file:// URL",
+        ["/to-file"],
+        "download_failed",
+        "",
+    ),
     ("404", "a missing URL", ["/nothing-here"], "download_failed", "HTTP 404"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case, what, paths, status, reason", HTTP_CASES,
-                         ids=[c[0] for c in HTTP_CASES])  # fmt: skip
+@pytest.mark.parametrize(
+    "case, what, paths, status, reason", HTTP_CASES, ids=[c[0] for c in HTTP_CASES]
+)
 def test_http_case(case, what, paths, status, reason, server, work, warm):
     urls = [server + p for p in paths]
     summary, rows, took = _ingest_case(work, f"c{len(RESULTS)}", urls, server + "/good")
@@ -402,8 +488,16 @@ def test_http_case(case, what, paths, status, reason, server, work, warm):
         share = hostile[0][3]
         observed += f" (decoded_share {share:.2f}; summary lists it as partly decoded)"
         ok = ok and share is not None and share < 0.5 and bool(summary.partial)
-    _record(case, what, f"{status}" + (f" ({reason})" if reason else ""), observed, good[1],
-            len(urls) + 1, len(rows), ok)  # fmt: skip
+    _record(
+        case,
+        what,
+        f"{status}" + (f" ({reason})" if reason else ""),
+        observed,
+        good[1],
+        len(urls) + 1,
+        len(rows),
+        ok,
+    )
     assert ok, (rows, took)
 
 
@@ -413,9 +507,16 @@ def test_short_body_is_never_cached(server, work):
     _ingest_case(work, "short-twice-1", [url], server + "/good")
     index = work / "cache" / "downloads" / "urls" / hashlib.sha256(url.encode()).hexdigest()
     ok = not index.exists() and not list((work / "cache" / "downloads" / "blobs").glob(".part-*"))
-    _record("short body, not cached", "the short body again, cache checked",
-            "no cache entry for the URL, no partial file", "cache index present" if index.exists()
-            else "no cache entry", "ok", 2, 2, ok)  # fmt: skip
+    _record(
+        "short body, not cached",
+        "the short body again, cache checked",
+        "no cache entry for the URL, no partial file",
+        "cache index present" if index.exists() else "no cache entry",
+        "ok",
+        2,
+        2,
+        ok,
+    )
     assert ok
 
 
@@ -425,12 +526,22 @@ def test_refused_connections_trip_the_breaker_for_that_host_only(server, work):
     urls = [f"{dead}/{k}" for k in range(4)]
     _, rows, _ = _ingest_case(work, "refused", urls, server + "/good")
     *hostile, good = rows
-    ok = (len(rows) == 5 and good[1] == "ok"
-          and all("connection refused" in h[2] for h in hostile[:3])
-          and "host failed 3 times in this worker" in hostile[3][2])  # fmt: skip
-    _record("refused x4", "four URLs on a closed port",
-            "download_failed; the 4th skipped (host failed 3 times)",
-            "; ".join(h[2] for h in hostile), good[1], 5, len(rows), ok)
+    ok = (
+        len(rows) == 5
+        and good[1] == "ok"
+        and all("connection refused" in h[2] for h in hostile[:3])
+        and "host failed 3 times in this worker" in hostile[3][2]
+    )
+    _record(
+        "refused x4",
+        "four URLs on a closed port",
+        "download_failed; the 4th skipped (host failed 3 times)",
+        "; ".join(h[2] for h in hostile),
+        good[1],
+        5,
+        len(rows),
+        ok,
+    )
     assert ok
 
 
@@ -442,36 +553,68 @@ def _local_playlist(server: str, media: Media, work: Path) -> str:
 
 # (case, input, the hostile row's URL from (server, media, work), status, reason fragment)
 SINGLE_ROW_CASES = [
-    ("TLS failure", "https:// to a plain-HTTP port",
-     lambda srv, m, w: srv.replace("http://", "https://") + "/good", "download_failed", "TLS"),
-    ("local playlist path", "a CSV path to an .m3u8 on disk naming a video", _local_playlist,
-     "decode_failed", "HLS"),
-    ("URL of 140,000 characters", "over the csv module's 131,072 field limit",
-     lambda srv, m, w: srv + "/good?" + "a" * 140_000, "rejected", "characters"),
-]  # fmt: skip
+    (
+        "TLS failure",
+        "https:// to a plain-HTTP port",
+        lambda srv, m, w: srv.replace("http://", "https://") + "/good",
+        "download_failed",
+        "TLS",
+    ),
+    (
+        "local playlist path",
+        "a CSV path to an .m3u8 on disk naming a video",
+        _local_playlist,
+        "decode_failed",
+        "HLS",
+    ),
+    (
+        "URL of 140,000 characters",
+        "over the csv module's 131,072 field limit",
+        lambda srv, m, w: srv + "/good?" + "a" * 140_000,
+        "rejected",
+        "characters",
+    ),
+]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case, what, make_url, status, reason", SINGLE_ROW_CASES,
-                         ids=[c[0] for c in SINGLE_ROW_CASES])  # fmt: skip
+@pytest.mark.parametrize(
+    "case, what, make_url, status, reason", SINGLE_ROW_CASES, ids=[c[0] for c in SINGLE_ROW_CASES]
+)
 def test_single_row_case(case, what, make_url, status, reason, server, media, work):
     url = make_url(server, media, work)
     _, rows, _ = _ingest_case(work, f"c{len(RESULTS)}", [url], server + "/good")
-    ok = (len(rows) == 2 and rows[0][1] == status and reason in rows[0][2]
-          and rows[1][1] == "ok")  # fmt: skip
-    _record(case, what, f"{status} ({reason})", f"{rows[0][1]}: {rows[0][2]}", rows[1][1], 2,
-            len(rows), ok)  # fmt: skip
+    ok = len(rows) == 2 and rows[0][1] == status and reason in rows[0][2] and rows[1][1] == "ok"
+    _record(
+        case,
+        what,
+        f"{status} ({reason})",
+        f"{rows[0][1]}: {rows[0][2]}",
+        rows[1][1],
+        2,
+        len(rows),
+        ok,
+    )
     assert ok, rows
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("encoding", ["cp1252", "utf-16", "utf-16-le", "utf-8-sig"])
 def test_csv_encodings(encoding, server, work):
-    _, rows, _ = _ingest_case(work, f"enc-{encoding}", [server + "/vidéo"], server + "/good",
-                              encoding=encoding)  # fmt: skip
+    _, rows, _ = _ingest_case(
+        work, f"enc-{encoding}", [server + "/vidéo"], server + "/good", encoding=encoding
+    )
     ok = [r[1] for r in rows] == ["ok", "ok"]
-    _record(f"CSV in {encoding}", "a URL with é in a CSV so encoded", "both rows ok",
-            ", ".join(r[1] for r in rows), rows[-1][1], 2, len(rows), ok)
+    _record(
+        f"CSV in {encoding}",
+        "a URL with é in a CSV so encoded",
+        "both rows ok",
+        ", ".join(r[1] for r in rows),
+        rows[-1][1],
+        2,
+        len(rows),
+        ok,
+    )
     assert ok
 
 
@@ -484,9 +627,16 @@ def test_stray_nul_byte_rejects_its_row_only(server, work):
     rows = read_videos_csv(csv_path)
     summary = run(csv_path, d / "w.duckdb", _settings(work), progress=False)
     ok = summary.statuses == {"rejected": 1, "ok": 1} and "control" in rows[0].reject_reason
-    _record("stray NUL byte", "a NUL inside one URL cell", "that row rejected",
-            rows[0].reject_reason or "", "ok" if summary.statuses["ok"] else "lost", 2,
-            summary.n_rows, ok)  # fmt: skip
+    _record(
+        "stray NUL byte",
+        "a NUL inside one URL cell",
+        "that row rejected",
+        rows[0].reject_reason or "",
+        "ok" if summary.statuses["ok"] else "lost",
+        2,
+        summary.n_rows,
+        ok,
+    )
     assert ok
 
 
@@ -494,17 +644,24 @@ def test_stray_nul_byte_rejects_its_row_only(server, work):
 
 
 def _cli(args: list[str], capsys) -> tuple[int, str]:
-    rc = cli.main(["run", *args, "--no-progress", "--download-deadline", "3",
-                   "--download-timeout", "1"])  # fmt: skip
+    rc = cli.main(
+        ["run", *args, "--no-progress", "--download-deadline", "3", "--download-timeout", "1"]
+    )
     return rc, capsys.readouterr().err
 
 
 def _setup_case(case, what, rc, err, db: Path, ok_extra=True):
     lines = [ln for ln in err.strip().splitlines() if ln.strip()]
-    ok = (rc == 2 and len(lines) == 1 and lines[0].startswith("error:")
-          and "Traceback" not in err and ok_extra)  # fmt: skip
-    _record(case, what, "exit 2, one line, nothing written", f"exit {rc}: {lines[:1]}", "-",
-            0, None, ok)  # fmt: skip
+    ok = (
+        rc == 2
+        and len(lines) == 1
+        and lines[0].startswith("error:")
+        and "Traceback" not in err
+        and ok_extra
+    )
+    _record(
+        case, what, "exit 2, one line, nothing written", f"exit {rc}: {lines[:1]}", "-", 0, None, ok
+    )
     return ok
 
 
@@ -534,14 +691,22 @@ def test_not_a_duckdb_file_is_a_setup_error(server, work, capsys):
     db.write_bytes(b"hello" * 1000)
     _write_csv(d / "v.csv", [], server + "/good")
     rc, err = _cli([str(d / "v.csv"), "--db", str(db), "--cache-dir", str(work / "cache")], capsys)
-    assert _setup_case("--db is not a DuckDB file", "5 KB of text at the warehouse path", rc,
-                       err, db, db.read_bytes() == b"hello" * 1000), err  # fmt: skip
+    assert _setup_case(
+        "--db is not a DuckDB file",
+        "5 KB of text at the warehouse path",
+        rc,
+        err,
+        db,
+        db.read_bytes() == b"hello" * 1000,
+    ), err
 
 
 def _hold(db: Path, read_only: bool, seconds: float) -> subprocess.Popen:
     """Another process holding the warehouse (a notebook reading it, or a second run)."""
-    code = (f"import duckdb, time; c = duckdb.connect({str(db)!r}, read_only={read_only}); "
-            f"print('held', flush=True); time.sleep({seconds}); c.close()")  # fmt: skip
+    code = (
+        f"import duckdb, time; c = duckdb.connect({str(db)!r}, read_only={read_only}); "
+        f"print('held', flush=True); time.sleep({seconds}); c.close()"
+    )
     p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert p.stdout.readline().strip() == "held"
     return p
@@ -558,16 +723,32 @@ def test_warehouse_held_by_another_process(read_only, server, work, capsys):
     csv_path = _write_csv(d / "v.csv", [held_url], server + "/good")
     holder = _hold(db, read_only, 600)  # until killed below
     try:
-        rc, err = _cli([str(csv_path), "--db", str(db), "--cache-dir", str(work / "cache"),
-                        "--lock-wait", "1"], capsys)  # fmt: skip
+        rc, err = _cli(
+            [
+                str(csv_path),
+                "--db",
+                str(db),
+                "--cache-dir",
+                str(work / "cache"),
+                "--lock-wait",
+                "1",
+            ],
+            capsys,
+        )
     finally:
         holder.kill()
         holder.wait()
     index = hashlib.sha256(held_url.encode()).hexdigest()
     downloaded = (work / "cache" / "downloads" / "urls" / index).is_file()
     who = "a read-only reader" if read_only else "another writer (a second run)"
-    ok = _setup_case(f"warehouse held by {who}", "held throughout; --lock-wait 1", rc, err, db,
-                     f"PID {holder.pid}" in err and downloaded)  # fmt: skip
+    ok = _setup_case(
+        f"warehouse held by {who}",
+        "held throughout; --lock-wait 1",
+        rc,
+        err,
+        db,
+        f"PID {holder.pid}" in err and downloaded,
+    )
     RESULTS[-1]["observed"] += " (CSV read and videos downloaded before waiting)"
     assert ok, err
 
@@ -586,7 +767,14 @@ def test_run_waits_for_a_holder_that_lets_go(server, work):
     finally:
         holder.wait()
     ok = summary.statuses == {"ok": 1}
-    _record("a second writer for 2 s", "another process writes for 2 s; lock wait 30 s",
-            "waits, then ok", str(dict(summary.statuses)), "ok" if ok else "lost", 1,
-            summary.n_rows, ok)  # fmt: skip
+    _record(
+        "a second writer for 2 s",
+        "another process writes for 2 s; lock wait 30 s",
+        "waits, then ok",
+        str(dict(summary.statuses)),
+        "ok" if ok else "lost",
+        1,
+        summary.n_rows,
+        ok,
+    )
     assert ok

@@ -34,11 +34,18 @@ N_REFS = 3  # reference photos per known person
 def demo(shared, tmp_path_factory):
     root = tmp_path_factory.mktemp("demo")
     # `ingest demo`'s defaults (ingest/cli.py): 16 videos, 6 people, seed 11, >= 15 photos
-    synthesize(shared / "faces", root / "corpus", SynthConfig(
-        n_videos=16, n_identities=6, n_two_person=2, n_empty=2, seed=11, min_photos=15))  # fmt: skip
+    synthesize(
+        shared / "faces",
+        root / "corpus",
+        SynthConfig(n_videos=16, n_identities=6, n_two_person=2, n_empty=2, seed=11, min_photos=15),
+    )
     db = root / "warehouse.duckdb"
-    run(root / "corpus" / "videos.csv", db,
-        Settings(cache_dir=root / "cache", faces_dir=root / "faces"), progress=False)  # fmt: skip
+    run(
+        root / "corpus" / "videos.csv",
+        db,
+        Settings(cache_dir=root / "cache", faces_dir=root / "faces"),
+        progress=False,
+    )
     videos, _ = read_truth(root / "corpus")
     unused = unused_photos(root / "corpus", shared / "faces")
     people = sorted(unused)
@@ -46,7 +53,9 @@ def demo(shared, tmp_path_factory):
     named = people[:N_NAMED]
     known = root / "known_people"
     assert write_references({p: unused[p] for p in named}, known, N_REFS) == N_NAMED * N_REFS
-    stranger = next(p for p in sorted(x.name for x in (shared / "faces").iterdir()) if p not in people)
+    stranger = next(
+        p for p in sorted(x.name for x in (shared / "faces").iterdir()) if p not in people
+    )
     write_references({stranger: sorted((shared / "faces" / stranger).glob("*.jpg"))}, known, N_REFS)
     (known / "Nobody").mkdir()
     (known / "Nobody" / "notes.jpg").write_text("not a photo")  # a bad reference is skipped
@@ -73,9 +82,13 @@ def test_known_people_name_the_right_influencers_and_no_others(demo):
     person = _person_of_influencer(db, videos)
     assert set(person.values()) == set(people)  # the demo clusters into its six people
     con = duckdb.connect(str(db), read_only=True)
-    rows = con.execute("select influencer_id, influencer_name, suggested_name, "
-                       "suggested_similarity from main.influencers").fetchall()  # fmt: skip
-    n_refs = con.execute("select count(*), count(embedding) from intermediate.int_known_photos_embedded").fetchone()
+    rows = con.execute(
+        "select influencer_id, influencer_name, suggested_name, "
+        "suggested_similarity from main.influencers"
+    ).fetchall()
+    n_refs = con.execute(
+        "select count(*), count(embedding) from intermediate.int_known_photos_embedded"
+    ).fetchone()
     con.close()
     assert n_refs == ((N_NAMED + 1) * N_REFS + 1, (N_NAMED + 1) * N_REFS)
     for iid, name, suggested, sim in rows:
@@ -102,15 +115,23 @@ def test_face_search_from_sql_puts_the_person_first(demo, shared):
     person = _person_of_influencer(db, videos)
     target = people[-1]  # not among the known people: search needs no reference folder
     photo = unused[target][-1]
-    query = ("select influencer_id, array_cosine_similarity(centroid, embed_face('{}')) as sim, "
-             "sim >= same_person_threshold as same_person from influencer_embeddings "
-             "order by sim desc limit 3")  # fmt: skip
+    query = (
+        "select influencer_id, array_cosine_similarity(centroid, embed_face('{}')) as sim, "
+        "sim >= same_person_threshold as same_person from influencer_embeddings "
+        "order by sim desc limit 3"
+    )
     out = subprocess.run(
         [sys.executable, "-m", "ingest", "sql", "--db", str(db), "-c", query.format(photo)],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
-    ranked = [line.split("│")[1:4] for line in out.splitlines() if line.startswith("│") and
-              line.split("│")[1].strip().isdigit()]  # fmt: skip
+    ranked = [
+        line.split("│")[1:4]
+        for line in out.splitlines()
+        if line.startswith("│") and line.split("│")[1].strip().isdigit()
+    ]
     assert len(ranked) == 3, out
     first = int(ranked[0][0])
     assert person[first] == target, out
@@ -121,7 +142,9 @@ def test_face_search_from_sql_puts_the_person_first(demo, shared):
 
     register(con)
     other = min((shared / "faces" / stranger).glob("*.jpg"))
-    best = con.execute("select max(array_cosine_similarity(centroid, embed_face(?))) "
-                       "from influencer_embeddings", [str(other)]).fetchone()[0]  # fmt: skip
+    best = con.execute(
+        "select max(array_cosine_similarity(centroid, embed_face(?))) from influencer_embeddings",
+        [str(other)],
+    ).fetchone()[0]
     con.close()
     assert best < wf_threshold()

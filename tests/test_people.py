@@ -26,22 +26,31 @@ def parse(text: str) -> list[people.Correction]:
 def test_parse_good_file():
     got = parse('name,3,,,"Ana, the host"\nmerge,3,5,,\nsplit,3,,v_x,\nhide,9,,,\n\n')
     assert [(c.action, c.influencer_id, c.other_id, c.video_id, c.name, c.line) for c in got] == [
-        ("name", 3, None, None, "Ana, the host", 2), ("merge", 3, 5, None, None, 3),
-        ("split", 3, None, "v_x", None, 4), ("hide", 9, None, None, None, 5)]  # fmt: skip
+        ("name", 3, None, None, "Ana, the host", 2),
+        ("merge", 3, 5, None, None, 3),
+        ("split", 3, None, "v_x", None, 4),
+        ("hide", 9, None, None, None, 5),
+    ]
 
 
-@pytest.mark.parametrize("text, message", [
-    ("rename,3,,,Ana\n", "people.csv:2: unknown action 'rename'"),
-    ("name,x,,,Ana\n", "people.csv:2: influencer_id must be a whole number"),
-    ("name,0,,,Ana\n", "people.csv:2: influencer_id must be 1 or more"),
-    ("name,3,,,\n", "people.csv:2: name needs a name"),
-    ("merge,3,,,\n", "people.csv:2: merge needs other_id"),
-    ("merge,3,3,,\n", "people.csv:2: cannot merge influencer 3 with itself"),
-    ("split,3,,,\n", "people.csv:2: split needs video_id"),
-    ("hide,3,,\n", "people.csv:2: expected 5 fields"),
-    ("name,3,,,Ana\nhide,4,,,\nname,3,,,Bo\n", "people.csv:4: influencer 3 is already named on line 2"),
-    ("hide,4,,,\nhide,4,,,\n", "people.csv:3: the same hide as line 2"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("rename,3,,,Ana\n", "people.csv:2: unknown action 'rename'"),
+        ("name,x,,,Ana\n", "people.csv:2: influencer_id must be a whole number"),
+        ("name,0,,,Ana\n", "people.csv:2: influencer_id must be 1 or more"),
+        ("name,3,,,\n", "people.csv:2: name needs a name"),
+        ("merge,3,,,\n", "people.csv:2: merge needs other_id"),
+        ("merge,3,3,,\n", "people.csv:2: cannot merge influencer 3 with itself"),
+        ("split,3,,,\n", "people.csv:2: split needs video_id"),
+        ("hide,3,,\n", "people.csv:2: expected 5 fields"),
+        (
+            "name,3,,,Ana\nhide,4,,,\nname,3,,,Bo\n",
+            "people.csv:4: influencer 3 is already named on line 2",
+        ),
+        ("hide,4,,,\nhide,4,,,\n", "people.csv:3: the same hide as line 2"),
+    ],
+)
 def test_bad_lines_name_file_and_line(text, message):
     with pytest.raises(people.CorrectionsError) as exc:
         parse(text)
@@ -49,7 +58,7 @@ def test_bad_lines_name_file_and_line(text, message):
 
 
 def test_bad_header():
-    with pytest.raises(people.CorrectionsError, match="people.csv:1: header must be"):
+    with pytest.raises(people.CorrectionsError, match=r"people\.csv:1: header must be"):
         people.parse_corrections(io.StringIO("id,name\n1,Ana\n"), "people.csv")
 
 
@@ -64,7 +73,8 @@ def test_cli_edits_replace_a_name_and_unhide_removes_the_row(tmp_path):
     assert path.read_text() == HEADER + "name,1,,,Ana B\nmerge,1,4,,\n"
     assert people.read_corrections(path) == [
         people.Correction("name", 1, name="Ana B", line=2),
-        people.Correction("merge", 1, other_id=4, line=3)]  # fmt: skip
+        people.Correction("merge", 1, other_id=4, line=3),
+    ]
 
 
 def test_match_keeps_ids_whatever_the_new_numbering():
@@ -94,7 +104,10 @@ def test_ids_from_before_the_history_are_recorded_once():
     prev = np.array([1, 1, 2, 2, -1, -1])
     after = np.array([1, 1, 2, 2, 3, 3])
     assert people.id_events(prev, after, recorded=set()) == [
-        (1, "created", None), (2, "created", None), (3, "created", None)]
+        (1, "created", None),
+        (2, "created", None),
+        (3, "created", None),
+    ]
     assert people.id_events(prev, after, recorded={1, 2}) == [(3, "created", None)]
 
 
@@ -108,10 +121,12 @@ def test_match_is_deterministic_for_new_people():
 def test_plan_merge_and_split():
     prev = np.array([1, 1, 2, 2, 2, 3])
     vids = np.array(["a", "b", "c", "d", "d", "e"])
-    cs = [people.Correction("merge", 1, other_id=2, line=2),
-          people.Correction("split", 1, video_id="d", line=3),
-          people.Correction("name", 8, name="Gone", line=4),
-          people.Correction("split", 3, video_id="zz", line=5)]  # fmt: skip
+    cs = [
+        people.Correction("merge", 1, other_id=2, line=2),
+        people.Correction("split", 1, video_id="d", line=3),
+        people.Correction("name", 8, name="Gone", line=4),
+        people.Correction("split", 3, video_id="zz", line=5),
+    ]
     p = people.plan(cs, prev, vids)
     # 2 is merged into 1; video d is split out of that person
     assert [g.tolist() for g in p.must_link] == [[0, 1, 2]]
@@ -123,16 +138,26 @@ def test_plan_merge_and_split():
 def test_check_unknown_id_and_contradiction():
     prev = np.array([1, 1, 2, 2])
     vids = np.array(["a", "b", "c", "c"])
-    with pytest.raises(people.CorrectionsError, match="people.csv:2: unknown influencer 9"):
-        people.check_corrections([people.Correction("hide", 9, line=2)], "people.csv", {1, 2},
-                                 prev, vids)  # fmt: skip
-    both = [people.Correction("merge", 1, other_id=2, line=2),
-            people.Correction("split", 1, video_id="c", line=3)]  # fmt: skip
-    with pytest.raises(people.CorrectionsError, match="people.csv:2 and line 3: merge 1 2 and split"):
+    with pytest.raises(people.CorrectionsError, match=r"people\.csv:2: unknown influencer 9"):
+        people.check_corrections(
+            [people.Correction("hide", 9, line=2)], "people.csv", {1, 2}, prev, vids
+        )
+    both = [
+        people.Correction("merge", 1, other_id=2, line=2),
+        people.Correction("split", 1, video_id="c", line=3),
+    ]
+    with pytest.raises(
+        people.CorrectionsError, match=r"people\.csv:2 and line 3: merge 1 2 and split"
+    ):
         people.check_corrections(both, "people.csv", {1, 2}, prev, vids)
     # a split of another of 2's videos is no contradiction
-    people.check_corrections([both[0], people.Correction("split", 1, video_id="b", line=3)],
-                             "people.csv", {1, 2}, prev, vids)  # fmt: skip
+    people.check_corrections(
+        [both[0], people.Correction("split", 1, video_id="b", line=3)],
+        "people.csv",
+        {1, 2},
+        prev,
+        vids,
+    )
 
 
 def _two_people(rng: np.random.Generator) -> FaceTable:
@@ -164,8 +189,11 @@ def test_must_link_and_cannot_link_bind_the_clustering():
     split = cluster_faces(faces, s, cannot_link=[(np.r_[6:12], np.r_[0:6])]).cluster_id
     assert split[0] != split[6] and split[12] == split[18]
     # a must-link overrides the automatic within-video brake (two tracks of one video)
-    both = dataclasses.replace(faces, video_id=np.array(["v0"] * 12 + ["v2"] * 6 + ["v3"] * 6),
-                               frame_index=np.r_[0:12, 0:6, 0:6])  # fmt: skip
+    both = dataclasses.replace(
+        faces,
+        video_id=np.array(["v0"] * 12 + ["v2"] * 6 + ["v3"] * 6),
+        frame_index=np.r_[0:12, 0:6, 0:6],
+    )
     s1 = dataclasses.replace(s, track_threshold=0.05)  # every face its own track in stage 1
     s1 = dataclasses.replace(s1, min_track_faces=1)
     got = cluster_faces(both, s1, must_link=[np.r_[0:12]]).cluster_id
@@ -178,15 +206,25 @@ def _tiny_warehouse(db: Path) -> None:
     """raw tables with two people: 1 in videos a, b; 2 in video c."""
     con = store.connect(db, 512)
     for k, vid in enumerate("abc"):
-        con.execute("insert into raw.videos (video_id, row_number, source_url, status) "
-                    "values (?, ?, ?, 'ok')", [vid, k + 1, f"{vid}.mp4"])  # fmt: skip
+        con.execute(
+            "insert into raw.videos (video_id, row_number, source_url, status) "
+            "values (?, ?, ?, 'ok')",
+            [vid, k + 1, f"{vid}.mp4"],
+        )
         for f in range(3):
-            con.execute("insert into raw.faces (face_id, video_id, frame_index, embedder) "
-                        "values (?, ?, ?, 'facenet')", [f"{vid}_{f}", vid, f])  # fmt: skip
-            con.execute("insert into raw.face_clusters (face_id, cluster_id) values (?, ?)",
-                        [f"{vid}_{f}", 2 if vid == "c" else 1])
-    con.execute("insert into raw.influencer_id_history values (1, 'created', null, now()), "
-                "(2, 'created', null, now())")
+            con.execute(
+                "insert into raw.faces (face_id, video_id, frame_index, embedder) "
+                "values (?, ?, ?, 'facenet')",
+                [f"{vid}_{f}", vid, f],
+            )
+            con.execute(
+                "insert into raw.face_clusters (face_id, cluster_id) values (?, ?)",
+                [f"{vid}_{f}", 2 if vid == "c" else 1],
+            )
+    con.execute(
+        "insert into raw.influencer_id_history values (1, 'created', null, now()), "
+        "(2, 'created', null, now())"
+    )
     con.close()
 
 
@@ -225,7 +263,10 @@ def test_recluster_refuses_a_bad_file_before_writing(tmp_path, capsys):
     assert main(["recluster", "--db", str(db), "--people", str(path)]) == 2
     assert f"{path}:3: unknown influencer 99" in capsys.readouterr().err
     con = duckdb.connect(str(db), read_only=True)
-    assert con.execute("select count(*) from raw.face_clusters where cluster_id >= 1").fetchone()[0] == 9
+    assert (
+        con.execute("select count(*) from raw.face_clusters where cluster_id >= 1").fetchone()[0]
+        == 9
+    )
     con.close()
 
 
@@ -265,4 +306,8 @@ def test_a_must_link_merges_like_average_linkage_would():
     got = constrained_average_linkage(dist, 0.55, blocked, must_link=[np.array([0, 1])], **kw)
     assert got.tolist() == [0, 0, 0]
     far = dist * 2  # beyond the threshold: only the forced pair merges
-    assert constrained_average_linkage(far, 0.55, must_link=[np.array([0, 2])], **kw).tolist() == [0, 1, 0]
+    assert constrained_average_linkage(far, 0.55, must_link=[np.array([0, 2])], **kw).tolist() == [
+        0,
+        1,
+        0,
+    ]

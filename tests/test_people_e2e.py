@@ -28,9 +28,20 @@ pytestmark = pytest.mark.slow
 def corpus(shared, tmp_path_factory):
     root = tmp_path_factory.mktemp("people_corpus")
     # Short clips (8 sampled frames each) keep 28 videos to about a minute of extraction.
-    synthesize(shared / "faces", root, SynthConfig(
-        n_videos=28, n_identities=5, n_two_person=2, n_empty=1, seed=11, min_photos=15,
-        min_duration_s=2.0, max_duration_s=3.0))  # fmt: skip
+    synthesize(
+        shared / "faces",
+        root,
+        SynthConfig(
+            n_videos=28,
+            n_identities=5,
+            n_two_person=2,
+            n_empty=1,
+            seed=11,
+            min_photos=15,
+            min_duration_s=2.0,
+            max_duration_s=3.0,
+        ),
+    )
     rows = list(csv.reader((root / "videos.csv").open()))
     for name, n in (("first8.csv", 8), ("all28.csv", 28)):
         with (root / name).open("w", newline="") as fh:
@@ -41,9 +52,11 @@ def corpus(shared, tmp_path_factory):
 def video_sets(db: Path) -> dict[int, set[str]]:
     con = duckdb.connect(str(db), read_only=True)
     try:
-        rows = con.execute("select c.cluster_id, list(distinct f.video_id) from raw.face_clusters c "
-                           "join raw.faces f using (face_id) where c.cluster_id >= 1 "
-                           "group by 1").fetchall()  # fmt: skip
+        rows = con.execute(
+            "select c.cluster_id, list(distinct f.video_id) from raw.face_clusters c "
+            "join raw.faces f using (face_id) where c.cluster_id >= 1 "
+            "group by 1"
+        ).fetchall()
     finally:
         con.close()
     return {int(k): set(v) for k, v in rows}
@@ -52,8 +65,10 @@ def video_sets(db: Path) -> dict[int, set[str]]:
 def history(db: Path) -> list[tuple]:
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return con.execute("select influencer_id, event, other_id from raw.influencer_id_history "
-                           "order by recorded_at, influencer_id, event").fetchall()  # fmt: skip
+        return con.execute(
+            "select influencer_id, event, other_id from raw.influencer_id_history "
+            "order by recorded_at, influencer_id, event"
+        ).fetchall()
     finally:
         con.close()
 
@@ -68,8 +83,12 @@ def story(corpus, tmp_path_factory):
     hide one; build on all 28; build again; re-cluster at another threshold."""
     work = tmp_path_factory.mktemp("people_wh")
     db, file = work / "warehouse.duckdb", work / "people.csv"
-    s = Settings(cache_dir=work / "cache", faces_dir=work / "faces", people_file=file,
-                 sampling=SamplingSettings(max_frames=8))  # fmt: skip
+    s = Settings(
+        cache_dir=work / "cache",
+        faces_dir=work / "faces",
+        people_file=file,
+        sampling=SamplingSettings(max_frames=8),
+    )
     run(corpus / "first8.csv", db, s, progress=False)
     first = video_sets(db)
     # A: the person in most videos, B: the next; a video where A is alone is split out of A.
@@ -89,21 +108,48 @@ def story(corpus, tmp_path_factory):
     grown = video_sets(db)
     run(corpus / "all28.csv", db, s, progress=False)
     again = video_sets(db)
-    assert cli("recluster", "--db", str(db), "--people", str(file), "--cluster-threshold", "0.5",
-               "--max-frames", "8") == 0
+    assert (
+        cli(
+            "recluster",
+            "--db",
+            str(db),
+            "--people",
+            str(file),
+            "--cluster-threshold",
+            "0.5",
+            "--max-frames",
+            "8",
+        )
+        == 0
+    )
     reclustered = video_sets(db)
     # The split video leaves the CSV from the middle: every later row moves up one, so those
     # videos are rewritten; their people keep their ids, and the split is reported, kept.
     con = duckdb.connect(str(db), read_only=True)
-    url = con.execute("select source_url from raw.videos where video_id = ?", [v_split]).fetchone()[0]
+    url = con.execute("select source_url from raw.videos where video_id = ?", [v_split]).fetchone()[
+        0
+    ]
     con.close()
     rows = list(csv.reader((corpus / "all28.csv").open()))
     with (corpus / "minus.csv").open("w", newline="") as fh:
         csv.writer(fh).writerows(r for r in rows if r[1] != url)
     minus_run = run(corpus / "minus.csv", db, s, progress=False)  # paths relative to the CSV
-    return {"db": db, "file": file, "work": work, "a": a, "b": b, "c": c, "v_split": v_split,
-            "first": first, "fixed": fixed, "grown": grown, "again": again,
-            "reclustered": reclustered, "minus": video_sets(db), "minus_run": minus_run}
+    return {
+        "db": db,
+        "file": file,
+        "work": work,
+        "a": a,
+        "b": b,
+        "c": c,
+        "v_split": v_split,
+        "first": first,
+        "fixed": fixed,
+        "grown": grown,
+        "again": again,
+        "reclustered": reclustered,
+        "minus": video_sets(db),
+        "minus_run": minus_run,
+    }
 
 
 def test_merge_and_split_apply_and_hold(story):
@@ -144,18 +190,41 @@ def test_names_and_hidden_reach_the_marts_and_the_csv(story, tmp_path):
     project = tmp_path / "dbt_project"
     shutil.copytree(ROOT / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs"))
     shutil.copyfile(story["file"], project / "seeds" / "people.csv")
-    env = {**os.environ, "INFLUENCER_LENS_DB": str(db), "DO_NOT_TRACK": "1",
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}  # fmt: skip
+    env = {
+        **os.environ,
+        "INFLUENCER_LENS_DB": str(db),
+        "DO_NOT_TRACK": "1",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    }
     proc = subprocess.run(
-        [sys.executable, "-W", "ignore::RuntimeWarning", "-m", "dbt.cli.main", "build",
-         "--project-dir", str(project), "--profiles-dir", str(project)],
-        cwd=ROOT, env=env, check=False, capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-W",
+            "ignore::RuntimeWarning",
+            "-m",
+            "dbt.cli.main",
+            "build",
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+        ],
+        cwd=ROOT,
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stdout[-4000:]
     con = duckdb.connect(str(db), read_only=True)
-    rows = {r[0]: r[1:] for r in con.execute(
-        "select influencer_id, influencer_name, is_hidden, performance_rank "
-        "from main.influencers").fetchall()}  # fmt: skip
+    rows = {
+        r[0]: r[1:]
+        for r in con.execute(
+            "select influencer_id, influencer_name, is_hidden, performance_rank "
+            "from main.influencers"
+        ).fetchall()
+    }
     con.close()
     a, c = story["a"], story["c"]
     assert rows[a][:2] == ("Ana Example", False) and rows[a][2] is not None
@@ -168,29 +237,49 @@ def test_names_and_hidden_reach_the_marts_and_the_csv(story, tmp_path):
     assert got[-1]["influencer"] == "Cy" and got[-1]["hidden"] == "True"
 
 
-@pytest.mark.parametrize("bad, message", [
-    ("hide,999,,,\n", "unknown influencer 999"),
-    ("name,{a},,,Ana\nname,{a},,,Anna\n", "is already named on line 2"),
-    ("merge,{a},{c},,\nsplit,{a},,{c_video},\n", "contradict each other"),
-    ("fold,{a},,,\n", "unknown action 'fold'"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("hide,999,,,\n", "unknown influencer 999"),
+        ("name,{a},,,Ana\nname,{a},,,Anna\n", "is already named on line 2"),
+        ("merge,{a},{c},,\nsplit,{a},,{c_video},\n", "contradict each other"),
+        ("fold,{a},,,\n", "unknown action 'fold'"),
+    ],
+)
 def test_a_bad_corrections_file_stops_before_writing(story, corpus, tmp_path, capsys, bad, message):
     db = tmp_path / "warehouse.duckdb"
     shutil.copyfile(story["db"], db)
     c_videos = sorted(story["again"][story["c"]])
     # c's only video: a merge of a and c with a split of that video out of a
     con = duckdb.connect(str(db))
-    con.execute("delete from raw.face_clusters where face_id in (select face_id from raw.faces "
-                "where video_id in (select unnest(?))) and cluster_id = ?",
-                [c_videos[1:], story["c"]])  # fmt: skip
+    con.execute(
+        "delete from raw.face_clusters where face_id in (select face_id from raw.faces "
+        "where video_id in (select unnest(?))) and cluster_id = ?",
+        [c_videos[1:], story["c"]],
+    )
     con.close()
     file = tmp_path / "people.csv"
-    file.write_text(",".join(people.FIELDS) + "\n"
-                    + bad.format(a=story["a"], c=story["c"], c_video=c_videos[0]))
+    file.write_text(
+        ",".join(people.FIELDS) + "\n" + bad.format(a=story["a"], c=story["c"], c_video=c_videos[0])
+    )
     before = db.read_bytes()
-    code = main(["run", str(corpus / "all28.csv"), "--db", str(db), "--people", str(file),
-                 "--cache-dir", str(story["work"] / "cache"), "--faces-dir",
-                 str(tmp_path / "faces"), "--max-frames", "8", "--no-progress"])  # fmt: skip
+    code = main(
+        [
+            "run",
+            str(corpus / "all28.csv"),
+            "--db",
+            str(db),
+            "--people",
+            str(file),
+            "--cache-dir",
+            str(story["work"] / "cache"),
+            "--faces-dir",
+            str(tmp_path / "faces"),
+            "--max-frames",
+            "8",
+            "--no-progress",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2, err
     assert err.startswith(f"error: {file}:") and message in err and err.count("\n") == 1, err

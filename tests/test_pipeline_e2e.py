@@ -26,8 +26,11 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def served(shared, tmp_path_factory):
     root = tmp_path_factory.mktemp("corpus")
-    synthesize(shared / "faces", root, SynthConfig(n_videos=8, n_identities=3, n_two_person=1,
-                                                   n_empty=1, seed=5))  # fmt: skip
+    synthesize(
+        shared / "faces",
+        root,
+        SynthConfig(n_videos=8, n_identities=3, n_two_person=1, n_empty=1, seed=5),
+    )
     (root / "videos" / "corrupt").write_bytes(os.urandom(50_000))
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
     handler.log_message = lambda *a, **k: None
@@ -61,11 +64,28 @@ def warehouse(served, tmp_path_factory):
     second = run(csv_path, db, settings, progress=False)
     env = {**os.environ, "INFLUENCER_LENS_DB": str(db)}
     proc = subprocess.run(
-        [sys.executable, "-W", "ignore::RuntimeWarning", "-m", "dbt.cli.main", "build",
-         "--project-dir", "dbt_project", "--profiles-dir", "dbt_project",
-         "--target-path", str(work / "target"), "--log-path", str(work / "logs")],
-        cwd=ROOT, env=env, check=False, capture_output=True, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-W",
+            "ignore::RuntimeWarning",
+            "-m",
+            "dbt.cli.main",
+            "build",
+            "--project-dir",
+            "dbt_project",
+            "--profiles-dir",
+            "dbt_project",
+            "--target-path",
+            str(work / "target"),
+            "--log-path",
+            str(work / "logs"),
+        ],
+        cwd=ROOT,
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stdout[-4000:]
     return db, first, second
 
@@ -73,9 +93,12 @@ def warehouse(served, tmp_path_factory):
 def test_statuses_and_reasons(warehouse, served):
     db, first, _ = warehouse
     con = duckdb.connect(str(db), read_only=True)
-    rows = dict(con.execute(
-        "select regexp_extract(source_url, '[^/]+$'), status || ': ' || coalesce(error, '') "
-        "from raw.videos").fetchall())  # fmt: skip
+    rows = dict(
+        con.execute(
+            "select regexp_extract(source_url, '[^/]+$'), status || ': ' || coalesce(error, '') "
+            "from raw.videos"
+        ).fetchall()
+    )
     con.close()
     assert rows["missing"].startswith("download_failed: HTTP 404")
     assert rows["corrupt"].startswith("decode_failed:")
@@ -90,7 +113,8 @@ def test_rerun_is_idempotent_and_incremental(warehouse):
     con = duckdb.connect(str(db), read_only=True)
     n_videos, n_faces, n_clusters = con.execute(
         "select (select count(*) from raw.videos), (select count(*) from raw.faces), "
-        "(select count(*) from raw.face_clusters)").fetchone()  # fmt: skip
+        "(select count(*) from raw.face_clusters)"
+    ).fetchone()
     con.close()
     assert n_videos == 12
     assert n_faces == first.n_faces == second.n_faces == n_clusters
@@ -100,8 +124,9 @@ def test_rerun_where_every_row_is_skipped(served, tmp_path):
     """A re-run whose last row is an unchanged video (nothing left to write) must finish."""
     root, _, videos = served
     csv_path = tmp_path / "ok_only.csv"
-    csv_path.write_text("score,path\n" + "".join(
-        f"{v.score},{root / 'videos' / v.name}\n" for v in videos[:3]))  # fmt: skip
+    csv_path.write_text(
+        "score,path\n" + "".join(f"{v.score},{root / 'videos' / v.name}\n" for v in videos[:3])
+    )
     settings = Settings(cache_dir=tmp_path / "cache", faces_dir=tmp_path / "faces")
     run(csv_path, tmp_path / "w.duckdb", settings, progress=False)
     again = run(csv_path, tmp_path / "w.duckdb", settings, progress=False)
@@ -122,9 +147,13 @@ def test_marts_group_exactly_the_right_videos(warehouse, served):
         "select influencer_id, source_url from main.influencer_videos"
     ).fetchall():
         got[iid].add(url.rsplit("/", 1)[-1])
-    infl = {r[0]: r[1:] for r in con.execute(
-        "select influencer_id, n_videos, avg_performance, representative_face_path "
-        "from main.influencers").fetchall()}  # fmt: skip
+    infl = {
+        r[0]: r[1:]
+        for r in con.execute(
+            "select influencer_id, n_videos, avg_performance, representative_face_path "
+            "from main.influencers"
+        ).fetchall()
+    }
     con.close()
     assert sorted(map(sorted, got.values())) == sorted(map(sorted, truth.values()))
     for iid, vids in got.items():
@@ -154,13 +183,14 @@ def test_face_thumbnails_keep_their_colours(warehouse):
     con = duckdb.connect(str(db), read_only=True)
     path, _, fi, x1, y1, x2, y2 = con.execute(
         "select crop_path, source_url, frame_index, x1, y1, x2, y2 from raw.faces "
-        "join raw.videos using (video_id) order by det_score desc limit 1").fetchone()  # fmt: skip
+        "join raw.videos using (video_id) order by det_score desc limit 1"
+    ).fetchone()
     con.close()
     crop = np.asarray(Image.open(path).convert("RGB"), dtype=float)
     centre = crop[40:72, 40:72].reshape(-1, 3).mean(axis=0)  # the face, RGB
     import cv2
 
-    cache = [p for p in Path(path).parents[2].glob("cache/downloads/blobs/*")]
+    cache = list(Path(path).parents[2].glob("cache/downloads/blobs/*"))
     assert cache
     for blob in cache:
         cap = cv2.VideoCapture(str(blob))
@@ -226,7 +256,12 @@ def test_warehouse_opens_in_the_duckdb_1x_cli(warehouse):
     queries = readme_queries()
     assert len(queries) >= 3
     for query in queries:
-        out = subprocess.run([cli, "-readonly", "-csv", str(db), "-c", query],
-                             capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+        out = subprocess.run(
+            [cli, "-readonly", "-csv", str(db), "-c", query],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         assert out.returncode == 0 and "Error" not in out.stderr, (query, out.stderr)
         assert len(out.stdout.strip().splitlines()) >= 2, (query, out.stdout)  # header + rows

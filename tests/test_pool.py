@@ -19,15 +19,19 @@ def _faces(db: Path):
         return con.execute(
             "select f.face_id, f.x1, f.y1, f.x2, f.y2, f.embedding, c.cluster_id, v.status "
             "from raw.faces f join raw.face_clusters c using (face_id) "
-            "join raw.videos v using (video_id) order by f.face_id").fetchall()
+            "join raw.videos v using (video_id) order by f.face_id"
+        ).fetchall()
     finally:
         con.close()
 
 
 def test_two_workers_write_what_one_writes(shared, tmp_path):
     corpus = tmp_path / "corpus"
-    synthesize(shared / "faces", corpus, SynthConfig(n_videos=4, n_identities=2,
-                                                     n_two_person=1, n_empty=0, seed=9))  # fmt: skip
+    synthesize(
+        shared / "faces",
+        corpus,
+        SynthConfig(n_videos=4, n_identities=2, n_two_person=1, n_empty=0, seed=9),
+    )
     out = {}
     for workers in (1, 2):
         work = tmp_path / f"w{workers}"

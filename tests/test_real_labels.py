@@ -7,8 +7,14 @@ import pandas as pd
 from bench.__main__ import labelled_purity, real_verdict
 from bench.evaluate import LABELS_DIR, clip_purity, label_by_centre, read_clip_labels
 
-OBAMA_OK = {1: {"face2face-demo__obama.mp4": 5, "facerec_armbiantest__obama.mp4": 5,
-                "hieubkvn123__obama.mp4": 5, "emotion-morphing__obama.mp4": 5}}  # fmt: skip
+OBAMA_OK = {
+    1: {
+        "face2face-demo__obama.mp4": 5,
+        "facerec_armbiantest__obama.mp4": 5,
+        "hieubkvn123__obama.mp4": 5,
+        "emotion-morphing__obama.mp4": 5,
+    }
+}
 
 
 def test_simplefr_labels_name_the_six_family_members_of_info_csv():
@@ -52,9 +58,19 @@ def test_purity_flags_an_influencer_with_two_people_and_ignores_unassigned_faces
 
 def faces_at(points: list[tuple[int, float, float]]) -> pd.DataFrame:
     """Detections of SimpleFR, a 40 px box around each (frame, centre x, centre y)."""
-    return pd.DataFrame([{"source_url": "/x/SimpleFR__Video_2.mp4", "frame_index": f,
-                          "x1": x - 20, "y1": y - 20, "x2": x + 20, "y2": y + 20}
-                         for f, x, y in points])  # fmt: skip
+    return pd.DataFrame(
+        [
+            {
+                "source_url": "/x/SimpleFR__Video_2.mp4",
+                "frame_index": f,
+                "x1": x - 20,
+                "y1": y - 20,
+                "x2": x + 20,
+                "y2": y + 20,
+            }
+            for f, x, y in points
+        ]
+    )
 
 
 def test_the_real_verdict_fails_when_a_labelled_clip_mixes_people():

@@ -74,8 +74,11 @@ def test_model_beats_baseline_on_signal():
 def test_noise_only_does_not_fake_skill():
     rng = np.random.default_rng(7)
     frame = pd.DataFrame(
-        {"video_id": [f"v{i}" for i in range(30)], "performance_score": rng.normal(size=30),
-         "x1": rng.normal(size=30)}
+        {
+            "video_id": [f"v{i}" for i in range(30)],
+            "performance_score": rng.normal(size=30),
+            "x1": rng.normal(size=30),
+        }
     )
     metrics = reg.run_regression(frame, ["x1"]).metrics.set_index("model")
     assert metrics.loc["model", "cv_r2"] < 0.1

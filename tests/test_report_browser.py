@@ -33,12 +33,26 @@ REPORTS = REPO / "reports"
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 # Not copied into the temp project: installed or generated there.
-COPY_IGNORE = shutil.ignore_patterns("node_modules", "build", ".evidence", ".data", "*.duckdb",
-                                     "*.duckdb.wal", "*.tmp", "faces", "data_docs")
+COPY_IGNORE = shutil.ignore_patterns(
+    "node_modules",
+    "build",
+    ".evidence",
+    ".data",
+    "*.duckdb",
+    "*.duckdb.wal",
+    "*.tmp",
+    "faces",
+    "data_docs",
+)
 
 
 def _require_tools() -> None:
@@ -46,19 +60,27 @@ def _require_tools() -> None:
         pytest.fail(
             f"chromium not found at {CHROMIUM}: the report's browser test needs Debian's "
             "chromium. Install it with `make browser-deps` (or `sudo apt-get install -y "
-            "chromium`), or point $CHROMIUM at a Chromium binary.", pytrace=False)
+            "chromium`), or point $CHROMIUM at a Chromium binary.",
+            pytrace=False,
+        )
     if importlib.util.find_spec("playwright") is None:
-        pytest.fail("the Python package `playwright` is missing: install the dev extra "
-                    "(`.venv/bin/pip install -e '.[dev]'`); never run `playwright install`, "
-                    "the test uses the system chromium.", pytrace=False)
+        pytest.fail(
+            "the Python package `playwright` is missing: install the dev extra "
+            "(`.venv/bin/pip install -e '.[dev]'`); never run `playwright install`, "
+            "the test uses the system chromium.",
+            pytrace=False,
+        )
     if shutil.which("npm") is None:
-        pytest.fail("npm not found: the report is built with Node.js/npm (apt-get install -y "
-                    "nodejs npm).", pytrace=False)
+        pytest.fail(
+            "npm not found: the report is built with Node.js/npm (apt-get install -y nodejs npm).",
+            pytrace=False,
+        )
 
 
 def _load_fixture_module():
-    spec = importlib.util.spec_from_file_location("fixture_warehouse",
-                                                  REPORTS / "fixture_warehouse.py")
+    spec = importlib.util.spec_from_file_location(
+        "fixture_warehouse", REPORTS / "fixture_warehouse.py"
+    )
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -81,30 +103,56 @@ def site(tmp_path_factory, shared):
     fx_root = tmp / "fixture"
     db = fixture.build(fx_root, shared / "faces")
     # Every influencer, ranked ones first in rank order, hidden ones last (not ranked).
-    expected = duckdb.connect(str(db), read_only=True).execute(
-        "select influencer_id, influencer_name, n_videos from influencers "
-        "order by is_hidden, performance_rank, influencer_id").fetchall()
+    expected = (
+        duckdb.connect(str(db), read_only=True)
+        .execute(
+            "select influencer_id, influencer_name, n_videos from influencers "
+            "order by is_hidden, performance_rank, influencer_id"
+        )
+        .fetchall()
+    )
 
     data_docs = tmp / "data_docs"
     data_docs.mkdir()
     (data_docs / "index.html").write_text(
-        "<!doctype html><title>GX results</title><p id=marker>fixture data docs</p>")
+        "<!doctype html><title>GX results</title><p id=marker>fixture data docs</p>"
+    )
 
     # A copy of the Evidence project sharing the installed node_modules.
     env = {**os.environ, "SEND_ANONYMOUS_USAGE_STATS": "no", "DO_NOT_TRACK": "1"}
-    subprocess.run(["make", "--no-print-directory", "reports/node_modules/.installed"],
-                   cwd=REPO, env=env, check=True)
+    subprocess.run(
+        ["make", "--no-print-directory", "reports/node_modules/.installed"],
+        cwd=REPO,
+        env=env,
+        check=True,
+    )
     project = tmp / "reports"
     shutil.copytree(REPORTS, project, ignore=COPY_IGNORE)  # copy2: keeps mtimes
     (project / "node_modules").symlink_to(REPORTS / "node_modules", target_is_directory=True)
 
     proc = subprocess.run(
-        ["make", "--no-print-directory", "report", f"REPORT_DIR={project}", f"DB={db}",
-         f"FACES_ROOT={fx_root}", f"DATA_DOCS={data_docs}"], check=False,
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+        [
+            "make",
+            "--no-print-directory",
+            "report",
+            f"REPORT_DIR={project}",
+            f"DB={db}",
+            f"FACES_ROOT={fx_root}",
+            f"DATA_DOCS={data_docs}",
+        ],
+        check=False,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     if proc.returncode != 0:
-        pytest.fail(f"make report failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n"
-                    f"{proc.stderr[-4000:]}", pytrace=False)
+        pytest.fail(
+            f"make report failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n"
+            f"{proc.stderr[-4000:]}",
+            pytrace=False,
+        )
     build = project / "build"
     assert (build / "index.html").is_file()
 
@@ -165,7 +213,8 @@ class PageWatch:
     def settle(self):
         self.page.wait_for_load_state("networkidle")
         self.page.wait_for_function(
-            "() => Array.from(document.images).every(i => i.complete)", timeout=15_000)
+            "() => Array.from(document.images).every(i => i.complete)", timeout=15_000
+        )
 
     def tables(self):
         """The visible tables (Evidence's DataTable also renders a hidden copy of each)."""
@@ -173,17 +222,20 @@ class PageWatch:
 
     def broken_images(self) -> list[str]:
         return self.page.eval_on_selector_all(
-            "img", "els => els.filter(i => !(i.naturalWidth > 0)).map(i => i.src)")
+            "img", "els => els.filter(i => !(i.naturalWidth > 0)).map(i => i.src)"
+        )
 
     def face_images(self) -> list[tuple[str, int]]:
         return self.page.eval_on_selector_all(
-            "img[src*='/faces/']", "els => els.map(i => [i.getAttribute('src'), i.naturalWidth])")
+            "img[src*='/faces/']", "els => els.map(i => [i.getAttribute('src'), i.naturalWidth])"
+        )
 
     def assert_clean(self):
         assert not self.errors, "console errors:\n" + "\n".join(self.errors)
         assert not self.failed, "failed requests:\n" + "\n".join(self.failed)
         assert not self.external, "requests left the site (needs internet?):\n" + "\n".join(
-            self.external)
+            self.external
+        )
 
 
 def test_overview_leaderboard_faces_and_navigation(site, browser):
@@ -255,14 +307,24 @@ def test_every_influencer_page(site, browser):
     w.page.close()
 
 
-@pytest.mark.parametrize("path, texts", [
-    ("/videos", ["Failures", "download_failed", "HTTP 404 Not Found", "rejected"]),
-    ("/regression", ["Cross-validated R²", "lead_loo_mean", "Predicted vs actual"]),
-    ("/data-quality", ["dbt tests", "Great Expectations", "expect_column_values_to_be_unique",
-                       "ok videos with faces have an influencer"]),
-    ("/influencers", ["Barack Obama", "Person 2", "George Clooney", "Person 4", "hidden"]),
-    ("/hidden", ["Hidden people", "Person 4"]),
-])
+@pytest.mark.parametrize(
+    "path, texts",
+    [
+        ("/videos", ["Failures", "download_failed", "HTTP 404 Not Found", "rejected"]),
+        ("/regression", ["Cross-validated R²", "lead_loo_mean", "Predicted vs actual"]),
+        (
+            "/data-quality",
+            [
+                "dbt tests",
+                "Great Expectations",
+                "expect_column_values_to_be_unique",
+                "ok videos with faces have an influencer",
+            ],
+        ),
+        ("/influencers", ["Barack Obama", "Person 2", "George Clooney", "Person 4", "hidden"]),
+        ("/hidden", ["Hidden people", "Person 4"]),
+    ],
+)
 def test_other_pages(site, browser, path, texts):
     base, _ = site
     w = PageWatch(browser, base)

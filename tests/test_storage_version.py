@@ -19,8 +19,9 @@ def test_a_newer_format_is_rewritten_with_its_tables_and_views(tmp_path: Path):
     db = tmp_path / "warehouse.duckdb"
     con = duckdb.connect(str(db))  # duckdb 2's default format, as older versions of ingest wrote
     con.execute("create schema raw")
-    con.execute("create table raw.faces as select range as id, [range, 1]::float[2] as e "
-                "from range(3)")
+    con.execute(
+        "create table raw.faces as select range as id, [range, 1]::float[2] as e from range(3)"
+    )
     # dbt's views name the catalog, which is the file's stem.
     con.execute("create view main.stg as select id from warehouse.raw.faces where id > 0")
     con.close()
@@ -30,7 +31,10 @@ def test_a_newer_format_is_rewritten_with_its_tables_and_views(tmp_path: Path):
     assert store.storage_version(db) == WAREHOUSE_STORAGE_VERSION
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("select count(*) from stg").fetchone() == (2,)
-    assert con.execute("select e from raw.faces where id = 2").fetchone()[0] == (2.0, 1.0)  # arrays come back as tuples
+    assert con.execute("select e from raw.faces where id = 2").fetchone()[0] == (
+        2.0,
+        1.0,
+    )  # arrays come back as tuples
     con.close()
     assert store.migrate_storage(db) is None  # nothing left to do
     assert not list(tmp_path.glob("*.migrating*"))

@@ -12,7 +12,10 @@ from ingest.synth import SynthConfig, _roster, _separate_pairs, read_truth, synt
 
 NAMES = [f"p{i}" for i in range(10)]
 # p0-p1, p2-p3, ... are mutual look-alikes.
-LOOK = {n: [NAMES[i ^ 1]] + [m for m in NAMES if m not in (n, NAMES[i ^ 1])] for i, n in enumerate(NAMES)}
+LOOK = {
+    n: [NAMES[i ^ 1]] + [m for m in NAMES if m not in (n, NAMES[i ^ 1])]
+    for i, n in enumerate(NAMES)
+}
 
 
 def test_roster_without_lookalikes_is_the_plain_draw():
@@ -55,8 +58,16 @@ def test_centred_similarity_removes_the_shared_direction():
 @pytest.fixture(scope="module")
 def separate_corpus(shared: Path, tmp_path_factory):
     out = tmp_path_factory.mktemp("sep")
-    cfg = SynthConfig(n_videos=5, n_identities=3, n_two_person=0, n_empty=0, n_separate=2,
-                      seed=5, min_duration_s=2.0, max_duration_s=3.0)  # fmt: skip
+    cfg = SynthConfig(
+        n_videos=5,
+        n_identities=3,
+        n_two_person=0,
+        n_empty=0,
+        n_separate=2,
+        seed=5,
+        min_duration_s=2.0,
+        max_duration_s=3.0,
+    )
     names = sorted(p.name for p in (shared / "faces").iterdir() if p.is_dir())
     look = {n: [m for m in names if m != n] for n in names}  # any stand-in ranking
     synthesize(shared / "faces", out, cfg, look)

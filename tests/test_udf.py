@@ -99,8 +99,11 @@ def test_null_and_a_warning_naming_the_file(con, tmp_path: Path, shared):
     blank = tmp_path / "wall.png"
     cv2.imwrite(str(blank), np.full((240, 320, 3), 128, np.uint8))
     good = min((shared / "faces" / "Andre_Agassi").glob("*.jpg"))
-    for path, reason in ((missing, "file not found"), (text, "not a readable image"),
-                         (blank, "no face found")):  # fmt: skip
+    for path, reason in (
+        (missing, "file not found"),
+        (text, "not a readable image"),
+        (blank, "no face found"),
+    ):
         with pytest.warns(FaceUdfWarning, match=re.escape(f"embed_face('{path}'): {reason}")):
             assert con.execute("select embed_face(?)", [str(path)]).fetchone()[0] is None
     # one bad row does not fail the others
@@ -112,14 +115,19 @@ def test_null_and_a_warning_naming_the_file(con, tmp_path: Path, shared):
     assert dict(got) == {str(good): False, str(missing): True, None: True}
     # detect_faces: every face; an empty list for no face, NULL for an unreadable file
     with pytest.warns(FaceUdfWarning, match="detect_faces"):
-        faces = dict(con.execute(
-            "select p, detect_faces(p) from (select unnest(?) as p)",
-            [[str(good), str(blank), str(text)]]).fetchall())  # fmt: skip
+        faces = dict(
+            con.execute(
+                "select p, detect_faces(p) from (select unnest(?) as p)",
+                [[str(good), str(blank), str(text)]],
+            ).fetchall()
+        )
     assert faces[str(blank)] == [] and faces[str(text)] is None
     (face,) = faces[str(good)]
     assert face["det_score"] >= Settings().detection.min_det_score
     assert 0 <= face["x1"] < face["x2"] <= 250 and len(face["embedding"]) == 512
-    assert np.allclose(face["embedding"], con.execute("select embed_face(?)", [str(good)]).fetchone()[0])
+    assert np.allclose(
+        face["embedding"], con.execute("select embed_face(?)", [str(good)]).fetchone()[0]
+    )
 
 
 @pytest.mark.slow
@@ -130,8 +138,19 @@ def test_embed_face_equals_the_pipelines_embedding_of_the_same_face(con, shared,
     from ingest.synth import SynthConfig, synthesize
     from ingest.video import iter_frames, probe
 
-    synthesize(shared / "faces", tmp_path, SynthConfig(n_videos=1, n_identities=1,
-               n_two_person=0, n_empty=0, seed=3, min_duration_s=2.0, max_duration_s=2.5))  # fmt: skip
+    synthesize(
+        shared / "faces",
+        tmp_path,
+        SynthConfig(
+            n_videos=1,
+            n_identities=1,
+            n_two_person=0,
+            n_empty=0,
+            seed=3,
+            min_duration_s=2.0,
+            max_duration_s=2.5,
+        ),
+    )
     video = next((tmp_path / "videos").iterdir())
     x = extract_video(video, Settings(cache_dir=tmp_path / "c", faces_dir=tmp_path / "f"))
     frames, counts = np.unique(x.faces.frame_index, return_counts=True)

@@ -103,17 +103,27 @@ def raw_frames() -> dict[str, pd.DataFrame]:
     videos = pd.DataFrame(
         [
             {
-                "video_id": vid, "row_number": row, "source_url": f"https://example.com/{vid}",
-                "performance_raw": raw, "performance_score": score, "status": status,
-                "error": error, "content_sha256": None if width is None else "ab" * 32,
-                "duration_s": duration, "fps": None if width is None else 30.0,
-                "width": width, "height": height, "sample_interval_s": interval,
+                "video_id": vid,
+                "row_number": row,
+                "source_url": f"https://example.com/{vid}",
+                "performance_raw": raw,
+                "performance_score": score,
+                "status": status,
+                "error": error,
+                "content_sha256": None if width is None else "ab" * 32,
+                "duration_s": duration,
+                "fps": None if width is None else 30.0,
+                "width": width,
+                "height": height,
+                "sample_interval_s": interval,
                 "n_frames_sampled": None if duration is None else int(duration / interval),
-                "n_faces": n_faces, "embedder": "dlib", "settings_hash": "s1", "ingested_at": now,
+                "n_faces": n_faces,
+                "embedder": "dlib",
+                "settings_hash": "s1",
+                "ingested_at": now,
                 "decoded_share": None if duration is None else 1.0,
             }
-            for vid, row, raw, score, status, error, width, height, duration, interval, n_faces
-            in VIDEOS
+            for vid, row, raw, score, status, error, width, height, duration, interval, n_faces in VIDEOS
         ]
     )
     size = {v[0]: (v[6], v[7]) for v in VIDEOS}
@@ -124,29 +134,51 @@ def raw_frames() -> dict[str, pd.DataFrame]:
         width, height = size[vid]
         faces.append(
             {
-                "face_id": face_id, "video_id": vid, "frame_index": frame,
-                "timestamp_s": frame * interval[vid], "x1": float(x1), "y1": float(y1),
-                "x2": float(x2), "y2": float(y2), "frame_width": width, "frame_height": height,
-                "det_score": det, "landmarks": [float(x1 + 10)] * 10, "sharpness": 120.0,
-                "embedder": "dlib", "embedding": unit_vector(n + 1),
-                "crop_path": f"data/crops/{face_id}.jpg", "age_years": 30.0,
+                "face_id": face_id,
+                "video_id": vid,
+                "frame_index": frame,
+                "timestamp_s": frame * interval[vid],
+                "x1": float(x1),
+                "y1": float(y1),
+                "x2": float(x2),
+                "y2": float(y2),
+                "frame_width": width,
+                "frame_height": height,
+                "det_score": det,
+                "landmarks": [float(x1 + 10)] * 10,
+                "sharpness": 120.0,
+                "embedder": "dlib",
+                "embedding": unit_vector(n + 1),
+                "crop_path": f"data/crops/{face_id}.jpg",
+                "age_years": 30.0,
                 "faceres_descriptor": unit_vector(1000 + n, DESCRIPTOR_DIM),
             }
         )
         clusters.append(
             {
-                "face_id": face_id, "cluster_id": cluster,
+                "face_id": face_id,
+                "cluster_id": cluster,
                 "track_id": None if cluster == -1 else f"{vid}_t{cluster}",
-                "centroid_similarity": sim, "embedder": "dlib",
-                "method": "agglomerative cosine 0.5", "clustered_at": now,
+                "centroid_similarity": sim,
+                "embedder": "dlib",
+                "method": "agglomerative cosine 0.5",
+                "clustered_at": now,
             }
         )
     runs = pd.DataFrame(
         [
             {
-                "run_id": "run_1", "started_at": now, "finished_at": now, "csv_path": "x.csv",
-                "settings_json": "{}", "n_rows": 7, "n_ok": 4, "n_no_faces": 1,
-                "n_download_failed": 1, "n_decode_failed": 0, "n_rejected": 1,
+                "run_id": "run_1",
+                "started_at": now,
+                "finished_at": now,
+                "csv_path": "x.csv",
+                "settings_json": "{}",
+                "n_rows": 7,
+                "n_ok": 4,
+                "n_no_faces": 1,
+                "n_download_failed": 1,
+                "n_decode_failed": 0,
+                "n_rejected": 1,
             }
         ]
     )
@@ -187,15 +219,28 @@ def run_dbt(
     """Run the real dbt project against ``db_path``; target/logs go under ``work_dir``."""
     env = {**os.environ, **TELEMETRY_OFF, "INFLUENCER_LENS_DB": str(db_path)}
     command = [
-        sys.executable, "-W", "ignore::RuntimeWarning", "-m", "dbt.cli.main", *args,
-        "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
-        "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"),
+        sys.executable,
+        "-W",
+        "ignore::RuntimeWarning",
+        "-m",
+        "dbt.cli.main",
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT),
+        "--profiles-dir",
+        str(DBT_PROJECT),
+        "--target-path",
+        str(work_dir / "target"),
+        "--log-path",
+        str(work_dir / "logs"),
     ]
     result = subprocess.run(
         command, check=False, cwd=REPO, env=env, capture_output=True, text=True, timeout=600
     )
     if check and result.returncode != 0:
-        raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")
+        raise AssertionError(
+            f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}"
+        )
     return result
 
 
