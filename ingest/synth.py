@@ -1,10 +1,14 @@
 """Synthesize labelled short videos from a folder of face photos (``<root>/<Identity>/*.jpg``).
 
-Each video has 1-3 shots; a person's photo moves and zooms through a shot over a coloured
+Two recipes. "studio" (the first): each video has 1-3 shots; a person's photo moves and zooms through a shot over a coloured
 background, a two-person video shows both side by side (stacked in vertical frames), a
 "separate-shots" video shows two people one after the other, never together, and face-free
 "product shots" fill the rest. A person's videos use different photos (different days,
-poses, lighting). Files are written without extension, as the users' URLs are. The truth says
+poses, lighting). "edited" cuts like real short videos: 2-4 people shots, each with another
+photo of the person under another light (gain, colour cast, mirrored), at scales from
+head-and-shoulders to a small figure placed anywhere in the frame, duos who appear together
+and alone across several shots, product shots between them, and degraded frames (heavy JPEG
+compression, downscaled then upscaled) at phone sizes up to 1080x1920. Files are written without extension, as the users' URLs are. The truth says
 who is where in every frame, and each video's score.
 
 Outputs in ``out_dir``: ``videos/<name>`` (mp4 without extension), ``videos.csv``
@@ -18,6 +22,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -27,6 +32,9 @@ FPS = 10.0  # frames per second of synthesized videos
 
 @dataclass(frozen=True)
 class SynthConfig:
+    # "studio": the first recipe (a seed gives the corpus it always gave); "edited": cut like
+    # real short videos (module docstring), with the edited_* settings below.
+    recipe: Literal["studio", "edited"] = "studio"
     n_videos: int = 100
     n_identities: int = 30
     n_two_person: int = 9  # videos with two people on screen together
@@ -41,6 +49,17 @@ class SynthConfig:
     vertical_share: float = 0.5  # share of videos in 9:16
     short_side_px: int = 540  # frame size: 540x960 or 960x540 (qHD, like phone ads)
     min_photos: int = 5  # identities with fewer photos are not used
+    # "edited" only.
+    edited_shots: tuple[int, int] = (2, 4)  # people shots per video, inclusive
+    edited_product_share: float = 0.5  # chance of a product shot between two people shots
+    # Photo side as a share of the frame's short side: one person, and each of two on screen.
+    edited_solo_share: tuple[float, float] = (0.35, 0.9)
+    edited_duo_share: tuple[float, float] = (0.3, 0.5)
+    edited_short_sides_px: tuple[int, ...] = (480, 540, 720)  # frame sizes besides phone size
+    edited_phone_share: float = 0.3  # share of vertical videos at 1080x1920
+    edited_jpeg_quality: tuple[int, int] = (15, 60)  # per video, every frame re-encoded
+    edited_rescale_share: float = 0.5  # share of videos downscaled then upscaled
+    edited_rescale: tuple[float, float] = (0.35, 0.6)  # the downscale factor
 
 
 @dataclass
@@ -153,8 +172,9 @@ def _product_shot(h: int, w: int, n: int, rng: np.random.Generator) -> list[np.n
         for _ in range(4)
     ]
     frames = []
+    bg8 = bg.astype(np.uint8)
     for i in range(n):
-        f = bg.copy().astype(np.uint8)
+        f = bg8.copy()
         for x, y, r, col in shapes:
             cx, cy = int(x + 3 * i) % w, int(y + 2 * i) % h
             cv2.rectangle(f, (cx - r, cy - r // 2), (cx + r, cy + r // 2), col.tolist(), -1)
@@ -164,8 +184,15 @@ def _product_shot(h: int, w: int, n: int, rng: np.random.Generator) -> list[np.n
 
 
 def _people_shot(
-    h: int, w: int, n: int, photos: list[tuple[str, np.ndarray]], rng: np.random.Generator
+    h: int,
+    w: int,
+    n: int,
+    photos: list[tuple[str, np.ndarray]],
+    rng: np.random.Generator,
+    share: tuple[float, float] | None = None,
 ) -> tuple[list[np.ndarray], list[list[tuple[str, int, int, int, int]]]]:
+    """``share``: the photo side's range as a share of the frame's short side, each photo
+    placed anywhere it fits (the edited recipe); None: the studio recipe's sizes and slots."""
     bg = _background(h, w, rng)
     k = len(photos)
     vertical = h > w
@@ -173,19 +200,31 @@ def _people_shot(
     base = (w if vertical else h) * (0.85 if k == 1 else 0.55)
     motions = []
     for j, (name, img) in enumerate(photos):
-        s0, s1 = base * rng.uniform(0.75, 1.0), base * rng.uniform(0.75, 1.0)
+        if share is None:
+            s0, s1 = base * rng.uniform(0.75, 1.0), base * rng.uniform(0.75, 1.0)
+        else:
+            s0, s1 = rng.uniform(*share, 2) * min(w, h)
         if vertical:
             cx = w / 2
             cy = h * ((j + 0.5) / k)
         else:
             cx = w * ((j + 0.5) / k)
             cy = h / 2
+        if share is not None:
+            # Anywhere along the free axis within the photo's slot: a small figure is rarely
+            # centred. The slot keeps two people on screen from covering each other.
+            big = max(s0, s1)
+            lo, hi = (big / 2, w - big / 2) if vertical else (big / 2, h - big / 2)
+            free = rng.uniform(lo, max(lo, hi))
+            cx, cy = (free, cy) if vertical else (cx, free)
         dx, dy = rng.uniform(-0.08, 0.08, 2) * min(w, h)
         motions.append((name, img, s0, s1, cx, cy, dx, dy))
     frames, rects = [], []
+    # Truncated to bytes once: only the photo's square changes from frame to frame.
+    bg8 = bg.astype(np.uint8)
     for i in range(n):
         t = i / max(n - 1, 1)
-        f = bg.copy()
+        f = bg8.copy()
         fr = []
         for name, img, s0, s1, cx, cy, dx, dy in motions:
             side = int(s0 + (s1 - s0) * t)
@@ -196,9 +235,12 @@ def _people_shot(
             gain = 1.0 + 0.1 * np.sin(2 * np.pi * t)  # lighting drift
             f[y1 : y1 + side, x1 : x1 + side] = np.clip(patch.astype(np.float32) * gain, 0, 255)
             fr.append((name, x1, y1, x1 + side, y1 + side))
-        frames.append(f.astype(np.uint8))
+        frames.append(f)
         rects.append(fr)
     return frames, rects
+
+
+_BOXES: dict[str, np.ndarray | None] = {}  # photo path -> _PhotoFaces' answer, per process
 
 
 class _PhotoFaces:
@@ -236,6 +278,111 @@ class _PhotoFaces:
         return looks[0][0]
 
 
+def _new_look(
+    img: np.ndarray, box: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Another take of a photo: mirrored half the time (a selfie camera), another exposure and
+    colour cast (another light between takes). (BGR photo, its face box (4,) moved along)."""
+    if rng.random() < 0.5:
+        img = img[:, ::-1]
+        box = np.array([img.shape[1] - box[2], box[1], img.shape[1] - box[0], box[3]])
+    gain = rng.uniform(0.7, 1.3)
+    cast = rng.uniform(-20, 20, 3)
+    out = np.clip(img.astype(np.float32) * gain + cast, 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(out), box
+
+
+def _degrade(frames: list[np.ndarray], quality: int, rescale: float | None) -> list[np.ndarray]:
+    """What uploads do to footage: downscaled then upscaled (``rescale``: the factor, None: not),
+    then re-encoded as JPEG at ``quality`` (the codec's blocks and smeared detail)."""
+    out = []
+    for f in frames:
+        if rescale is not None:
+            h, w = f.shape[:2]
+            small = cv2.resize(
+                f, (int(w * rescale), int(h * rescale)), interpolation=cv2.INTER_AREA
+            )
+            f = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+        ok, buf = cv2.imencode(".jpg", f, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+        out.append(cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else f)
+    return out
+
+
+@dataclass(frozen=True)
+class _Shot:
+    n_frames: int
+    on_screen: list[str]  # [] = a product shot
+    share: tuple[float, float] | None = None  # _people_shot's; None: the studio recipe's
+    new_look: bool = False  # _new_look on each photo
+
+
+def _studio_plan(
+    cfg: SynthConfig, people: list[str], apart: bool, rng: np.random.Generator
+) -> tuple[int, int, list[_Shot]]:
+    """(height, width, shots) of one studio video; the rng calls of the first recipe, in order."""
+    vertical = rng.random() < cfg.vertical_share
+    ss = cfg.short_side_px
+    h, w = (ss * 16 // 9, ss) if vertical else (ss, ss * 16 // 9)
+    duration = rng.uniform(cfg.min_duration_s, cfg.max_duration_s)
+    n_frames = int(duration * FPS)
+    n_shots = int(rng.integers(2, 4)) if apart else int(rng.integers(1, 4))
+    cuts = np.linspace(0, n_frames, n_shots + 1).astype(int)
+    product_shot = int(rng.integers(0, n_shots)) if (people and n_shots > 1 + apart) else -1
+    shots, turn = [], 0  # separate-shots videos: whose shot is next
+    for s in range(n_shots):
+        n = int(cuts[s + 1] - cuts[s])
+        if not people or s == product_shot:
+            shots.append(_Shot(n, []))
+            continue
+        shots.append(_Shot(n, [people[turn % 2]] if apart else list(people)))
+        turn += 1
+    return h, w, shots
+
+
+def _edited_plan(
+    cfg: SynthConfig, people: list[str], rng: np.random.Generator
+) -> tuple[int, int, list[_Shot]]:
+    """(height, width, shots) of one edited video: 2-4 people shots, a product shot between two
+    of them at edited_product_share, a duo together in the first shot and then together or
+    one alone, each of the two in at least two shots."""
+    vertical = rng.random() < cfg.vertical_share
+    if vertical and rng.random() < cfg.edited_phone_share:
+        h, w = 1920, 1080
+    else:
+        ss = int(rng.choice(cfg.edited_short_sides_px))
+        h, w = (ss * 16 // 9, ss) if vertical else (ss, ss * 16 // 9)
+    lo, hi = cfg.edited_shots
+    n_people = int(rng.integers(lo, hi + 1))
+    if not people:
+        casts: list[list[str]] = [[] for _ in range(max(1, n_people - 1))]
+    elif len(people) == 1:
+        casts = [list(people) for _ in range(n_people)]
+    else:
+        a, b = people
+        casts = [[a, b]] + [[[a, b], [a], [b]][int(rng.integers(3))] for _ in range(n_people - 1)]
+        if sum(a in c for c in casts) < 2 or sum(b in c for c in casts) < 2:
+            casts[-1] = [a, b]
+    plan: list[list[str]] = []
+    for i, cast in enumerate(casts):
+        if i and people and rng.random() < cfg.edited_product_share:
+            plan.append([])
+        plan.append(cast)
+    # Shot lengths vary (a short cut-in beside a long talking shot); at least a second each.
+    weights = rng.uniform(0.5, 1.5, len(plan))
+    lengths = [
+        max(
+            int(FPS),
+            int(rng.uniform(cfg.min_duration_s, cfg.max_duration_s) * FPS * x / weights.sum()),
+        )
+        for x in weights
+    ]
+    shots = [
+        _Shot(n, cast, cfg.edited_solo_share if len(cast) == 1 else cfg.edited_duo_share, True)
+        for n, cast in zip(lengths, plan)
+    ]
+    return h, w, shots
+
+
 def synthesize(
     faces_dir: Path, out_dir: Path, cfg: SynthConfig, lookalikes: dict[str, list[str]] | None = None
 ) -> list[TruthVideo]:
@@ -271,7 +418,9 @@ def synthesize(
             path = pool.pop(0)
             pool.append(path)  # cycle: people in many videos reuse photos only after all are used
             img = cv2.imread(str(path), cv2.IMREAD_COLOR)
-            box = face_box(img) if img is not None else None
+            if str(path) not in _BOXES:  # three MTCNN passes a photo: most of synthesis
+                _BOXES[str(path)] = face_box(img) if img is not None else None
+            box = _BOXES[str(path)]
             if box is not None:
                 used.add((person, path.name))
                 return img, box
@@ -283,26 +432,21 @@ def synthesize(
     box_rows: list[tuple] = []
     for v, people in enumerate(per_video):
         name = f"clip_{cfg.seed}_{v:03d}"
-        vertical = rng.random() < cfg.vertical_share
-        ss = cfg.short_side_px
-        h, w = (ss * 16 // 9, ss) if vertical else (ss, ss * 16 // 9)
-        duration = rng.uniform(cfg.min_duration_s, cfg.max_duration_s)
-        n_frames = int(duration * FPS)
-        apart = v in separate
-        n_shots = int(rng.integers(2, 4)) if apart else int(rng.integers(1, 4))
-        cuts = np.linspace(0, n_frames, n_shots + 1).astype(int)
-        product_shot = int(rng.integers(0, n_shots)) if (people and n_shots > 1 + apart) else -1
+        if cfg.recipe == "edited":
+            h, w, shots = _edited_plan(cfg, people, rng)
+        else:
+            h, w, shots = _studio_plan(cfg, people, v in separate, rng)
+        vertical = h > w
         frames: list[np.ndarray] = []
-        turn = 0  # separate-shots videos: whose shot is next
-        for s in range(n_shots):
-            n = cuts[s + 1] - cuts[s]
-            if not people or s == product_shot:
+        for shot in shots:
+            n = shot.n_frames
+            if not shot.on_screen:
                 frames += _product_shot(h, w, n, rng)
                 continue
-            on_screen = [people[turn % 2]] if apart else people
-            turn += 1
-            photos = [(p, *next_photo(p)) for p in on_screen]
-            fs, rects = _people_shot(h, w, n, [(p, img) for p, img, _ in photos], rng)
+            photos = [(p, *next_photo(p)) for p in shot.on_screen]
+            if shot.new_look:
+                photos = [(p, *_new_look(img, box, rng)) for p, img, box in photos]
+            fs, rects = _people_shot(h, w, n, [(p, img) for p, img, _ in photos], rng, shot.share)
             for i, fr in enumerate(rects):
                 for (person, x1, y1, x2, _y2), (_, img, fbox) in zip(fr, photos):
                     k = (x2 - x1) / img.shape[1]  # photo -> frame scale
@@ -324,6 +468,14 @@ def synthesize(
                         )
                     )
             frames += fs
+        if cfg.recipe == "edited":
+            quality = int(rng.integers(cfg.edited_jpeg_quality[0], cfg.edited_jpeg_quality[1] + 1))
+            rescale = (
+                float(rng.uniform(*cfg.edited_rescale))
+                if rng.random() < cfg.edited_rescale_share
+                else None
+            )
+            frames = _degrade(frames, quality, rescale)
         writer = cv2.VideoWriter(
             str(vdir / (name + ".mp4")), cv2.VideoWriter_fourcc(*"mp4v"), FPS, (w, h)
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -83,3 +84,65 @@ def test_separate_shots_videos_never_show_both_people(separate_corpus: Path):
         assert all(len(b) == 1 for b in frames.values())  # one face per frame
         seen = {b[0][0] for b in frames.values()}
         assert seen == set(v.people)  # each of the two has a shot
+
+
+@pytest.fixture(scope="module")
+def edited_corpus(shared: Path, tmp_path_factory):
+    out = tmp_path_factory.mktemp("edited")
+    cfg = SynthConfig(
+        recipe="edited",
+        n_videos=4,
+        n_identities=2,
+        n_two_person=2,
+        n_empty=1,
+        seed=21,
+        vertical_share=1.0,
+        edited_phone_share=1.0,
+        edited_product_share=1.0,
+        min_duration_s=4.0,
+        max_duration_s=5.0,
+    )
+    synthesize(shared / "faces", out, cfg)
+    return out
+
+
+def _runs(frames: list[int]) -> int:
+    """Runs of consecutive frame indices: the shots a person is in (a cut leaves a gap only
+    where a product shot or the other person's shot sits between)."""
+    return 1 + sum(b - a > 1 for a, b in itertools.pairwise(frames))
+
+
+def test_edited_videos_cut_between_shots_at_phone_size(edited_corpus: Path):
+    import cv2
+
+    videos, boxes = read_truth(edited_corpus)
+    assert sorted(len(v.people) for v in videos) == [0, 1, 2, 2]
+    for v in videos:
+        cap = cv2.VideoCapture(str(edited_corpus / "videos" / v.name))
+        assert (cap.get(cv2.CAP_PROP_FRAME_WIDTH), cap.get(cv2.CAP_PROP_FRAME_HEIGHT)) == (
+            1080,
+            1920,
+        )
+        n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+        cap.release()
+        by_person: dict[str, list[int]] = {}
+        for (file, fi), faces in boxes.items():
+            if file == v.name:
+                assert 0 <= fi < n
+                for ident, x1, y1, x2, y2 in faces:
+                    assert 0 <= x1 < x2 <= 1080 and 0 <= y1 < y2 <= 1920
+                    by_person.setdefault(ident, []).append(fi)
+        assert set(by_person) == set(v.people)
+        # A product shot between every two people shots: each person is in >= 2 shots.
+        assert all(_runs(sorted(f)) >= 2 for f in by_person.values())
+
+
+def test_edited_shots_show_a_person_at_several_sizes(edited_corpus: Path):
+    _, boxes = read_truth(edited_corpus)
+    sides = {}
+    for (file, _), faces in boxes.items():
+        for ident, x1, _, x2, _ in faces:
+            sides.setdefault((file, ident), []).append(x2 - x1)
+    # Shots differ in scale: within a video a person's face size varies by more than the
+    # zoom of one shot (0.75-1.0) allows.
+    assert any(max(s) / min(s) > 1 / 0.75 for s in sides.values())
