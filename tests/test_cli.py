@@ -22,7 +22,6 @@ import pytest
             for c in ("list", "show", "name", "merge", "split", "hide", "unhide")
         ],
         ["-m", "bench", "--help"],
-        ["-m", "bench.validate", "--help"],
         ["-m", "bench.lookalikes", "--help"],
         ["-m", "bench.population_mean", "--help"],
         ["-m", "bench.scale", "--help"],

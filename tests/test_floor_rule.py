@@ -129,25 +129,6 @@ def test_youngest_track_is_the_lowest_median_age_of_a_kept_track():
     assert np.isnan(youngest_track(FaceTable(vids, np.arange(9), e), Settings().cluster))
 
 
-def test_validation_refuses_the_seeds_make_bench_tunes_or_scores_on(shared, capsys):
-    from bench.validate import main
-
-    assert main(["--faces", str(shared / "faces"), "--seeds", "8", "3"]) == 2
-    assert "seeds [3] are make bench's" in capsys.readouterr().err
-    assert main(["--faces", str(shared / "faces"), "--seeds", "2026"]) == 2
-
-
-def test_validation_row_reports_each_seed_and_the_means():
-    from bench.metrics import Report
-    from bench.validate import summary_row
-
-    def rep(f, infl, mae):
-        return Report(f, f, f, f, 100, 30, infl, 0, 0.9, mae, 0, 0, 85)
-
-    row = summary_row("x", [rep(0.99, 30, 0.01), rep(0.97, 32, 0.03)])
-    assert row == "| x | 0.990 / 0.970 | **0.980** | +0 / +2 | 90% | 0.010 / 0.030 | **0.020** |"
-
-
 def test_population_mean_averages_track_centroids_not_faces():
     """Video a: one person in 3 frames; video b: one person in 1 frame (a one-face track,
     dropped). The mean is over kept tracks, each its normalised centroid: a's alone."""
@@ -172,17 +153,3 @@ def test_rule_line_says_whether_the_default_still_holds():
     assert rule_line("(1, 2)", "(1, 3)", False, plural=True).endswith(
         "the defaults are (1, 3): re-calibrate ingest/settings.py."
     )
-
-
-def test_validation_targets_row_marks_each_target_met_or_missed():
-    from bench.metrics import Report
-    from bench.validate import targets_row
-
-    ok = Report(0.98, 0.98, 0.98, 0.98, 100, 30, 31, 0, 0.93, 0.015, 0, 0, 85)
-    assert targets_row(5, ok) == (
-        "| 5 | 0.980 (yes) | 31 / 30 (yes) | 93% (yes) | 0.015 (yes) |",
-        4,
-    )
-    bad = Report(0.96, 0.96, 0.96, 0.96, 100, 30, 28, 0, 0.85, 0.03, 0, 0, 85)
-    row, met = targets_row(6, bad)
-    assert met == 0 and row.count("**no**") == 4 and "28 / 30" in row
