@@ -6,16 +6,20 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from bench.__main__ import (
+from bench.calibration import (
     FLOORS,
-    at_floor,
     brake_variants,
     lowest_floor,
     pick_floor,
     pick_setting,
+    pick_track,
     pick_veto,
+    rule_line,
+    sweep_one,
     youngest_track,
 )
+from bench.corpora import at_floor
+from bench.metrics import Report
 from ingest.cluster import FaceTable
 from ingest.settings import Settings
 
@@ -144,12 +148,36 @@ def test_population_mean_averages_track_centroids_not_faces():
 
 
 def test_rule_line_says_whether_the_default_still_holds():
-    from bench.__main__ import rule_line
-
     assert rule_line("50 px", "50", True) == "The rule picks 50 px, the default."
     assert rule_line("0.65", "0.7", False) == (
         "The rule picks 0.65; the default is 0.7: re-calibrate ingest/settings.py."
     )
     assert rule_line("(1, 2)", "(1, 3)", False, plural=True).endswith(
         "the defaults are (1, 3): re-calibrate ingest/settings.py."
+    )
+
+
+def test_pick_track_takes_the_best_f_then_the_lowest_score_error_then_the_loosest():
+    assert pick_track([(0.990, 0.01, 0.5), (0.9904, 0.01, 0.55), (0.985, 0.01, 0.6)]) == 0.55
+    assert pick_track([(0.990, 0.02, 0.6), (0.990, 0.01, 0.5)]) == 0.5  # F ties: lower error
+
+
+def rep(p: float, r: float, mae: float = 0.01) -> Report:
+    return Report(p, r, 2 * p * r / (p + r), 0.9, 100, 30, 30, 0, 0.9, mae, 0, 0, 85)
+
+
+def test_sweep_one_scores_every_value_and_says_what_the_rule_picks(capsys):
+    scores = {0.4: rep(0.95, 1.0), 0.5: rep(0.99, 0.99), 0.6: rep(1.0, 0.9)}
+    sweep = sweep_one(
+        (0.4, 0.5, 0.6), 0.5, lambda t: f"{t:g}", pick_track, lambda t: [scores[t], scores[t]]
+    )
+    assert [r.name for r in sweep.rows] == ["0.4", "0.5 (default)", "0.6"]
+    assert sweep.rows[1].reports == [scores[0.5]] * 2
+    assert sweep.rows[1].score == max(r.score for r in sweep.rows)
+    assert sweep.verdict == "The rule picks 0.5, the default."
+    assert capsys.readouterr().out == sweep.verdict + "\n"
+    # precision weighs double: 1.0 / 0.9 beats 0.95 / 1.0
+    off = sweep_one((0.4, 0.6), 0.4, lambda t: f"{t:g}", pick_track, lambda t: [scores[t]], " px")
+    assert (
+        off.verdict == "The rule picks 0.6 px; the default is 0.4: re-calibrate ingest/settings.py."
     )
