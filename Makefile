@@ -32,7 +32,7 @@ else
 INPUT_CSV := $(VIDEOS)
 endif
 
-.PHONY: help install install-ray models build demo ingest dbt gx report browser-deps duckdb-cli test test-fast reliability bench bench-calibrate bench-validate bench-embedders bench-blur bench-scale bench-face-search lint format clean
+.PHONY: help install install-ray models build demo ingest dbt gx report browser-deps duckdb-cli test test-fast reliability bench bench-calibrate bench-blur bench-scale bench-face-search lint format clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -160,12 +160,6 @@ bench: install ## Accuracy and speed: ours against two published approaches, rea
 
 bench-calibrate: install ## Re-run the calibration sweeps on nine synthesized corpora and say whether each rule picks the default
 	$(PY) -m bench --faces $(SHARED)/faces --videos $(SHARED)/videos --calibrate-only
-
-bench-validate: install ## The calibrated defaults on unseen seeds 8 to 16, each brake off in turn, and against the targets -> docs/validation.md
-	$(PY) -m bench.validate --faces $(SHARED)/faces --out docs/validation.md
-
-bench-embedders: install ## dlib against FaceNet on the faces make bench and bench-validate stored -> docs/embedders.md
-	$(PY) -m bench.embedders --out docs/embedders.md
 
 bench-blur: install ## Blur study on ../shared/faces: where dlib stops telling people apart -> docs/blur.md
 	$(PY) -m bench.blur --faces $(SHARED)/faces --out docs/blur.md

@@ -1,4 +1,10 @@
-"""Labelled benchmark: clustering quality and speed against known truth."""
+"""Labelled benchmark: clustering quality and speed against known truth.
+
+`python -m bench` (__main__.py) parses its flags and calls, in order: calibration.py (the sweeps
+and the rules that picked the defaults) on corpora.py's synthesized corpora, benchmark.py (the
+seed-2026 corpus: our pipeline timed, clustering methods compared, the published approaches
+replicated), real.py (the real-clip check), then render.py, which fills templates/ to write
+docs/benchmarks.md and the README block."""
 
 from pathlib import Path
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.__main__ import at_floor, load_table
+from bench.corpora import at_floor, load_table
 from ingest.cluster import FaceTable, cluster_faces, l2_rows
 from ingest.settings import ClusterSettings, Settings, cluster_settings_for
 

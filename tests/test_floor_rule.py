@@ -6,16 +6,20 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from bench.__main__ import (
+from bench.calibration import (
     FLOORS,
-    at_floor,
     brake_variants,
     lowest_floor,
     pick_floor,
     pick_setting,
+    pick_track,
     pick_veto,
+    rule_line,
+    sweep_one,
     youngest_track,
 )
+from bench.corpora import at_floor
+from bench.metrics import Report
 from ingest.cluster import FaceTable
 from ingest.settings import Settings
 
@@ -129,25 +133,6 @@ def test_youngest_track_is_the_lowest_median_age_of_a_kept_track():
     assert np.isnan(youngest_track(FaceTable(vids, np.arange(9), e), Settings().cluster))
 
 
-def test_validation_refuses_the_seeds_make_bench_tunes_or_scores_on(shared, capsys):
-    from bench.validate import main
-
-    assert main(["--faces", str(shared / "faces"), "--seeds", "8", "3"]) == 2
-    assert "seeds [3] are make bench's" in capsys.readouterr().err
-    assert main(["--faces", str(shared / "faces"), "--seeds", "2026"]) == 2
-
-
-def test_validation_row_reports_each_seed_and_the_means():
-    from bench.metrics import Report
-    from bench.validate import summary_row
-
-    def rep(f, infl, mae):
-        return Report(f, f, f, f, 100, 30, infl, 0, 0.9, mae, 0, 0, 85)
-
-    row = summary_row("x", [rep(0.99, 30, 0.01), rep(0.97, 32, 0.03)])
-    assert row == "| x | 0.990 / 0.970 | **0.980** | +0 / +2 | 90% | 0.010 / 0.030 | **0.020** |"
-
-
 def test_population_mean_averages_track_centroids_not_faces():
     """Video a: one person in 3 frames; video b: one person in 1 frame (a one-face track,
     dropped). The mean is over kept tracks, each its normalised centroid: a's alone."""
@@ -163,8 +148,6 @@ def test_population_mean_averages_track_centroids_not_faces():
 
 
 def test_rule_line_says_whether_the_default_still_holds():
-    from bench.__main__ import rule_line
-
     assert rule_line("50 px", "50", True) == "The rule picks 50 px, the default."
     assert rule_line("0.65", "0.7", False) == (
         "The rule picks 0.65; the default is 0.7: re-calibrate ingest/settings.py."
@@ -174,15 +157,27 @@ def test_rule_line_says_whether_the_default_still_holds():
     )
 
 
-def test_validation_targets_row_marks_each_target_met_or_missed():
-    from bench.metrics import Report
-    from bench.validate import targets_row
+def test_pick_track_takes_the_best_f_then_the_lowest_score_error_then_the_loosest():
+    assert pick_track([(0.990, 0.01, 0.5), (0.9904, 0.01, 0.55), (0.985, 0.01, 0.6)]) == 0.55
+    assert pick_track([(0.990, 0.02, 0.6), (0.990, 0.01, 0.5)]) == 0.5  # F ties: lower error
 
-    ok = Report(0.98, 0.98, 0.98, 0.98, 100, 30, 31, 0, 0.93, 0.015, 0, 0, 85)
-    assert targets_row(5, ok) == (
-        "| 5 | 0.980 (yes) | 31 / 30 (yes) | 93% (yes) | 0.015 (yes) |",
-        4,
+
+def rep(p: float, r: float, mae: float = 0.01) -> Report:
+    return Report(p, r, 2 * p * r / (p + r), 0.9, 100, 30, 30, 0, 0.9, mae, 0, 0, 85)
+
+
+def test_sweep_one_scores_every_value_and_says_what_the_rule_picks(capsys):
+    scores = {0.4: rep(0.95, 1.0), 0.5: rep(0.99, 0.99), 0.6: rep(1.0, 0.9)}
+    sweep = sweep_one(
+        (0.4, 0.5, 0.6), 0.5, lambda t: f"{t:g}", pick_track, lambda t: [scores[t], scores[t]]
     )
-    bad = Report(0.96, 0.96, 0.96, 0.96, 100, 30, 28, 0, 0.85, 0.03, 0, 0, 85)
-    row, met = targets_row(6, bad)
-    assert met == 0 and row.count("**no**") == 4 and "28 / 30" in row
+    assert [r.name for r in sweep.rows] == ["0.4", "0.5 (default)", "0.6"]
+    assert sweep.rows[1].reports == [scores[0.5]] * 2
+    assert sweep.rows[1].score == max(r.score for r in sweep.rows)
+    assert sweep.verdict == "The rule picks 0.5, the default."
+    assert capsys.readouterr().out == sweep.verdict + "\n"
+    # precision weighs double: 1.0 / 0.9 beats 0.95 / 1.0
+    off = sweep_one((0.4, 0.6), 0.4, lambda t: f"{t:g}", pick_track, lambda t: [scores[t]], " px")
+    assert (
+        off.verdict == "The rule picks 0.6 px; the default is 0.4: re-calibrate ingest/settings.py."
+    )

@@ -4,8 +4,9 @@ labels, and the verdict when an influencer mixes two labelled people."""
 import numpy as np
 import pandas as pd
 
-from bench.__main__ import labelled_purity, real_verdict
 from bench.evaluate import LABELS_DIR, clip_purity, label_by_centre, read_clip_labels
+from bench.real import labelled_purity, real_verdict
+from bench.render import verdict_lines
 
 OBAMA_OK = {
     1: {
@@ -78,10 +79,10 @@ def test_the_real_verdict_fails_when_a_labelled_clip_mixes_people():
     fi, rows = next(iter(labels.items()))
     cx, cy, person = rows[0]
     clean = labelled_purity(faces_at([(fi, cx, cy), (fi, cx, cy)]), np.array([7, 7]))
-    assert real_verdict(OBAMA_OK, clean)[1] is True
+    assert real_verdict(OBAMA_OK, clean).ok is True
     # a second labelled person in influencer 7: another frame's label
     fi2, (cx2, cy2, _) = next((f, r[0]) for f, r in labels.items() if r[0][2] != person)
     mixed = labelled_purity(faces_at([(fi, cx, cy), (fi2, cx2, cy2)]), np.array([7, 7]))
-    lines, ok, obama_ok, bad, mix = real_verdict(OBAMA_OK, mixed)
-    assert not ok and obama_ok and bad == [] and mix == [("SimpleFR__Video_2.mp4", [7])]
-    assert any("WRONG MERGE" in line for line in lines)
+    v = real_verdict(OBAMA_OK, mixed)
+    assert not v.ok and v.obama_ok and v.bad == [] and v.mixed == [("SimpleFR__Video_2.mp4", [7])]
+    assert any("WRONG MERGE" in line for line in verdict_lines(v))
