@@ -5,8 +5,9 @@ per-fold imputation and scaling (a ``Pipeline``), the out-of-fold predictions
 (``cross_val_predict``) and the metrics (``sklearn.metrics``). Only the coefficient standard
 errors are computed here: scikit-learn does not give them.
 
-Used by the thin dbt Python models ``regression_results``, ``regression_metrics`` and
-``regression_coefficients``.
+The dbt Python model ``regression_fit`` calls ``run_regression`` once and returns ``stack``'s
+one table; the SQL models ``regression_results``, ``regression_metrics`` and
+``regression_coefficients`` select their rows from it.
 
 Honest with small data: with fewer than ``min_videos`` videos (or fewer videos than folds)
 no model is fitted; the output frames still have one row per video / model / feature, with
@@ -35,10 +36,29 @@ RESULT_COLUMNS = ["video_id", "performance_score", "predicted", "baseline_predic
 METRIC_COLUMNS = ["model", "n_videos", "n_features", "n_folds", "cv_r2", "cv_mae", "note"]
 COEFFICIENT_COLUMNS = ["feature", "coefficient", "std_error", "note"]
 
+# stack(): one row per video, model or feature; `grain` says which and `key` is its id
+GRAIN_KEYS = {"video": "video_id", "model": "model", "feature": "feature"}
+FIT_TYPES = {
+    "grain": "string",
+    "key": "string",
+    "performance_score": "float64",
+    "predicted": "float64",
+    "baseline_predicted": "float64",
+    "fold": "Int64",
+    "n_videos": "Int64",
+    "n_features": "Int64",
+    "n_folds": "Int64",
+    "cv_r2": "float64",
+    "cv_mae": "float64",
+    "coefficient": "float64",
+    "std_error": "float64",
+    "note": "string",
+}
+
 
 @dataclass(frozen=True)
 class RegressionOutput:
-    """The three tables the dbt models return."""
+    """The three tables the SQL models expose (``stack`` joins them into one)."""
 
     results: pd.DataFrame
     metrics: pd.DataFrame
@@ -243,6 +263,23 @@ def run_regression(
     return RegressionOutput(
         results[RESULT_COLUMNS], _typed_metrics(metrics), _typed_coefficients(coefficients)
     )
+
+
+def stack(output: RegressionOutput) -> pd.DataFrame:
+    """The three tables as one (the ``regression_fit`` model): one row per video, model and
+    feature, ``grain`` naming which and ``key`` its id; columns of the other grains are null."""
+    parts = [
+        table.rename(columns={GRAIN_KEYS[grain]: "key"}).assign(grain=grain)
+        for grain, table in (
+            ("video", output.results),
+            ("model", output.metrics),
+            ("feature", output.coefficients),
+        )
+    ]
+    # empty parts (no features) are left out: pandas warns on concatenating empty frames
+    stacked = pd.concat([part for part in parts if len(part)], ignore_index=True)
+    stacked = stacked.reindex(columns=list(FIT_TYPES))
+    return stacked.astype(FIT_TYPES)
 
 
 def _typed_metrics(metrics: pd.DataFrame) -> pd.DataFrame:

@@ -154,3 +154,25 @@ def test_std_error_of_a_simple_ols_slope_by_hand():
     assert coef[0] == pytest.approx(slope * x[:, 0].std())
     assert se is not None
     assert se[0] == pytest.approx(np.sqrt(rss / 3) / np.sqrt(5))
+
+
+def test_stack_holds_the_three_tables_once():
+    out = reg.run_regression(_frame(12), ["x1", "x2"], k_folds=3)
+    fit = reg.stack(out)
+    assert list(fit.columns) == list(reg.FIT_TYPES)
+    assert fit.groupby("grain").size().to_dict() == {"feature": 2, "model": 2, "video": 12}
+    assert not fit.duplicated(["grain", "key"]).any()
+    videos = fit[fit["grain"] == "video"].reset_index(drop=True)
+    assert videos["key"].tolist() == out.results["video_id"].tolist()
+    assert videos["predicted"].tolist() == out.results["predicted"].tolist()
+    assert videos["coefficient"].isna().all() and videos["note"].isna().all()
+    models = fit[fit["grain"] == "model"].set_index("key")
+    assert models.loc["model", "cv_r2"] == out.metrics.set_index("model").loc["model", "cv_r2"]
+    features = fit[fit["grain"] == "feature"].set_index("key")
+    assert features["std_error"].tolist() == out.coefficients["std_error"].tolist()
+
+
+def test_stack_without_features():
+    fit = reg.stack(reg.run_regression(_frame(6), [], k_folds=5, min_videos=10))
+    assert set(fit["grain"]) == {"video", "model"}
+    assert str(fit["fold"].dtype) == "Int64" and str(fit["coefficient"].dtype) == "float64"
