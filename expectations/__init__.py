@@ -8,6 +8,6 @@ duckdb_engine does not work with this stack). Results go to ``quality.gx_results
 assets, viewable offline) is written to ``out/data_docs/index.html``.
 """
 
-from expectations.suites import SUITES, Check, TableCheck
+from expectations.suites import SUITES, TableCheck
 
-__all__ = ["SUITES", "Check", "TableCheck"]
+__all__ = ["SUITES", "TableCheck"]

@@ -11,7 +11,7 @@ import pandas as pd
 
 from expectations.dbt_results import parse_run_results
 from expectations.html import write_page
-from expectations.runner import validate
+from expectations.runner import failed_rows, validate, warned_rows
 from expectations.suites import SUITES
 
 DEFAULT_RUN_RESULTS = Path("dbt_project/target/run_results.json")
@@ -24,7 +24,7 @@ def _parser() -> argparse.ArgumentParser:
         description=(
             "Validate the Influencer Lens warehouse with Great Expectations suites (raw tables "
             "and dbt marts). Writes quality.gx_results and quality.dbt_results into the "
-            "warehouse and a static results page. Exits 1 when an error-level expectation fails."
+            "warehouse and a static results page. Exits 1 when a critical expectation fails."
         ),
     )
     parser.add_argument("--db", required=True, help="DuckDB warehouse file")
@@ -67,8 +67,8 @@ def store(db_path: str, gx_results: pd.DataFrame, dbt_results: pd.DataFrame | No
 
 
 def summary(gx_results: pd.DataFrame) -> str:
-    failed = gx_results[~gx_results["success"] & (gx_results["severity"] == "error")]
-    warned = gx_results[~gx_results["success"] & (gx_results["severity"] == "warning")]
+    failed = failed_rows(gx_results)
+    warned = warned_rows(gx_results)
     n_passed = len(gx_results) - len(failed) - len(warned)
     lines = [
         f"gx: {len(gx_results)} expectations, {n_passed} passed, "

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from expectations.runner import CRITICAL, failed_rows, warned_rows
+
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem;color:#222}
 h1{margin-bottom:.2rem} .meta{color:#666;margin-bottom:1.5rem}
@@ -37,8 +39,8 @@ def write_page(
     out_dir: Path, gx_results: pd.DataFrame, dbt_results: pd.DataFrame | None, db_path: str
 ) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
-    failed = gx_results[~gx_results["success"] & (gx_results["severity"] == "error")]
-    warned = gx_results[~gx_results["success"] & (gx_results["severity"] == "warning")]
+    failed = failed_rows(gx_results)
+    warned = warned_rows(gx_results)
     run_at = gx_results["run_at"].max() if len(gx_results) else ""
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
@@ -54,16 +56,16 @@ def write_page(
     parts.append("</div>")
 
     for suite, group in gx_results.groupby("suite", sort=False):
-        n_fail = int((~group["success"] & (group["severity"] == "error")).sum())
-        n_warn = int((~group["success"] & (group["severity"] == "warning")).sum())
+        n_fail = len(failed_rows(group))
+        n_warn = len(warned_rows(group))
         parts.append(f"<h2>Suite <code>{_cell(suite)}</code> {_badge(n_fail, n_warn)}</h2>")
         parts.append(
             "<table><tr><th>check</th><th>expectation</th><th>column</th>"
             "<th>arguments</th><th>result</th><th>observed</th></tr>"
         )
         for row in group.itertuples(index=False):
-            css = "" if row.success else ("fail" if row.severity == "error" else "warn")
-            status = "pass" if row.success else ("FAIL" if row.severity == "error" else "warning")
+            css = "" if row.success else ("fail" if row.severity == CRITICAL else "warn")
+            status = "pass" if row.success else ("FAIL" if row.severity == CRITICAL else "warning")
             parts.append(
                 f"<tr class='{css}'><td>{_cell(row.check_name)}<br><small>{_cell(row.table_name)}"
                 f"</small></td><td><code>{_cell(row.expectation)}</code></td>"

@@ -15,6 +15,7 @@ import duckdb
 import great_expectations as gx
 import pandas as pd
 from great_expectations.data_context.types.base import ProgressBarsConfig
+from great_expectations.expectations.metadata_types import FailureSeverity
 
 from expectations.suites import SUITES, TableCheck
 
@@ -31,6 +32,9 @@ RESULT_COLUMNS = [
     "run_at",
 ]
 
+# the severity column holds GX's values; only a failed ``critical`` expectation fails the run
+CRITICAL = FailureSeverity.CRITICAL.value
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -38,11 +42,21 @@ class Outcome:
 
     @property
     def failures(self) -> pd.DataFrame:
-        return self.results[~self.results["success"] & (self.results["severity"] == "error")]
+        return failed_rows(self.results)
 
     @property
     def warnings(self) -> pd.DataFrame:
-        return self.results[~self.results["success"] & (self.results["severity"] == "warning")]
+        return warned_rows(self.results)
+
+
+def failed_rows(results: pd.DataFrame) -> pd.DataFrame:
+    """Failed ``critical`` expectations: these fail the run."""
+    return results[~results["success"] & (results["severity"] == CRITICAL)]
+
+
+def warned_rows(results: pd.DataFrame) -> pd.DataFrame:
+    """Failed expectations of a lower severity: reported, the run still passes."""
+    return results[~results["success"] & (results["severity"] != CRITICAL)]
 
 
 def _context() -> Any:
@@ -80,7 +94,7 @@ def _row(
     expectation_type: str,
     kwargs: dict[str, Any],
     success: bool,
-    severity: str,
+    severity: FailureSeverity,
     observed: str,
     run_at: datetime,
 ) -> dict[str, Any]:
@@ -95,7 +109,7 @@ def _row(
         "expectation": expectation_type,
         "column_name": column,
         "success": bool(success),
-        "severity": severity,
+        "severity": FailureSeverity(severity).value,
         "observed": observed,
         "kwargs": _short(shown, 1000),
         "run_at": run_at,
@@ -116,15 +130,15 @@ def validate(db_path: str, suites: list[str] | None = None) -> Outcome:
                     frame = con.execute(check.query).df()
                 except duckdb.Error as exc:
                     message = f"could not read: {str(exc).splitlines()[0]}"
-                    for item in check.checks:
-                        config = item.expectation.configuration
+                    for expectation in check.checks:
+                        config = expectation.configuration
                         rows.append(
                             _row(
                                 check,
                                 config.type,
                                 dict(config.kwargs),
                                 False,
-                                item.severity,
+                                config.severity,
                                 message,
                                 run_at,
                             )
@@ -135,13 +149,13 @@ def validate(db_path: str, suites: list[str] | None = None) -> Outcome:
                     batch_parameters={"dataframe": frame}
                 )
                 gx_suite = gx.ExpectationSuite(name=f"{suite_name}.{check.name}")
-                for item in check.checks:
-                    gx_suite.add_expectation(item.expectation)
+                for expectation in check.checks:
+                    gx_suite.add_expectation(expectation)
                 result_format: dict[str, Any] = {"result_format": "SUMMARY"}
                 if check.id_column and check.id_column in frame.columns:
                     result_format["unexpected_index_column_names"] = [check.id_column]
                 result = batch.validate(gx_suite, result_format=result_format)
-                for item, expectation_result in zip(check.checks, result.results):
+                for expectation_result in result.results:
                     config = expectation_result.expectation_config
                     info = expectation_result.exception_info or {}
                     if info.get("raised_exception"):
@@ -154,7 +168,7 @@ def validate(db_path: str, suites: list[str] | None = None) -> Outcome:
                             config.type,
                             dict(config.kwargs),
                             expectation_result.success,
-                            item.severity,
+                            config.severity,
                             observed,
                             run_at,
                         )

@@ -4,12 +4,13 @@ Each ``TableCheck`` reads one table (or a filtered / derived view of it) with a 
 validates it with GX expectations. Derived columns (box overhangs, embedding norms, avg - min)
 keep every expectation a plain single-column one whose observed value reads well in a failure.
 
-Severity: ``error`` fails the run (non-zero exit); ``warning`` is recorded and reported but does
-not fail it. The only warning is "every `ok` video with faces has at least one influencer":
-a video whose faces are all cluster -1 (a passer-by, a crowd, a face seen in one video only)
-is a legitimate clustering outcome, not a broken pipeline, so it must not block `make build`;
-it is still surfaced (quality.gx_results, the summary, the HTML page) because many such videos
-mean the clustering threshold is too strict.
+Severity is GX's own (``Expectation.severity``): ``critical`` (GX's default) fails the run
+(non-zero exit); ``warning`` is recorded and reported but does not fail it. The only warning is
+"every `ok` video with faces has at least one influencer": a video whose faces are all
+cluster -1 (a passer-by, a crowd, a face seen in one video only) is a legitimate clustering
+outcome, not a broken pipeline, so it must not block `make build`; it is still surfaced
+(quality.gx_results, the summary, the HTML page) because many such videos mean the clustering
+threshold is too strict.
 """
 
 from __future__ import annotations
@@ -29,14 +30,6 @@ E = gx.expectations
 
 
 @dataclass(frozen=True)
-class Check:
-    """One expectation with a severity (``error`` fails the run, ``warning`` does not)."""
-
-    expectation: gx.expectations.Expectation
-    severity: str = "error"
-
-
-@dataclass(frozen=True)
 class TableCheck:
     """Expectations over the rows a query returns from one warehouse table."""
 
@@ -44,24 +37,22 @@ class TableCheck:
     table: str  # schema-qualified table the query reads
     name: str  # unique per suite, e.g. "faces" or "videos[ok with faces]"
     query: str
-    checks: list[Check] = field(default_factory=list)
+    checks: list[gx.expectations.Expectation] = field(default_factory=list)
     id_column: str | None = None  # named next to unexpected values in failure reports
 
 
 def _between(
-    column: str, low: float | None = None, high: float | None = None, severity: str = "error"
-) -> Check:
-    return Check(
-        E.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high), severity
-    )
+    column: str, low: float | None = None, high: float | None = None
+) -> gx.expectations.Expectation:
+    return E.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high)
 
 
-def _not_null(column: str) -> Check:
-    return Check(E.ExpectColumnValuesToNotBeNull(column=column))
+def _not_null(column: str) -> gx.expectations.Expectation:
+    return E.ExpectColumnValuesToNotBeNull(column=column)
 
 
-def _unique(column: str) -> Check:
-    return Check(E.ExpectColumnValuesToBeUnique(column=column))
+def _unique(column: str) -> gx.expectations.Expectation:
+    return E.ExpectColumnValuesToBeUnique(column=column)
 
 
 def raw_checks() -> list[TableCheck]:
@@ -76,7 +67,7 @@ def raw_checks() -> list[TableCheck]:
                 _not_null("video_id"),
                 _unique("video_id"),
                 _unique("row_number"),
-                Check(E.ExpectColumnValuesToBeInSet(column="status", value_set=STATUSES)),
+                E.ExpectColumnValuesToBeInSet(column="status", value_set=STATUSES),
                 _not_null("status"),
             ],
             id_column="video_id",
@@ -89,7 +80,7 @@ def raw_checks() -> list[TableCheck]:
             [
                 # a video we analysed must have a numeric score, a size and a sampling interval
                 _not_null("performance_score"),
-                Check(E.ExpectColumnValuesToBeNull(column="error")),
+                E.ExpectColumnValuesToBeNull(column="error"),
                 _between("duration_s", 0, None),
                 _between("width", 1, None),
                 _between("height", 1, None),
@@ -129,7 +120,7 @@ def raw_checks() -> list[TableCheck]:
                 _not_null("face_id"),
                 _unique("face_id"),
                 _not_null("video_id"),
-                Check(E.ExpectColumnValuesToBeInSet(column="video_exists", value_set=[True])),
+                E.ExpectColumnValuesToBeInSet(column="video_exists", value_set=[True]),
                 _not_null("det_score"),
                 _between("det_score", 0, 1),
                 _not_null("age_years"),
@@ -140,9 +131,7 @@ def raw_checks() -> list[TableCheck]:
                 _between("bottom_overhang_px", None, BOX_TOLERANCE_PX),
                 _between("box_width_px", EPS, None),
                 _between("box_height_px", EPS, None),
-                Check(
-                    E.ExpectColumnValuesToBeInSet(column="embedding_length", value_set=[128, 512])
-                ),
+                E.ExpectColumnValuesToBeInSet(column="embedding_length", value_set=[128, 512]),
                 _not_null("embedding_norm"),
                 _between(
                     "embedding_norm", 1 - EMBEDDING_NORM_TOLERANCE, 1 + EMBEDDING_NORM_TOLERANCE
@@ -166,10 +155,10 @@ def raw_checks() -> list[TableCheck]:
             """,
             [
                 _unique("face_id"),
-                Check(E.ExpectColumnValuesToBeInSet(column="face_exists", value_set=[True])),
+                E.ExpectColumnValuesToBeInSet(column="face_exists", value_set=[True]),
                 _not_null("cluster_id"),
                 _between("cluster_id", -1, None),
-                Check(E.ExpectColumnValuesToNotBeInSet(column="cluster_id", value_set=[0])),
+                E.ExpectColumnValuesToNotBeInSet(column="cluster_id", value_set=[0]),
                 _between("centroid_similarity", -1 - EPS, 1 + EPS),
             ],
             id_column="face_id",
@@ -179,7 +168,7 @@ def raw_checks() -> list[TableCheck]:
             "raw.ingest_runs",
             "ingest_runs",
             "select * from raw.ingest_runs",
-            [Check(E.ExpectTableRowCountToBeBetween(min_value=1)), _unique("run_id")],
+            [E.ExpectTableRowCountToBeBetween(min_value=1), _unique("run_id")],
         ),
     ]
 
@@ -218,10 +207,10 @@ def mart_checks() -> list[TableCheck]:
             "influencer_videos",
             "select * from main.influencer_videos",
             [
-                Check(E.ExpectCompoundColumnsToBeUnique(column_list=["influencer_id", "video_id"])),
+                E.ExpectCompoundColumnsToBeUnique(column_list=["influencer_id", "video_id"]),
                 _between("n_faces", 1, None),
                 _between("screen_share", 0, 1),
-                Check(E.ExpectColumnValuesToBeInSet(column="role", value_set=["lead", "co-star"])),
+                E.ExpectColumnValuesToBeInSet(column="role", value_set=["lead", "co-star"]),
             ],
         ),
         TableCheck(
@@ -231,11 +220,9 @@ def mart_checks() -> list[TableCheck]:
             "select * from main.videos",
             [
                 _unique("video_id"),
-                Check(E.ExpectColumnValuesToBeInSet(column="status", value_set=STATUSES)),
-                Check(
-                    E.ExpectColumnValuesToBeInSet(
-                        column="orientation", value_set=["vertical", "horizontal", "square"]
-                    )
+                E.ExpectColumnValuesToBeInSet(column="status", value_set=STATUSES),
+                E.ExpectColumnValuesToBeInSet(
+                    column="orientation", value_set=["vertical", "horizontal", "square"]
                 ),
             ],
             id_column="video_id",
@@ -246,8 +233,10 @@ def mart_checks() -> list[TableCheck]:
             "videos[ok with faces]",
             "select * from main.videos where status = 'ok' and n_faces > 0",
             [
-                # warning, not error: see the module docstring
-                _between("n_influencers", 1, None, severity="warning"),
+                # a warning, not critical: see the module docstring
+                E.ExpectColumnValuesToBeBetween(
+                    column="n_influencers", min_value=1, severity="warning"
+                ),
             ],
             id_column="video_id",
         ),
@@ -257,10 +246,8 @@ def mart_checks() -> list[TableCheck]:
             "regression_metrics",
             "select * from main.regression_metrics",
             [
-                Check(E.ExpectTableRowCountToEqual(value=2)),
-                Check(
-                    E.ExpectColumnValuesToBeInSet(column="model", value_set=["model", "baseline"])
-                ),
+                E.ExpectTableRowCountToEqual(value=2),
+                E.ExpectColumnValuesToBeInSet(column="model", value_set=["model", "baseline"]),
                 _not_null("note"),
             ],
             id_column="model",

@@ -1,7 +1,13 @@
 """Cross-validated regression of video performance on influencer features.
 
-Pure functions over numpy / pandas, used by the thin dbt Python models
-``regression_results``, ``regression_metrics`` and ``regression_coefficients``.
+Pure functions over numpy / pandas with scikit-learn doing the folds (``KFold``), the
+per-fold imputation and scaling (a ``Pipeline``), the out-of-fold predictions
+(``cross_val_predict``) and the metrics (``sklearn.metrics``). Only the coefficient standard
+errors are computed here: scikit-learn does not give them.
+
+The dbt Python model ``regression_fit`` calls ``run_regression`` once and returns ``stack``'s
+one table; the SQL models ``regression_results``, ``regression_metrics`` and
+``regression_coefficients`` select their rows from it.
 
 Honest with small data: with fewer than ``min_videos`` videos (or fewer videos than folds)
 no model is fitted; the output frames still have one row per video / model / feature, with
@@ -10,13 +16,18 @@ null numbers and a ``note`` that says why.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from sklearn.dummy import DummyRegressor
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import Ridge
+from sklearn.metrics import mean_absolute_error, r2_score
+from sklearn.model_selection import BaseCrossValidator, KFold, cross_val_predict
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
 
 MODEL = "model"
 BASELINE = "baseline"
@@ -25,111 +36,105 @@ RESULT_COLUMNS = ["video_id", "performance_score", "predicted", "baseline_predic
 METRIC_COLUMNS = ["model", "n_videos", "n_features", "n_folds", "cv_r2", "cv_mae", "note"]
 COEFFICIENT_COLUMNS = ["feature", "coefficient", "std_error", "note"]
 
+# stack(): one row per video, model or feature; `grain` says which and `key` is its id
+GRAIN_KEYS = {"video": "video_id", "model": "model", "feature": "feature"}
+FIT_TYPES = {
+    "grain": "string",
+    "key": "string",
+    "performance_score": "float64",
+    "predicted": "float64",
+    "baseline_predicted": "float64",
+    "fold": "Int64",
+    "n_videos": "Int64",
+    "n_features": "Int64",
+    "n_folds": "Int64",
+    "cv_r2": "float64",
+    "cv_mae": "float64",
+    "coefficient": "float64",
+    "std_error": "float64",
+    "note": "string",
+}
+
 
 @dataclass(frozen=True)
 class RegressionOutput:
-    """The three tables the dbt models return."""
+    """The three tables the SQL models expose (``stack`` joins them into one)."""
 
     results: pd.DataFrame
     metrics: pd.DataFrame
     coefficients: pd.DataFrame
 
 
-def fold_assignments(n: int, k: int, seed: int = 0) -> np.ndarray:
-    """Fold number (0..k-1) per row: a seeded shuffle dealt round-robin, so fold sizes differ by <= 1."""
-    if k < 2 or k > n:
-        raise ValueError(f"need 2 <= k <= n, got k={k}, n={n}")
-    order = np.random.default_rng(seed).permutation(n)
-    folds = np.empty(n, dtype=np.int64)
-    folds[order] = np.arange(n) % k
+def ridge_pipeline(alpha: float = 1.0) -> Pipeline:
+    """Impute nulls with the mean, standardize, ridge (``alpha``; 0 = OLS).
+
+    As one estimator, cross-validation fits the imputer and the scaler on the training folds
+    only. ``keep_empty_features``: an all-null column becomes zeros rather than vanishing, so
+    there is still one coefficient per feature.
+    """
+    return Pipeline(
+        [
+            ("impute", SimpleImputer(strategy="mean", keep_empty_features=True)),
+            ("scale", StandardScaler()),
+            ("ridge", Ridge(alpha=alpha)),
+        ]
+    )
+
+
+def fold_numbers(cv: BaseCrossValidator | KFold, n: int) -> np.ndarray:
+    """The 0-based fold in which ``cv`` holds out each of ``n`` rows."""
+    folds = np.full(n, -1, dtype=np.int64)
+    for fold, (_, test) in enumerate(cv.split(np.zeros((n, 1)))):
+        folds[test] = fold
     return folds
 
 
-def r2_score(y: np.ndarray, predicted: np.ndarray) -> float | None:
-    """1 - SS_res / SS_tot around the mean of ``y``; None when ``y`` is constant."""
-    y = np.asarray(y, dtype=float)
-    predicted = np.asarray(predicted, dtype=float)
-    ss_tot = float(np.sum((y - y.mean()) ** 2))
-    if ss_tot == 0.0:
-        return None
-    return 1.0 - float(np.sum((y - predicted) ** 2)) / ss_tot
-
-
-def mean_absolute_error(y: np.ndarray, predicted: np.ndarray) -> float:
-    y = np.asarray(y, dtype=float)
-    return float(np.mean(np.abs(y - np.asarray(predicted, dtype=float))))
-
-
-def _standardize(train: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Impute nulls with the training mean, then scale by training mean / std (std 0 -> 1)."""
-    train = np.array(train, dtype=float)
-    other = np.array(other, dtype=float)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-null column: mean of empty slice
-        means = np.nanmean(train, axis=0) if train.size else np.zeros(train.shape[1])
-    means = np.where(np.isnan(means), 0.0, means)
-    for j in range(train.shape[1]):
-        train[np.isnan(train[:, j]), j] = means[j]
-        other[np.isnan(other[:, j]), j] = means[j]
-    std = train.std(axis=0)
-    std = np.where(std > 0, std, 1.0)
-    return (train - means) / std, (other - means) / std
-
-
 def out_of_fold_predictions(
-    x: np.ndarray, y: np.ndarray, folds: np.ndarray, alpha: float = 1.0
+    x: np.ndarray, y: np.ndarray, cv: BaseCrossValidator | KFold, alpha: float = 1.0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Out-of-fold predictions of ridge (``alpha``; 0 = OLS) and of the mean-only baseline.
-
-    Imputation and standardization are fitted on the training folds only.
-    """
+    """Out-of-fold predictions of ``ridge_pipeline(alpha)`` and of the mean-only baseline."""
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
-    model = np.full(len(y), np.nan)
-    baseline = np.full(len(y), np.nan)
-    for fold in np.unique(folds):
-        test = folds == fold
-        train = ~test
-        baseline[test] = y[train].mean()
-        if x.shape[1] == 0:
-            model[test] = y[train].mean()
-            continue
-        x_train, x_test = _standardize(x[train], x[test])
-        fitted = Ridge(alpha=alpha).fit(x_train, y[train])
-        model[test] = fitted.predict(x_test)
-    return model, baseline
+    # the baseline ignores x; a constant column keeps scikit-learn's input checks happy
+    baseline = cross_val_predict(DummyRegressor(strategy="mean"), np.zeros((len(y), 1)), y, cv=cv)
+    if x.shape[1] == 0:
+        return baseline.copy(), baseline
+    return cross_val_predict(ridge_pipeline(alpha), x, y, cv=cv), baseline
+
+
+def cv_r2(y: np.ndarray, predicted: np.ndarray) -> float | None:
+    """R squared; None when ``y`` is constant, where it is undefined."""
+    # force_finite=False: constant y gives nan / -inf (then None) instead of a made-up 0 or 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = float(r2_score(y, predicted, force_finite=False))
+    return score if np.isfinite(score) else None
 
 
 def standardized_coefficients(
     x: np.ndarray, y: np.ndarray, alpha: float = 1.0
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Full-data ridge fit on standardized features: coefficients and their standard errors.
+    """Full-data ``ridge_pipeline`` fit: coefficients and their standard errors.
 
-    Standard errors use the ridge sandwich ``s^2 (X'X + aI)^-1 X'X (X'X + aI)^-1`` with
+    Standard errors use the ridge sandwich ``s^2 (X'X + aI)^-1 X'X (X'X + aI)^-1`` on the
+    standardized, centred design (the intercept is not penalised) with
     ``s^2 = RSS / (n - p - 1)``; None when there are no residual degrees of freedom.
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     n, p = x.shape
-    xs, _ = _standardize(x, x[:0])
-    fitted = Ridge(alpha=alpha).fit(xs, y)
-    coef = np.asarray(fitted.coef_, dtype=float)
+    fitted = ridge_pipeline(alpha).fit(x, y)
+    coef = np.asarray(fitted[-1].coef_, dtype=float)
     dof = n - p - 1
     if dof <= 0:
         return coef, None
-    residuals = y - fitted.predict(xs)
+    residuals = y - fitted.predict(x)
     s2 = float(residuals @ residuals) / dof
+    xs = fitted[:-1].transform(x)
     xc = xs - xs.mean(axis=0)
     gram = xc.T @ xc
     inv = np.linalg.pinv(gram + alpha * np.eye(p))
     cov = s2 * inv @ gram @ inv
     return coef, np.sqrt(np.clip(np.diag(cov), 0.0, None))
-
-
-def _none_if_nan(value: float | None) -> float | None:
-    if value is None or not np.isfinite(value):
-        return None
-    return float(value)
 
 
 def run_regression(
@@ -146,7 +151,8 @@ def run_regression(
     """K-fold CV of ridge on ``features`` vs a mean-only baseline, plus a full-data fit.
 
     ``frame`` has one row per video; rows with a null target are dropped. Boolean features are
-    cast to 0/1. Results are sorted by ``id_column`` for determinism.
+    cast to 0/1. Rows are sorted by ``id_column`` before the seeded shuffle into folds, so the
+    folds do not depend on the order the rows arrive in.
     """
     features = list(features)
     data = frame.loc[frame[target].notna(), [id_column, target, *features]]
@@ -200,11 +206,11 @@ def run_regression(
             results[RESULT_COLUMNS], _typed_metrics(metrics), _typed_coefficients(coefficients)
         )
 
-    folds = fold_assignments(n, k, seed)
-    predicted, baseline = out_of_fold_predictions(x, y, folds, alpha)
+    cv = KFold(n_splits=k, shuffle=True, random_state=seed)
+    predicted, baseline = out_of_fold_predictions(x, y, cv, alpha)
     results["predicted"] = predicted
     results["baseline_predicted"] = baseline
-    results["fold"] = pd.array(folds + 1, dtype="Int64")
+    results["fold"] = pd.array(fold_numbers(cv, n) + 1, dtype="Int64")
 
     small = f"; small sample ({n} videos): treat as indicative only" if n < 30 else ""
     model_note = (
@@ -219,8 +225,8 @@ def run_regression(
                 "n_videos": n,
                 "n_features": len(features),
                 "n_folds": k,
-                "cv_r2": _none_if_nan(r2_score(y, predicted)),
-                "cv_mae": mean_absolute_error(y, predicted),
+                "cv_r2": cv_r2(y, predicted),
+                "cv_mae": float(mean_absolute_error(y, predicted)),
                 "note": model_note,
             },
             {
@@ -228,8 +234,8 @@ def run_regression(
                 "n_videos": n,
                 "n_features": 0,
                 "n_folds": k,
-                "cv_r2": _none_if_nan(r2_score(y, baseline)),
-                "cv_mae": mean_absolute_error(y, baseline),
+                "cv_r2": cv_r2(y, baseline),
+                "cv_mae": float(mean_absolute_error(y, baseline)),
                 "note": baseline_note,
             },
         ],
@@ -257,6 +263,23 @@ def run_regression(
     return RegressionOutput(
         results[RESULT_COLUMNS], _typed_metrics(metrics), _typed_coefficients(coefficients)
     )
+
+
+def stack(output: RegressionOutput) -> pd.DataFrame:
+    """The three tables as one (the ``regression_fit`` model): one row per video, model and
+    feature, ``grain`` naming which and ``key`` its id; columns of the other grains are null."""
+    parts = [
+        table.rename(columns={GRAIN_KEYS[grain]: "key"}).assign(grain=grain)
+        for grain, table in (
+            ("video", output.results),
+            ("model", output.metrics),
+            ("feature", output.coefficients),
+        )
+    ]
+    # empty parts (no features) are left out: pandas warns on concatenating empty frames
+    stacked = pd.concat([part for part in parts if len(part)], ignore_index=True)
+    stacked = stacked.reindex(columns=list(FIT_TYPES))
+    return stacked.astype(FIT_TYPES)
 
 
 def _typed_metrics(metrics: pd.DataFrame) -> pd.DataFrame:

@@ -184,11 +184,11 @@ def build(root: Path, faces_src: Path, db_name: str = "warehouse.duckdb") -> Pat
         expectation, column_name, success, severity, observed, NULL::VARCHAR AS kwargs,
         TIMESTAMP '2025-01-01 12:00:00' AS run_at FROM (VALUES
         ('marts', 'influencers', 'influencer id unique', 'expect_column_values_to_be_unique',
-         'influencer_id', true, 'error', '0'),
+         'influencer_id', true, 'critical', '0'),
         ('marts', 'influencers', 'screen share in [0, 1]', 'expect_column_values_to_be_between',
-         'screen_share', true, 'error', '0 unexpected'),
+         'screen_share', true, 'critical', '0 unexpected'),
         ('raw', 'videos', 'known statuses', 'expect_column_values_to_be_in_set', 'status', true,
-         'error', '0 unexpected'),
+         'critical', '0 unexpected'),
         ('marts', 'videos', 'ok videos with faces have an influencer',
          'expect_column_values_to_not_be_null', 'lead_influencer_id', false, 'warning',
          '1 unexpected'))

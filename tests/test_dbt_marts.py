@@ -16,7 +16,7 @@ try:
 except ImportError:  # tests/ is not a package: pytest puts it on sys.path
     import warehouse_fixture as wf
 
-T90_DF1 = 6.313752  # Student t, 0.95 quantile, 1 df (seeds/student_t_quantiles.csv)
+T90_DF1 = 6.313752  # Student t, 0.95 quantile, 1 df (scipy.stats.t.ppf(0.95, 1))
 
 CONTRACT_COLUMNS = {
     "influencers": [
@@ -121,7 +121,7 @@ def test_build_ran_models_tests_and_unit_tests(built: Path):
         assert result["status"] in ("success", "pass"), result
         kind = result["unique_id"].split(".")[0]
         kinds[kind] = kinds.get(kind, 0) + 1
-    assert kinds["model"] == 22
+    assert kinds["model"] == 24
     assert kinds["unit_test"] >= 7
     assert kinds["test"] >= 60
 
@@ -229,9 +229,7 @@ def test_regression_fits_when_enough_videos(built: Path, tmp_path: Path):
         tmp_path,
         "run",
         "--select",
-        "regression_results",
-        "regression_metrics",
-        "regression_coefficients",
+        "regression_fit+",
         "--vars",
         "{regression_min_videos: 4, regression_k_folds: 2}",
     )

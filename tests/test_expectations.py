@@ -39,6 +39,11 @@ def test_clean_warehouse_passes_with_one_documented_warning(built: Path, tmp_pat
     assert len(warnings) == 1
     assert warnings.iloc[0]["column_name"] == "n_influencers"
     assert "v_f" in warnings.iloc[0]["observed"]
+    # GX's own severities: its default, critical, everywhere but on that one expectation
+    assert outcome.results["severity"].value_counts().to_dict() == {
+        "critical": len(outcome.results) - 1,
+        "warning": 1,
+    }
 
 
 def test_cli_stores_results_and_writes_an_offline_page(built: Path, tmp_path: Path, capsys):
@@ -80,7 +85,7 @@ def test_parse_run_results(built: Path):
     frame = parse_run_results(built / "target" / "run_results.json")
     assert frame["unique_id"].is_unique
     assert set(frame["status"]) <= {"success", "pass"}
-    assert (frame["resource_type"] == "model").sum() == 22
+    assert (frame["resource_type"] == "model").sum() == 24
 
 
 def _scale_embedding(frames, face_id: str, factor: float) -> None:

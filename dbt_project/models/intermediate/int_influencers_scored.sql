@@ -14,8 +14,7 @@ videos as (
 
 t_quantiles as (
 
-    select * from {{ ref('student_t_quantiles') }}
-    where abs(confidence_level - {{ var('ci_level') }}) < 1e-9
+    select * from {{ ref('int_student_t_quantiles') }}
 
 ),
 
@@ -166,8 +165,7 @@ final as (
     from per_influencer
     cross join prior
     left join t_quantiles
-        on t_quantiles.df = least(per_influencer.n_scored_videos - 1, {{ var('t_table_max_df') }})
-        and per_influencer.n_scored_videos >= 2
+        on t_quantiles.df = per_influencer.n_scored_videos - 1
 
 )
 

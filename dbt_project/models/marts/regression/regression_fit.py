@@ -1,22 +1,21 @@
-"""regression_coefficients: one row per feature (full-data fit on standardized features).
+"""regression_fit: the regression, fitted once per run (ingest.regression, tested by pytest).
 
-Thin wrapper: the maths is ingest.regression (unit-tested with pytest). The ref and config
-calls stay in each model file: dbt finds them by parsing it, not by running shared code.
+regression_results, regression_metrics and regression_coefficients are SQL models that select
+their rows from this table, so the cross-validation and the full-data fit run only here.
 """
 
-from ingest.regression import run_regression
+from ingest.regression import run_regression, stack
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     features = str(dbt.config.get("regression_features"))
-    frame = dbt.ref("regression_features").df()
     output = run_regression(
-        frame,
+        dbt.ref("regression_features").df(),
         [name.strip() for name in features.split(",") if name.strip()],
         k_folds=int(dbt.config.get("regression_k_folds")),
         min_videos=int(dbt.config.get("regression_min_videos")),
         alpha=float(dbt.config.get("regression_alpha")),
         seed=int(dbt.config.get("regression_seed")),
     )
-    return output.coefficients
+    return stack(output)
