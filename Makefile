@@ -32,7 +32,7 @@ else
 INPUT_CSV := $(VIDEOS)
 endif
 
-.PHONY: help install install-ray models build demo ingest dbt gx report browser-deps duckdb-cli test test-fast reliability bench bench-calibrate bench-blur bench-scale bench-face-search lint format clean
+.PHONY: help install install-ray models build demo ingest dbt gx report browser-deps duckdb-cli test test-fast reliability bench bench-calibrate bench-blur bench-scale bench-face-search lint format lock clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -171,14 +171,22 @@ bench-scale: install install-ray ## Stage-2 clustering at SCALE_SIZES synthetic 
 bench-face-search: install ## Calibrate face search's same-person threshold on $(SHARED)/faces -> docs/face_search.md
 	$(PY) -m bench.face_search --faces $(SHARED)/faces --out docs/face_search.md
 
-PY_DIRS := ingest bench tests expectations reports
-lint: install ## Ruff's rules (pyproject.toml) and its formatter, checking only; make format rewrites
+PY_DIRS := ingest bench tests expectations reports tools
+# sqlfluff's settings and the folders it skips: .sqlfluff, .sqlfluffignore.
+SQL_DIRS := dbt_project
+lint: install ## Ruff's rules and formatter (pyproject.toml), sqlfluff on the dbt SQL; checking only
 	$(VENV)/bin/ruff check $(PY_DIRS)
 	$(VENV)/bin/ruff format --check $(PY_DIRS)
+	$(VENV)/bin/sqlfluff lint $(SQL_DIRS)
 
-format: install ## Apply ruff's formatter and safe fixes
+format: install ## Apply ruff's formatter and safe fixes, and sqlfluff's fixes to the dbt SQL
 	$(VENV)/bin/ruff check --fix $(PY_DIRS)
 	$(VENV)/bin/ruff format $(PY_DIRS)
+	$(VENV)/bin/sqlfluff fix $(SQL_DIRS)
+
+# Not on install: the lock is what .venv is built from, so this runs on the system Python.
+lock: ## Resolve pyproject.toml's dependencies + dev extra in a throwaway venv -> requirements.lock
+	$(PYTHON) tools/lock.py --out requirements.lock
 
 clean: ## Remove build outputs (keeps .venv and the download cache)
 	rm -rf dbt_project/target dbt_project/logs out reports/build reports/.evidence reports/.data reports/static/faces reports/static/data_docs

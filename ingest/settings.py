@@ -167,8 +167,8 @@ class ClusterSettings:
 
 
 # dlib's settings (`--embedder dlib`), picked by the same rule on the six plain calibration
-# seeds when dlib was the default (README, "Embedders"). dlib puts one person's faces much
-# closer together than FaceNet does, hence stage 1 at 0.10.
+# seeds when dlib was the default (docs/decisions.md, "dlib, the earlier default"). dlib puts
+# one person's faces much closer together than FaceNet does, hence stage 1 at 0.10.
 DLIB_CLUSTER = ClusterSettings(
     track_threshold=0.10,
     cluster_threshold=0.56,

@@ -44,7 +44,7 @@ final as (
         n_scored - case when performance_score is not null then 1 else 0 end
             as n_other_scored_videos,
         (sum_scored - coalesce(performance_score, 0))
-            / nullif(n_scored - case when performance_score is not null then 1 else 0 end, 0)
+        / nullif(n_scored - case when performance_score is not null then 1 else 0 end, 0)
             as loo_mean
     from totals
 

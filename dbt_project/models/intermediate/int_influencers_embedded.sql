@@ -20,7 +20,7 @@ elements as (
         embeddings.embedder,
         faces.face_id,
         unnest(range(1, array_length(embeddings.embedding) + 1)) as dim,
-        unnest(cast(embeddings.embedding as float[])) as value
+        unnest(cast(embeddings.embedding as float[])) as component
     from faces
     inner join embeddings
         on faces.face_id = embeddings.face_id
@@ -34,7 +34,7 @@ means as (
         influencer_id,
         embedder,
         dim,
-        avg(value) as value,
+        avg(component) as component,
         count(distinct face_id) as n_faces
     from elements
     group by influencer_id, embedder, dim
@@ -49,7 +49,9 @@ normalised as (
         embedder,
         n_faces,
         dim,
-        value / nullif(sqrt(sum(value * value) over (partition by influencer_id)), 0) as value
+        component
+        / nullif(sqrt(sum(component * component) over (partition by influencer_id)), 0)
+            as component
     from means
 
 ),
@@ -60,7 +62,7 @@ final as (
         influencer_id,
         any_value(embedder) as embedder,
         cast(max(n_faces) as integer) as n_faces,
-        cast(list(value order by dim) as {{ embedding_type() }}) as centroid
+        cast(list(component order by dim) as {{ embedding_type() }}) as centroid
     from normalised
     group by influencer_id
 

@@ -34,7 +34,7 @@ ranked as (
         person_name,
         similarity,
         row_number() over (
-            partition by influencer_id order by similarity desc, person_name
+            partition by influencer_id order by similarity desc, person_name asc
         ) as name_rank,
         count(*) filter (
             where similarity >= {{ var('face_match_threshold') }}
@@ -55,8 +55,9 @@ final as (
         case when ranked.n_names_passing = 1 then ranked.similarity end as suggested_similarity
     from influencers
     left join ranked
-        on influencers.influencer_id = ranked.influencer_id
-        and ranked.name_rank = 1
+        on
+            influencers.influencer_id = ranked.influencer_id
+            and ranked.name_rank = 1
 
 )
 

@@ -63,7 +63,10 @@ per_influencer as (
 
 distinct_videos as (
 
-    select distinct video_id, performance_score from scored
+    select distinct
+        video_id,
+        performance_score
+    from scored
 
 ),
 
@@ -81,7 +84,7 @@ video_spread as (
     select
         video_mean.prior_mean,
         sum((distinct_videos.performance_score - video_mean.prior_mean) ^ 2)
-            / nullif(video_mean.n_distinct_videos - 1, 0) as total_var
+        / nullif(video_mean.n_distinct_videos - 1, 0) as total_var
     from video_mean
     cross join distinct_videos
     group by video_mean.prior_mean, video_mean.n_distinct_videos
@@ -106,10 +109,11 @@ between_spread as (
         pooled.mean_inverse_n,
         pooled.n_influencers,
         sum((per_influencer.avg_performance - pooled.mean_of_means) ^ 2)
-            / nullif(pooled.n_influencers - 1, 0) as var_of_means
+        / nullif(pooled.n_influencers - 1, 0) as var_of_means
     from pooled
     cross join per_influencer
-    group by pooled.pooled_within_var, pooled.mean_inverse_n, pooled.n_influencers, pooled.mean_of_means
+    group by
+        pooled.pooled_within_var, pooled.mean_inverse_n, pooled.n_influencers, pooled.mean_of_means
 
 ),
 
@@ -117,7 +121,8 @@ between_spread as (
 --   within variance = pooled within-influencer variance (all-video variance when no
 --   influencer has 2 scored videos); between variance = var(influencer means)
 --   - within * mean(1 / n), floored at a fraction of the all-video variance
-prior as (
+-- named eb_prior, not prior: sqlfluff's duckdb dialect takes "+ prior.x" for the PRIOR keyword
+eb_prior as (
 
     select
         video_spread.prior_mean,
@@ -149,21 +154,25 @@ final as (
         per_influencer.min_performance,
         per_influencer.max_performance,
         per_influencer.avg_performance - t_quantiles.t_quantile
-            * sqrt(per_influencer.within_ss / nullif(per_influencer.n_scored_videos - 1, 0)
-                / per_influencer.n_scored_videos) as ci90_low,
+        * sqrt(
+            per_influencer.within_ss / nullif(per_influencer.n_scored_videos - 1, 0)
+            / per_influencer.n_scored_videos
+        ) as ci90_low,
         per_influencer.avg_performance + t_quantiles.t_quantile
-            * sqrt(per_influencer.within_ss / nullif(per_influencer.n_scored_videos - 1, 0)
-                / per_influencer.n_scored_videos) as ci90_high,
-        prior.prior_mean,
-        prior.within_var as prior_within_var,
-        prior.between_var as prior_between_var,
+        * sqrt(
+            per_influencer.within_ss / nullif(per_influencer.n_scored_videos - 1, 0)
+            / per_influencer.n_scored_videos
+        ) as ci90_high,
+        eb_prior.prior_mean,
+        eb_prior.within_var as prior_within_var,
+        eb_prior.between_var as prior_between_var,
         -- written as one division so exact inputs give exact outputs
-        prior.prior_mean
-            + prior.between_var * (per_influencer.avg_performance - prior.prior_mean)
-            / (prior.between_var + prior.within_var / per_influencer.n_scored_videos)
+        eb_prior.prior_mean
+        + eb_prior.between_var * (per_influencer.avg_performance - eb_prior.prior_mean)
+        / (eb_prior.between_var + eb_prior.within_var / per_influencer.n_scored_videos)
             as shrunk_avg_performance
     from per_influencer
-    cross join prior
+    cross join eb_prior
     left join t_quantiles
         on t_quantiles.df = per_influencer.n_scored_videos - 1
 

@@ -65,7 +65,7 @@ representative_faces as (
     where influencer_id is not null
     qualify row_number() over (
         partition by influencer_id
-        order by centroid_similarity desc nulls last, det_score desc nulls last, face_id
+        order by centroid_similarity desc nulls last, det_score desc nulls last, face_id asc
     ) = 1
 
 ),
@@ -126,11 +126,14 @@ ranked as (
         joined.*,
         case
             -- hidden people (crew, bystanders) are listed but never ranked
-            when shrunk_avg_performance is not null and not is_hidden then row_number() over (
-                order by
-                    is_hidden, shrunk_avg_performance desc nulls last, n_scored_videos desc,
-                    influencer_id
-            )
+            when joined.shrunk_avg_performance is not null and not joined.is_hidden
+                then row_number() over (
+                    order by
+                        joined.is_hidden asc,
+                        joined.shrunk_avg_performance desc nulls last,
+                        joined.n_scored_videos desc,
+                        joined.influencer_id asc
+                )
         end as performance_rank
     from joined
 

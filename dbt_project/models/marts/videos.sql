@@ -59,7 +59,8 @@ final as (
         end as orientation,
         videos.n_faces,
         case
-            when videos.status in ('ok', 'no_faces') then coalesce(influencer_counts.n_influencers, 0)
+            when videos.status in ('ok', 'no_faces')
+                then coalesce(influencer_counts.n_influencers, 0)
         end as n_influencers,
         influencer_counts.lead_influencer_id,
         videos.performance_raw,
@@ -67,7 +68,8 @@ final as (
         videos.sample_interval_s,
         videos.n_frames_sampled,
         case
-            when videos.status in ('ok', 'no_faces') then coalesce(face_counts.n_unassigned_faces, 0)
+            when videos.status in ('ok', 'no_faces')
+                then coalesce(face_counts.n_unassigned_faces, 0)
         end as n_unassigned_faces,
         videos.decoded_share
     from videos

@@ -27,8 +27,9 @@ faces as (
 modelled_videos as (
 
     select * from videos
-    where status in ('ok', 'no_faces')
-      and performance_score is not null
+    where
+        status in ('ok', 'no_faces')
+        and performance_score is not null
 
 ),
 
@@ -42,15 +43,18 @@ leads as (
         loo.n_other_scored_videos
     from influencer_videos
     left join loo
-        on influencer_videos.influencer_id = loo.influencer_id
-        and influencer_videos.video_id = loo.video_id
+        on
+            influencer_videos.influencer_id = loo.influencer_id
+            and influencer_videos.video_id = loo.video_id
     where influencer_videos.role = 'lead'
 
 ),
 
 influencer_counts as (
 
-    select video_id, cast(count(*) as integer) as n_influencers
+    select
+        video_id,
+        cast(count(*) as integer) as n_influencers
     from influencer_videos
     group by video_id
 
@@ -59,7 +63,9 @@ influencer_counts as (
 -- sampled frames with at least one influencer on screen
 influencer_frames as (
 
-    select video_id, count(distinct frame_index) as n_frames
+    select
+        video_id,
+        count(distinct frame_index) as n_frames
     from faces
     where influencer_id is not null
     group by video_id
