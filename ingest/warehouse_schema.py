@@ -101,15 +101,23 @@ def load(manifest: Path | None = None) -> dict:
     return json.loads((manifest or manifest_path()).read_text(encoding="utf-8"))
 
 
-def _columns(node: dict) -> tuple[Column, ...]:
-    return tuple(
-        Column(c["name"], c.get("data_type") or None, c.get("description") or "")
-        for c in node.get("columns", {}).values()
+def _table(node: dict, yml: str) -> Table:
+    """A model or source node of the manifest as a Table; columns in .yml order."""
+    return Table(
+        schema=node["schema"],
+        name=node.get("alias") or node.get("identifier") or node["name"],
+        description=node.get("description") or "",
+        columns=tuple(
+            Column(c["name"], c.get("data_type") or None, c.get("description") or "")
+            for c in node.get("columns", {}).values()
+        ),
+        yml=yml,
+        contract=bool(node.get("contract", {}).get("enforced")),
     )
 
 
 def marts(manifest: dict) -> list[Table]:
-    """The models under ``models/marts``, by file path; columns in .yml order (which a contract
+    """The models under ``models/marts``, by file path (columns in .yml order, which a contract
     makes the table's order)."""
     nodes = [
         n
@@ -117,31 +125,14 @@ def marts(manifest: dict) -> list[Table]:
         if n["resource_type"] == "model" and n["original_file_path"].startswith("models/marts/")
     ]
     return [
-        Table(
-            schema=n["schema"],
-            name=n["alias"] or n["name"],
-            description=n.get("description") or "",
-            columns=_columns(n),
-            yml=(n.get("patch_path") or "").split("://", 1)[-1],
-            contract=bool(n.get("contract", {}).get("enforced")),
-        )
+        _table(n, (n.get("patch_path") or "").split("://", 1)[-1])
         for n in sorted(nodes, key=lambda n: n["original_file_path"])
     ]
 
 
 def sources(manifest: dict) -> list[Table]:
     """The source tables (schema ``raw``, written by ingest), in .yml order."""
-    return [
-        Table(
-            schema=s["schema"],
-            name=s["identifier"] or s["name"],
-            description=s.get("description") or "",
-            columns=_columns(s),
-            yml=s["original_file_path"],
-            contract=False,
-        )
-        for s in manifest["sources"].values()
-    ]
+    return [_table(s, s["original_file_path"]) for s in manifest["sources"].values()]
 
 
 def _cell(text: str) -> str:

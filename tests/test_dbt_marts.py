@@ -167,7 +167,7 @@ def test_representative_face_and_first_last_video(db: Path):
     assert rows[1]["representative_face_id"] == "v_a_f9_0"  # similarity 0.89
     # v_b_f1_0 and v_c_f0_0 tie on similarity 0.92: higher det_score wins
     assert rows[2]["representative_face_id"] == "v_c_f0_0"
-    assert rows[2]["representative_face_path"] == "data/crops/v_c/v_c_f0_0.jpg"
+    assert rows[2]["representative_face_path"] == f"{db.parent}/crops/v_c/v_c_f0_0.jpg"
     assert (rows[1]["first_video_id"], rows[1]["last_video_id"]) == ("v_a", "v_b")
     assert (rows[2]["first_video_id"], rows[2]["last_video_id"]) == ("v_b", "v_c")
 

@@ -18,12 +18,9 @@ expectations live in the tests):
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -37,7 +34,6 @@ from ingest.extract import Faces, VideoExtraction
 from ingest.video import VideoMeta
 
 EMBEDDING_DIM = 128  # dlib's
-CROPS_DIR = Path("data/crops")  # relative to the fixture's folder, as `ingest run` writes them
 CROP_PX = 8  # the crop images are never looked at; small keeps the fixture fast
 
 # video_id, row, score_raw, score, status, error, width, height, duration, interval
@@ -72,17 +68,6 @@ def unit_vector(seed: int, dim: int = EMBEDDING_DIM) -> np.ndarray:
     return (v / np.linalg.norm(v)).astype(np.float32)
 
 
-@contextlib.contextmanager
-def _inside(folder: Path) -> Iterator[None]:
-    """Run in ``folder``: ingest writes crop_path relative to where it runs."""
-    previous = Path.cwd()
-    os.chdir(folder)
-    try:
-        yield
-    finally:
-        os.chdir(previous)
-
-
 def _extraction(video: tuple, faces: list[tuple[int, tuple]]) -> VideoExtraction:
     """What extraction would have returned for ``video``: ``faces`` are (n, FACES row)."""
     _, _, _, _, _, _, width, height, duration, interval = video
@@ -115,8 +100,8 @@ def _extraction(video: tuple, faces: list[tuple[int, tuple]]) -> VideoExtraction
 
 
 def write_raw(db_path: Path, *corruptions: str) -> Path:
-    """Write the raw schema into ``db_path`` with ingest.store (crop images under its folder),
-    then run the SQL ``corruptions`` on it."""
+    """Write the raw schema into ``db_path`` with ingest.store (crop images in ``crops/`` beside
+    it), then run the SQL ``corruptions`` on it."""
     con = store.connect(db_path, EMBEDDING_DIM)
     try:
         face_ids, clusters = [], []
@@ -137,8 +122,7 @@ def write_raw(db_path: Path, *corruptions: str) -> Path:
             )
             faces = [(n, f) for n, f in enumerate(FACES) if f[0] == vid]
             extraction = None if width is None else _extraction(video, faces)
-            with _inside(db_path.parent):
-                store.write_video(con, record, extraction, CROPS_DIR)
+            store.write_video(con, record, extraction, db_path.parent / "crops")
             per_frame: dict[int, int] = {}
             for _, (_, frame, _, cluster, similarity, _) in faces:
                 k = per_frame.get(frame, 0)
