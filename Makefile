@@ -32,7 +32,7 @@ else
 INPUT_CSV := $(VIDEOS)
 endif
 
-.PHONY: help install install-ray models build demo ingest dbt gx report browser-deps duckdb-cli test test-fast reliability bench bench-calibrate bench-blur bench-scale bench-face-search lint format lock clean
+.PHONY: help install install-ray models build demo ingest dbt warehouse-doc gx report browser-deps duckdb-cli test test-fast reliability bench bench-calibrate bench-blur bench-scale bench-face-search lint format lock clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -96,9 +96,15 @@ ifeq ($(strip $(VIDEOS)),)
 endif
 	$(PY) -m ingest run $(INPUT_CSV) --db $(DB) $(INGEST_ARGS)
 
-dbt: install ## dbt build: staging -> intermediate -> marts, with tests and unit tests; out/influencers.csv
+dbt: install ## dbt build: staging -> intermediate -> marts, with tests and unit tests; out/influencers.csv, out/warehouse.md
 	$(PY) -W ignore::RuntimeWarning -m dbt.cli.main build $(DBT_FLAGS)
 	$(PY) -m ingest export-csv --db $(DB) --out out/influencers.csv
+	$(PY) -m ingest.warehouse_schema --manifest dbt_project/target/manifest.json --out out/warehouse.md
+
+# The column reference is generated from the models' .yml (dbt's manifest), never committed:
+# a committed copy would be one more place to edit per column, and could go stale.
+warehouse-doc: install ## Every table and column as the models' .yml declare them -> out/warehouse.md (no build needed)
+	$(PY) -m ingest.warehouse_schema --out out/warehouse.md
 
 gx: install ## Great Expectations suites over raw and mart tables (stops on failure)
 	$(PY) -m expectations --db $(DB) --dbt-run-results dbt_project/target/run_results.json --docs-dir out/data_docs

@@ -2,16 +2,18 @@
 
 Evidence reads `reports/.data/report.duckdb` with its own (older) DuckDB, which cannot
 open a file written by Python duckdb 2.x, so the marts are copied into a file written with
-STORAGE_VERSION v1.4.0. The copy is thin: `select *` per table, only types Evidence cannot carry
-(DECIMAL, HUGEINT, lists, structs) are cast. All logic stays in dbt.
+STORAGE_VERSION v1.4.0. The copy is thin: every dbt mart, with the columns its .yml declares (read
+from dbt's manifest: this file lists none), only types Evidence cannot carry (DECIMAL, HUGEINT,
+lists, structs) cast. All logic stays in dbt.
 
 Also:
   * copies each influencer's representative face (`influencers.representative_face_path`, relative
     to --root) to `static/faces/<influencer_id>.jpg` and adds the column `face_url`;
   * copies the checks stage's static results (`out/data_docs/`) to `static/data_docs/`, or writes a
     placeholder page saying the checks have not run;
-  * creates empty tables with the contract's columns for any table that is missing (for example
-    `quality.*` before the checks stage has run), so the report still builds.
+  * creates empty tables with the declared columns for any table that is missing (for example
+    `quality.*` before the checks stage has run), and null columns for declared ones a warehouse
+    built before they existed lacks, so the report still builds.
 
 Run: .venv/bin/python reports/export_warehouse.py [--db data/warehouse.duckdb]
 """
@@ -28,167 +30,52 @@ from pathlib import Path
 
 import duckdb
 
+from ingest import warehouse_schema
+
 REPORT_DIR = Path(__file__).resolve().parent
 REPO_ROOT = REPORT_DIR.parent
 STORAGE_VERSION = "v1.4.0"  # readable by @duckdb/node-api 1.4 (Evidence's duckdb plugin)
 MISSING_FACE_URL = "/face-missing.svg"
 
-# (source schema, table, report table, columns used when the table is missing)
-TABLES: list[tuple[str, str, str, list[tuple[str, str]]]] = [
-    (
-        "main",
-        "influencers",
-        "influencers",
-        [
-            ("influencer_id", "INTEGER"),
-            ("influencer_name", "VARCHAR"),
-            ("is_hidden", "BOOLEAN"),
-            ("n_videos", "BIGINT"),
-            ("n_faces", "BIGINT"),
-            ("seconds_on_screen", "DOUBLE"),
-            ("screen_share", "DOUBLE"),
-            ("avg_performance", "DOUBLE"),
-            ("median_performance", "DOUBLE"),
-            ("std_performance", "DOUBLE"),
-            ("min_performance", "DOUBLE"),
-            ("max_performance", "DOUBLE"),
-            ("ci90_low", "DOUBLE"),
-            ("ci90_high", "DOUBLE"),
-            ("shrunk_avg_performance", "DOUBLE"),
-            ("performance_rank", "BIGINT"),
-            ("first_video_id", "VARCHAR"),
-            ("last_video_id", "VARCHAR"),
-            ("representative_face_id", "VARCHAR"),
-            ("representative_face_path", "VARCHAR"),
-            ("n_scored_videos", "BIGINT"),
-            ("n_lead_videos", "BIGINT"),
-            ("prior_mean_performance", "DOUBLE"),
-            ("beats_average_consistently", "BOOLEAN"),
-            ("suggested_name", "VARCHAR"),
-            ("suggested_similarity", "DOUBLE"),
-        ],
-    ),
-    (
-        "main",
-        "influencer_videos",
-        "influencer_videos",
-        [
-            ("influencer_id", "INTEGER"),
-            ("video_id", "VARCHAR"),
-            ("row_number", "INTEGER"),
-            ("source_url", "VARCHAR"),
-            ("performance_score", "DOUBLE"),
-            ("n_faces", "BIGINT"),
-            ("seconds_on_screen", "DOUBLE"),
-            ("screen_share", "DOUBLE"),
-            ("face_height_ratio", "DOUBLE"),
-            ("role", "VARCHAR"),
-        ],
-    ),
-    (
-        "main",
-        "videos",
-        "videos",
-        [
-            ("video_id", "VARCHAR"),
-            ("row_number", "INTEGER"),
-            ("source_url", "VARCHAR"),
-            ("status", "VARCHAR"),
-            ("error", "VARCHAR"),
-            ("performance_score", "DOUBLE"),
-            ("duration_s", "DOUBLE"),
-            ("width", "INTEGER"),
-            ("height", "INTEGER"),
-            ("orientation", "VARCHAR"),
-            ("n_faces", "BIGINT"),
-            ("n_influencers", "BIGINT"),
-            ("lead_influencer_id", "INTEGER"),
-        ],
-    ),
-    (
-        "main",
-        "regression_features",
-        "regression_features",
-        [
-            ("video_id", "VARCHAR"),
-            ("performance_score", "DOUBLE"),
-            ("lead_loo_mean", "DOUBLE"),
-            ("lead_n_other_videos", "BIGINT"),
-            ("n_influencers", "BIGINT"),
-            ("screen_share", "DOUBLE"),
-            ("face_height_ratio", "DOUBLE"),
-            ("duration_s", "DOUBLE"),
-            ("is_vertical", "INTEGER"),
-        ],
-    ),
-    (
-        "main",
-        "regression_results",
-        "regression_results",
-        [
-            ("video_id", "VARCHAR"),
-            ("performance_score", "DOUBLE"),
-            ("predicted", "DOUBLE"),
-            ("baseline_predicted", "DOUBLE"),
-            ("fold", "INTEGER"),
-        ],
-    ),
-    (
-        "main",
-        "regression_metrics",
-        "regression_metrics",
-        [
-            ("model", "VARCHAR"),
-            ("n_videos", "BIGINT"),
-            ("n_folds", "BIGINT"),
-            ("cv_r2", "DOUBLE"),
-            ("cv_mae", "DOUBLE"),
-            ("note", "VARCHAR"),
-        ],
-    ),
-    (
-        "main",
-        "regression_coefficients",
-        "regression_coefficients",
-        [
-            ("feature", "VARCHAR"),
-            ("coefficient", "DOUBLE"),
-            ("std_error", "DOUBLE"),
-        ],
-    ),
-    (
-        "quality",
-        "dbt_results",
-        "dbt_results",
-        [
-            ("unique_id", "VARCHAR"),
-            ("resource_type", "VARCHAR"),
-            ("status", "VARCHAR"),
-            ("message", "VARCHAR"),
-            ("failures", "BIGINT"),
-            ("execution_time_s", "DOUBLE"),
-            ("invocation_id", "VARCHAR"),
-            ("generated_at", "TIMESTAMP"),
-        ],
-    ),
-    (
-        "quality",
-        "gx_results",
-        "gx_results",
-        [
-            ("suite", "VARCHAR"),
-            ("table_name", "VARCHAR"),
-            ("check_name", "VARCHAR"),
-            ("expectation", "VARCHAR"),
-            ("column_name", "VARCHAR"),
-            ("success", "BOOLEAN"),
-            ("severity", "VARCHAR"),
-            ("observed", "VARCHAR"),
-            ("kwargs", "VARCHAR"),
-            ("run_at", "TIMESTAMP"),
-        ],
-    ),
-]
+# Written by the checks stage (expectations/), not by dbt, so not in its manifest: these columns
+# stand in for a table it has not written yet. tests/test_report_export.py holds the names to
+# expectations' own lists.
+QUALITY_TABLES: dict[str, list[tuple[str, str]]] = {
+    "dbt_results": [
+        ("unique_id", "VARCHAR"),
+        ("resource_type", "VARCHAR"),
+        ("status", "VARCHAR"),
+        ("message", "VARCHAR"),
+        ("failures", "BIGINT"),
+        ("execution_time_s", "DOUBLE"),
+        ("invocation_id", "VARCHAR"),
+        ("generated_at", "TIMESTAMP"),
+    ],
+    "gx_results": [
+        ("suite", "VARCHAR"),
+        ("table_name", "VARCHAR"),
+        ("check_name", "VARCHAR"),
+        ("expectation", "VARCHAR"),
+        ("column_name", "VARCHAR"),
+        ("success", "BOOLEAN"),
+        ("severity", "VARCHAR"),
+        ("observed", "VARCHAR"),
+        ("kwargs", "VARCHAR"),
+        ("run_at", "TIMESTAMP"),
+    ],
+}
+
+
+def report_tables(manifest: dict) -> list[tuple[str, str, list[tuple[str, str]] | None]]:
+    """(schema, table, declared columns) of what the report gets: every dbt mart with the columns
+    and types its .yml declares (a column of no fixed type, centroid, is VARCHAR: the copy casts
+    arrays to text anyway), then quality.*, whose columns are whatever the checks stage wrote."""
+    marts = [
+        (t.schema, t.name, [(c.name, c.data_type or "VARCHAR") for c in t.columns])
+        for t in warehouse_schema.marts(manifest)
+    ]
+    return [*marts, *(("quality", name, None) for name in QUALITY_TABLES)]
+
 
 DATA_DOCS_PLACEHOLDER = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Data quality results</title></head>
@@ -231,8 +118,17 @@ def _table_columns(
     return [(r[0], r[1]) for r in rows]
 
 
-def export(db: Path, out: Path, static_dir: Path, root: Path, data_docs: Path) -> dict:
-    """Write `out` from `db`; returns a summary."""
+def export(
+    db: Path,
+    out: Path,
+    static_dir: Path,
+    root: Path,
+    data_docs: Path,
+    manifest_file: Path | None = None,
+) -> dict:
+    """Write `out` from `db`, with the marts' columns as dbt's manifest declares them (default:
+    the project's, parsed again when stale); returns a summary."""
+    manifest = warehouse_schema.load(manifest_file)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     for p in (tmp, tmp.with_name(tmp.name + ".wal")):
@@ -249,20 +145,30 @@ def export(db: Path, out: Path, static_dir: Path, root: Path, data_docs: Path) -
     con.execute(f"ATTACH '{tmp.as_posix()}' AS rep (STORAGE_VERSION '{STORAGE_VERSION}')")
 
     missing: list[str] = []
+    missing_columns: list[str] = []
     counts: dict[str, int] = {}
-    for schema, table, target, fallback in TABLES:
+    for schema, table, declared in report_tables(manifest):
         cols = _table_columns(con, "wh", schema, table) if have_db else []
-        if cols:
+        if cols and declared is not None:
+            # the declared columns, in the declared order; one a stale warehouse lacks is null
+            built = dict(cols)
+            select = ", ".join(
+                _cast_expr(c, built[c]) if c in built else f"CAST(NULL AS {t}) AS {_q(c)}"
+                for c, t in declared
+            )
+            missing_columns += [f"{schema}.{table}.{c}" for c, _ in declared if c not in built]
+        elif cols:
             select = ", ".join(_cast_expr(c, t) for c, t in cols)
+        if cols:
             con.execute(
-                f"CREATE TABLE rep.main.{_q(target)} AS "
+                f"CREATE TABLE rep.main.{_q(table)} AS "
                 f"SELECT {select} FROM wh.{_q(schema)}.{_q(table)}"
             )
         else:
             missing.append(f"{schema}.{table}")
-            coldefs = ", ".join(f"{_q(c)} {t}" for c, t in fallback)
-            con.execute(f"CREATE TABLE rep.main.{_q(target)} ({coldefs})")
-        counts[target] = con.execute(f"SELECT count(*) FROM rep.main.{_q(target)}").fetchone()[0]
+            coldefs = ", ".join(f"{_q(c)} {t}" for c, t in declared or QUALITY_TABLES[table])
+            con.execute(f"CREATE TABLE rep.main.{_q(table)} ({coldefs})")
+        counts[table] = con.execute(f"SELECT count(*) FROM rep.main.{_q(table)}").fetchone()[0]
 
     # Faces: copy each representative face next to the site, add face_url.
     faces_dir = static_dir / "faces"
@@ -329,6 +235,7 @@ def export(db: Path, out: Path, static_dir: Path, root: Path, data_docs: Path) -
     return {
         "tables": counts,
         "missing": missing,
+        "missing_columns": missing_columns,
         "missing_faces": n_missing_faces,
         "data_docs": have_docs,
     }
@@ -371,6 +278,12 @@ def main(argv: list[str] | None = None) -> int:
         help="static results of the checks stage (default: %(default)s)",
     )
     parser.add_argument(
+        "--manifest",
+        type=Path,
+        help="dbt manifest.json declaring the marts' columns (default: "
+        "dbt_project/target/manifest.json, after `dbt parse` when missing or stale)",
+    )
+    parser.add_argument(
         "--allow-missing-db",
         action="store_true",
         help="write an empty report database when --db does not exist",
@@ -382,13 +295,25 @@ def main(argv: list[str] | None = None) -> int:
             f"warehouse {args.db} not found: build it first (`make build`), or pass "
             "--allow-missing-db for an empty report"
         )
-    summary = export(args.db.resolve(), args.out, args.static, args.root.resolve(), args.data_docs)
+    summary = export(
+        args.db.resolve(),
+        args.out,
+        args.static,
+        args.root.resolve(),
+        args.data_docs,
+        args.manifest,
+    )
     tables = ", ".join(f"{k}={v}" for k, v in summary["tables"].items())
     print(f"export: {args.out} ({tables})")
     if summary["missing"]:
         print(
             f"export: missing in the warehouse (empty in the report): "
             f"{', '.join(summary['missing'])}"
+        )
+    if summary["missing_columns"]:
+        print(
+            "export: columns the warehouse lacks (null in the report; rebuild it with `make "
+            f"dbt`): {', '.join(summary['missing_columns'])}"
         )
     if not summary["data_docs"]:
         print(f"export: no {args.data_docs}/index.html; the report links to a placeholder")

@@ -1,8 +1,14 @@
-"""A small stand-in warehouse with the mart tables of docs/warehouse.md, for report tests and demos.
+"""A small warehouse for the report's tests and demos, built the way a real one is.
 
-Four influencers (real face photos copied from a faces folder such as ../shared/faces; two named
-by hand, one hidden), twelve videos (ok, no_faces, download_failed, rejected), one video with two
-influencers, regression tables and a few quality results. Everything is written under --root, nothing into the repository.
+The raw tables are written by ingest.store (as `ingest run` would, from made-up videos whose
+faces are real photos copied from a faces folder such as ../shared/faces), the corrections file
+by ingest.people (as `ingest people name` and `hide` write it), the marts by the real dbt project
+(`dbt build`) and quality.* by the real checks stage (`python -m expectations`).
+
+Four influencers (two named by hand, one hidden), thirteen videos (ok, no_faces,
+download_failed, rejected; one with two influencers, one whose only faces belong to nobody),
+enough scored videos for the regression to be fitted. Everything is written under --root,
+nothing into the repository.
 
 Run: .venv/bin/python reports/fixture_warehouse.py --root /tmp/fx --faces ../shared/faces
 then: make report DB=/tmp/fx/warehouse.duckdb FACES_ROOT=/tmp/fx
@@ -11,10 +17,23 @@ then: make report DB=/tmp/fx/warehouse.duckdb FACES_ROOT=/tmp/fx
 from __future__ import annotations
 
 import argparse
+import contextlib
+import datetime as dt
+import io
+import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
+import numpy as np
+from PIL import Image, ImageOps
+
+from ingest import store, warehouse_schema
+from ingest.age import DESCRIPTOR_DIM
+from ingest.cluster import Clustering
+from ingest.extract import Faces, VideoExtraction
+from ingest.people import Correction, write_corrections
+from ingest.video import VideoMeta
 
 # influencer_id -> (identity folder in the faces folder, photo file name)
 PEOPLE = {
@@ -28,174 +47,231 @@ GIVEN_NAMES = {1: "Barack Obama", 3: "George Clooney"}
 HIDDEN = {4}  # ingest people hide: listed on its own page, never ranked
 EXPECTED_NAMES = [GIVEN_NAMES.get(i, f"Person {i}") for i in PEOPLE]
 
-# video rows: (row_number, status, error, score, duration, w, h, influencers [(id, role)])
+# video rows: (row_number, status, error, score, duration, w, h, influencers [(id, role)],
+# faces of nobody (cluster -1: a passer-by))
 VIDEOS = [
-    (1, "ok", None, 0.91, 15.0, 1080, 1920, [(1, "lead")]),
-    (2, "ok", None, 0.74, 22.0, 1080, 1920, [(1, "lead")]),
-    (3, "ok", None, 0.66, 30.0, 1920, 1080, [(1, "lead"), (2, "co-star")]),
-    (4, "ok", None, 0.83, 12.0, 1080, 1920, [(1, "lead")]),
-    (5, "ok", None, 0.41, 18.0, 1080, 1080, [(2, "lead")]),
-    (6, "ok", None, 0.52, 25.0, 1080, 1920, [(2, "lead")]),
-    (7, "ok", None, 0.35, 9.0, 1080, 1920, [(3, "lead")]),
-    (8, "ok", None, 0.48, 40.0, 1920, 1080, [(3, "lead")]),
-    (9, "no_faces", None, 0.22, 11.0, 1080, 1920, []),
-    (10, "download_failed", "HTTP 404 Not Found", 0.60, None, None, None, []),
-    (11, "rejected", "performance score is not numeric: 'n/a'", None, None, None, None, []),
-    (12, "ok", None, 0.95, 14.0, 1080, 1920, [(4, "lead")]),
+    (1, "ok", None, 0.91, 15.0, 1080, 1920, [(1, "lead")], 0),
+    (2, "ok", None, 0.74, 22.0, 1080, 1920, [(1, "lead")], 0),
+    (3, "ok", None, 0.66, 30.0, 1920, 1080, [(1, "lead"), (2, "co-star")], 0),
+    (4, "ok", None, 0.83, 12.0, 1080, 1920, [(1, "lead")], 0),
+    (5, "ok", None, 0.41, 18.0, 1080, 1080, [(2, "lead")], 0),
+    (6, "ok", None, 0.52, 25.0, 1080, 1920, [(2, "lead")], 0),
+    (7, "ok", None, 0.35, 9.0, 1080, 1920, [(3, "lead")], 0),
+    (8, "ok", None, 0.48, 40.0, 1920, 1080, [(3, "lead")], 0),
+    (9, "no_faces", None, 0.22, 11.0, 1080, 1920, [], 0),
+    (10, "download_failed", "HTTP 404 Not Found", 0.60, None, None, None, [], 0),
+    (11, "rejected", "performance score is not numeric: 'n/a'", None, None, None, None, [], 0),
+    (12, "ok", None, 0.95, 14.0, 1080, 1920, [(4, "lead")], 0),
+    (13, "ok", None, 0.30, 10.0, 1080, 1920, [], 2),
 ]
+EMBEDDER, EMBEDDING_DIM = "dlib", 128
+CROP_PX = 160
+FACES_DIR = Path("data/faces")  # relative to --root, as `ingest run` from a project root writes
+# Face height / frame height of the lead and of a co-star (the lead is the larger face).
+FACE_HEIGHT = {"lead": 0.35, "co-star": 0.15}
+# Share of the video's sampled frames the lead and a co-star are on screen in.
+ON_SCREEN = {"lead": 0.8, "co-star": 0.3}
+
+
+def video_id(row_number: int) -> str:
+    return f"v_fixture{row_number:04d}"
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return (v / np.linalg.norm(v, axis=-1, keepdims=True)).astype(np.float32)
+
+
+@contextlib.contextmanager
+def _inside(folder: Path) -> Iterator[None]:
+    """Run in ``folder``: ingest writes crop_path relative to where it runs."""
+    previous = Path.cwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
+def _faces(row: tuple, crops: dict[int, np.ndarray], rng: np.random.Generator):
+    """(Faces of one video, cluster id of each face): every influencer in some sampled frames,
+    the passers-by in the first ones."""
+    _, _, _, _, duration, width, height, influencers, n_nobody = row
+    n_frames = int(duration)  # one sampled frame a second
+    people = [(iid, role, round(ON_SCREEN[role] * n_frames)) for iid, role in influencers]
+    people += [(-1, "co-star", 1)] * n_nobody
+    frames, boxes, clusters, images = [], [], [], []
+    for slot, (iid, role, n_on_screen) in enumerate(people):
+        side = FACE_HEIGHT[role] * height
+        x1 = 40.0 + slot * (width / 3)
+        for frame in range(n_frames)[:n_on_screen] if iid >= 1 else [slot]:
+            frames.append(frame)
+            boxes.append((x1, 200.0, x1 + side * 0.8, 200.0 + side))
+            clusters.append(iid)
+            images.append(crops.get(iid, np.full((CROP_PX, CROP_PX, 3), 128, np.uint8)))
+    n = len(frames)
+    if n == 0:
+        return Faces.empty(EMBEDDING_DIM, CROP_PX), []
+    box_array = np.array(boxes, dtype=np.float32).reshape(n, 4)
+    # Faces of one person sit close to that person's direction; passers-by anywhere.
+    centres = {iid: _unit(np.random.default_rng(iid).normal(size=EMBEDDING_DIM)) for iid in crops}
+    embeddings = np.stack(
+        [
+            _unit(centres[c] + 0.05 * rng.normal(size=EMBEDDING_DIM))
+            if c >= 1
+            else _unit(rng.normal(size=EMBEDDING_DIM))
+            for c in clusters
+        ]
+    ).reshape(n, EMBEDDING_DIM)
+    faces = Faces(
+        frame_index=np.array(frames, dtype=np.int64),
+        timestamp_s=np.array(frames, dtype=np.float64),
+        boxes=box_array,
+        det_score=np.full(n, 0.99, dtype=np.float32),
+        landmarks=np.repeat(box_array[:, None, :2] + 10, 5, axis=1),
+        sharpness=np.full(n, 150.0, dtype=np.float32),
+        embeddings=embeddings,
+        crops=np.stack(images).reshape(n, CROP_PX, CROP_PX, 3),
+        age=np.full(n, 40.0, dtype=np.float32),
+        descriptor=_unit(rng.normal(size=(n, DESCRIPTOR_DIM))),
+    )
+    return faces, clusters
+
+
+def _write_raw(db: Path, root: Path, crops: dict[int, np.ndarray]) -> None:
+    rng = np.random.default_rng(0)
+    con = store.connect(db, EMBEDDING_DIM)
+    try:
+        face_ids: list[str] = []
+        clusters: list[int] = []
+        embeddings: list[np.ndarray] = []
+        for row in VIDEOS:
+            rn, status, error, score, duration, width, height = row[:7]
+            vid = video_id(rn)
+            extracted = duration is not None
+            record = store.VideoRecord(
+                video_id=vid,
+                row_number=rn,
+                # Mostly URLs; one local path, as the demo corpus has (must not become a link).
+                source_url=f"videos/clip{rn}.mp4"
+                if rn == 9
+                else f"https://videos.example.com/clip{rn}",
+                performance_raw="n/a" if score is None else str(score),
+                performance_score=score,
+                status=status,
+                error=error,
+                content_sha256=f"{rn:064x}" if extracted else None,
+                settings_hash="fixture" if extracted else None,
+                embedder=EMBEDDER,
+                decoded_share=1.0 if extracted else None,
+            )
+            extraction = None
+            if extracted:
+                faces, face_clusters = _faces(row, crops, rng)
+                extraction = VideoExtraction(
+                    meta=VideoMeta(30.0, int(duration * 30), width, height, duration),
+                    embedder=EMBEDDER,
+                    sample_interval_s=1.0,
+                    n_frames_sampled=int(duration),
+                    faces=faces,
+                    decoded_share=1.0,
+                )
+                seen: dict[int, int] = {}
+                for frame in faces.frame_index.tolist():
+                    face_ids.append(f"{vid}_f{frame}_{seen.get(frame, 0)}")
+                    seen[frame] = seen.get(frame, 0) + 1
+                clusters += face_clusters
+                embeddings += list(faces.embeddings)
+            with _inside(root):
+                store.write_video(con, record, extraction, FACES_DIR)
+        cluster_id = np.array(clusters, dtype=np.int64)
+        emb = np.stack(embeddings)
+        similarity = np.full(len(clusters), np.nan)
+        for iid in PEOPLE:
+            members = cluster_id == iid
+            similarity[members] = emb[members] @ _unit(emb[members].mean(axis=0))
+        store.write_clusters_with_history(
+            con,
+            face_ids,
+            Clustering(
+                cluster_id=cluster_id,
+                track_id=np.array(
+                    [
+                        f"{f.rsplit('_f', 1)[0]}:{c}" if c >= 1 else None
+                        for f, c in zip(face_ids, clusters)
+                    ],
+                    dtype=object,
+                ),
+                centroid_similarity=similarity,
+            ),
+            EMBEDDER,
+            "fixture",
+            [(iid, "created", None) for iid in PEOPLE],
+        )
+        now = dt.datetime(2025, 1, 1, 12)
+        statuses = [row[1] for row in VIDEOS]
+        store.write_run(
+            con,
+            {
+                "run_id": "fixture",
+                "started_at": now,
+                "finished_at": now,
+                "csv_path": "videos.csv",
+                "settings_json": "{}",
+                "n_rows": len(VIDEOS),
+                **{f"n_{s}": statuses.count(s) for s in store.STATUSES},
+            },
+        )
+    finally:
+        con.close()
 
 
 def build(root: Path, faces_src: Path, db_name: str = "warehouse.duckdb") -> Path:
-    """Write `root/db_name` and `root/data/faces/*.jpg`; returns the DuckDB path."""
+    """Write `root/db_name` (raw, marts, quality) and `root/data/faces/`; returns the DuckDB path.
+    The dbt project is copied to `root/dbt_project` (its seeds hold the fixture's names); its
+    target/manifest.json declares the marts."""
+    from expectations.cli import main as run_checks  # GX is slow to import: only when building
+
     root.mkdir(parents=True, exist_ok=True)
-    face_dir = root / "data" / "faces"
-    face_dir.mkdir(parents=True, exist_ok=True)
-    face_paths = {}
-    for iid, (person, photo) in PEOPLE.items():
-        rel = Path("data") / "faces" / f"{person}.jpg"
-        shutil.copyfile(faces_src / person / photo, root / rel)
-        face_paths[iid] = rel.as_posix()
-
     db = root / db_name
-    db.unlink(missing_ok=True)
-    con = duckdb.connect(str(db))
-    con.execute("CREATE SCHEMA quality")
-    con.execute("""CREATE TABLE videos (video_id VARCHAR PRIMARY KEY, row_number INTEGER,
-        source_url VARCHAR, status VARCHAR, error VARCHAR, performance_score DOUBLE,
-        duration_s DOUBLE, width INTEGER, height INTEGER, orientation VARCHAR, n_faces INTEGER,
-        n_influencers INTEGER, lead_influencer_id INTEGER)""")
-    con.execute("""CREATE TABLE influencer_videos (influencer_id INTEGER, video_id VARCHAR,
-        row_number INTEGER, source_url VARCHAR, performance_score DOUBLE, n_faces INTEGER,
-        seconds_on_screen DOUBLE, screen_share DOUBLE, face_height_ratio DOUBLE, role VARCHAR)""")
-    for rn, status, error, score, dur, w, h, infl in VIDEOS:
-        vid = f"v_fixture{rn:04d}"
-        # Mostly URLs; one local path, as the demo corpus has (must not become a site link).
-        url = f"videos/clip{rn}.mp4" if rn == 9 else f"https://videos.example.com/clip{rn}"
-        orient = (
-            None if w is None else ("vertical" if h > w else "horizontal" if w > h else "square")
+    for stale in (db, db.with_name(db.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    shutil.rmtree(root / FACES_DIR, ignore_errors=True)
+    crops = {
+        iid: np.asarray(
+            ImageOps.fit(Image.open(faces_src / person / photo).convert("RGB"), (CROP_PX,) * 2)
         )
-        n_faces = 6 * len(infl)
-        lead = next((i for i, r in infl if r == "lead"), None)
-        con.execute(
-            "INSERT INTO videos VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [
-                vid,
-                rn,
-                url,
-                status,
-                error,
-                score,
-                dur,
-                w,
-                h,
-                orient,
-                n_faces if status in ("ok", "no_faces") else None,
-                len(infl),
-                lead,
-            ],
-        )
-        for iid, role in infl:
-            secs = round(dur * (0.8 if role == "lead" else 0.3), 2)
-            con.execute(
-                "INSERT INTO influencer_videos VALUES (?,?,?,?,?,?,?,?,?,?)",
-                [
-                    iid,
-                    vid,
-                    rn,
-                    url,
-                    score,
-                    6,
-                    secs,
-                    secs / dur,
-                    0.35 if role == "lead" else 0.15,
-                    role,
-                ],
-            )
+        for iid, (person, photo) in PEOPLE.items()
+    }
+    _write_raw(db, root, crops)
 
-    con.execute(f"""CREATE TABLE influencers AS
-        WITH s AS (
-          SELECT influencer_id, count(DISTINCT video_id) AS n_videos, sum(n_faces) AS n_faces,
-                 sum(seconds_on_screen) AS seconds_on_screen,
-                 avg(screen_share) AS screen_share,
-                 avg(performance_score) AS avg_performance,
-                 median(performance_score) AS median_performance,
-                 stddev_samp(performance_score) AS std_performance,
-                 min(performance_score) AS min_performance,
-                 max(performance_score) AS max_performance,
-                 arg_min(video_id, row_number) AS first_video_id,
-                 arg_max(video_id, row_number) AS last_video_id
-          FROM influencer_videos GROUP BY 1)
-        SELECT influencer_id,
-               CASE influencer_id {" ".join(f"WHEN {i} THEN '{n}'" for i, n in GIVEN_NAMES.items())}
-               ELSE 'Person ' || influencer_id END AS influencer_name,
-               influencer_id IN ({", ".join(map(str, HIDDEN)) or "NULL"}) AS is_hidden,
-               n_videos, n_faces,
-               seconds_on_screen, screen_share, avg_performance, median_performance,
-               std_performance, min_performance, max_performance,
-               avg_performance - 1.645 * coalesce(std_performance, 0.2) / sqrt(n_videos)
-                 AS ci90_low,
-               avg_performance + 1.645 * coalesce(std_performance, 0.2) / sqrt(n_videos)
-                 AS ci90_high,
-               0.6 + (avg_performance - 0.6) * n_videos / (n_videos + 2.0)
-                 AS shrunk_avg_performance,
-               0 AS performance_rank, first_video_id, last_video_id,
-               n_videos AS n_scored_videos, n_videos AS n_lead_videos,
-               0.6 AS prior_mean_performance,
-               avg_performance - 1.645 * coalesce(std_performance, 0.2) / sqrt(n_videos) > 0.6
-                 AS beats_average_consistently,
-               first_video_id || '_f0_0' AS representative_face_id,
-               CASE influencer_id {" ".join(f"WHEN {i} THEN '{p}'" for i, p in face_paths.items())}
-               END AS representative_face_path
-        FROM s""")
-    con.execute("""UPDATE influencers SET performance_rank = r.rk FROM (
-        SELECT influencer_id, row_number() OVER (ORDER BY shrunk_avg_performance DESC) AS rk
-        FROM influencers WHERE NOT is_hidden) r
-        WHERE influencers.influencer_id = r.influencer_id""")
-    con.execute("UPDATE influencers SET performance_rank = NULL WHERE is_hidden")
-
-    con.execute("""CREATE TABLE regression_features AS
-        SELECT v.video_id, v.performance_score, 0.6 AS lead_loo_mean,
-               greatest(coalesce(i.n_videos, 1) - 1, 0) AS lead_n_other_videos, v.n_influencers,
-               0.5 AS screen_share, 0.3 AS face_height_ratio, v.duration_s,
-               CAST(v.orientation = 'vertical' AS INTEGER) AS is_vertical
-        FROM videos v LEFT JOIN influencers i ON i.influencer_id = v.lead_influencer_id
-        WHERE v.status IN ('ok', 'no_faces') AND v.performance_score IS NOT NULL""")
-    con.execute("""CREATE TABLE regression_results AS
-        SELECT video_id, performance_score,
-               0.6 + 0.7 * (performance_score - 0.6) AS predicted,
-               0.6 AS baseline_predicted, (row_number() OVER (ORDER BY video_id)) % 3 AS fold
-        FROM regression_features""")
-    con.execute("""CREATE TABLE regression_metrics AS SELECT * FROM (VALUES
-        ('model', 9, 3, 0.41, 0.09, 'ridge on standardized features'),
-        ('baseline', 9, 3, -0.08, 0.15, 'mean of the training folds'))
-        t(model, n_videos, n_folds, cv_r2, cv_mae, note)""")
-    con.execute("""CREATE TABLE regression_coefficients AS SELECT * FROM (VALUES
-        ('lead_loo_mean', 0.12, 0.04), ('lead_n_other_videos', 0.03, 0.05),
-        ('n_influencers', -0.02, 0.06), ('screen_share', 0.05, 0.05),
-        ('face_height_ratio', 0.01, NULL), ('duration_s', -0.04, 0.03),
-        ('is_vertical', 0.06, 0.04)) t(feature, coefficient, std_error)""")
-    con.execute("""CREATE TABLE quality.dbt_results AS SELECT * FROM (VALUES
-        ('model.influencer_lens.influencers', 'model', 'success', 'OK', 0),
-        ('test.influencer_lens.unique_influencers_influencer_id', 'test', 'pass', NULL, 0),
-        ('test.influencer_lens.not_null_videos_video_id', 'test', 'pass', NULL, 0),
-        ('test.influencer_lens.screen_share_in_range', 'test', 'warn', 'Got 1 result', 1))
-        t(unique_id, resource_type, status, message, failures)""")
-    con.execute("""CREATE TABLE quality.gx_results AS SELECT suite, table_name, check_name,
-        expectation, column_name, success, severity, observed, NULL::VARCHAR AS kwargs,
-        TIMESTAMP '2025-01-01 12:00:00' AS run_at FROM (VALUES
-        ('marts', 'influencers', 'influencer id unique', 'expect_column_values_to_be_unique',
-         'influencer_id', true, 'critical', '0'),
-        ('marts', 'influencers', 'screen share in [0, 1]', 'expect_column_values_to_be_between',
-         'screen_share', true, 'critical', '0 unexpected'),
-        ('raw', 'videos', 'known statuses', 'expect_column_values_to_be_in_set', 'status', true,
-         'critical', '0 unexpected'),
-        ('marts', 'videos', 'ok videos with faces have an influencer',
-         'expect_column_values_to_not_be_null', 'lead_influencer_id', false, 'warning',
-         '1 unexpected'))
-        t(suite, table_name, check_name, expectation, column_name, success, severity,
-          observed)""")
-    con.close()
+    project = root / "dbt_project"
+    shutil.rmtree(project, ignore_errors=True)
+    shutil.copytree(
+        warehouse_schema.DBT_PROJECT, project, ignore=shutil.ignore_patterns("target", "logs")
+    )
+    write_corrections(
+        project / "seeds" / "people.csv",
+        [Correction("name", i, name=n) for i, n in GIVEN_NAMES.items()]
+        + [Correction("hide", i) for i in sorted(HIDDEN)],
+    )
+    # A folder that does not exist: no known_people photos, so no names proposed from them.
+    known = f"{{known_people_dir: '{(root / 'known_people').as_posix()}'}}"
+    result = warehouse_schema.run_dbt("build", "--vars", known, db=db, project_dir=project)
+    if result.returncode != 0:
+        raise RuntimeError(f"dbt build failed on the fixture:\n{result.stdout[-6000:]}")
+    checks = ["--db", str(db), "--docs-dir", str(root / "data_docs")]
+    checks += ["--dbt-run-results", str(project / "target" / "run_results.json")]
+    summary = io.StringIO()
+    with contextlib.redirect_stdout(summary):
+        failed = run_checks(checks) != 0
+    if failed:
+        raise RuntimeError(f"the checks stage failed on the fixture:\n{summary.getvalue()}")
     return db
+
+
+def manifest(root: Path) -> Path:
+    """The manifest of the dbt build that made `root`'s warehouse."""
+    return root / "dbt_project" / "target" / "manifest.json"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -214,7 +290,9 @@ def main(argv: list[str] | None = None) -> int:
         help="folder of <Identity>/*.jpg photos (default: %(default)s)",
     )
     args = parser.parse_args(argv)
-    print(build(args.root, args.faces))
+    for key, value in warehouse_schema.TELEMETRY_OFF.items():
+        os.environ.setdefault(key, value)
+    print(build(args.root.resolve(), args.faces.resolve()))
     return 0
 
 

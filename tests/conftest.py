@@ -1,3 +1,4 @@
+import importlib.util
 import os
 from pathlib import Path
 
@@ -16,3 +17,20 @@ def shared() -> Path:
     if not (SHARED / "faces").is_dir():
         pytest.fail(f"test data not found at {SHARED} (set INFLUENCER_LENS_SHARED)")
     return SHARED
+
+
+def load_report_module(name: str):
+    """A module of reports/ (a folder of scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "reports" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def report_warehouse(tmp_path_factory: pytest.TempPathFactory, shared: Path) -> Path:
+    """The folder of reports/fixture_warehouse.py's warehouse (ingest.store, dbt build, checks;
+    ~30 s), built once per session. Read it; to change it, copy it first."""
+    root = tmp_path_factory.mktemp("report_warehouse")
+    load_report_module("fixture_warehouse").build(root, shared / "faces")
+    return root

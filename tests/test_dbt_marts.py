@@ -7,9 +7,12 @@ the fixture table in warehouse_fixture's docstring.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
+
+from ingest import warehouse_schema
 
 try:
     from tests import warehouse_fixture as wf
@@ -17,87 +20,6 @@ except ImportError:  # tests/ is not a package: pytest puts it on sys.path
     import warehouse_fixture as wf
 
 T90_DF1 = 6.313752  # Student t, 0.95 quantile, 1 df (scipy.stats.t.ppf(0.95, 1))
-
-CONTRACT_COLUMNS = {
-    "influencers": [
-        "influencer_id",
-        "influencer_name",
-        "is_hidden",
-        "n_videos",
-        "n_faces",
-        "seconds_on_screen",
-        "screen_share",
-        "avg_performance",
-        "median_performance",
-        "std_performance",
-        "min_performance",
-        "max_performance",
-        "ci90_low",
-        "ci90_high",
-        "shrunk_avg_performance",
-        "performance_rank",
-        "first_video_id",
-        "last_video_id",
-        "representative_face_id",
-        "representative_face_path",
-        "suggested_name",
-        "suggested_similarity",
-    ],
-    "influencer_embeddings": [
-        "influencer_id",
-        "embedder",
-        "n_faces",
-        "centroid",
-        "same_person_threshold",
-    ],
-    "influencer_videos": [
-        "influencer_id",
-        "video_id",
-        "row_number",
-        "source_url",
-        "performance_score",
-        "n_faces",
-        "seconds_on_screen",
-        "screen_share",
-        "face_height_ratio",
-        "role",
-    ],
-    "videos": [
-        "video_id",
-        "row_number",
-        "source_url",
-        "status",
-        "error",
-        "performance_score",
-        "duration_s",
-        "width",
-        "height",
-        "orientation",
-        "n_faces",
-        "n_influencers",
-        "lead_influencer_id",
-    ],
-    "regression_features": [
-        "video_id",
-        "performance_score",
-        "lead_loo_mean",
-        "lead_n_other_videos",
-        "n_influencers",
-        "screen_share",
-        "face_height_ratio",
-        "duration_s",
-        "is_vertical",
-    ],
-    "regression_results": [
-        "video_id",
-        "performance_score",
-        "predicted",
-        "baseline_predicted",
-        "fold",
-    ],
-    "regression_metrics": ["model", "n_videos", "n_folds", "cv_r2", "cv_mae", "note"],
-    "regression_coefficients": ["feature", "coefficient", "std_error"],
-}
 
 
 @pytest.fixture(scope="module")
@@ -126,15 +48,81 @@ def test_build_ran_models_tests_and_unit_tests(built: Path):
     assert kinds["test"] >= 60
 
 
-def test_marts_have_the_contract_columns(db: Path):
-    for table, columns in CONTRACT_COLUMNS.items():
-        actual = wf.query(db, f"describe main.{table}")["column_name"].tolist()
-        missing = [c for c in columns if c not in actual]
-        assert not missing, f"main.{table} lacks {missing}"
+def test_marts_are_built_as_their_yml_declares(built: Path, db: Path):
+    """Columns, order and types of every mart are the ones its .yml declares (read from the
+    build's manifest, not listed here)."""
+    marts = wf.marts(built)
+    assert {m.name for m in marts} >= {"influencers", "influencer_videos", "videos"}
+    for mart in marts:
+        actual = wf.query(
+            db,
+            "select column_name, data_type from information_schema.columns "
+            f"where table_schema = '{mart.schema}' and table_name = '{mart.name}' "
+            "order by ordinal_position",
+        )
+        assert actual["column_name"].tolist() == [c.name for c in mart.columns], mart.name
+        for column, data_type in zip(mart.columns, actual["data_type"]):
+            if column.data_type is not None:
+                assert data_type == column.data_type.upper(), (mart.name, column.name)
     schemas = set(
         wf.query(db, "select distinct table_schema from information_schema.tables")["table_schema"]
     )
     assert {"raw", "staging", "intermediate", "main"} <= schemas
+
+
+def test_every_mart_column_has_a_type_and_sql_marts_a_contract(built: Path):
+    for mart in wf.marts(built):
+        untyped = [c.name for c in mart.columns if c.data_type is None]
+        # centroid: FLOAT[512] or FLOAT[128] by embedder, the one column with no fixed type
+        assert untyped == (["centroid"] if mart.name == "influencer_embeddings" else []), mart
+        assert all(c.description for c in mart.columns), mart.name
+    contracted = {m.name for m in wf.marts(built) if m.contract}
+    # all but the Python model (dbt cannot enforce a contract there) and influencer_embeddings
+    assert contracted == {m.name for m in wf.marts(built)} - {
+        "regression_fit",
+        "influencer_embeddings",
+    }
+
+
+def test_a_yml_that_disagrees_with_the_table_fails_the_build(built: Path, tmp_path: Path):
+    """Both guards bite: the enforced contract (SQL) and matches_declared_columns (Python)."""
+    db = wf.copy_warehouse(built, tmp_path)
+    project = tmp_path / "dbt_project"
+    shutil.copytree(
+        warehouse_schema.DBT_PROJECT, project, ignore=shutil.ignore_patterns("target", "logs")
+    )
+    for yml, old, new in [
+        (
+            "videos.yml",
+            "      - name: fps\n        data_type: double",
+            "      - name: fps\n        data_type: float",
+        ),
+        (
+            "regression/regression_fit.yml",
+            "      - name: cv_r2\n        data_type: double",
+            "      - name: cv_r2\n        data_type: float",
+        ),
+    ]:
+        path = project / "models" / "marts" / yml
+        text = path.read_text()
+        assert old in text, yml
+        path.write_text(text.replace(old, new))
+    result = warehouse_schema.run_dbt(
+        "build",
+        "--select",
+        "videos",
+        "regression_fit",
+        "--exclude",
+        "test_type:unit",
+        db=db,
+        project_dir=project,
+    )
+    assert result.returncode != 0
+    assert "This model has an enforced contract that failed" in result.stdout
+    assert "| fps " in result.stdout and "data type mismatch" in result.stdout
+    failed = _failed_tests(project)
+    assert len(failed) == 1, failed
+    assert "matches_declared_columns_regression_fit" in next(iter(failed)), failed
 
 
 def test_influencer_averages_are_per_video_not_per_face(db: Path):
@@ -179,7 +167,7 @@ def test_representative_face_and_first_last_video(db: Path):
     assert rows[1]["representative_face_id"] == "v_a_f9_0"  # similarity 0.89
     # v_b_f1_0 and v_c_f0_0 tie on similarity 0.92: higher det_score wins
     assert rows[2]["representative_face_id"] == "v_c_f0_0"
-    assert rows[2]["representative_face_path"] == "data/crops/v_c_f0_0.jpg"
+    assert rows[2]["representative_face_path"] == f"{db.parent}/crops/v_c/v_c_f0_0.jpg"
     assert (rows[1]["first_video_id"], rows[1]["last_video_id"]) == ("v_a", "v_b")
     assert (rows[2]["first_video_id"], rows[2]["last_video_id"]) == ("v_b", "v_c")
 

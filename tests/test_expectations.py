@@ -6,7 +6,6 @@ import json
 import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -88,76 +87,54 @@ def test_parse_run_results(built: Path):
     assert (frame["resource_type"] == "model").sum() == 24
 
 
-def _scale_embedding(frames, face_id: str, factor: float) -> None:
-    faces = frames["faces"]
-    index = faces.index[faces["face_id"] == face_id][0]
-    faces.at[index, "embedding"] = (np.array(faces.at[index, "embedding"]) * factor).tolist()
-
-
-def _set(table: str, key: str, key_value: str, column: str, value):
-    def mutate(frames):
-        frame = frames[table]
-        frame.loc[frame[key] == key_value, column] = value
-
-    return mutate
-
-
-def _both(first, second):
-    def mutate(frames):
-        first(frames)
-        second(frames)
-
-    return mutate
-
-
-def _duplicate_video(frames):
-    copy = frames["videos"].iloc[[0]].assign(row_number=8)  # same URL twice, unsuffixed id
-    frames["videos"] = pd.concat([frames["videos"], copy], ignore_index=True)
-
-
 CORRUPTIONS = {
-    # name: (mutation, table, column, expectation)
+    # name: (SQL on the raw tables ingest.store wrote, table, column, expectation)
     "duplicate video id": (
-        _duplicate_video,
+        [
+            # same URL twice, unsuffixed id: only a table without ingest's primary key takes it
+            "create or replace table raw.videos as select * from raw.videos",
+            "insert into raw.videos select * replace (8 as row_number) from raw.videos "
+            "where video_id = 'v_a'",
+        ],
         "raw.videos",
         "video_id",
         "expect_column_values_to_be_unique",
     ),
     "det_score 1.5": (
-        _set("faces", "face_id", "v_a_f3_0", "det_score", 1.5),
+        ["update raw.faces set det_score = 1.5 where face_id = 'v_a_f3_0'"],
         "raw.faces",
         "det_score",
         "expect_column_values_to_be_between",
     ),
     "embedding not unit norm": (
-        lambda f: _scale_embedding(f, "v_b_f0_0", 2.0),
+        [
+            "update raw.faces set embedding = [2 * x for x in embedding::float[]]"
+            f"::float[{wf.EMBEDDING_DIM}] where face_id = 'v_b_f0_0'"
+        ],
         "raw.faces",
         "embedding_norm",
         "expect_column_values_to_be_between",
     ),
     "box past the right edge": (
-        _set("faces", "face_id", "v_c_f0_0", "x2", 1280 + 50.0),
+        ["update raw.faces set x2 = 1280 + 50.0 where face_id = 'v_c_f0_0'"],
         "raw.faces",
         "right_overhang_px",
         "expect_column_values_to_be_between",
     ),
     "unknown status": (
-        _both(
-            _set("videos", "video_id", "v_g", "status", "exploded"),
-            _set("videos", "video_id", "v_g", "error", "boom"),
-        ),
+        ["update raw.videos set status = 'exploded', error = 'boom' where video_id = 'v_g'"],
         "raw.videos",
         "status",
         "expect_column_values_to_be_in_set",
     ),
     "ok video without a numeric score": (
-        _set("videos", "video_id", "v_a", "performance_score", None),
+        ["update raw.videos set performance_score = null where video_id = 'v_a'"],
         "raw.videos",
         "performance_score",
         "expect_column_values_to_not_be_null",
     ),
     "cluster id 0": (
-        _set("face_clusters", "face_id", "v_a_f0_0", "cluster_id", 0),
+        ["update raw.face_clusters set cluster_id = 0 where face_id = 'v_a_f0_0'"],
         "raw.face_clusters",
         "cluster_id",
         "expect_column_values_to_not_be_in_set",
@@ -167,8 +144,8 @@ CORRUPTIONS = {
 
 @pytest.mark.parametrize("name", sorted(CORRUPTIONS))
 def test_raw_suite_catches(name: str, tmp_path: Path):
-    mutate, table, column, expectation = CORRUPTIONS[name]
-    db = wf.write_raw(tmp_path / "warehouse.duckdb", mutate)
+    corruption, table, column, expectation = CORRUPTIONS[name]
+    db = wf.write_raw(tmp_path / "warehouse.duckdb", *corruption)
     failed = _failed(validate(str(db), ["raw"]).results)
     hits = failed[
         (failed["table_name"] == table)

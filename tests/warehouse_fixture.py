@@ -1,6 +1,9 @@
-"""A small, realistic raw schema (docs/warehouse.md) in a temp DuckDB file, and a dbt runner.
+"""A small, realistic raw schema in a temp DuckDB file, written by ingest.store, and a dbt runner.
 
-Known content (hand-computed expectations live in the tests):
+The raw tables are created and filled by ingest.store itself (its DDL, write_video,
+write_clusters_with_history, write_run), so the fixture has whatever columns ingest writes; the
+marts come from a real ``dbt build`` (``built_warehouse``). Known content (hand-computed
+expectations live in the tests):
 
 | video | row | status          | score | size      | faces (cluster)                          |
 |-------|-----|-----------------|-------|-----------|------------------------------------------|
@@ -15,158 +18,131 @@ Known content (hand-computed expectations live in the tests):
 
 from __future__ import annotations
 
-import os
+import datetime as dt
 import shutil
 import subprocess
-import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-REPO = Path(__file__).resolve().parents[1]
-DBT_PROJECT = REPO / "dbt_project"
-EMBEDDING_DIM = 128
-DESCRIPTOR_DIM = 1024  # ingest.age.DESCRIPTOR_DIM
+from ingest import store, warehouse_schema
+from ingest.age import DESCRIPTOR_DIM
+from ingest.cluster import Clustering
+from ingest.extract import Faces, VideoExtraction
+from ingest.video import VideoMeta
 
-TELEMETRY_OFF = {
-    "DO_NOT_TRACK": "1",
-    "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    "GX_ANALYTICS_ENABLED": "false",
-}
+EMBEDDING_DIM = 128  # dlib's
+CROP_PX = 8  # the crop images are never looked at; small keeps the fixture fast
 
-RAW_DDL = f"""
-create schema if not exists raw;
-create or replace table raw.videos (
-    video_id varchar primary key, row_number integer, source_url varchar,
-    performance_raw varchar, performance_score double, status varchar, error varchar,
-    content_sha256 varchar, duration_s double, fps double, width integer, height integer,
-    sample_interval_s double, n_frames_sampled integer, n_faces integer, embedder varchar,
-    settings_hash varchar, ingested_at timestamp, decoded_share double
-);
-create or replace table raw.faces (
-    face_id varchar primary key, video_id varchar, frame_index integer, timestamp_s double,
-    x1 double, y1 double, x2 double, y2 double, frame_width integer, frame_height integer,
-    det_score double, landmarks float[10], sharpness double, embedder varchar,
-    embedding float[{EMBEDDING_DIM}], crop_path varchar, age_years double,
-    faceres_descriptor float[{DESCRIPTOR_DIM}]
-);
-create or replace table raw.face_clusters (
-    face_id varchar primary key, cluster_id integer, track_id varchar,
-    centroid_similarity double, embedder varchar, method varchar, clustered_at timestamp
-);
-create or replace table raw.influencer_id_history (
-    influencer_id integer, event varchar, other_id integer, recorded_at timestamp
-);
-create or replace table raw.ingest_runs (
-    run_id varchar, started_at timestamp, finished_at timestamp, csv_path varchar,
-    settings_json varchar, n_rows integer, n_ok integer, n_no_faces integer,
-    n_download_failed integer, n_decode_failed integer, n_rejected integer
-);
-"""
-
-# video_id, row, score_raw, score, status, error, width, height, duration, interval, n_faces
+# video_id, row, score_raw, score, status, error, width, height, duration, interval
 VIDEOS = [
-    ("v_a", 1, "1.0", 1.0, "ok", None, 1280, 720, 10.0, 1.0, 11),
-    ("v_b", 2, "3", 3.0, "ok", None, 720, 1280, 4.0, 1.0, 3),
-    ("v_c", 3, "5.0", 5.0, "ok", None, 1280, 720, 5.0, 0.5, 1),
-    ("v_d", 4, "2.0", 2.0, "download_failed", "HTTP 404", None, None, None, None, None),
-    ("v_e", 5, "n/a", None, "rejected", "not a video URL", None, None, None, None, None),
-    ("v_f", 6, "4.0", 4.0, "ok", None, 640, 640, 3.0, 1.0, 2),
-    ("v_g", 7, "2.0", 2.0, "no_faces", None, 1280, 720, 6.0, 1.0, 0),
+    ("v_a", 1, "1.0", 1.0, "ok", None, 1280, 720, 10.0, 1.0),
+    ("v_b", 2, "3", 3.0, "ok", None, 720, 1280, 4.0, 1.0),
+    ("v_c", 3, "5.0", 5.0, "ok", None, 1280, 720, 5.0, 0.5),
+    ("v_d", 4, "2.0", 2.0, "download_failed", "HTTP 404", None, None, None, None),
+    ("v_e", 5, "n/a", None, "rejected", "not a video URL", None, None, None, None),
+    ("v_f", 6, "4.0", 4.0, "ok", None, 640, 640, 3.0, 1.0),
+    ("v_g", 7, "2.0", 2.0, "no_faces", None, 1280, 720, 6.0, 1.0),
 ]
 
-# video_id, frame_index, k, (x1, y1, x2, y2), cluster_id, centroid_similarity, det_score
+# video_id, frame_index, (x1, y1, x2, y2), cluster_id, centroid_similarity, det_score; faces of
+# one frame in this order get k = 0, 1, ... (face_id <video_id>_f<frame>_<k>)
 FACES = (
-    [("v_a", i, 0, (100, 100, 200, 240), 1, 0.80 + 0.01 * i, 0.99) for i in range(10)]
-    + [("v_a", 0, 1, (600, 100, 650, 160), -1, None, 0.95)]
+    [("v_a", i, (100, 100, 200, 240), 1, 0.80 + 0.01 * i, 0.99) for i in range(10)]
+    + [("v_a", 0, (600, 100, 650, 160), -1, None, 0.95)]
     + [
-        ("v_b", 0, 0, (10, 10, 60, 70), 1, 0.75, 0.97),  # influencer 1: small
-        ("v_b", 0, 1, (100, 300, 600, 900), 2, 0.88, 0.99),  # influencer 2: big -> lead
-        ("v_b", 1, 0, (110, 310, 610, 910), 2, 0.92, 0.98),
-        ("v_c", 0, 0, (300, 100, 500, 350), 2, 0.92, 0.999),  # ties on similarity with v_b
-        ("v_f", 0, 0, (100, 100, 200, 220), -1, None, 0.96),
-        ("v_f", 1, 0, (100, 100, 200, 220), -1, None, 0.96),
+        ("v_b", 0, (10, 10, 60, 70), 1, 0.75, 0.97),  # influencer 1: small
+        ("v_b", 0, (100, 300, 600, 900), 2, 0.88, 0.99),  # influencer 2: big -> lead
+        ("v_b", 1, (110, 310, 610, 910), 2, 0.92, 0.98),
+        ("v_c", 0, (300, 100, 500, 350), 2, 0.92, 0.999),  # ties on similarity with v_b
+        ("v_f", 0, (100, 100, 200, 220), -1, None, 0.96),
+        ("v_f", 1, (100, 100, 200, 220), -1, None, 0.96),
     ]
 )
 
 
-def unit_vector(seed: int, dim: int = EMBEDDING_DIM) -> list[float]:
+def unit_vector(seed: int, dim: int = EMBEDDING_DIM) -> np.ndarray:
     v = np.random.default_rng(seed).normal(size=dim)
-    return (v / np.linalg.norm(v)).astype(np.float32).tolist()
+    return (v / np.linalg.norm(v)).astype(np.float32)
 
 
-def raw_frames() -> dict[str, pd.DataFrame]:
-    now = pd.Timestamp("2024-01-01 12:00:00")
-    videos = pd.DataFrame(
-        [
-            {
-                "video_id": vid,
-                "row_number": row,
-                "source_url": f"https://example.com/{vid}",
-                "performance_raw": raw,
-                "performance_score": score,
-                "status": status,
-                "error": error,
-                "content_sha256": None if width is None else "ab" * 32,
-                "duration_s": duration,
-                "fps": None if width is None else 30.0,
-                "width": width,
-                "height": height,
-                "sample_interval_s": interval,
-                "n_frames_sampled": None if duration is None else int(duration / interval),
-                "n_faces": n_faces,
-                "embedder": "dlib",
-                "settings_hash": "s1",
-                "ingested_at": now,
-                "decoded_share": None if duration is None else 1.0,
-            }
-            for vid, row, raw, score, status, error, width, height, duration, interval, n_faces in VIDEOS
-        ]
+def _extraction(video: tuple, faces: list[tuple[int, tuple]]) -> VideoExtraction:
+    """What extraction would have returned for ``video``: ``faces`` are (n, FACES row)."""
+    _, _, _, _, _, _, width, height, duration, interval = video
+    boxes = np.array([f[2] for _, f in faces], dtype=np.float32).reshape(-1, 4)
+    return VideoExtraction(
+        meta=VideoMeta(
+            fps=30.0, n_frames=int(duration * 30), width=width, height=height, duration_s=duration
+        ),
+        embedder="dlib",
+        sample_interval_s=interval,
+        n_frames_sampled=int(duration / interval),
+        faces=Faces(
+            frame_index=np.array([f[1] for _, f in faces], dtype=np.int64),
+            timestamp_s=np.array([f[1] * interval for _, f in faces], dtype=np.float64),
+            boxes=boxes,
+            det_score=np.array([f[5] for _, f in faces], dtype=np.float32),
+            landmarks=np.repeat(boxes[:, None, :2] + 10, 5, axis=1),
+            sharpness=np.full(len(faces), 120.0, dtype=np.float32),
+            embeddings=np.stack([unit_vector(n + 1) for n, _ in faces])
+            if faces
+            else np.zeros((0, EMBEDDING_DIM), np.float32),
+            crops=np.zeros((len(faces), CROP_PX, CROP_PX, 3), dtype=np.uint8),
+            age=np.full(len(faces), 30.0, dtype=np.float32),
+            descriptor=np.stack([unit_vector(1000 + n, DESCRIPTOR_DIM) for n, _ in faces])
+            if faces
+            else np.zeros((0, DESCRIPTOR_DIM), np.float32),
+        ),
+        decoded_share=1.0,
     )
-    size = {v[0]: (v[6], v[7]) for v in VIDEOS}
-    interval = {v[0]: v[9] for v in VIDEOS}
-    faces, clusters = [], []
-    for n, (vid, frame, k, (x1, y1, x2, y2), cluster, sim, det) in enumerate(FACES):
-        face_id = f"{vid}_f{frame}_{k}"
-        width, height = size[vid]
-        faces.append(
-            {
-                "face_id": face_id,
-                "video_id": vid,
-                "frame_index": frame,
-                "timestamp_s": frame * interval[vid],
-                "x1": float(x1),
-                "y1": float(y1),
-                "x2": float(x2),
-                "y2": float(y2),
-                "frame_width": width,
-                "frame_height": height,
-                "det_score": det,
-                "landmarks": [float(x1 + 10)] * 10,
-                "sharpness": 120.0,
-                "embedder": "dlib",
-                "embedding": unit_vector(n + 1),
-                "crop_path": f"data/crops/{face_id}.jpg",
-                "age_years": 30.0,
-                "faceres_descriptor": unit_vector(1000 + n, DESCRIPTOR_DIM),
-            }
+
+
+def write_raw(db_path: Path, *corruptions: str) -> Path:
+    """Write the raw schema into ``db_path`` with ingest.store (crop images in ``crops/`` beside
+    it), then run the SQL ``corruptions`` on it."""
+    con = store.connect(db_path, EMBEDDING_DIM)
+    try:
+        face_ids, clusters = [], []
+        for video in VIDEOS:
+            vid, row, raw, score, status, error, width = video[:7]
+            record = store.VideoRecord(
+                video_id=vid,
+                row_number=row,
+                source_url=f"https://example.com/{vid}",
+                performance_raw=raw,
+                performance_score=score,
+                status=status,
+                error=error,
+                content_sha256=None if width is None else "ab" * 32,
+                settings_hash=None if width is None else "s1",
+                embedder="dlib",
+                decoded_share=None if width is None else 1.0,
+            )
+            faces = [(n, f) for n, f in enumerate(FACES) if f[0] == vid]
+            extraction = None if width is None else _extraction(video, faces)
+            store.write_video(con, record, extraction, db_path.parent / "crops")
+            per_frame: dict[int, int] = {}
+            for _, (_, frame, _, cluster, similarity, _) in faces:
+                k = per_frame.get(frame, 0)
+                per_frame[frame] = k + 1
+                face_ids.append(f"{vid}_f{frame}_{k}")
+                clusters.append((cluster, f"{vid}:{cluster}", similarity))
+        clustering = Clustering(
+            cluster_id=np.array([c for c, _, _ in clusters], dtype=np.int64),
+            track_id=np.array([t if c >= 1 else None for c, t, _ in clusters], dtype=object),
+            centroid_similarity=np.array(
+                [np.nan if s is None else s for _, _, s in clusters], dtype=np.float64
+            ),
         )
-        clusters.append(
-            {
-                "face_id": face_id,
-                "cluster_id": cluster,
-                "track_id": None if cluster == -1 else f"{vid}_t{cluster}",
-                "centroid_similarity": sim,
-                "embedder": "dlib",
-                "method": "agglomerative cosine 0.5",
-                "clustered_at": now,
-            }
+        events = [(1, "created", None), (2, "created", None)]
+        store.write_clusters_with_history(
+            con, face_ids, clustering, "dlib", "agglomerative cosine 0.5", events
         )
-    runs = pd.DataFrame(
-        [
+        now = dt.datetime(2024, 1, 1, 12)
+        store.write_run(
+            con,
             {
                 "run_id": "run_1",
                 "started_at": now,
@@ -179,35 +155,10 @@ def raw_frames() -> dict[str, pd.DataFrame]:
                 "n_download_failed": 1,
                 "n_decode_failed": 0,
                 "n_rejected": 1,
-            }
-        ]
-    )
-    return {
-        "videos": videos,
-        "faces": pd.DataFrame(faces),
-        "face_clusters": pd.DataFrame(clusters),
-        "ingest_runs": runs,
-    }
-
-
-def write_raw(
-    db_path: Path, mutate: Callable[[dict[str, pd.DataFrame]], None] | None = None
-) -> Path:
-    """Write the raw schema into ``db_path``; ``mutate`` may edit the frames first."""
-    frames = raw_frames()
-    if mutate is not None:
-        mutate(frames)
-    con = duckdb.connect(str(db_path))
-    try:
-        ddl = RAW_DDL
-        if mutate is not None:  # corrupted copies may break the primary keys on purpose
-            ddl = ddl.replace(" primary key", "")
-        con.execute(ddl)
-        for name, frame in frames.items():
-            con.register("frame", frame)
-            columns = ", ".join(frame.columns)
-            con.execute(f"insert into raw.{name} ({columns}) select {columns} from frame")
-            con.unregister("frame")
+            },
+        )
+        for statement in corruptions:
+            con.execute(statement)
     finally:
         con.close()
     return db_path
@@ -217,31 +168,19 @@ def run_dbt(
     db_path: Path, work_dir: Path, *args: str, check: bool = False
 ) -> subprocess.CompletedProcess[str]:
     """Run the real dbt project against ``db_path``; target/logs go under ``work_dir``."""
-    env = {**os.environ, **TELEMETRY_OFF, "INFLUENCER_LENS_DB": str(db_path)}
-    command = [
-        sys.executable,
-        "-W",
-        "ignore::RuntimeWarning",
-        "-m",
-        "dbt.cli.main",
-        *args,
-        "--project-dir",
-        str(DBT_PROJECT),
-        "--profiles-dir",
-        str(DBT_PROJECT),
-        "--target-path",
-        str(work_dir / "target"),
-        "--log-path",
-        str(work_dir / "logs"),
-    ]
-    result = subprocess.run(
-        command, check=False, cwd=REPO, env=env, capture_output=True, text=True, timeout=600
+    result = warehouse_schema.run_dbt(
+        *args, db=db_path, target_dir=work_dir / "target", log_dir=work_dir / "logs", timeout=600
     )
     if check and result.returncode != 0:
         raise AssertionError(
             f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}"
         )
     return result
+
+
+def marts(work_dir: Path) -> list[warehouse_schema.Table]:
+    """The marts as the manifest of the build in ``work_dir`` declares them."""
+    return warehouse_schema.marts(warehouse_schema.load(work_dir / "target" / "manifest.json"))
 
 
 def query(db_path: Path, sql: str) -> pd.DataFrame:
