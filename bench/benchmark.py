@@ -52,11 +52,10 @@ def compare_methods(
     one stage with no tracks, all on the same faces."""
     rows = [
         (
-            f"two-stage, stage 2 = agglomerative + ratio test + brakes (defaults: threshold "
-            f"{cs.cluster_threshold}, ratio {cs.merge_ratio}, spread prior "
-            f"{cs.spread_prior}, faceres veto {cs.faceres_veto:g}, child brake "
-            f"under {cs.child_age_years:g} vs {cs.adult_age_years:g}+ years, "
-            f"{within_words(cs)})",
+            f"two-stage, stage 2 = agglomerative + ratio test + faceres veto (defaults: "
+            f"stage 1 {cs.track_threshold}, threshold {cs.cluster_threshold}, ratio "
+            f"{cs.merge_ratio}, spread prior {cs.spread_prior}, faceres veto "
+            f"{cs.faceres_veto:g}, {within_words(cs)})",
             faces.score(cs),
         ),
         *((f"the same, {name}", faces.score(v)) for name, v in brake_variants(cs)[1:]),

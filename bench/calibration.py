@@ -17,24 +17,25 @@ import numpy as np
 from bench.corpora import CALIBRATION, EMBEDDER, CorpusGroup, cluster, ingest_group
 from bench.descriptors import TrackPairs, corpus_pairs
 from bench.metrics import Report, f_beta
-from ingest.cluster import FaceTable
 from ingest.embed import population_mean
 from ingest.settings import ClusterSettings, Settings
 
 # Stage-2 settings swept: (cluster_threshold, merge_ratio, spread_prior).
 SWEEP = [
     (t, r, p)
-    for t in (0.45, 0.5, 0.55, 0.6)
-    for r in (float("inf"), 1.5, 2.0, 2.5)
-    for p in ((0.3,) if r == float("inf") else (0.15, 0.2, 0.25, 0.3))
+    for t in (0.5, 0.55, 0.6, 0.65)
+    for r in (float("inf"), 1.5, 2.0, 2.5, 3.0)
+    for p in ((0.2,) if r == float("inf") else (0.15, 0.2, 0.25))
 ]
 # Stage-1 (within-video) thresholds (cosine distance).
-TRACKS = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65)
+TRACKS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
+# Faces a track needs to be kept (stage 1).
+TRACK_FACES = (1, 2, 3)
 # Face-size floors (px, shorter box side). The corpora are extracted once at the lowest floor; a
 # higher floor keeps a subset of the same faces.
 FLOORS = (40.0, 45.0, 50.0, 55.0, 60.0)
 # Faceres vetoes (centred cosine distance; 0 = off).
-VETOS = (0.0, 0.6, 0.65, 0.7, 0.75, 0.8)
+VETOS = (0.0, 0.65, 0.7, 0.75, 0.8, 0.85)
 GRIDS = {  # stage-2 threshold candidates per method (cosine distance on centred centroids)
     "agglomerative": [0.4, 0.5, 0.55, 0.56, 0.6, 0.65, 0.7],
     "hdbscan": [0.0, 0.2, 0.4, 0.5, 0.6],
@@ -74,6 +75,12 @@ def pick_track(results: list[tuple[float, float, float]]) -> float:
     return pick_best(results, lambda t: t)
 
 
+def pick_track_faces(results: list[tuple[float, float, float]]) -> float:
+    """``pick_best`` over (score, mean score error, faces a track needs); last, the fewest:
+    the fewest faces left out that reach that score."""
+    return pick_best(results, lambda n: -n)
+
+
 def pick_veto(results: list[tuple[float, float, float]]) -> float:
     """``pick_best`` over (mean F, mean score error, faceres veto; 0 = off); last, the loosest
     veto (off counts as the loosest): the least brake that reaches them."""
@@ -98,21 +105,26 @@ def rule_line(picked: str, default: str, same: bool, plural: bool = False) -> st
 
 
 def within_words(cs: ClusterSettings) -> str:
-    return "merges within a video" if cs.merge_within_video else "no merges within a video"
+    if not cs.merge_within_video:
+        return "no merges within a video"
+    if cs.ratio_test_within_video:
+        return "merges within a video, ratio test too"
+    return "merges within a video without the ratio test"
 
 
 def brake_variants(cs: ClusterSettings) -> list[tuple[str, ClusterSettings]]:
-    """The defaults and each stage-2 brake taken away (the within-video one flipped from its
-    default): (name, settings)."""
+    """The defaults and each stage-2 rule taken away or flipped: (name, settings)."""
     flipped = dataclasses.replace(cs, merge_within_video=not cs.merge_within_video)
+    ratio = dataclasses.replace(cs, ratio_test_within_video=not cs.ratio_test_within_video)
     return [
-        (f"defaults (faceres veto, child brake, {within_words(cs)})", cs),
+        (f"defaults (faceres veto, ratio test, {within_words(cs)})", cs),
         ("without the faceres veto", dataclasses.replace(cs, faceres_veto=0.0)),
-        ("without the child brake", dataclasses.replace(cs, child_age_years=0.0)),
+        ("without the ratio test", dataclasses.replace(cs, merge_ratio=float("inf"))),
         (f"with {within_words(flipped)}", flipped),
+        (f"with {within_words(ratio)}", ratio),
         (
-            "none of the brakes",
-            dataclasses.replace(cs, faceres_veto=0.0, child_age_years=0.0, merge_within_video=True),
+            "neither veto nor ratio test",
+            dataclasses.replace(cs, faceres_veto=0.0, merge_ratio=float("inf")),
         ),
     ]
 
@@ -122,15 +134,6 @@ def plain_method(cs: ClusterSettings, method: str) -> ClusterSettings:
     they run without the ratio test and the veto; so does the plain agglomerative row, to show
     what those add."""
     return dataclasses.replace(cs, method=method, merge_ratio=float("inf"), faceres_veto=0.0)
-
-
-def youngest_track(table: FaceTable, s: ClusterSettings) -> float:
-    """The lowest median apparent age (years) of any track stage 1 keeps; nan without ages."""
-    if table.age is None:
-        return float("nan")
-    track = cluster(table, s).track_id
-    ages = [np.median(table.age[track == k]) for k in set(track) - {None}]
-    return float(np.nanmin(ages)) if ages else float("nan")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -201,10 +204,10 @@ class Calibration:
     lowest_floor: float  # px the corpora were extracted at
     floor: Sweep
     track: Sweep
+    track_faces: Sweep
     stage2: Sweep
     veto: Sweep
     brakes: list[Scored]  # brake_variants at the defaults
-    youngest: float  # lowest median apparent age of a calibration track
     pairs: list[TrackPairs]  # per corpus, for the descriptor comparison
     # Scores any settings on the corpora at the default floor. Cached: the sweeps and the brake
     # table meet at the defaults (and with the veto off).
@@ -243,6 +246,13 @@ def calibrate(
         pick_track,
         lambda t: score(dataclasses.replace(cs, track_threshold=t)),
     )
+    track_faces = sweep_one(
+        TRACK_FACES,
+        cs.min_track_faces,
+        lambda n: f"{n:g}",
+        pick_track_faces,
+        lambda n: score(dataclasses.replace(cs, min_track_faces=int(n))),
+    )
     stage2 = sweep_stage2(cs, score)
     brakes = [Scored(name, score(v)) for name, v in brake_variants(cs)]
     veto = sweep_one(
@@ -264,10 +274,10 @@ def calibrate(
         lowest_floor=lowest_floor(settings),
         floor=floor,
         track=track,
+        track_faces=track_faces,
         stage2=stage2,
         veto=veto,
         brakes=brakes,
-        youngest=min(youngest_track(c.table, cs) for c in corpora),
         pairs=pairs,
         score=score,
     )

@@ -27,8 +27,6 @@ def _settings(args: argparse.Namespace) -> Settings:
         cluster = dataclasses.replace(
             cluster, merge_ratio=args.merge_ratio if args.merge_ratio > 0 else float("inf")
         )
-    if args.child_age is not None:
-        cluster = dataclasses.replace(cluster, child_age_years=args.child_age)
     if args.merge_within_video is not None:
         cluster = dataclasses.replace(cluster, merge_within_video=args.merge_within_video)
     if args.faceres_veto is not None:
@@ -116,11 +114,6 @@ def _common(p: argparse.ArgumentParser) -> None:
         "--track-threshold",
         type=float,
         help=f"cosine distance to group faces within a video (default: {d.cluster.track_threshold})",
-    )
-    p.add_argument(
-        "--child-age",
-        type=float,
-        help=f"years; a track reading younger never merges with one reading {d.cluster.adult_age_years:g} or more; 0 = off (default: {d.cluster.child_age_years:g})",
     )
     p.add_argument(
         "--merge-within-video",

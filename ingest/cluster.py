@@ -7,11 +7,10 @@ Two stages, because a loose single pass chains different people into one "influe
    once are two people). Tracks with too few faces are noise, and tracks whose median face
    is blurred are unreliable (blur makes strangers look alike); both stay unassigned.
 2. Track centroids are clustered across videos with the same constrained average linkage;
-   two tracks of one video are cannot-linked (stage 1 has already kept them apart), and so are
-   a child's track and an adult's by median apparent age (dlib places some children near
-   adults). A second descriptor (faceres) vetoes merges of groups it sees as far apart: the
-   look-alikes dlib merges are not the ones faceres merges. Centroids are centred first (see
-   ``center``).
+   two tracks that share a frame are cannot-linked, and two tracks of one video otherwise merge
+   like tracks of different videos (the cuts of one video), bar the ratio test. A second
+   descriptor (faceres) vetoes merges of groups it sees as far apart: the two models confuse
+   different look-alikes. Centroids are centred first (see ``center``).
 
 Clusters are numbered 1.. by distinct videos, then faces (ingest.people maps them to stable
 influencer ids); -1 marks faces left out."""
@@ -57,6 +56,7 @@ def constrained_average_linkage(
     veto_dist: NDArray[np.float64] | None = None,
     veto_threshold: float = np.inf,
     must_link: Sequence[NDArray[np.int64]] = (),
+    ratio_exempt: NDArray[np.bool_] | None = None,
 ) -> NDArray[np.int64]:
     """Average-linkage agglomerative clustering that never merges across a cannot-link.
 
@@ -70,6 +70,9 @@ def constrained_average_linkage(
     the global threshold (two look-alike people, each seen several times) stay apart, while a
     loose group (one person across many photos) still absorbs its members. A rejected pair is
     reconsidered when either side grows.
+
+    ``ratio_exempt`` (n, n): pairs the ratio test leaves out; a merged group is exempt with
+    whatever either side was (stage 2: groups sharing a video).
 
     ``veto_dist`` (n, n) is a second opinion on the same items, averaged over the two groups the
     same way: a merge goes ahead only if that average is at most ``veto_threshold`` too.
@@ -95,12 +98,13 @@ def constrained_average_linkage(
     work[blocked] = big
     np.fill_diagonal(work, big)
     forced = [(int(g[0]), int(m)) for g in must_link for m in g[1:]]
+    exempt = None if ratio_exempt is None else ratio_exempt.copy()
     while True:
         pair = _pop_forced(forced, label)
         i, j = pair if pair is not None else divmod(int(np.argmin(work)), n)
         if pair is None and (not np.isfinite(work[i, j]) or work[i, j] > threshold):
             break
-        if pair is None and np.isfinite(max_ratio):
+        if pair is None and np.isfinite(max_ratio) and not (exempt is not None and exempt[i, j]):
             prior = spread_prior_weight * spread_prior
             si = (spread_sum[i] + prior) / (spread_pairs[i] + spread_prior_weight)
             sj = (spread_sum[j] + prior) / (spread_pairs[j] + spread_prior_weight)
@@ -124,6 +128,9 @@ def constrained_average_linkage(
         w[i] = wi + wj
         blocked[i, :] |= blocked[j, :]
         blocked[:, i] = blocked[i, :]
+        if exempt is not None:
+            exempt[i, :] |= exempt[j, :]
+            exempt[:, i] = exempt[i, :]
         active[j] = False
         label[label == j] = i
         row = d[i].copy()
@@ -237,8 +244,10 @@ def cluster_tracks(
     descriptors: NDArray[np.float32] | None = None,
     descriptor_prior: NDArray[np.float32] | None = None,
     must_link: Sequence[NDArray[np.int64]] = (),
+    same_video: NDArray[np.bool_] | None = None,
 ) -> NDArray[np.int64]:
-    """Cluster track centroids (t, d) across videos; cannot_link (t, t) marks pairs that must
+    """Cluster track centroids (t, d) across videos; ``same_video`` (t, t) marks tracks of one
+    video (the ratio test skips groups that share one unless ``s.ratio_test_within_video``); cannot_link (t, t) marks pairs that must
     stay apart, ``must_link`` groups of tracks that must end together (agglomerative only).
     ``descriptors`` (t, k): each track's faceres centroid, for the veto (None: no veto),
     centred like the centroids with ``descriptor_prior`` (k,) as their prior mean.
@@ -267,6 +276,7 @@ def cluster_tracks(
             veto_dist=veto,
             veto_threshold=s.faceres_veto,
             must_link=must_link,
+            ratio_exempt=None if s.ratio_test_within_video else same_video,
         )
     # Density methods cannot take cannot-links; they are here for the documented comparison.
     if s.method == "hdbscan":
@@ -316,7 +326,6 @@ def cluster_faces(
     track_of = np.full(n, -1, dtype=np.int64)
     track_names: list[str] = []
     frames_of: list[set[tuple[str, int]]] = []
-    age_of: list[float] = []
     tracks_of_video: list[list[int]] = []
     for vid, idx in groups(faces.video_id):
         sharp = None if faces.sharpness is None else faces.sharpness[idx]
@@ -328,7 +337,6 @@ def cluster_faces(
             tracks_of_video[-1].append(len(track_names))
             track_names.append(f"{vid}:{len(track_names)}")
             frames_of.append({int(f) for f in faces.frame_index[members]})
-            age_of.append(float(np.median(faces.age[members])) if faces.age is not None else np.nan)
     kept = track_of >= 0
     # Two tracks on screen in the same frame are two people. Tracks of one video that never
     # share a frame were kept apart by stage 1 (see ClusterSettings.merge_within_video).
@@ -341,10 +349,6 @@ def cluster_faces(
             for b in group[i + 1 :]:
                 if not s.merge_within_video or frames_of[a] & frames_of[b]:
                     cannot[a, b] = cannot[b, a] = True
-    if not graph:
-        cannot |= child_adult_cannot_link(
-            np.asarray(age_of, dtype=np.float64), s.child_age_years, s.adult_age_years
-        )
     cluster_id = np.full(n, UNASSIGNED, dtype=np.int64)
     sim = np.full(n, np.nan)
     track_id = np.array([track_names[t] if t >= 0 else None for t in track_of], dtype=object)
@@ -362,7 +366,6 @@ def cluster_faces(
                 cents,
                 s,
                 np.repeat(np.arange(len(tracks_of_video)), list(map(len, tracks_of_video))),
-                np.asarray(age_of, dtype=np.float64),
                 [*shared, *hand_pairs],
                 must_link=[(int(g[0]), int(x)) for g in must for x in g[1:]],
                 prior_mean=prior_mean,
@@ -371,7 +374,12 @@ def cluster_faces(
             )
         else:
             must = hand_constraints(track_of, must_link, cannot_link, cannot)
-            tlabels = cluster_tracks(cents, cannot, s, prior_mean, descs, descriptor_prior, must)
+            same_video = np.zeros((t, t), dtype=bool)
+            for group in tracks_of_video:
+                same_video[np.ix_(group, group)] = True
+            tlabels = cluster_tracks(
+                cents, cannot, s, prior_mean, descs, descriptor_prior, must, same_video
+            )
         face_label = np.where(kept, tlabels[np.maximum(track_of, 0)], -1)
         cluster_id = _renumber(face_label, faces.video_id, s.min_cluster_faces)
         sim = centroid_similarity(faces.embeddings, cluster_id)
@@ -427,23 +435,6 @@ def hand_constraints(
     for i, j in pairs:
         cannot[i, j] = cannot[j, i] = True
     return must
-
-
-def child_adult_cannot_link(
-    age: NDArray[np.float64], child_years: float, adult_years: float
-) -> NDArray[np.bool_]:
-    """(t,) median apparent ages in years (nan: unknown) -> (t, t) True between a track under
-    ``child_years`` and one at ``adult_years`` or more. Off (all False) when ``child_years``
-    <= 0; an unknown age links freely.
-
-    A hard link, not a penalty: a merged group keeps every member's constraint, so a group of
-    adults never absorbs a child however the averages drift."""
-    t = len(age)
-    if child_years <= 0 or t == 0:
-        return np.zeros((t, t), dtype=bool)
-    with np.errstate(invalid="ignore"):
-        child, adult = age < child_years, age >= adult_years
-    return (child[:, None] & adult[None, :]) | (adult[:, None] & child[None, :])
 
 
 def _renumber(

@@ -15,7 +15,8 @@ machine. Here the matrix is never built:
   result is the dense one unless an item has more than k neighbours within the threshold and
   a needed pair falls outside all of them (tests/test_cluster_graph.py checks equality).
 * Cannot-links are kept per group as small separable rules (``GroupRule``): a group's set of
-  videos, its child/adult flags, explicit track pairs. Each can be dropped on its own.
+  videos, explicit track pairs. Each can be dropped on its own. The set of videos also tells
+  when two groups share a video, which the ratio test leaves alone.
 
 Memory O(n d + n k), time about O(n k d log n) for the merges plus the neighbour search."""
 
@@ -65,24 +66,6 @@ class DistinctVideos:
             x, y = y, x
         x |= y
         self.sets[into] = x
-
-
-class ChildAdult:
-    """A group holding a child's track never merges with one holding an adult's (see
-    ``ingest.cluster.child_adult_cannot_link``); a group carries two flags."""
-
-    def __init__(self, age: NDArray[np.float64], child_years: float, adult_years: float):
-        with np.errstate(invalid="ignore"):
-            self.child = age < child_years
-            self.adult = age >= adult_years
-
-    def allowed(self, a: int, b: int, find: Find) -> bool:
-        c, d = self.child, self.adult
-        return not ((c[a] and d[b]) or (d[a] and c[b]))
-
-    def merge(self, into: int, other: int) -> None:
-        self.child[into] |= self.child[other]
-        self.adult[into] |= self.adult[other]
 
 
 class CannotLinkPairs:
@@ -187,6 +170,7 @@ def graph_average_linkage(
     veto_threshold: float = np.inf,
     must_link: Iterable[tuple[int, int]] = (),
     overwrite: bool = False,
+    ratio_exempt: DistinctVideos | None = None,
 ) -> NDArray[np.int64]:
     """``constrained_average_linkage`` on cosine distances of ``x`` (n, d) (L2-normalised rows,
     unit weights), with candidate merges restricted to groups joined by a pair of ``pairs``
@@ -194,7 +178,8 @@ def graph_average_linkage(
     averaged over the two groups the same way. ``must_link`` item pairs are merged first,
     whatever the distances and rules say (a user's correction outranks the model).
     ``overwrite``: ``x`` and ``veto_x`` (float32) become the group sums instead of copies.
-    Returns (n,) labels 0..k-1, numbered like the dense path (by each group's first item)."""
+    ``ratio_exempt``: the groups' videos; two groups that share one skip the ratio test (the
+    dense path's ``ratio_exempt``). Returns (n,) labels 0..k-1, numbered like the dense path (by each group's first item)."""
     n = len(x)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
@@ -238,6 +223,8 @@ def graph_average_linkage(
         parent[b] = a
         for r in rules:
             r.merge(a, b)
+        if ratio_exempt is not None:
+            ratio_exempt.merge(a, b)
         na, nb = neighbours(a), neighbours(b)
         nbrs.pop(b, None)
         if len(na) < len(nb):
@@ -297,7 +284,11 @@ def graph_average_linkage(
             break
         if d_ab > threshold:
             break
-        if np.isfinite(max_ratio) and d_ab > max_ratio * max(spread(a), spread(b)):
+        if (
+            np.isfinite(max_ratio)
+            and d_ab > max_ratio * max(spread(a), spread(b))
+            and (ratio_exempt is None or ratio_exempt.allowed(a, b, find))
+        ):
             continue  # reconsidered when a or b grows: the new group re-pushes its neighbours
         if v is not None and np.isfinite(veto_threshold):
             d_v = 1.0 - float(v[a].astype(np.float64) @ v[b]) / (cnt[a] * cnt[b])
@@ -317,7 +308,6 @@ def cluster_tracks_graph(
     centroids: NDArray[np.float32],
     s: ClusterSettings,
     video: NDArray[np.int64],
-    age: NDArray[np.float64] | None = None,
     cannot_pairs: Iterable[tuple[int, int]] = (),
     must_link: Iterable[tuple[int, int]] = (),
     prior_mean: NDArray[np.float32] | None = None,
@@ -327,8 +317,8 @@ def cluster_tracks_graph(
     known: NDArray[np.int64] | None = None,
 ) -> NDArray[np.int64]:
     """``ingest.cluster.cluster_tracks`` (agglomerative) for any number of tracks: centroids
-    (t, d), each track's video as an integer code (t,), median apparent age (t,) in years (nan:
-    unknown; None: no child brake), explicit track-level cannot-link and must-link pairs.
+    (t, d), each track's video as an integer code (t,), explicit track-level cannot-link and
+    must-link pairs.
     Two tracks of one video are kept apart unless ``s.merge_within_video`` (then pass the
     pairs that share a frame in ``cannot_pairs``). ``overwrite``: centroids and descriptors
     (float32) are centred in place and consumed, halving peak memory.
@@ -344,10 +334,6 @@ def cluster_tracks_graph(
     rules: list[GroupRule] = []
     if not s.merge_within_video:
         rules.append(DistinctVideos(np.asarray(video)))
-    if age is not None and s.child_age_years > 0:
-        rules.append(
-            ChildAdult(np.asarray(age, dtype=np.float64), s.child_age_years, s.adult_age_years)
-        )
     cannot = CannotLinkPairs(cannot_pairs)
     if cannot.partners:
         rules.append(cannot)
@@ -379,6 +365,9 @@ def cluster_tracks_graph(
         veto_threshold=s.faceres_veto if veto is not None else np.inf,
         must_link=must_link,
         overwrite=True,
+        ratio_exempt=None
+        if s.ratio_test_within_video or not s.merge_within_video
+        else DistinctVideos(np.asarray(video)),
     )
 
 

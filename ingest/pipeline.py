@@ -336,8 +336,8 @@ def recluster(
         f"{cs.method} tracks<{cs.track_threshold} clusters<{cs.cluster_threshold} "
         f"ratio<{cs.merge_ratio} prior={cs.spread_prior} "
         f"track_sharpness>={cs.min_track_sharpness} "
-        f"child<{cs.child_age_years}/adult>={cs.adult_age_years} "
-        f"merge_within_video={cs.merge_within_video} faceres_veto<={cs.faceres_veto} "
+        f"min_track_faces={cs.min_track_faces} merge_within_video={cs.merge_within_video} "
+        f"ratio_test_within_video={cs.ratio_test_within_video} faceres_veto<={cs.faceres_veto} "
         f"min_faces={cs.min_cluster_faces}"
     )
     store.write_clusters_with_history(con, face_ids, c, embedder, method, events)

@@ -105,8 +105,8 @@ class EmbeddingSettings:
     dlib_box_scale: float = 0.9  # x longer MTCNN box side: the square dlib's aligner starts from
     crop_px: int = 112  # pixels, side of the stored face thumbnail
     crop_margin: float = 0.25  # share of the box side added around the stored thumbnail
-    # Folder holding faceres.json + faceres.bin (ingest/age.py): apparent age and a second
-    # descriptor, both brakes on clustering (ClusterSettings.child_age_years, faceres_veto).
+    # Folder holding faceres.json + faceres.bin (ingest/age.py): apparent age (stored per face)
+    # and a second descriptor, the clustering veto (ClusterSettings.faceres_veto).
     # `make models` puts it at the default.
     age_model_dir: str | None = field(
         default_factory=lambda: os.environ.get("AGE_MODEL_DIR", str(DEFAULT_AGE_MODEL_DIR))
@@ -118,42 +118,44 @@ class ClusterSettings:
     """Defaults: FaceNet's, picked by `make bench` on the calibration corpora (docs/benchmarks.md);
     dlib's are DLIB_CLUSTER below. Cosine distances differ per embedder."""
 
+    # Picked together by one rule (mean BCubed F0.5) over the calibration corpora of both
+    # recipes, studio and edited (bench/corpora.py CALS; docs/decisions.md, "General footage").
     # Stage 1: within one video, faces of one person are grouped into tracks.
-    # Cosine distance (raw embeddings), average linkage. The look-alike calibration corpora
-    # (two similar people in separate shots of one video) bound it: looser merges them.
-    track_threshold: float = 0.50
-    min_track_faces: int = 2  # faces; tracks with fewer are noise and left unassigned
+    # Cosine distance (raw embeddings), average linkage. Strict: a video's shots of one person
+    # (another angle, light or take) stay separate tracks here and meet again in stage 2,
+    # where the person's tracks from other videos weigh in; two look-alikes cut one after the
+    # other in one video are told apart there too.
+    track_threshold: float = 0.25
+    # Faces; tracks with fewer are noise and left unassigned. One: a strict stage 1 leaves a
+    # face of a short, degraded shot on its own, and stage 2 still places it or leaves it out.
+    min_track_faces: int = 1
     # Median face sharpness (DetectionSettings.min_sharpness's unit); blurrier tracks are left
     # unassigned. Blur makes different people look alike: on ../shared/faces dlib's
     # blurred-vs-blurred false-match rate doubles at about this sharpness (docs/blur.md).
     min_track_sharpness: float = 50.0
     # Stage 2: tracks are clustered across videos into influencers.
-    cluster_threshold: float = 0.55  # cosine distance between centred track centroids
+    cluster_threshold: float = 0.60  # cosine distance between centred track centroids
     min_cluster_faces: int = 3  # faces; smaller clusters are left unassigned
     # Relative merge test (see cluster.constrained_average_linkage): look-alike people who are
-    # each tight clusters stay apart even under cluster_threshold. With FaceNet it binds
-    # before the threshold does: a person seen in one video only (one track) merges only
-    # within merge_ratio x spread_prior.
-    merge_ratio: float = 2.5  # x; cross distance must be <= this times the looser side's spread
-    spread_prior: float = 0.15  # cosine distance; the spread assumed for a single track
+    # each tight clusters stay apart even under cluster_threshold: a person seen in one video
+    # only (one track) merges only within merge_ratio x spread_prior.
+    merge_ratio: float = 2.0  # x; cross distance must be <= this times the looser side's spread
+    spread_prior: float = 0.20  # cosine distance; the spread assumed for a single track
     spread_prior_weight: float = 1.0  # pseudo track pairs behind spread_prior
-    # Child brake, in years of median apparent age per track (ingest/age.py). Embedders place
-    # children near adults of the same ethnicity (dlib: a boy 0.29 from a grown man, centred
-    # cosine, closer than Barack Obama's own clips are to each other), so a track that reads
-    # under child_age_years never merges with one that reads adult_age_years or more. No adult
-    # track of the calibration corpora reads under 23 (docs/benchmarks.md, "Stage-2 brakes"),
-    # so the brake never fires among adults; a general age-gap brake did, and split people.
-    child_age_years: float = 16.0  # years; 0 = brake off
-    adult_age_years: float = 25.0  # years
-    # Stage 2 never merges two tracks of one video: stage 1 already weighed them against each
-    # other at the within-video threshold and kept them apart, and one video's people share its
-    # lighting and camera, so there they look more alike than across videos, not less.
-    merge_within_video: bool = False
+    # Two tracks of one video that never share a frame may merge in stage 2, at the same
+    # threshold as tracks of different videos: the cuts of one edited video show one person
+    # again and again. (Until #22 they never merged, and every other look of a person in a
+    # video became an influencer of its own.) False: only tracks of different videos merge.
+    merge_within_video: bool = True
+    # Whether the ratio test also holds between two groups that share a video. Off: the cuts
+    # of one video are measured by the threshold and the veto alone, since a single shot's
+    # spread says nothing about how far the person's next shot may look.
+    ratio_test_within_video: bool = False
     # Veto by a second descriptor (faceres, ingest/age.py), in cosine distance between centred
     # faceres track centroids, averaged over the two groups like the embedding distance: a
-    # merge goes ahead only at or under it. The two models make different mistakes. Picked by
-    # `make bench` on the calibration corpora. 0 = off.
-    faceres_veto: float = 0.65
+    # merge goes ahead only at or under it. The two models make different mistakes: without
+    # it look-alikes merge on the calibration corpora. 0 = off.
+    faceres_veto: float = 0.75
     method: Literal["agglomerative", "hdbscan", "dbscan"] = "agglomerative"
     center: bool = True  # subtract the mean track centroid before cosine distances (stage 2)
     center_prior_weight: float = 20.0  # pseudo-tracks of the population mean in that mean
@@ -171,9 +173,11 @@ class ClusterSettings:
 # one person's faces much closer together than FaceNet does, hence stage 1 at 0.10.
 DLIB_CLUSTER = ClusterSettings(
     track_threshold=0.10,
+    min_track_faces=2,
     cluster_threshold=0.56,
     merge_ratio=2.0,
     spread_prior=0.30,
+    merge_within_video=False,
     faceres_veto=0.70,
 )
 

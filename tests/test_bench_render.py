@@ -68,10 +68,10 @@ def calibration() -> Calibration:
         lowest_floor=40.0,
         floor=sweep(["40", "50 (default)"], "The rule picks 50 px, the default."),
         track=sweep(["0.5 (default)"], "The rule picks 0.5, the default."),
+        track_faces=sweep(["1 (default)"], "The rule picks 1, the default."),
         stage2=sweep(["0.55, 2.5, 0.15 (default)", "0.6, off, 0.3"], "The rule picks stage 2."),
         veto=sweep(["off", "0.65 (default)"], "The rule picks the veto."),
         brakes=[Scored("defaults", [rep()] * n)],
-        youngest=21.5,
         pairs=[pairs] * n,
         score=lambda s: [rep()] * n,
     )
@@ -128,9 +128,10 @@ def test_a_full_run_shows_every_sweep_the_replicas_and_the_real_clips():
         f"## Calibration (seeds {CALIBRATION.seed_list})",
         "### Face-size floor",
         "### Stage-1 (within-video) threshold",
+        "### Faces a track needs",
         "### Stage-2 clustering settings",
         "### Faceres veto",
-        "### Stage-2 brakes",
+        "### Stage-2 rules",
         "### Face descriptors compared",
     ):
         assert f"\n{heading}\n\n" in md
@@ -138,7 +139,6 @@ def test_a_full_run_shows_every_sweep_the_replicas_and_the_real_clips():
         assert f"\n\n{s.verdict}\n\n" in md
     assert "| 50 (default) | 0.980 / 0.980 /" in md
     assert "(same-person pairs per seed: 2 of 4 / 2 of 4 /" in md
-    assert "youngest track reads 21.5 years" in md
     assert "first-5-frames replica: **82 s**; ours takes **0.28x** its time" in md
     assert "Result: **PASS**" in md and "holds all 4 speaking clips: **yes**" in md
     assert "- 18 influencers from 268 faces in 14 clips; ingest 0 s (14 clips unchanged" in md
@@ -161,9 +161,35 @@ def test_calibrate_only_prints_the_sweeps_and_their_verdicts_in_order():
     assert [t[0].split(" | ")[0] for t in tables(text)] == [
         "| face-size floor (px)",
         "| stage 1 (within-video) threshold",
+        "| faces a track needs",
         "| stage 2: threshold, merge ratio, spread prior",
         "| faceres veto (centred cosine)",
-        "| stage-2 brakes",
+        "| stage-2 rules",
         "| descriptor (centred track centroids)",
     ]
     assert_tables_well_formed(text)
+
+
+def test_unseen_seeds_of_each_recipe_are_tabled_and_marked_against_the_targets():
+    from bench.corpora import UNSEEN
+    from bench.render import unseen_row
+    from bench.unseen import Unseen, summary
+
+    good = [rep(0.999)] * 5
+    split = [rep(0.97, 33), rep(0.999), rep(0.999), rep(0.999), rep(0.999, 32)]
+    unseen = [
+        Unseen(UNSEEN[0], good, split, [60.0] * 5, [100] * 5),
+        Unseen(UNSEEN[1], split, good, [40.0] * 5, [60] * 5),
+    ]
+    assert summary(good)["met"] and not summary(split)["met"]
+    assert summary(split)["within"] == 3 and not summary(split)["checks"]["count"]
+    row = unseen_row("defaults", split)
+    assert "3 of 5 (**missed**)" in row and row.count("|") == 9
+    report = BenchReport(STARTED, Settings(), benchmark(True), CALIBRATION, None, None, unseen)
+    md = benchmarks_md(report)
+    assert "## Unseen seeds of each recipe" in md
+    assert f"### Studio recipe: seeds {UNSEEN[0].seed_list}" in md
+    assert "300 s for 500 videos (0.60 s a video)" in md
+    assert_tables_well_formed(md)
+    block = readme_block(report)
+    assert any(line.startswith("| edited recipe | 311, 312, 313, 314, 315 |") for line in block)

@@ -98,14 +98,12 @@ def test_cluster_flags_reach_the_settings(flags, expected):
     from ingest.cli import _settings, build_parser
     from ingest.settings import ClusterSettings
 
-    args = build_parser().parse_args(
-        ["recluster", "--child-age", "0", "--faceres-veto", "0.65", *flags]
-    )
+    args = build_parser().parse_args(["recluster", "--faceres-veto", "0.65", *flags])
     cs = _settings(args).cluster
     assert cs.merge_within_video is (
         ClusterSettings().merge_within_video if expected is None else expected
     )
-    assert cs.child_age_years == 0.0 and cs.faceres_veto == 0.65
+    assert cs.faceres_veto == 0.65
 
 
 def test_each_embedder_gets_its_own_calibrated_settings():

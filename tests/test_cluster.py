@@ -5,7 +5,6 @@ from ingest.cluster import (
     FaceTable,
     center,
     centroid_similarity,
-    child_adult_cannot_link,
     cluster_faces,
     constrained_average_linkage,
     cosine_distances,
@@ -155,43 +154,10 @@ def test_centroid_similarity_nan_for_unassigned():
     assert sim[0] == pytest.approx(sim[1]) and np.isnan(sim[2])
 
 
-def test_child_adult_cannot_link_marks_only_child_adult_pairs_and_ignores_unknowns():
-    age = np.array([8.0, 35.0, 30.0, 20.0, 12.0, np.nan])
-    cl = child_adult_cannot_link(age, 16.0, 25.0)
-    assert cl[0, 1] and cl[1, 0] and cl[0, 2] and cl[4, 1]  # a child and an adult
-    assert not cl[1, 2]  # two adults, however far apart
-    assert not cl[0, 4]  # two children
-    assert not cl[0, 3] and not cl[3, 1]  # a young adult links with both sides
-    assert not cl[5].any() and not cl[:, 5].any()  # unknown age: no constraint
-    assert not child_adult_cannot_link(age, 0.0, 25.0).any()  # off
-
-
-def test_child_brake_keeps_a_child_apart_from_a_lookalike_adult():
-    """Two videos whose faces dlib puts together: one influencer without ages, two when one
-    reads as a child and the other as an adult, and still one for two adults decades apart."""
-    rng = np.random.default_rng(11)
-    emb = unit(rng, 8, 16, rng.normal(size=16), 0.05)
-    vids, frames = np.array(["v1"] * 4 + ["v2"] * 4), np.tile(np.arange(4), 2)
-    s = ClusterSettings(center=False, child_age_years=16.0, adult_age_years=25.0)
-    assert list(cluster_faces(FaceTable(vids, frames, emb), s).cluster_id) == [1] * 8
-    child_adult = np.array([9, 10, 8, 9, 36, 34, 35, 37], np.float32)
-    assert (
-        list(cluster_faces(FaceTable(vids, frames, emb, age=child_adult), s).cluster_id)
-        == [1] * 4 + [2] * 4
-    )
-    adults = np.array([30, 31, 29, 30, 66, 64, 65, 67], np.float32)
-    assert list(cluster_faces(FaceTable(vids, frames, emb, age=adults), s).cluster_id) == [1] * 8
-    off = ClusterSettings(center=False, child_age_years=0.0)
-    assert (
-        list(cluster_faces(FaceTable(vids, frames, emb, age=child_adult), off).cluster_id)
-        == [1] * 8
-    )
-
-
-def test_stage_two_never_merges_two_tracks_that_stage_one_kept_apart_in_one_video():
-    """Two people filmed one after the other in one video, 0.2 apart (cosine): stage 1 (0.1)
-    keeps them as two tracks, but the looser stage-2 threshold would merge them. They stay two
-    influencers unless merge_within_video is set; in two different videos they do merge."""
+def test_two_shots_of_one_video_merge_in_stage_two_unless_that_is_turned_off():
+    """One person in two shots of one video, 0.2 apart (cosine): stage 1 (0.1) keeps them as
+    two tracks and stage 2 (0.5) joins them, as it would across two videos. With
+    merge_within_video off they stay two influencers; a shared frame keeps them apart always."""
     rng = np.random.default_rng(12)
     a, b = np.eye(16)[0], 0.8 * np.eye(16)[0] + 0.6 * np.eye(16)[1]  # cosine 0.8
     emb = np.vstack([unit(rng, 4, 16, a, 0.01), unit(rng, 4, 16, b, 0.01)])
@@ -199,18 +165,53 @@ def test_stage_two_never_merges_two_tracks_that_stage_one_kept_apart_in_one_vide
     s = ClusterSettings(
         center=False, track_threshold=0.1, cluster_threshold=0.5, merge_ratio=float("inf")
     )
+    assert s.merge_within_video
     one_video = FaceTable(np.array(["v"] * 8), frames, emb)
-    assert list(cluster_faces(one_video, s).cluster_id) == [1] * 4 + [2] * 4
-    within = ClusterSettings(
+    assert list(cluster_faces(one_video, s).cluster_id) == [1] * 8
+    apart = ClusterSettings(
         center=False,
         track_threshold=0.1,
         cluster_threshold=0.5,
         merge_ratio=float("inf"),
-        merge_within_video=True,
+        merge_within_video=False,
     )
-    assert list(cluster_faces(one_video, within).cluster_id) == [1] * 8
+    assert list(cluster_faces(one_video, apart).cluster_id) == [1] * 4 + [2] * 4
     two_videos = FaceTable(np.array(["v1"] * 4 + ["v2"] * 4), frames, emb)
-    assert list(cluster_faces(two_videos, s).cluster_id) == [1] * 8
+    assert list(cluster_faces(two_videos, apart).cluster_id) == [1] * 8
+    together = FaceTable(np.array(["v"] * 8), np.tile(np.arange(4), 2), emb)
+    assert list(cluster_faces(together, s).cluster_id) == [1] * 4 + [2] * 4
+
+
+def test_the_ratio_test_leaves_the_shots_of_one_video_to_the_threshold():
+    """Two single tracks 0.2 apart against a ratio test that allows 1.5 x 0.1 = 0.15: kept
+    apart across two videos, joined as two shots of one video, unless the ratio test is asked
+    to hold within a video too."""
+    rng = np.random.default_rng(14)
+    a, b = np.eye(16)[0], 0.8 * np.eye(16)[0] + 0.6 * np.eye(16)[1]
+    emb = np.vstack([unit(rng, 4, 16, a, 0.01), unit(rng, 4, 16, b, 0.01)])
+    frames = np.arange(8)
+    s = ClusterSettings(
+        center=False,
+        track_threshold=0.1,
+        cluster_threshold=0.5,
+        merge_ratio=1.5,
+        spread_prior=0.1,
+        faceres_veto=0.0,
+    )
+    one_video = FaceTable(np.array(["v"] * 8), frames, emb)
+    two_videos = FaceTable(np.array(["v1"] * 4 + ["v2"] * 4), frames, emb)
+    assert list(cluster_faces(one_video, s).cluster_id) == [1] * 8
+    assert list(cluster_faces(two_videos, s).cluster_id) == [1] * 4 + [2] * 4
+    strict = ClusterSettings(
+        center=False,
+        track_threshold=0.1,
+        cluster_threshold=0.5,
+        merge_ratio=1.5,
+        spread_prior=0.1,
+        faceres_veto=0.0,
+        ratio_test_within_video=True,
+    )
+    assert list(cluster_faces(one_video, strict).cluster_id) == [1] * 4 + [2] * 4
 
 
 def test_veto_blocks_a_merge_its_second_distance_rejects_averaged_over_groups():

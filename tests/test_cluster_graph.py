@@ -8,14 +8,12 @@ from bench.scale import synthetic_tracks
 from ingest.cluster import (
     FaceTable,
     center,
-    child_adult_cannot_link,
     cluster_faces,
     cluster_tracks,
     cosine_distances,
 )
 from ingest.cluster_graph import (
     CannotLinkPairs,
-    ChildAdult,
     DistinctVideos,
     cluster_tracks_graph,
     graph_average_linkage,
@@ -26,14 +24,16 @@ from ingest.settings import ClusterSettings
 
 
 def _dense(tr, s: ClusterSettings, extra_cannot=None):
+    same_video = tr.video[:, None] == tr.video[None, :]
     cannot = np.zeros((len(tr.video),) * 2, dtype=bool)
     if not s.merge_within_video:
-        cannot = tr.video[:, None] == tr.video[None, :]
+        cannot = same_video.copy()
         np.fill_diagonal(cannot, False)
-    cannot |= child_adult_cannot_link(tr.age, s.child_age_years, s.adult_age_years)
     if extra_cannot is not None:
         cannot |= extra_cannot
-    return cluster_tracks(tr.centroids, cannot, s, None, tr.descriptors, None)
+    return cluster_tracks(
+        tr.centroids, cannot, s, None, tr.descriptors, None, same_video=same_video
+    )
 
 
 SETTINGS = {
@@ -41,7 +41,9 @@ SETTINGS = {
     "strict veto": ClusterSettings(faceres_veto=0.45),
     "no ratio test": ClusterSettings(merge_ratio=np.inf, cluster_threshold=0.5),
     "loose ratio": ClusterSettings(merge_ratio=4.0, spread_prior=0.2),
-    "no brakes": ClusterSettings(child_age_years=0, faceres_veto=0),
+    "no veto": ClusterSettings(faceres_veto=0),
+    "no merges within a video": ClusterSettings(merge_within_video=False),
+    "ratio test within a video": ClusterSettings(ratio_test_within_video=True),
 }
 
 
@@ -54,13 +56,13 @@ def test_graph_path_gives_the_dense_partition(name, seed):
     tr = synthetic_tracks(600, seed, emb_dim=64, desc_dim=48, noise=1.5)
     s = dataclasses.replace(SETTINGS[name], graph_neighbours=100)
     dense = _dense(tr, s)
-    graph = cluster_tracks_graph(tr.centroids, s, tr.video, tr.age, descriptors=tr.descriptors)
+    graph = cluster_tracks_graph(tr.centroids, s, tr.video, descriptors=tr.descriptors)
     assert 1 < dense.max() + 1 < len(dense)  # neither all merged nor all apart
     np.testing.assert_array_equal(graph, dense)
     # At the default number of neighbours, some candidate pairs can be missed on data this
     # hard (docs/scale.md); the answer stays close.
     default_k = cluster_tracks_graph(
-        tr.centroids, SETTINGS[name], tr.video, tr.age, descriptors=tr.descriptors
+        tr.centroids, SETTINGS[name], tr.video, descriptors=tr.descriptors
     )
     assert bcubed(dense.tolist(), default_k.tolist())[2] >= 0.99
 
@@ -69,7 +71,7 @@ def test_graph_path_matches_dense_on_easy_data_with_a_few_neighbours():
     tr = synthetic_tracks(1500, 3, emb_dim=128, desc_dim=64)
     s = dataclasses.replace(ClusterSettings(), graph_neighbours=10)
     dense = _dense(tr, s)
-    graph = cluster_tracks_graph(tr.centroids, s, tr.video, tr.age, descriptors=tr.descriptors)
+    graph = cluster_tracks_graph(tr.centroids, s, tr.video, descriptors=tr.descriptors)
     f = bcubed(dense.tolist(), graph.tolist())[2]
     assert f >= 0.998
     assert bcubed(tr.person.tolist(), graph.tolist())[2] > 0.95
@@ -92,11 +94,11 @@ def test_explicit_cannot_links_match_the_dense_matrix_and_hold():
         m[a, b] = m[b, a] = True
     dense = _dense(tr, s, m)
     graph = cluster_tracks_graph(
-        tr.centroids, s, tr.video, tr.age, cannot_pairs=pairs, descriptors=tr.descriptors
+        tr.centroids, s, tr.video, cannot_pairs=pairs, descriptors=tr.descriptors
     )
     np.testing.assert_array_equal(graph, dense)
     assert all(graph[a] != graph[b] for a, b in pairs)
-    free = cluster_tracks_graph(tr.centroids, s, tr.video, tr.age, descriptors=tr.descriptors)
+    free = cluster_tracks_graph(tr.centroids, s, tr.video, descriptors=tr.descriptors)
     assert any(free[a] == free[b] for a, b in pairs)  # the links changed something
 
 
@@ -114,10 +116,6 @@ def test_group_rules_are_carried_by_merged_groups():
     assert v.allowed(0, 1, find)
     v.merge(0, 1)
     assert v.allowed(0, 2, find) and v.sets[0] == {7, 8}
-    ca = ChildAdult(np.array([10.0, 30.0, np.nan, 40.0]), 16, 25)
-    assert not ca.allowed(0, 1, find) and ca.allowed(0, 2, find)
-    ca.merge(2, 0)  # the unknown-age track now carries a child
-    assert not ca.allowed(2, 3, find)
     cl = CannotLinkPairs([(0, 2)])
     assert not cl.allowed(2, 0, find) and cl.allowed(1, 2, find)
 
@@ -178,15 +176,13 @@ def test_cluster_faces_takes_the_graph_path_for_many_tracks_with_the_same_answer
 def test_new_tracks_join_existing_people_without_a_full_reclustering():
     tr = synthetic_tracks(3000, 9, emb_dim=128, desc_dim=64)
     s = ClusterSettings()
-    full = cluster_tracks_graph(tr.centroids, s, tr.video, tr.age, descriptors=tr.descriptors)
+    full = cluster_tracks_graph(tr.centroids, s, tr.video, descriptors=tr.descriptors)
     old = 2700  # the first 2700 tracks were clustered before; 300 arrive
     before = cluster_tracks_graph(
-        tr.centroids[:old], s, tr.video[:old], tr.age[:old], descriptors=tr.descriptors[:old]
+        tr.centroids[:old], s, tr.video[:old], descriptors=tr.descriptors[:old]
     )
     known = np.concatenate([before, np.full(len(tr.video) - old, -1)])
-    inc = cluster_tracks_graph(
-        tr.centroids, s, tr.video, tr.age, descriptors=tr.descriptors, known=known
-    )
+    inc = cluster_tracks_graph(tr.centroids, s, tr.video, descriptors=tr.descriptors, known=known)
     # Existing people stay as they were: no group split, none merged with another.
     assert len({(a, b) for a, b in zip(before.tolist(), inc[:old].tolist())}) == before.max() + 1
     assert len(set(inc[:old].tolist())) == before.max() + 1
@@ -198,7 +194,7 @@ def test_new_tracks_join_existing_people_without_a_full_reclustering():
     assert bcubed(full.tolist(), inc.tolist())[2] >= 0.99
     # Without the known labels the same call is a full clustering.
     np.testing.assert_array_equal(
-        cluster_tracks_graph(tr.centroids, s, tr.video, tr.age, descriptors=tr.descriptors), full
+        cluster_tracks_graph(tr.centroids, s, tr.video, descriptors=tr.descriptors), full
     )
 
 

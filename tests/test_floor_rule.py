@@ -16,7 +16,6 @@ from bench.calibration import (
     pick_veto,
     rule_line,
     sweep_one,
-    youngest_track,
 )
 from bench.corpora import at_floor
 from bench.metrics import Report
@@ -79,21 +78,24 @@ def test_pick_setting_takes_the_best_f_then_the_lowest_threshold_then_the_larges
     assert pick_setting([(0.9801, (0.6, inf, 0.3)), (0.9800, (0.5, 1.6, 0.3))]) == (0.6, inf, 0.3)
 
 
-def test_brake_variants_take_each_brake_away_from_the_defaults():
+def test_brake_variants_take_each_rule_away_from_the_defaults():
     cs = Settings().cluster
-    (name0, d), (_, no_veto), (_, no_child), (name, within), (_, none) = brake_variants(cs)
-    assert d == cs and cs.faceres_veto > 0 and cs.child_age_years > 0 and not cs.merge_within_video
+    rows = brake_variants(cs)
+    (name0, d), (_, no_veto), (_, no_ratio), (name, within), (rname, ratio), (_, neither) = rows
+    assert d == cs and cs.faceres_veto > 0 and cs.merge_within_video
+    assert not cs.ratio_test_within_video
     assert no_veto == dataclasses.replace(cs, faceres_veto=0.0)
-    assert no_child == dataclasses.replace(cs, child_age_years=0.0)
-    assert within == dataclasses.replace(cs, merge_within_video=True)
-    assert name == "with merges within a video" and "no merges within a video" in name0
-    assert none == dataclasses.replace(
-        cs, faceres_veto=0.0, child_age_years=0.0, merge_within_video=True
-    )
-    # Where merges within a video are the setting, the brake row adds the brake back.
-    merging = dataclasses.replace(cs, merge_within_video=True)
-    (name0, _), *_, (name, within), _ = brake_variants(merging)
-    assert within == cs and name == "with no merges within a video" and "no merges" not in name0
+    assert no_ratio == dataclasses.replace(cs, merge_ratio=float("inf"))
+    assert within == dataclasses.replace(cs, merge_within_video=False)
+    assert name == "with no merges within a video" and "without the ratio test" in name0
+    assert ratio == dataclasses.replace(cs, ratio_test_within_video=True)
+    assert rname == "with merges within a video, ratio test too"
+    assert neither == dataclasses.replace(cs, faceres_veto=0.0, merge_ratio=float("inf"))
+    # Where no merges within a video is the setting, the row flips it the other way.
+    apart = dataclasses.replace(cs, merge_within_video=False)
+    (name0, _), _, _, (name, flipped), *_ = brake_variants(apart)
+    assert flipped == cs and name.startswith("with merges within a video")
+    assert "no merges" in name0
 
 
 def test_pick_veto_takes_the_best_f_then_the_lowest_score_error_then_the_loosest_veto():
@@ -120,19 +122,6 @@ def test_at_floor_keeps_ages_aligned():
     assert list(at_floor(df, table, 50.0)[1].age) == [30]
 
 
-def test_youngest_track_is_the_lowest_median_age_of_a_kept_track():
-    """Two videos of one face, 4 frames each: medians 31 and 9.5; a lone stray face (its own
-    one-face track, dropped) reading 2 years does not count."""
-    e = np.tile(
-        np.eye(512, dtype=np.float32)[:1], (9, 1)
-    )  # the default embedder's size, one face everywhere
-    vids = np.array(["a"] * 4 + ["b"] * 4 + ["c"])
-    age = np.array([30, 31, 31, 40, 9, 10, 8, 12, 2], np.float32)
-    t = FaceTable(vids, np.arange(9), e, None, age)
-    assert youngest_track(t, Settings().cluster) == 9.5
-    assert np.isnan(youngest_track(FaceTable(vids, np.arange(9), e), Settings().cluster))
-
-
 def test_population_mean_averages_track_centroids_not_faces():
     """Video a: one person in 3 frames; video b: one person in 1 frame (a one-face track,
     dropped). The mean is over kept tracks, each its normalised centroid: a's alone."""
@@ -143,7 +132,8 @@ def test_population_mean_averages_track_centroids_not_faces():
     vecs = np.array([[3, 0], [3, 0], [0, 3], [0, 1]], np.float32)  # a's centroid: (6, 3) / |.|
     vids, frames = np.array(["a", "a", "a", "b"]), np.array([0, 1, 2, 0])
     sharp = np.full(4, 100.0, np.float32)
-    m = track_mean(FaceTable(vids, frames, emb, sharp, descriptor=vecs), ClusterSettings())
+    s = ClusterSettings(min_track_faces=2)
+    m = track_mean(FaceTable(vids, frames, emb, sharp, descriptor=vecs), s)
     assert np.allclose(m, np.array([6, 3]) / np.hypot(6, 3), atol=1e-6)
 
 
