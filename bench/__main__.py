@@ -23,9 +23,10 @@ from pathlib import Path
 from bench import publish, publish_readme_block
 from bench.benchmark import run_benchmark
 from bench.calibration import calibrate, method_thresholds
-from bench.corpora import CALIBRATION
+from bench.corpora import CALIBRATION, UNSEEN
 from bench.real import check_real
 from bench.render import BenchReport, benchmarks_md, calibration_tables, readme_block
+from bench.unseen import run_unseen
 from ingest.settings import Settings
 
 
@@ -73,11 +74,12 @@ def main(argv: list[str] | None = None) -> int:
     benchmark = run_benchmark(
         args.faces, args.work, settings, thresholds, CALIBRATION, args.skip_baseline
     )
+    unseen = [run_unseen(g, args.faces, args.work, settings) for g in UNSEEN]
     real = None
     if args.videos.is_dir():
         real = check_real(args.videos, args.work / "real", settings)
 
-    report = BenchReport(started, settings, benchmark, CALIBRATION, cal, real)
+    report = BenchReport(started, settings, benchmark, CALIBRATION, cal, real, unseen)
     publish(args.out, benchmarks_md(report).split("\n"))
     if args.readme is not None:
         publish_readme_block(args.readme, readme_block(report))

@@ -15,11 +15,12 @@ import numpy as np
 
 from bench.benchmark import Benchmark
 from bench.calibration import Calibration, Scored
-from bench.corpora import CAL, EMBEDDER, GROWTH_EXTRA, LOOKALIKE_CALS, CorpusGroup
+from bench.corpora import CAL, CALS, EMBEDDER, GROWTH_EXTRA, LOOKALIKE_CALS, CorpusGroup
 from bench.descriptors import table_rows
 from bench.metrics import Report
 from bench.real import RealCheck, RealRow, RealVerdict
 from bench.speed import growth_table, speed_lines
+from bench.unseen import TARGETS, Unseen, summary
 from ingest.settings import Settings
 
 EMBEDDER_WORDS = {
@@ -38,6 +39,7 @@ class BenchReport:
     group: CorpusGroup  # the calibration corpora, named even when not re-run
     calibration: Calibration | None  # None: not re-run (make bench leaves it to bench-calibrate)
     real: RealCheck | None  # None: no clips found
+    unseen: list[Unseen] = dataclasses.field(default_factory=list)  # per recipe
 
 
 def report_cells(r: Report) -> str:
@@ -59,6 +61,20 @@ def sweep_row(row: Scored) -> str:
         f"{np.mean([r.bcubed_f for r in rs]):.3f} | **{row.score:.3f}** | "
         f"{' / '.join(f'{r.n_influencers - r.n_people:+d}' for r in rs)} | "
         f"{np.mean([r.exact_video_sets for r in rs]):.0%} | {row.score_error:.3f} |"
+    )
+
+
+def unseen_row(name: str, rs: list[Report]) -> str:
+    """One set of rules on a recipe's unseen seeds: per seed, then the figures the targets
+    are about, each marked when it misses its target."""
+    m = summary(rs)
+    miss = {k: "" if ok else " (**missed**)" for k, ok in m["checks"].items()}
+    return (
+        f"| {name} | {' / '.join(f'{r.bcubed_f:.3f}' for r in rs)} | "
+        f"**{m['mean_f']:.3f}**{miss['f']} | {m['min_p']:.3f}{miss['precision']} | "
+        f"{' / '.join(f'{r.n_influencers}/{r.n_people}' for r in rs)} | "
+        f"{m['within']} of {len(rs)}{miss['count']} | {m['exact']:.0%}{miss['exact']} | "
+        f"{m['error']:.3f}{miss['error']} |"
     )
 
 
@@ -89,9 +105,11 @@ _env.filters.update(
     report=report_cells,
     sweep_row=sweep_row,
     real_row=real_row,
+    unseen_row=unseen_row,
+    summary=summary,
     yes_no=lambda b: "yes" if b else "NO",
 )
-_env.globals.update(EMBEDDER=EMBEDDER, EMBEDDER_WORDS=EMBEDDER_WORDS)
+_env.globals.update(EMBEDDER=EMBEDDER, EMBEDDER_WORDS=EMBEDDER_WORDS, TARGETS=TARGETS)
 
 
 def _parts():
@@ -131,13 +149,19 @@ def benchmarks_md(report: BenchReport) -> str:
         else "",
         cal_corpus=CAL,
         lookalike_cals=LOOKALIKE_CALS,
+        edited_cals=[c for c in CALS if c.recipe == "edited"],
         growth_extra=GROWTH_EXTRA,
+        unseen=report.unseen,
     )
 
 
 def readme_block(report: BenchReport) -> list[str]:
     """The README's accuracy and speed table, from this run: the lines between its markers."""
     text = _env.get_template("readme_block.md.j2").render(
-        b=report.benchmark, real=report.real, started=report.started, cores=os.cpu_count()
+        b=report.benchmark,
+        real=report.real,
+        started=report.started,
+        cores=os.cpu_count(),
+        unseen=report.unseen,
     )
     return text.removesuffix("\n").split("\n")
