@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--skip-calibration",
         action="store_true",
-        help="leave out the calibration sweeps (nine more corpora; make bench-calibrate)",
+        help="leave out the calibration sweeps (eight more corpora; make bench-calibrate)",
     )
     ap.add_argument(
         "--readme",

@@ -70,9 +70,10 @@ def pick_floor(results: list[tuple[float, float, float]]) -> float:
 
 
 def pick_track(results: list[tuple[float, float, float]]) -> float:
-    """``pick_best`` over (score, mean score error, stage-1 threshold); last, the loosest: the
-    fewest splits that reach that score (the score already weighs merges double)."""
-    return pick_best(results, lambda t: t)
+    """``pick_best`` over (score, mean score error, stage-1 threshold); last, the strictest:
+    stage 2 can join again what stage 1 splits (it merges the tracks of one video), but never
+    splits what stage 1 merged."""
+    return pick_best(results, lambda t: -t)
 
 
 def pick_track_faces(results: list[tuple[float, float, float]]) -> float:

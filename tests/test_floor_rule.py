@@ -147,9 +147,11 @@ def test_rule_line_says_whether_the_default_still_holds():
     )
 
 
-def test_pick_track_takes_the_best_f_then_the_lowest_score_error_then_the_loosest():
-    assert pick_track([(0.990, 0.01, 0.5), (0.9904, 0.01, 0.55), (0.985, 0.01, 0.6)]) == 0.55
+def test_pick_track_takes_the_best_f_then_the_lowest_score_error_then_the_strictest():
+    assert pick_track([(0.990, 0.01, 0.5), (0.9904, 0.01, 0.55), (0.985, 0.01, 0.6)]) == 0.5
+    assert pick_track([(0.990, 0.01, 0.5), (0.9914, 0.01, 0.55)]) == 0.55
     assert pick_track([(0.990, 0.02, 0.6), (0.990, 0.01, 0.5)]) == 0.5  # F ties: lower error
+    assert pick_track([(0.9952, 0.005, 0.25), (0.9951, 0.005, 0.3)]) == 0.25  # then strictest
 
 
 def rep(p: float, r: float, mae: float = 0.01) -> Report:
