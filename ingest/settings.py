@@ -134,7 +134,7 @@ class ClusterSettings:
     # blurred-vs-blurred false-match rate doubles at about this sharpness (docs/blur.md).
     min_track_sharpness: float = 50.0
     # Stage 2: tracks are clustered across videos into influencers.
-    cluster_threshold: float = 0.60  # cosine distance between centred track centroids
+    cluster_threshold: float = 0.55  # cosine distance between centred track centroids
     min_cluster_faces: int = 3  # faces; smaller clusters are left unassigned
     # Relative merge test (see cluster.constrained_average_linkage): look-alike people who are
     # each tight clusters stay apart even under cluster_threshold: a person seen in one video

@@ -75,7 +75,8 @@ def test_pick_setting_takes_the_best_f_then_the_lowest_threshold_then_the_larges
     assert pick_setting(
         [(0.990, (0.56, 1.5, 0.3)), (0.990, (0.56, 1.6, 0.25)), (0.990, (0.56, 1.6, 0.3))]
     ) == (0.56, 1.6, 0.3)
-    assert pick_setting([(0.9801, (0.6, inf, 0.3)), (0.9800, (0.5, 1.6, 0.3))]) == (0.6, inf, 0.3)
+    assert pick_setting([(0.9801, (0.6, inf, 0.3)), (0.9800, (0.5, 1.6, 0.3))]) == (0.5, 1.6, 0.3)
+    assert pick_setting([(0.9811, (0.6, inf, 0.3)), (0.9800, (0.5, 1.6, 0.3))]) == (0.6, inf, 0.3)
 
 
 def test_brake_variants_take_each_rule_away_from_the_defaults():
