@@ -71,7 +71,7 @@ def write_doc(
         "`ClusterSettings.graph_neighbours` (30) nearest tracks within the threshold, found by "
         "exact blocked search, or a faiss IVF index from `ann_min_tracks` (50k) tracks on. "
         "Merges then go closest allowed pair first, as in the dense path. Cannot-links are "
-        "per-group rules: a group's set of videos, its child/adult flags, explicit track pairs "
+        "per-group rules: a group's set of videos, explicit track pairs "
         "(and must-link pairs merge first).",
         "",
         "## Same answers as the dense path",
