@@ -1,8 +1,9 @@
 """The calibration sweeps (`make bench-calibrate`) and the rules that picked the defaults in
 ingest/settings.py from them.
 
-The calibration corpora are extracted once at the lowest swept face-size floor; every sweep
-re-clusters those faces. ``calibrate`` returns what was scored, and prints each rule's verdict
+The calibration corpora are extracted twice: at the lowest swept face-size floor for the floor
+sweep (each floor keeps its subset of those faces), and as a run at the defaults extracts them
+for every other sweep, which re-clusters those faces. ``calibrate`` returns what was scored, and prints each rule's verdict
 as it comes; bench/render.py writes the tables."""
 
 from __future__ import annotations
@@ -219,14 +220,16 @@ class Calibration:
 def calibrate(
     faces: Path, work: Path, settings: Settings, group: CorpusGroup = CALIBRATION
 ) -> Calibration:
-    """Ingest ``group`` at the lowest floor and run every sweep around ``settings``' defaults."""
+    """Ingest ``group`` twice, at the lowest floor for the floor sweep and as a run extracts
+    it for every other sweep, and run every sweep around ``settings``' defaults."""
     cs = settings.cluster
     floor_px = settings.detection.min_face_px
     low = dataclasses.replace(
         settings,
         detection=dataclasses.replace(settings.detection, min_face_px=lowest_floor(settings)),
     )
-    raw = ingest_group(group, faces, work, low)
+    low_group = dataclasses.replace(group, key=f"{group.key}_low_floor")
+    raw = ingest_group(low_group, faces, work, low)
     floor = sweep_one(
         FLOORS,
         floor_px,
@@ -235,7 +238,10 @@ def calibrate(
         lambda px: [c.at_floor(px).score(cs) for c in raw],
         unit=" px",
     )
-    corpora = [c.at_floor(floor_px) for c in raw]
+    # Detection runs on frames shrunk to the floor (DetectionSettings.floor_detect_px), so the
+    # faces extracted at a lower floor and filtered are not quite the ones a run keeps: the
+    # other sweeps score the faces a run at the defaults extracts.
+    corpora = ingest_group(group, faces, work, settings)
 
     @functools.cache
     def score(s: ClusterSettings) -> list[Report]:
