@@ -1,12 +1,11 @@
 """Apparent age and a second face descriptor, from one pass of the faceres model.
 
-Both are independent of dlib, and clustering uses them only as brakes on stage 2:
+Both are independent of the embedder. Clustering uses only the descriptor, as a veto on stage
+2; the age is stored per face (raw.faces.age_years):
 
-- Age. dlib's embedding confuses children with adults of the same ethnicity (on the SimpleFR
-  family clip the youngest son sits 0.29 centred cosine from a stranger, closer than Obama's own
-  clips). A track that reads as a child is not the same person as one that reads as an adult,
-  however close their faces (ClusterSettings.child_age_years). Age is too noisy to compare two
-  adults: photos of one adult can read 20 years apart.
+- Age. Too noisy to compare two adults: photos of one adult can read 20 years apart. (A brake
+  that kept a child's track from an adult's was removed with #22: on no corpus and no real
+  clip did it ever fire with FaceNet.)
 - Descriptor: the graph's global-pooled features (1024-d), which its face-matching use is built
   on. Alone it matches people worse than dlib, but its mistakes are different ones: two
   look-alikes dlib puts as close as one person's own photos sit far apart here

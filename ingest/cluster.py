@@ -163,9 +163,7 @@ class FaceTable:
     frame_index: NDArray[np.int64]  # (n,)
     embeddings: NDArray[np.float32]  # (n, d) L2-normalised
     sharpness: NDArray[np.float32] | None = None  # (n,); None: no track is judged by blur
-    age: NDArray[np.float32] | None = (
-        None  # (n,) apparent age, years (nan: unknown); None: no brake
-    )
+    age: NDArray[np.float32] | None = None  # (n,) apparent age, years (nan: unknown); not used here
     descriptor: NDArray[np.float32] | None = None  # (n, k) faceres, L2-normalised; None: no veto
 
     def take(self, mask: NDArray[np.bool_]) -> FaceTable:
@@ -246,9 +244,10 @@ def cluster_tracks(
     must_link: Sequence[NDArray[np.int64]] = (),
     same_video: NDArray[np.bool_] | None = None,
 ) -> NDArray[np.int64]:
-    """Cluster track centroids (t, d) across videos; ``same_video`` (t, t) marks tracks of one
-    video (the ratio test skips groups that share one unless ``s.ratio_test_within_video``); cannot_link (t, t) marks pairs that must
-    stay apart, ``must_link`` groups of tracks that must end together (agglomerative only).
+    """Cluster track centroids (t, d) across videos; cannot_link (t, t) marks pairs that must
+    stay apart, ``must_link`` groups of tracks that must end together (agglomerative only), and
+    ``same_video`` (t, t) tracks of one video (the ratio test skips groups that share one unless
+    ``s.ratio_test_within_video``).
     ``descriptors`` (t, k): each track's faceres centroid, for the veto (None: no veto),
     centred like the centroids with ``descriptor_prior`` (k,) as their prior mean.
     Returns (t,) labels 0.. (-1 = noise for the density methods)."""

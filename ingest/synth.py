@@ -390,6 +390,8 @@ def synthesize(
 
     ``lookalikes``: identity -> other identities, most alike first (bench/lookalikes.py).
     Without it (and with n_separate 0) a seed gives the same corpus as before it existed."""
+    if cfg.recipe not in ("studio", "edited"):
+        raise ValueError(f"unknown corpus recipe {cfg.recipe!r}: studio or edited")
     rng = np.random.default_rng(cfg.seed)
     identities = list_identities(faces_dir, cfg.min_photos)
     names = sorted(identities)

@@ -146,3 +146,9 @@ def test_edited_shots_show_a_person_at_several_sizes(edited_corpus: Path):
     # Shots differ in scale: within a video a person's face size varies by more than the
     # zoom of one shot (0.75-1.0) allows.
     assert any(max(s) / min(s) > 1 / 0.75 for s in sides.values())
+
+
+def test_an_unknown_recipe_is_refused_before_anything_is_written(tmp_path: Path):
+    with pytest.raises(ValueError, match="unknown corpus recipe 'vlog'"):
+        synthesize(tmp_path / "no-faces", tmp_path / "out", SynthConfig(recipe="vlog"))  # type: ignore[arg-type]
+    assert not (tmp_path / "out").exists()
