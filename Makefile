@@ -164,7 +164,7 @@ reliability: install ## Hostile-input and fault suite (local HTTP server, real m
 bench: install ## Accuracy and speed: ours against two published approaches, real clips, ingest growth -> docs/benchmarks.md, README
 	$(PY) -m bench --faces $(SHARED)/faces --videos $(SHARED)/videos --out docs/benchmarks.md --skip-calibration
 
-bench-calibrate: install ## Re-run the calibration sweeps on 18 corpora of both recipes and say whether each rule picks the default
+bench-calibrate: install ## Re-run the calibration sweeps on 28 corpora of both recipes and say whether each rule picks the default
 	$(PY) -m bench --faces $(SHARED)/faces --videos $(SHARED)/videos --calibrate-only
 
 bench-blur: install ## Blur study on ../shared/faces: where dlib stops telling people apart -> docs/blur.md

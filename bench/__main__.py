@@ -1,6 +1,6 @@
 """`make bench`: labelled benchmark of the whole pipeline, the naive baseline and real clips.
 
-1. Calibration corpora (bench/corpora.py CALS: 18 corpora of the studio and edited recipes,
+1. Calibration corpora (bench/corpora.py CALS: 28 corpora of the studio and edited recipes,
    with the look-alike seeds): the face-size floor and the clustering settings in
    ingest/settings.py were chosen by mean BCubed F0.5 over them; with the calibration on
    (make bench-calibrate) the sweeps are re-run and each clustering method's threshold is
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--skip-calibration",
         action="store_true",
-        help="leave out the calibration sweeps (18 more corpora; make bench-calibrate)",
+        help="leave out the calibration sweeps (28 more corpora; make bench-calibrate)",
     )
     ap.add_argument(
         "--readme",
