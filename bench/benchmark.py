@@ -54,8 +54,7 @@ def compare_methods(
         (
             f"two-stage, stage 2 = agglomerative + ratio test + faceres veto (defaults: "
             f"stage 1 {cs.track_threshold}, threshold {cs.cluster_threshold}, ratio "
-            f"{cs.merge_ratio}, spread priors {cs.spread_prior} + {cs.faceres_spread_prior}, "
-            f"faceres veto "
+            f"{cs.merge_ratio}, spread prior {cs.spread_prior}, faceres veto "
             f"{cs.faceres_veto:g}, {within_words(cs)})",
             faces.score(cs),
         ),

@@ -1,7 +1,7 @@
 """Apparent age and a second face descriptor, from one pass of the faceres model.
 
-Both are independent of the embedder. Clustering uses only the descriptor, in stage 2's ratio
-test and as a veto; the age is stored per face (raw.faces.age_years):
+Both are independent of the embedder. Clustering uses only the descriptor, as a veto on stage
+2; the age is stored per face (raw.faces.age_years):
 
 - Age. Too noisy to compare two adults: photos of one adult can read 20 years apart. (A brake
   that kept a child's track from an adult's was removed with #22: on no corpus and no real

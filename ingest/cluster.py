@@ -9,9 +9,8 @@ Two stages, because a loose single pass chains different people into one "influe
 2. Track centroids are clustered across videos with the same constrained average linkage;
    two tracks that share a frame are cannot-linked, and two tracks of one video otherwise merge
    like tracks of different videos (the cuts of one video), bar the ratio test. A second
-   descriptor (faceres) has a say: the ratio test measures both, and it vetoes merges of
-   groups it sees as far apart: the two models confuse different look-alikes. Centroids are
-   centred first (see ``center``).
+   descriptor (faceres) vetoes merges of groups it sees as far apart: the two models confuse
+   different look-alikes. Centroids are centred first (see ``center``).
 
 Clusters are numbered 1.. by distinct videos, then faces (ingest.people maps them to stable
 influencer ids); -1 marks faces left out."""
@@ -242,13 +241,6 @@ def l2_rows(x: NDArray) -> NDArray[np.float32]:
     return (x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
-def reads_descriptors(s: ClusterSettings) -> bool:
-    """Whether stage 2 at ``s`` uses the faceres descriptors: for the veto, or in the ratio
-    test."""
-    ratio = s.faceres_spread_prior is not None and np.isfinite(s.merge_ratio)
-    return s.faceres_veto > 0 or ratio
-
-
 def cluster_tracks(
     centroids: NDArray[np.float32],
     cannot_link: NDArray[np.bool_],
@@ -263,8 +255,8 @@ def cluster_tracks(
     stay apart, ``must_link`` groups of tracks that must end together (agglomerative only), and
     ``same_video`` (t, t) tracks of one video (the ratio test skips groups that share one unless
     ``s.ratio_test_within_video``).
-    ``descriptors`` (t, k): each track's faceres centroid, for the veto and the ratio test
-    (None: no veto, the ratio test on the embedding alone), centred like the centroids with ``descriptor_prior`` (k,) as their prior mean.
+    ``descriptors`` (t, k): each track's faceres centroid, for the veto (None: no veto),
+    centred like the centroids with ``descriptor_prior`` (k,) as their prior mean.
     Returns (t,) labels 0.. (-1 = noise for the density methods)."""
     t = len(centroids)
     if t == 0:
@@ -273,7 +265,7 @@ def cluster_tracks(
     dist = cosine_distances(x)
     if s.method == "agglomerative":
         veto = None
-        if descriptors is not None and reads_descriptors(s):
+        if descriptors is not None and (s.faceres_veto > 0 or s.faceres_spread_prior is not None):
             y = (
                 center(descriptors, descriptor_prior, s.center_prior_weight)
                 if s.center

@@ -29,7 +29,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from ingest.cluster import l2_rows, reads_descriptors
+from ingest.cluster import l2_rows
 from ingest.settings import ClusterSettings
 
 Find = Callable[[int], int]
@@ -219,14 +219,12 @@ def graph_average_linkage(
     def veto_dist(a: int, b: int) -> float:
         return 1.0 - float(v[a].astype(np.float64) @ v[b]) / (cnt[a] * cnt[b])
 
-    def merge(a: int, b: int, d_ab: float, d_v: float | None = None) -> int:
-        """d_v: the pair's ``veto_x`` distance where already known."""
+    def merge(a: int, b: int, d_ab: float) -> int:
         if a > b:
             a, b = b, a
         spread_sum[a] += spread_sum[b] + d_ab * cnt[a] * cnt[b]
         if both:
-            d_v = veto_dist(a, b) if d_v is None else d_v
-            spread2_sum[a] += spread2_sum[b] + d_v * cnt[a] * cnt[b]
+            spread2_sum[a] += spread2_sum[b] + veto_dist(a, b) * cnt[a] * cnt[b]
         s[a] += s[b]
         if v is not None:
             v[a] += v[b]
@@ -295,18 +293,18 @@ def graph_average_linkage(
             break
         if d_ab > threshold:
             break
-        d_v = veto_dist(a, b) if both or (v is not None and np.isfinite(veto_threshold)) else None
+        d_v = veto_dist(a, b) if v is not None else 0.0
         if (
             np.isfinite(max_ratio)
             and d_ab + (d_v if both else 0.0) > max_ratio * max(spread(a), spread(b))
             and (ratio_exempt is None or ratio_exempt.allowed(a, b, find))
         ):
             continue  # reconsidered when a or b grows: the new group re-pushes its neighbours
-        if d_v is not None and d_v > veto_threshold:
+        if d_v > veto_threshold:
             continue
         if not all(r.allowed(a, b, find) for r in rules):
             continue  # rules are monotone: this pair stays blocked
-        push_neighbours(merge(a, b, d_ab, d_v))
+        push_neighbours(merge(a, b, d_ab))
     roots = np.array([find(a) for a in range(n)], dtype=np.int64)
     first = np.full(n, n, dtype=np.int64)
     np.minimum.at(first, roots, np.arange(n))
@@ -348,7 +346,7 @@ def cluster_tracks_graph(
     if cannot.partners:
         rules.append(cannot)
     veto = None
-    if descriptors is not None and reads_descriptors(s):
+    if descriptors is not None and (s.faceres_veto > 0 or s.faceres_spread_prior is not None):
         veto = center_lean(
             descriptors, descriptor_prior, s.center_prior_weight, s.center, overwrite
         )

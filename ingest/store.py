@@ -388,9 +388,8 @@ def face_table(df: pd.DataFrame) -> FaceTable:
         embeddings=np.stack(df["embedding"].to_numpy()).astype(np.float32),
         sharpness=df["sharpness"].to_numpy().astype(np.float32),
         age=df["age_years"].to_numpy(dtype=np.float32, na_value=np.nan),
-        # Faces stored without the descriptor (no faceres model) have none: then no veto and a
-        # ratio test on the embedding alone, at the same ratio (stricter than with both),
-        # rather than faceres over some tracks only.
+        # Faces stored before the descriptor existed have none: then no veto at all, rather
+        # than a veto over some tracks only.
         descriptor=(
             None
             if df["faceres_descriptor"].isna().any()

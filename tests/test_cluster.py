@@ -264,7 +264,8 @@ def test_ratio_test_measures_both_descriptors():
     assert list(constrained_average_linkage(d, 0.5, **both, veto_dist=near)) == [0, 0]
     # A grown group's spread counts both distances between its members.
     d3 = np.array([[0.0, 0.1, 0.3], [0.1, 0.0, 0.3], [0.3, 0.3, 0.0]])
-    v3 = np.array([[0.0, 0.8, 0.9], [0.8, 0.0, 0.9], [0.9, 0.9, 0.0]])
-    # {0,1}: spread (0.1 + 0.8 + prior 0.5) / (1 + 1) = 0.7, and 0.3 + 0.9 <= 2 x 0.7 (counting
-    # the embedding's 0.1 alone, the looser side would be item 2's prior 0.5: 1.2 > 2 x 0.5)
+    v3 = np.array([[0.0, 0.5, 0.6], [0.5, 0.0, 0.6], [0.6, 0.6, 0.0]])
+    # {0,1}: spread (0.1 + 0.5 + prior 0.5) / (1 + 1) = 0.55, and 0.3 + 0.6 <= 2 x 0.55
     assert list(constrained_average_linkage(d3, 0.5, veto_dist=v3, **both)) == [0, 0, 0]
+    strict = {**both, "max_ratio": 1.5}  # 0.9 > 1.5 x 0.55
+    assert list(constrained_average_linkage(d3, 0.5, veto_dist=v3, **strict)) == [0, 0, 1]
