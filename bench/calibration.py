@@ -18,22 +18,16 @@ import numpy as np
 from bench.corpora import CALIBRATION, EMBEDDER, CorpusGroup, cluster, ingest_group
 from bench.descriptors import TrackPairs, corpus_pairs
 from bench.metrics import Report, f_beta
-from bench.unseen import TARGETS
 from ingest.embed import population_mean
 from ingest.settings import ClusterSettings, Settings
 
-# Stage-2 settings swept: (cluster_threshold, merge_ratio, faceres_spread_prior); the ratio test
-# measures both descriptors, the embedding's spread prior staying at its default.
+# Stage-2 settings swept: (cluster_threshold, merge_ratio, spread_prior).
 SWEEP = [
     (t, r, p)
-    for t in (0.5, 0.55, 0.6)
-    for r in (float("inf"), 1.5, 1.55, 1.6, 1.65, 1.7, 1.8, 2.0)
-    for p in ((0.4,) if r == float("inf") else (0.35, 0.4, 0.45))
+    for t in (0.5, 0.55, 0.6, 0.65)
+    for r in (float("inf"), 1.5, 2.0, 2.5, 3.0)
+    for p in ((0.2,) if r == float("inf") else (0.15, 0.2, 0.25))
 ]
-# Merging strangers stays the worst error (#22), so a setting that merges two people on any
-# calibration corpus (BCubed precision under the unseen seeds' target) ranks below every
-# setting that does not.
-PRECISION_FLOOR = TARGETS.min_precision
 # Stage-1 (within-video) thresholds (cosine distance).
 TRACKS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
 # Faces a track needs to be kept (stage 1).
@@ -62,62 +56,47 @@ def cal_score(rs: list[Report]) -> float:
     return float(np.mean([f_beta(r.bcubed_p, r.bcubed_r, 0.5) for r in rs]))
 
 
-def precise(lowest_precision: float) -> bool:
-    """Whether a setting keeps every calibration corpus at or over ``PRECISION_FLOOR``, to the 3
-    decimals reported."""
-    return round(lowest_precision, 3) >= PRECISION_FLOOR
+def pick_best(results: list[tuple[float, float, float]], prefer: Callable[[float], float]) -> float:
+    """results: (calibration score, mean score error, value) per swept value. The highest
+    score (``cal_score``) to the 3 decimals reported; on ties the lowest score error to 3
+    decimals (the figure a marketer reads: F barely sees a face or a small person lost, a
+    person's video set does); then the value ``prefer`` ranks highest."""
+    return max(results, key=lambda x: (round(x[0], 3), -round(x[1], 3), prefer(x[2])))[2]
 
 
-def pick_best(
-    results: list[tuple[float, float, float, float]], prefer: Callable[[float], float]
-) -> float:
-    """results: (calibration score, mean score error, value, lowest precision) per swept value.
-    First the settings that merge nobody (``precise``); among them the highest score
-    (``cal_score``) to the 3 decimals reported; on ties the lowest score error to 3 decimals
-    (the figure a marketer reads: F barely sees a face or a small person lost, a person's video
-    set does); then the value ``prefer`` ranks highest."""
-    return max(
-        results,
-        key=lambda x: (precise(x[3]), round(x[0], 3), -round(x[1], 3), prefer(x[2])),
-    )[2]
-
-
-def pick_floor(results: list[tuple[float, float, float, float]]) -> float:
+def pick_floor(results: list[tuple[float, float, float]]) -> float:
     """``pick_best`` over (mean F, mean score error, floor px); last, the largest floor: the
     fewest small faces, which in real, compressed footage are where strangers merge."""
     return pick_best(results, lambda px: px)
 
 
-def pick_track(results: list[tuple[float, float, float, float]]) -> float:
+def pick_track(results: list[tuple[float, float, float]]) -> float:
     """``pick_best`` over (score, mean score error, stage-1 threshold); last, the strictest:
     stage 2 can join again what stage 1 splits (it merges the tracks of one video), but never
     splits what stage 1 merged."""
     return pick_best(results, lambda t: -t)
 
 
-def pick_track_faces(results: list[tuple[float, float, float, float]]) -> float:
+def pick_track_faces(results: list[tuple[float, float, float]]) -> float:
     """``pick_best`` over (score, mean score error, faces a track needs); last, the fewest:
     the fewest faces left out that reach that score."""
     return pick_best(results, lambda n: -n)
 
 
-def pick_veto(results: list[tuple[float, float, float, float]]) -> float:
+def pick_veto(results: list[tuple[float, float, float]]) -> float:
     """``pick_best`` over (mean F, mean score error, faceres veto; 0 = off); last, the loosest
     veto (off counts as the loosest): the least brake that reaches them."""
     return pick_best(results, lambda v: v if v > 0 else float("inf"))
 
 
 def pick_setting(
-    results: list[tuple[float, tuple[float, float, float], float]],
+    results: list[tuple[float, tuple[float, float, float]]],
 ) -> tuple[float, float, float]:
-    """results: (calibration score, (threshold, merge ratio, faceres spread prior), lowest
-    precision) per stage-2 setting. First the settings that merge nobody (``precise``), as
-    every rule; then the highest score to the 3 decimals reported (finer, the pick chased
+    """results: (calibration score, (threshold, merge ratio, spread prior)) per stage-2 setting.
+    The highest score to the 3 decimals reported, as every other rule (finer, the pick chased
     differences of 0.0002 between corpora sets); on ties the lowest threshold, then the largest
     ratio and prior (the least brake that reaches that score)."""
-    return max(results, key=lambda x: (precise(x[2]), round(x[0], 3), -x[1][0], x[1][1], x[1][2]))[
-        1
-    ]
+    return max(results, key=lambda x: (round(x[0], 3), -x[1][0], x[1][1], x[1][2]))[1]
 
 
 def rule_line(picked: str, default: str, same: bool, plural: bool = False) -> str:
@@ -140,12 +119,10 @@ def brake_variants(cs: ClusterSettings) -> list[tuple[str, ClusterSettings]]:
     """The defaults and each stage-2 rule taken away or flipped: (name, settings)."""
     flipped = dataclasses.replace(cs, merge_within_video=not cs.merge_within_video)
     ratio = dataclasses.replace(cs, ratio_test_within_video=not cs.ratio_test_within_video)
-    alone = dataclasses.replace(cs, faceres_spread_prior=None)
     return [
         (f"defaults (faceres veto, ratio test, {within_words(cs)})", cs),
         ("without the faceres veto", dataclasses.replace(cs, faceres_veto=0.0)),
         ("without the ratio test", dataclasses.replace(cs, merge_ratio=float("inf"))),
-        ("with the ratio test on the embedding alone", alone),
         (f"with {within_words(flipped)}", flipped),
         (f"with {within_words(ratio)}", ratio),
         (
@@ -177,10 +154,6 @@ class Scored:
     def score_error(self) -> float:
         return float(np.mean([r.score_mae for r in self.reports]))
 
-    @property
-    def lowest_precision(self) -> float:
-        return min(r.bcubed_p for r in self.reports)
-
 
 @dataclasses.dataclass(frozen=True)
 class Sweep:
@@ -201,7 +174,7 @@ def sweep_one(
     rows, scored = [], []
     for v in values:
         row = Scored(name(v) + (" (default)" if v == default else ""), reports(v))
-        scored.append((row.score, row.score_error, v, row.lowest_precision))
+        scored.append((row.score, row.score_error, v))
         rows.append(row)
     picked = pick(scored)
     line = rule_line(name(picked) + unit, name(default), picked == default)
@@ -212,17 +185,15 @@ def sweep_one(
 def sweep_stage2(cs: ClusterSettings, reports: Callable[[ClusterSettings], list[Report]]) -> Sweep:
     """Every (threshold, merge ratio, spread prior) of SWEEP at the other settings of ``cs``;
     ``pick_setting`` chooses. Prints the verdict."""
-    defaults = (cs.cluster_threshold, cs.merge_ratio, cs.faceres_spread_prior)
+    defaults = (cs.cluster_threshold, cs.merge_ratio, cs.spread_prior)
     rows, scored = [], []
     for th, ratio, prior in SWEEP:
         name = f"{th}, {'off' if ratio == float('inf') else ratio}, {prior}"
         rs = reports(
-            dataclasses.replace(
-                cs, cluster_threshold=th, merge_ratio=ratio, faceres_spread_prior=prior
-            )
+            dataclasses.replace(cs, cluster_threshold=th, merge_ratio=ratio, spread_prior=prior)
         )
         row = Scored(name + (" (default)" if (th, ratio, prior) == defaults else ""), rs)
-        scored.append((row.score, (th, ratio, prior), row.lowest_precision))
+        scored.append((row.score, (th, ratio, prior)))
         rows.append(row)
     picked = pick_setting(scored)
     line = rule_line(str(picked), str(defaults), picked == defaults, plural=True)

@@ -14,7 +14,7 @@ import jinja2
 import numpy as np
 
 from bench.benchmark import Benchmark
-from bench.calibration import PRECISION_FLOOR, Calibration, Scored, precise
+from bench.calibration import Calibration, Scored
 from bench.corpora import CAL, CALS, EMBEDDER, GROWTH_EXTRA, LOOKALIKE_CALS, CorpusGroup
 from bench.descriptors import table_rows
 from bench.metrics import Report
@@ -59,7 +59,6 @@ def sweep_row(row: Scored) -> str:
     return (
         f"| {row.name} | {' / '.join(f'{r.bcubed_f:.3f}' for r in rs)} | "
         f"{np.mean([r.bcubed_f for r in rs]):.3f} | **{row.score:.3f}** | "
-        f"{row.lowest_precision:.3f}{'' if precise(row.lowest_precision) else ' (merges)'} | "
         f"{' / '.join(f'{r.n_influencers - r.n_people:+d}' for r in rs)} | "
         f"{np.mean([r.exact_video_sets for r in rs]):.0%} | {row.score_error:.3f} |"
     )
@@ -153,7 +152,6 @@ def benchmarks_md(report: BenchReport) -> str:
         edited_cals=[c for c in CALS if c.recipe == "edited"],
         growth_extra=GROWTH_EXTRA,
         unseen=report.unseen,
-        precision_floor=PRECISION_FLOOR,
     )
 
 
@@ -165,6 +163,5 @@ def readme_block(report: BenchReport) -> list[str]:
         started=report.started,
         cores=os.cpu_count(),
         unseen=report.unseen,
-        precision_floor=PRECISION_FLOOR,
     )
     return text.removesuffix("\n").split("\n")

@@ -162,7 +162,7 @@ def test_calibrate_only_prints_the_sweeps_and_their_verdicts_in_order():
         "| face-size floor (px)",
         "| stage 1 (within-video) threshold",
         "| faces a track needs",
-        "| stage 2: threshold, merge ratio, faceres spread prior",
+        "| stage 2: threshold, merge ratio, spread prior",
         "| faceres veto (centred cosine)",
         "| stage-2 rules",
         "| descriptor (centred track centroids)",

@@ -24,30 +24,17 @@ from ingest.settings import Settings
 
 
 def test_pick_floor_takes_the_best_f_then_the_lowest_score_error_then_the_largest_floor():
-    assert (
-        pick_floor(
-            [(0.9900, 0.01, 40.0, 1.0), (0.9901, 0.01, 50.0, 1.0), (0.9874, 0.01, 60.0, 1.0)]
-        )
-        == 50.0
-    )
+    assert pick_floor([(0.9900, 0.01, 40.0), (0.9901, 0.01, 50.0), (0.9874, 0.01, 60.0)]) == 50.0
     # 0.9904 beats 0.9896 unrounded, but both read 0.990: the larger floor
-    assert pick_floor([(0.9904, 0.01, 40.0, 1.0), (0.9896, 0.01, 50.0, 1.0)]) == 50.0
+    assert pick_floor([(0.9904, 0.01, 40.0), (0.9896, 0.01, 50.0)]) == 50.0
     # 0.98996 and 0.99004 both read 0.990: a tie, so the larger floor
-    assert (
-        pick_floor(
-            [(0.99004, 0.01, 40.0, 1.0), (0.98996, 0.01, 45.0, 1.0), (0.985, 0.01, 60.0, 1.0)]
-        )
-        == 45.0
-    )
-    assert pick_floor([(0.970, 0.01, 40.0, 1.0), (0.985, 0.01, 60.0, 1.0)]) == 60.0
-    assert pick_floor([(0.991, 0.02, 40.0, 1.0), (0.990, 0.01, 50.0, 1.0)]) == 40.0  # F comes first
+    assert pick_floor([(0.99004, 0.01, 40.0), (0.98996, 0.01, 45.0), (0.985, 0.01, 60.0)]) == 45.0
+    assert pick_floor([(0.970, 0.01, 40.0), (0.985, 0.01, 60.0)]) == 60.0
+    assert pick_floor([(0.991, 0.02, 40.0), (0.990, 0.01, 50.0)]) == 40.0  # F comes first
     # F ties (0.991): the lower score error wins over the larger floor; 0.0136 and 0.0141
     # both read 0.014, so between those the larger floor
     assert (
-        pick_floor(
-            [(0.9906, 0.0136, 40.0, 1.0), (0.9906, 0.0141, 50.0, 1.0), (0.9906, 0.0148, 60.0, 1.0)]
-        )
-        == 50.0
+        pick_floor([(0.9906, 0.0136, 40.0), (0.9906, 0.0141, 50.0), (0.9906, 0.0148, 60.0)]) == 50.0
     )
 
 
@@ -80,72 +67,26 @@ def test_at_floor_keeps_faces_whose_shorter_side_reaches_the_floor():
     assert t.embeddings.shape == (2, 3) and np.array_equal(t.embeddings, np.eye(3)[:2])
 
 
-def test_every_rule_ranks_a_setting_that_merges_people_below_every_one_that_does_not():
-    # Lowest precision 0.990 on one corpus: a merge. The higher F does not make up for it.
-    assert pick_floor([(0.995, 0.0, 40.0, 0.990), (0.990, 0.01, 50.0, 1.0)]) == 50.0
-    # 0.9944 reads 0.994: a merge; 0.9946 reads 0.995, as the tables print it: none
-    assert pick_track([(0.995, 0.0, 0.3, 0.9944), (0.990, 0.01, 0.25, 0.9951)]) == 0.25
-    assert pick_track([(0.995, 0.0, 0.3, 0.9946), (0.990, 0.01, 0.25, 0.9951)]) == 0.3
-    assert pick_veto([(0.995, 0.0, 0.0, 0.98), (0.990, 0.01, 0.7, 1.0)]) == 0.7
-    assert pick_setting([(0.995, (0.6, 2.0, 0.4), 0.99), (0.99, (0.55, 1.6, 0.4), 1.0)]) == (
-        0.55,
-        1.6,
-        0.4,
-    )
-    # Where every setting merges someone, F decides among them as before.
-    assert pick_track([(0.995, 0.0, 0.3, 0.98), (0.990, 0.01, 0.25, 0.99)]) == 0.3
-
-
 def test_pick_setting_takes_the_best_f_then_the_lowest_threshold_then_the_largest_ratio():
     inf = float("inf")
     assert pick_setting(
-        [
-            (0.990, (0.56, 1.6, 0.3), 1.0),
-            (0.990, (0.6, 1.6, 0.3), 1.0),
-            (0.987, (0.5, 1.6, 0.3), 1.0),
-        ]
+        [(0.990, (0.56, 1.6, 0.3)), (0.990, (0.6, 1.6, 0.3)), (0.987, (0.5, 1.6, 0.3))]
     ) == (0.56, 1.6, 0.3)
     assert pick_setting(
-        [
-            (0.990, (0.56, 1.5, 0.3), 1.0),
-            (0.990, (0.56, 1.6, 0.25), 1.0),
-            (0.990, (0.56, 1.6, 0.3), 1.0),
-        ]
+        [(0.990, (0.56, 1.5, 0.3)), (0.990, (0.56, 1.6, 0.25)), (0.990, (0.56, 1.6, 0.3))]
     ) == (0.56, 1.6, 0.3)
-    assert pick_setting([(0.9801, (0.6, inf, 0.3), 1.0), (0.9800, (0.5, 1.6, 0.3), 1.0)]) == (
-        0.5,
-        1.6,
-        0.3,
-    )
-    assert pick_setting([(0.9811, (0.6, inf, 0.3), 1.0), (0.9800, (0.5, 1.6, 0.3), 1.0)]) == (
-        0.6,
-        inf,
-        0.3,
-    )
+    assert pick_setting([(0.9801, (0.6, inf, 0.3)), (0.9800, (0.5, 1.6, 0.3))]) == (0.5, 1.6, 0.3)
+    assert pick_setting([(0.9811, (0.6, inf, 0.3)), (0.9800, (0.5, 1.6, 0.3))]) == (0.6, inf, 0.3)
 
 
 def test_brake_variants_take_each_rule_away_from_the_defaults():
     cs = Settings().cluster
     rows = brake_variants(cs)
-    (
-        (name0, d),
-        (_, no_veto),
-        (_, no_ratio),
-        (aname, alone),
-        (name, within),
-        (rname, ratio),
-        (
-            _,
-            neither,
-        ),
-    ) = rows
+    (name0, d), (_, no_veto), (_, no_ratio), (name, within), (rname, ratio), (_, neither) = rows
     assert d == cs and cs.faceres_veto > 0 and cs.merge_within_video
     assert not cs.ratio_test_within_video
     assert no_veto == dataclasses.replace(cs, faceres_veto=0.0)
     assert no_ratio == dataclasses.replace(cs, merge_ratio=float("inf"))
-    assert cs.faceres_spread_prior is not None
-    assert alone == dataclasses.replace(cs, faceres_spread_prior=None)
-    assert aname == "with the ratio test on the embedding alone"
     assert within == dataclasses.replace(cs, merge_within_video=False)
     assert name == "with no merges within a video" and "without the ratio test" in name0
     assert ratio == dataclasses.replace(cs, ratio_test_within_video=True)
@@ -153,27 +94,19 @@ def test_brake_variants_take_each_rule_away_from_the_defaults():
     assert neither == dataclasses.replace(cs, faceres_veto=0.0, merge_ratio=float("inf"))
     # Where no merges within a video is the setting, the row flips it the other way.
     apart = dataclasses.replace(cs, merge_within_video=False)
-    (name0, _), _, _, _, (name, flipped), *_ = brake_variants(apart)
+    (name0, _), _, _, (name, flipped), *_ = brake_variants(apart)
     assert flipped == cs and name.startswith("with merges within a video")
     assert "no merges" in name0
 
 
 def test_pick_veto_takes_the_best_f_then_the_lowest_score_error_then_the_loosest_veto():
+    assert pick_veto([(0.990, 0.01, 0.0), (0.9915, 0.01, 0.7), (0.989, 0.01, 0.75)]) == 0.7
     assert (
-        pick_veto([(0.990, 0.01, 0.0, 1.0), (0.9915, 0.01, 0.7, 1.0), (0.989, 0.01, 0.75, 1.0)])
-        == 0.7
-    )
-    assert (
-        pick_veto([(0.9912, 0.01, 0.65, 1.0), (0.9908, 0.01, 0.7, 1.0), (0.980, 0.01, 0.6, 1.0)])
-        == 0.7
+        pick_veto([(0.9912, 0.01, 0.65), (0.9908, 0.01, 0.7), (0.980, 0.01, 0.6)]) == 0.7
     )  # both 0.991: looser
-    assert (
-        pick_veto([(0.990, 0.01, 0.0, 1.0), (0.9904, 0.01, 0.8, 1.0)]) == 0.0
-    )  # a tie with off: off
-    assert pick_veto([(0.985, 0.01, 0.0, 1.0), (0.990, 0.02, 0.6, 1.0)]) == 0.6
-    assert (
-        pick_veto([(0.990, 0.02, 0.0, 1.0), (0.990, 0.01, 0.7, 1.0)]) == 0.7
-    )  # F ties: lower error
+    assert pick_veto([(0.990, 0.01, 0.0), (0.9904, 0.01, 0.8)]) == 0.0  # a tie with off: off
+    assert pick_veto([(0.985, 0.01, 0.0), (0.990, 0.02, 0.6)]) == 0.6
+    assert pick_veto([(0.990, 0.02, 0.0), (0.990, 0.01, 0.7)]) == 0.7  # F ties: lower error
 
 
 def test_at_floor_keeps_ages_aligned():
@@ -216,17 +149,10 @@ def test_rule_line_says_whether_the_default_still_holds():
 
 
 def test_pick_track_takes_the_best_f_then_the_lowest_score_error_then_the_strictest():
-    assert (
-        pick_track([(0.990, 0.01, 0.5, 1.0), (0.9904, 0.01, 0.55, 1.0), (0.985, 0.01, 0.6, 1.0)])
-        == 0.5
-    )
-    assert pick_track([(0.990, 0.01, 0.5, 1.0), (0.9914, 0.01, 0.55, 1.0)]) == 0.55
-    assert (
-        pick_track([(0.990, 0.02, 0.6, 1.0), (0.990, 0.01, 0.5, 1.0)]) == 0.5
-    )  # F ties: lower error
-    assert (
-        pick_track([(0.9952, 0.005, 0.25, 1.0), (0.9951, 0.005, 0.3, 1.0)]) == 0.25
-    )  # then strictest
+    assert pick_track([(0.990, 0.01, 0.5), (0.9904, 0.01, 0.55), (0.985, 0.01, 0.6)]) == 0.5
+    assert pick_track([(0.990, 0.01, 0.5), (0.9914, 0.01, 0.55)]) == 0.55
+    assert pick_track([(0.990, 0.02, 0.6), (0.990, 0.01, 0.5)]) == 0.5  # F ties: lower error
+    assert pick_track([(0.9952, 0.005, 0.25), (0.9951, 0.005, 0.3)]) == 0.25  # then strictest
 
 
 def rep(p: float, r: float, mae: float = 0.01) -> Report:
@@ -234,7 +160,7 @@ def rep(p: float, r: float, mae: float = 0.01) -> Report:
 
 
 def test_sweep_one_scores_every_value_and_says_what_the_rule_picks(capsys):
-    scores = {0.4: rep(0.95, 1.0), 0.5: rep(1.0, 0.99), 0.6: rep(1.0, 0.9)}
+    scores = {0.4: rep(0.95, 1.0), 0.5: rep(0.99, 0.99), 0.6: rep(1.0, 0.9)}
     sweep = sweep_one(
         (0.4, 0.5, 0.6), 0.5, lambda t: f"{t:g}", pick_track, lambda t: [scores[t], scores[t]]
     )
@@ -243,7 +169,7 @@ def test_sweep_one_scores_every_value_and_says_what_the_rule_picks(capsys):
     assert sweep.rows[1].score == max(r.score for r in sweep.rows)
     assert sweep.verdict == "The rule picks 0.5, the default."
     assert capsys.readouterr().out == sweep.verdict + "\n"
-    # a merge ranks last: 1.0 / 0.9 beats 0.95 / 1.0
+    # precision weighs double: 1.0 / 0.9 beats 0.95 / 1.0
     off = sweep_one((0.4, 0.6), 0.4, lambda t: f"{t:g}", pick_track, lambda t: [scores[t]], " px")
     assert (
         off.verdict == "The rule picks 0.6 px; the default is 0.4: re-calibrate ingest/settings.py."
