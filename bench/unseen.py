@@ -25,7 +25,6 @@ BEFORE_GENERAL_FOOTAGE = ClusterSettings(
     merge_ratio=2.5,
     spread_prior=0.15,
     spread_prior_weight=1.0,
-    faceres_spread_prior=None,
     merge_within_video=False,
     faceres_veto=0.65,
 )

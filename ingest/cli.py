@@ -108,7 +108,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--merge-ratio",
         type=float,
-        help=f"people merge only if no farther apart (embedding and faceres distances summed) than this times the looser one's spread; 0 = off (default: {d.cluster.merge_ratio})",
+        help=f"people merge only if no farther apart than this times the looser one's spread; 0 = off (default: {d.cluster.merge_ratio})",
     )
     p.add_argument(
         "--track-threshold",

@@ -57,7 +57,6 @@ def constrained_average_linkage(
     veto_threshold: float = np.inf,
     must_link: Sequence[NDArray[np.int64]] = (),
     ratio_exempt: NDArray[np.bool_] | None = None,
-    veto_spread_prior: float | None = None,
 ) -> NDArray[np.int64]:
     """Average-linkage agglomerative clustering that never merges across a cannot-link.
 
@@ -76,9 +75,7 @@ def constrained_average_linkage(
     whatever either side was (stage 2: groups sharing a video).
 
     ``veto_dist`` (n, n) is a second opinion on the same items, averaged over the two groups the
-    same way: a merge goes ahead only if that average is at most ``veto_threshold`` too. With
-    ``veto_spread_prior`` (its own single-item spread) the ratio test measures both opinions:
-    the sum of the two cross distances against ``max_ratio`` times the larger sum of spreads.
+    same way: a merge goes ahead only if that average is at most ``veto_threshold`` too.
 
     ``must_link``: groups of items (hand corrections, ingest.people) merged before anything
     else, whatever their distances and cannot-links, through the same update, so afterwards
@@ -92,8 +89,6 @@ def constrained_average_linkage(
     d2 = None if veto_dist is None else veto_dist.astype(np.float64).copy()
     w = np.ones(n) if weights is None else weights.astype(np.float64).copy()
     spread_sum = np.zeros(n)  # weighted sum of within-cluster pair distances
-    both = d2 is not None and veto_spread_prior is not None  # the ratio test measures both
-    spread2_sum = np.zeros(n)  # the same in veto_dist
     spread_pairs = np.zeros(n)  # weighted count of those pairs
     blocked = np.zeros((n, n), dtype=bool) if cannot_link is None else cannot_link.copy()
     active = np.ones(n, dtype=bool)
@@ -110,10 +105,10 @@ def constrained_average_linkage(
         if pair is None and (not np.isfinite(work[i, j]) or work[i, j] > threshold):
             break
         if pair is None and np.isfinite(max_ratio) and not (exempt is not None and exempt[i, j]):
-            prior = spread_prior_weight * (spread_prior + (veto_spread_prior if both else 0.0))
-            si = (spread_sum[i] + spread2_sum[i] + prior) / (spread_pairs[i] + spread_prior_weight)
-            sj = (spread_sum[j] + spread2_sum[j] + prior) / (spread_pairs[j] + spread_prior_weight)
-            if d[i, j] + (d2[i, j] if both else 0.0) > max_ratio * max(si, sj):
+            prior = spread_prior_weight * spread_prior
+            si = (spread_sum[i] + prior) / (spread_pairs[i] + spread_prior_weight)
+            sj = (spread_sum[j] + prior) / (spread_pairs[j] + spread_prior_weight)
+            if d[i, j] > max_ratio * max(si, sj):
                 work[i, j] = work[j, i] = big  # until i or j grows (its row is rebuilt then)
                 continue
         if pair is None and d2 is not None and d2[i, j] > veto_threshold:
@@ -124,8 +119,6 @@ def constrained_average_linkage(
         # Lance-Williams update for average linkage: merge j into i.
         wi, wj = w[i], w[j]
         spread_sum[i] += spread_sum[j] + d[i, j] * wi * wj
-        if both:
-            spread2_sum[i] += spread2_sum[j] + d2[i, j] * wi * wj
         spread_pairs[i] += spread_pairs[j] + wi * wj
         new = (wi * d[i] + wj * d[j]) / (wi + wj)
         d[i, :] = new
@@ -265,7 +258,7 @@ def cluster_tracks(
     dist = cosine_distances(x)
     if s.method == "agglomerative":
         veto = None
-        if descriptors is not None and (s.faceres_veto > 0 or s.faceres_spread_prior is not None):
+        if descriptors is not None and s.faceres_veto > 0:
             y = (
                 center(descriptors, descriptor_prior, s.center_prior_weight)
                 if s.center
@@ -280,10 +273,9 @@ def cluster_tracks(
             spread_prior=s.spread_prior,
             spread_prior_weight=s.spread_prior_weight,
             veto_dist=veto,
-            veto_threshold=s.faceres_veto if s.faceres_veto > 0 else np.inf,
+            veto_threshold=s.faceres_veto,
             must_link=must_link,
             ratio_exempt=None if s.ratio_test_within_video else same_video,
-            veto_spread_prior=s.faceres_spread_prior,
         )
     # Density methods cannot take cannot-links; they are here for the documented comparison.
     if s.method == "hdbscan":

@@ -171,7 +171,6 @@ def graph_average_linkage(
     must_link: Iterable[tuple[int, int]] = (),
     overwrite: bool = False,
     ratio_exempt: DistinctVideos | None = None,
-    veto_spread_prior: float | None = None,
 ) -> NDArray[np.int64]:
     """``constrained_average_linkage`` on cosine distances of ``x`` (n, d) (L2-normalised rows,
     unit weights), with candidate merges restricted to groups joined by a pair of ``pairs``
@@ -180,8 +179,7 @@ def graph_average_linkage(
     whatever the distances and rules say (a user's correction outranks the model).
     ``overwrite``: ``x`` and ``veto_x`` (float32) become the group sums instead of copies.
     ``ratio_exempt``: the groups' videos; two groups that share one skip the ratio test (the
-    dense path's ``ratio_exempt``). ``veto_spread_prior``: the ratio test measures both
-    opinions, as the dense path's. Returns (n,) labels 0..k-1, numbered like the dense path (by each group's first item)."""
+    dense path's ``ratio_exempt``). Returns (n,) labels 0..k-1, numbered like the dense path (by each group's first item)."""
     n = len(x)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
@@ -189,8 +187,6 @@ def graph_average_linkage(
     v = None if veto_x is None else np.array(veto_x, dtype=np.float32, copy=not overwrite)
     cnt = np.ones(n, dtype=np.int64)
     spread_sum = np.zeros(n)
-    both = v is not None and veto_spread_prior is not None  # the ratio test measures both
-    spread2_sum = np.zeros(n)
     parent = np.arange(n)
 
     def find(a: int) -> int:
@@ -216,15 +212,10 @@ def graph_average_linkage(
     def dist(a: int, b: int) -> float:
         return 1.0 - float(s[a].astype(np.float64) @ s[b]) / (cnt[a] * cnt[b])
 
-    def veto_dist(a: int, b: int) -> float:
-        return 1.0 - float(v[a].astype(np.float64) @ v[b]) / (cnt[a] * cnt[b])
-
     def merge(a: int, b: int, d_ab: float) -> int:
         if a > b:
             a, b = b, a
         spread_sum[a] += spread_sum[b] + d_ab * cnt[a] * cnt[b]
-        if both:
-            spread2_sum[a] += spread2_sum[b] + veto_dist(a, b) * cnt[a] * cnt[b]
         s[a] += s[b]
         if v is not None:
             v[a] += v[b]
@@ -273,11 +264,11 @@ def graph_average_linkage(
     # holds singleton pairs only.
     for g in {find(a) for a in grown}:
         push_neighbours(g)
-    prior = spread_prior_weight * (spread_prior + (veto_spread_prior if both else 0.0))
+    prior = spread_prior_weight * spread_prior
 
     def spread(g: int) -> float:
         pairs_g = cnt[g] * (cnt[g] - 1) / 2
-        return (spread_sum[g] + spread2_sum[g] + prior) / (pairs_g + spread_prior_weight)
+        return (spread_sum[g] + prior) / (pairs_g + spread_prior_weight)
 
     while True:
         if p0 < len(d0) and (not heap or (d0[p0], pi[p0], pj[p0]) < heap[0][:3]):
@@ -293,15 +284,16 @@ def graph_average_linkage(
             break
         if d_ab > threshold:
             break
-        d_v = veto_dist(a, b) if v is not None else 0.0
         if (
             np.isfinite(max_ratio)
-            and d_ab + (d_v if both else 0.0) > max_ratio * max(spread(a), spread(b))
+            and d_ab > max_ratio * max(spread(a), spread(b))
             and (ratio_exempt is None or ratio_exempt.allowed(a, b, find))
         ):
             continue  # reconsidered when a or b grows: the new group re-pushes its neighbours
-        if d_v > veto_threshold:
-            continue
+        if v is not None and np.isfinite(veto_threshold):
+            d_v = 1.0 - float(v[a].astype(np.float64) @ v[b]) / (cnt[a] * cnt[b])
+            if d_v > veto_threshold:
+                continue
         if not all(r.allowed(a, b, find) for r in rules):
             continue  # rules are monotone: this pair stays blocked
         push_neighbours(merge(a, b, d_ab))
@@ -346,7 +338,7 @@ def cluster_tracks_graph(
     if cannot.partners:
         rules.append(cannot)
     veto = None
-    if descriptors is not None and (s.faceres_veto > 0 or s.faceres_spread_prior is not None):
+    if descriptors is not None and s.faceres_veto > 0:
         veto = center_lean(
             descriptors, descriptor_prior, s.center_prior_weight, s.center, overwrite
         )
@@ -370,13 +362,12 @@ def cluster_tracks_graph(
         spread_prior=s.spread_prior,
         spread_prior_weight=s.spread_prior_weight,
         veto_x=veto,
-        veto_threshold=s.faceres_veto if veto is not None and s.faceres_veto > 0 else np.inf,
+        veto_threshold=s.faceres_veto if veto is not None else np.inf,
         must_link=must_link,
         overwrite=True,
         ratio_exempt=None
         if s.ratio_test_within_video or not s.merge_within_video
         else DistinctVideos(np.asarray(video)),
-        veto_spread_prior=s.faceres_spread_prior,
     )
 
 

@@ -335,7 +335,6 @@ def recluster(
     method = (
         f"{cs.method} tracks<{cs.track_threshold} clusters<{cs.cluster_threshold} "
         f"ratio<{cs.merge_ratio} prior={cs.spread_prior} "
-        f"faceres_prior={cs.faceres_spread_prior} "
         f"track_sharpness>={cs.min_track_sharpness} "
         f"min_track_faces={cs.min_track_faces} merge_within_video={cs.merge_within_video} "
         f"ratio_test_within_video={cs.ratio_test_within_video} faceres_veto<={cs.faceres_veto} "

@@ -125,7 +125,7 @@ class ClusterSettings:
     # (another angle, light or take) stay separate tracks here and meet again in stage 2,
     # where the person's tracks from other videos weigh in; two look-alikes cut one after the
     # other in one video are told apart there too.
-    track_threshold: float = 0.3
+    track_threshold: float = 0.25
     # Faces; tracks with fewer are noise and left unassigned. One: a strict stage 1 leaves a
     # face of a short, degraded shot on its own, and stage 2 still places it or leaves it out.
     min_track_faces: int = 1
@@ -137,18 +137,11 @@ class ClusterSettings:
     cluster_threshold: float = 0.55  # cosine distance between centred track centroids
     min_cluster_faces: int = 3  # faces; smaller clusters are left unassigned
     # Relative merge test (see cluster.constrained_average_linkage): look-alike people who are
-    # each tight clusters stay apart even under cluster_threshold. The test measures both
-    # descriptors, the embedding and faceres: their two cross distances summed against the
-    # looser side's summed spreads, so a person seen in one video only (one track) merges only
-    # within merge_ratio x (spread_prior + faceres_spread_prior). The embedding alone could not
-    # tell one person's single tracks from two look-alikes' (both 0.35-0.4 apart) where faceres
-    # mostly could (docs/decisions.md, "#22").
-    merge_ratio: float = 1.6  # x; cross distance must be <= this times the looser side's spread
+    # each tight clusters stay apart even under cluster_threshold: a person seen in one video
+    # only (one track) merges only within merge_ratio x spread_prior.
+    merge_ratio: float = 2.0  # x; cross distance must be <= this times the looser side's spread
     spread_prior: float = 0.20  # cosine distance; the spread assumed for a single track
-    # The same in faceres's centred cosine distance; None (or faces without a faceres
-    # descriptor): the test measures the embedding alone.
-    faceres_spread_prior: float | None = 0.40
-    spread_prior_weight: float = 1.0  # pseudo track pairs behind the spread priors
+    spread_prior_weight: float = 1.0  # pseudo track pairs behind spread_prior
     # Two tracks of one video that never share a frame may merge in stage 2, at the same
     # threshold as tracks of different videos: the cuts of one edited video show one person
     # again and again. (Until #22 they never merged, and every other look of a person in a
@@ -184,7 +177,6 @@ DLIB_CLUSTER = ClusterSettings(
     cluster_threshold=0.56,
     merge_ratio=2.0,
     spread_prior=0.30,
-    faceres_spread_prior=None,
     merge_within_video=False,
     faceres_veto=0.70,
 )

@@ -242,30 +242,8 @@ def test_faceres_veto_keeps_apart_two_videos_whose_descriptors_disagree():
         list(cluster_faces(FaceTable(vids, frames, emb, descriptor=apart), s).cluster_id)
         == [1] * 4 + [2] * 4
     )
-    # Off, and the ratio test measuring the embedding alone: the descriptors are not read.
-    off = ClusterSettings(center=False, faceres_veto=0.0, faceres_spread_prior=None)
+    off = ClusterSettings(center=False, faceres_veto=0.0)
     assert (
         list(cluster_faces(FaceTable(vids, frames, emb, descriptor=apart), off).cluster_id)
         == [1] * 8
     )
-
-
-def test_ratio_test_measures_both_descriptors():
-    """Two single items 0.35 apart pass the embedding's ratio test (2 x 0.2); measuring faceres
-    too, they stay apart when its distance is far past its own spread, with no veto at all."""
-    d = np.array([[0.0, 0.35], [0.35, 0.0]])
-    kw = {"max_ratio": 2.0, "spread_prior": 0.2}
-    assert list(constrained_average_linkage(d, 0.5, **kw)) == [0, 0]
-    far, near = (np.array([[0.0, x], [x, 0.0]]) for x in (0.7, 0.5))
-    # 0.35 + 0.7 > 2 x (0.2 + 0.3); 0.35 + 0.5 <= 1.0
-    assert list(constrained_average_linkage(d, 0.5, **kw, veto_dist=far)) == [0, 0]
-    both = {**kw, "veto_spread_prior": 0.3}
-    assert list(constrained_average_linkage(d, 0.5, **both, veto_dist=far)) == [0, 1]
-    assert list(constrained_average_linkage(d, 0.5, **both, veto_dist=near)) == [0, 0]
-    # A grown group's spread counts both distances between its members.
-    d3 = np.array([[0.0, 0.1, 0.3], [0.1, 0.0, 0.3], [0.3, 0.3, 0.0]])
-    v3 = np.array([[0.0, 0.5, 0.6], [0.5, 0.0, 0.6], [0.6, 0.6, 0.0]])
-    # {0,1}: spread (0.1 + 0.5 + prior 0.5) / (1 + 1) = 0.55, and 0.3 + 0.6 <= 2 x 0.55
-    assert list(constrained_average_linkage(d3, 0.5, veto_dist=v3, **both)) == [0, 0, 0]
-    strict = {**both, "max_ratio": 1.5}  # 0.9 > 1.5 x 0.55
-    assert list(constrained_average_linkage(d3, 0.5, veto_dist=v3, **strict)) == [0, 0, 1]

@@ -42,8 +42,6 @@ SETTINGS = {
     "no ratio test": ClusterSettings(merge_ratio=np.inf, cluster_threshold=0.5),
     "loose ratio": ClusterSettings(merge_ratio=4.0, spread_prior=0.2),
     "no veto": ClusterSettings(faceres_veto=0),
-    "ratio test on the embedding alone": ClusterSettings(faceres_spread_prior=None),
-    "ratio test on both, no veto": ClusterSettings(faceres_veto=0, merge_ratio=2.0),
     "no merges within a video": ClusterSettings(merge_within_video=False),
     "ratio test within a video": ClusterSettings(ratio_test_within_video=True),
 }
