@@ -150,6 +150,7 @@ def benchmarks_md(report: BenchReport) -> str:
         cal_corpus=CAL,
         lookalike_cals=LOOKALIKE_CALS,
         edited_cals=[c for c in CALS if c.recipe == "edited"],
+        studio_cals=[c for c in CALS if c.recipe == "studio" and c not in (CAL, *LOOKALIKE_CALS)],
         growth_extra=GROWTH_EXTRA,
         unseen=report.unseen,
     )
