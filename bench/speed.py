@@ -7,11 +7,8 @@ from __future__ import annotations
 import csv
 import dataclasses
 import multiprocessing
-import os
 import resource
 import shutil
-import subprocess
-import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -21,6 +18,7 @@ import duckdb
 
 from ingest.pipeline import RunSummary, run
 from ingest.settings import Settings
+from ingest.warehouse_schema import run_dbt
 
 
 @dataclass(frozen=True)
@@ -67,34 +65,16 @@ def timed_ingest(csv_path: Path, db: Path, settings: Settings, fresh: bool = Tru
 
 def dbt_seconds(db: Path) -> float:
     """Wall time of `dbt build` on ``db``, its target and logs beside it."""
-    env = {
-        **os.environ,
-        "INFLUENCER_LENS_DB": str(db.resolve()),
-        "DO_NOT_TRACK": "1",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    }
     t0 = time.perf_counter()
-    subprocess.run(
-        [
-            sys.executable,
-            "-W",
-            "ignore::RuntimeWarning",
-            "-m",
-            "dbt.cli.main",
-            "build",
-            "--project-dir",
-            "dbt_project",
-            "--profiles-dir",
-            "dbt_project",
-            "--quiet",
-            "--target-path",
-            str(db.parent / "dbt_target"),
-            "--log-path",
-            str(db.parent / "dbt_logs"),
-        ],
-        check=True,
-        env=env,
+    proc = run_dbt(
+        "build",
+        "--quiet",
+        db=db.resolve(),
+        target_dir=db.parent / "dbt_target",
+        log_dir=db.parent / "dbt_logs",
     )
+    if proc.returncode != 0:
+        raise RuntimeError(f"dbt build failed on {db}:\n{proc.stdout[-4000:]}")
     return time.perf_counter() - t0
 
 

@@ -5,10 +5,7 @@ run sees 8 of them."""
 from __future__ import annotations
 
 import csv
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -19,6 +16,7 @@ from ingest.cli import main
 from ingest.pipeline import run
 from ingest.settings import SamplingSettings, Settings
 from ingest.synth import SynthConfig, synthesize
+from ingest.warehouse_schema import run_dbt
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -190,32 +188,7 @@ def test_names_and_hidden_reach_the_marts_and_the_csv(story, tmp_path):
     project = tmp_path / "dbt_project"
     shutil.copytree(ROOT / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs"))
     shutil.copyfile(story["file"], project / "seeds" / "people.csv")
-    env = {
-        **os.environ,
-        "INFLUENCER_LENS_DB": str(db),
-        "DO_NOT_TRACK": "1",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    }
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-W",
-            "ignore::RuntimeWarning",
-            "-m",
-            "dbt.cli.main",
-            "build",
-            "--project-dir",
-            str(project),
-            "--profiles-dir",
-            str(project),
-        ],
-        cwd=ROOT,
-        env=env,
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    proc = run_dbt("build", db=db, project_dir=project)
     assert proc.returncode == 0, proc.stdout[-4000:]
     con = duckdb.connect(str(db), read_only=True)
     rows = {

@@ -6,7 +6,6 @@ import functools
 import http.server
 import os
 import subprocess
-import sys
 import threading
 from collections import defaultdict
 from pathlib import Path
@@ -18,6 +17,7 @@ from bench.evaluate import evaluate, faces_with_clusters
 from ingest.pipeline import run
 from ingest.settings import Settings
 from ingest.synth import SynthConfig, read_truth, synthesize
+from ingest.warehouse_schema import run_dbt
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -62,30 +62,7 @@ def warehouse(served, tmp_path_factory):
     settings = Settings(cache_dir=work / "cache", faces_dir=work / "faces")
     first = run(csv_path, db, settings, progress=False)
     second = run(csv_path, db, settings, progress=False)
-    env = {**os.environ, "INFLUENCER_LENS_DB": str(db)}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-W",
-            "ignore::RuntimeWarning",
-            "-m",
-            "dbt.cli.main",
-            "build",
-            "--project-dir",
-            "dbt_project",
-            "--profiles-dir",
-            "dbt_project",
-            "--target-path",
-            str(work / "target"),
-            "--log-path",
-            str(work / "logs"),
-        ],
-        cwd=ROOT,
-        env=env,
-        check=False,
-        capture_output=True,
-        text=True,
-    )
+    proc = run_dbt("build", db=db, target_dir=work / "target", log_dir=work / "logs")
     assert proc.returncode == 0, proc.stdout[-4000:]
     return db, first, second
 
