@@ -27,10 +27,10 @@ from bench import publish, publish_readme_block
 from bench.benchmark import run_benchmark
 from bench.calibration import calibrate, method_thresholds
 from bench.corpora import CALIBRATION, UNSEEN
-from bench.real import check_real
+from bench.real import check_real, real_clips, real_csv
 from bench.render import BenchReport, benchmarks_md, calibration_tables, readme_block
 from bench.unseen import run_unseen
-from ingest.settings import Settings
+from ingest.settings import Settings, cluster_settings_for
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,12 +77,32 @@ def main(argv: list[str] | None = None) -> int:
     benchmark = run_benchmark(
         args.faces, args.work, settings, thresholds, CALIBRATION, args.skip_baseline
     )
-    unseen = [run_unseen(g, args.faces, args.work, settings) for g in UNSEEN]
-    real = None
+    # Opt-in embedders are measured beside the default wherever their weights are installed.
+    others = ("arcface",) if settings.embedding.arcface_weights else ()
+    unseen = [run_unseen(g, args.faces, args.work, settings, others) for g in UNSEEN]
+    real, real_others = None, []
     if args.videos.is_dir():
         real = check_real(args.videos, args.work / "real", settings)
+        for name in others:
+            s = dataclasses.replace(
+                settings,
+                embedding=dataclasses.replace(settings.embedding, embedder=name),
+                cluster=cluster_settings_for(name),
+            )
+            csv, _ = real_csv(args.videos, args.work / f"real_{name}")
+            real_others.append((name, real_clips(csv, args.work / f"real_{name}", s)[0]))
 
-    report = BenchReport(started, settings, benchmark, CALIBRATION, cal, real, unseen)
+    report = BenchReport(
+        started,
+        settings,
+        benchmark,
+        CALIBRATION,
+        cal,
+        real,
+        unseen,
+        real_others,
+        [n for n in ("arcface",) if n not in others],
+    )
     publish(args.out, benchmarks_md(report).split("\n"))
     if args.readme is not None:
         publish_readme_block(args.readme, readme_block(report))

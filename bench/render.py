@@ -21,11 +21,12 @@ from bench.metrics import Report
 from bench.real import RealCheck, RealRow, RealVerdict
 from bench.speed import growth_table, speed_lines
 from bench.unseen import TARGETS, Unseen, summary
-from ingest.settings import Settings
+from ingest.settings import Settings, cluster_settings_for
 
 EMBEDDER_WORDS = {
     "dlib": "dlib ResNet 128-d",
     "facenet": "FaceNet InceptionResnetV1 512-d (weights converted by make models)",
+    "arcface": "ArcFace w600k_mbf 512-d (InsightFace, make models-arcface; non-commercial research only)",
 }
 
 
@@ -40,6 +41,9 @@ class BenchReport:
     calibration: Calibration | None  # None: not re-run (make bench leaves it to bench-calibrate)
     real: RealCheck | None  # None: no clips found
     unseen: list[Unseen] = dataclasses.field(default_factory=list)  # per recipe
+    # Opt-in embedders measured beside the default: (embedder, real clips at its settings).
+    real_others: list[tuple[str, RealVerdict]] = dataclasses.field(default_factory=list)
+    not_measured: list[str] = dataclasses.field(default_factory=list)  # opt-in, no weights here
 
 
 def report_cells(r: Report) -> str:
@@ -109,7 +113,9 @@ _env.filters.update(
     summary=summary,
     yes_no=lambda b: "yes" if b else "NO",
 )
-_env.globals.update(EMBEDDER=EMBEDDER, EMBEDDER_WORDS=EMBEDDER_WORDS, TARGETS=TARGETS)
+_env.globals.update(
+    EMBEDDER=EMBEDDER, EMBEDDER_WORDS=EMBEDDER_WORDS, TARGETS=TARGETS, inf=float("inf")
+)
 
 
 def _parts():
@@ -153,6 +159,9 @@ def benchmarks_md(report: BenchReport) -> str:
         studio_cals=[c for c in CALS if c.recipe == "studio" and c not in (CAL, *LOOKALIKE_CALS)],
         growth_extra=GROWTH_EXTRA,
         unseen=report.unseen,
+        real_others=report.real_others,
+        not_measured=report.not_measured,
+        cluster_settings_for=cluster_settings_for,
     )
 
 
@@ -164,5 +173,6 @@ def readme_block(report: BenchReport) -> list[str]:
         started=report.started,
         cores=os.cpu_count(),
         unseen=report.unseen,
+        real_others=report.real_others,
     )
     return text.removesuffix("\n").split("\n")

@@ -12,7 +12,7 @@ import numpy as np
 
 from bench.corpora import CorpusFaces, CorpusGroup, ingest_group
 from bench.metrics import Report
-from ingest.settings import ClusterSettings, Settings
+from ingest.settings import ClusterSettings, EmbedderName, Settings, cluster_settings_for
 
 # The clustering defaults before general footage (#22): a looser stage 1, tracks of two faces
 # or more, no merges between two tracks of one video, a ratio test and a faceres veto (and a
@@ -46,6 +46,15 @@ TARGETS = Targets()
 
 
 @dataclasses.dataclass(frozen=True)
+class OtherEmbedder:
+    """The same seeds ingested again with an opt-in embedder, clustered at its own settings."""
+
+    embedder: str
+    reports: list[Report]  # per seed
+    seconds: list[float]  # ingest wall time per corpus, from an empty extraction cache
+
+
+@dataclasses.dataclass(frozen=True)
 class Unseen:
     """One recipe's unseen seeds, ingested at the defaults."""
 
@@ -54,6 +63,7 @@ class Unseen:
     before: list[Report]  # BEFORE_GENERAL_FOOTAGE on the same faces
     seconds: list[float]  # ingest wall time per corpus, from an empty extraction cache
     n_videos: list[int]
+    others: list[OtherEmbedder] = dataclasses.field(default_factory=list)
 
 
 def summary(rs: list[Report], t: Targets = TARGETS) -> dict[str, object]:
@@ -81,19 +91,43 @@ def summary(rs: list[Report], t: Targets = TARGETS) -> dict[str, object]:
     }
 
 
-def run_unseen(group: CorpusGroup, faces: Path, work: Path, settings: Settings) -> Unseen:
-    """Ingest each corpus of ``group`` with an empty extraction cache of its own (so the wall
-    time is a first run's) and score the defaults and the rules before #22 on its faces."""
+def ingest_fresh(
+    group: CorpusGroup, faces: Path, work: Path, settings: Settings
+) -> list[CorpusFaces]:
+    """Each corpus of ``group`` ingested with an empty extraction cache of its own, so the wall
+    time is a first run's."""
     cache = work / f"cache_{group.key}"
     shutil.rmtree(cache, ignore_errors=True)
     for cfg in group.corpora:
         group.db(work, cfg).unlink(missing_ok=True)
     s = dataclasses.replace(settings, cache_dir=cache, faces_dir=work / f"faces_{group.key}")
-    corpora: list[CorpusFaces] = ingest_group(group, faces, work, s)
+    return ingest_group(group, faces, work, s)
+
+
+def run_unseen(
+    group: CorpusGroup,
+    faces: Path,
+    work: Path,
+    settings: Settings,
+    others: tuple[EmbedderName, ...] = (),
+) -> Unseen:
+    """Score the defaults and the rules before #22 on ``group``'s faces, ingested afresh; then
+    each embedder of ``others`` at its own calibrated settings, ingested afresh too."""
+    corpora = ingest_fresh(group, faces, work, settings)
+    runs = []
+    for name in others:
+        emb = dataclasses.replace(settings.embedding, embedder=name)
+        s = dataclasses.replace(settings, embedding=emb, cluster=cluster_settings_for(name))
+        g = dataclasses.replace(group, key=f"{group.key}_{name}")
+        theirs = ingest_fresh(g, faces, work, s)
+        runs.append(
+            OtherEmbedder(name, [c.score(s.cluster) for c in theirs], [c.seconds for c in theirs])
+        )
     return Unseen(
         group=group,
         reports=[c.score(settings.cluster) for c in corpora],
         before=[c.score(BEFORE_GENERAL_FOOTAGE) for c in corpora],
         seconds=[c.seconds for c in corpora],
         n_videos=[cfg.n_videos for cfg in group.corpora],
+        others=runs,
     )
