@@ -67,10 +67,11 @@ def run_dbt(
         env["INFLUENCER_LENS_DB"] = str(db)
     command = [sys.executable, "-W", "ignore::RuntimeWarning", "-m", "dbt.cli.main", *args]
     command += ["--project-dir", str(project_dir), "--profiles-dir", str(project_dir)]
+    # Absolute: dbt reads a relative target path from the project folder, not from here.
     if target_dir is not None:
-        command += ["--target-path", str(target_dir)]
+        command += ["--target-path", str(Path(target_dir).resolve())]
     if log_dir is not None:
-        command += ["--log-path", str(log_dir)]
+        command += ["--log-path", str(Path(log_dir).resolve())]
     return subprocess.run(
         command, check=False, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout
     )

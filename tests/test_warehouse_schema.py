@@ -97,3 +97,14 @@ def test_a_mart_column_added_in_sql_and_yml_reaches_the_manifest(tmp_path: Path)
     videos = next(t for t in warehouse_schema.marts(after) if t.name == "videos")
     assert videos.columns[-1] == warehouse_schema.Column("is_short", "boolean", "Under a minute.")
     assert "| is_short | boolean | Under a minute. |" in warehouse_schema.markdown(after)
+
+
+def test_dbt_writes_a_relative_target_where_the_caller_stands(tmp_path: Path, monkeypatch):
+    """make bench passes data/bench/dbt_target: it must land there, not inside dbt_project/
+    (where the SQL linter then reads dbt's compiled files)."""
+    monkeypatch.chdir(tmp_path)
+    rel = Path("data") / "dbt_target"
+    proc = warehouse_schema.run_dbt("parse", target_dir=rel, log_dir=Path("data") / "dbt_logs")
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert (tmp_path / rel / "manifest.json").is_file()
+    assert not (warehouse_schema.DBT_PROJECT / rel).exists()
