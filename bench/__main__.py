@@ -25,10 +25,16 @@ from pathlib import Path
 
 from bench import publish, publish_readme_block
 from bench.benchmark import run_benchmark
-from bench.calibration import calibrate, method_thresholds
+from bench.calibration import calibrate, calibrate_embedder, method_thresholds
 from bench.corpora import CALIBRATION, UNSEEN
 from bench.real import check_real, real_clips, real_csv
-from bench.render import BenchReport, benchmarks_md, calibration_tables, readme_block
+from bench.render import (
+    BenchReport,
+    benchmarks_md,
+    calibration_tables,
+    embedder_calibration_tables,
+    readme_block,
+)
 from bench.unseen import run_unseen
 from ingest.settings import Settings, cluster_settings_for
 
@@ -72,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
         cal = calibrate(args.faces, args.work, settings, CALIBRATION)
         if args.calibrate_only:
             print(calibration_tables(cal, settings), end="")
+            # An opt-in embedder's own settings, wherever its weights are installed.
+            if settings.embedding.arcface_weights:
+                ec = calibrate_embedder("arcface", args.faces, args.work, settings, CALIBRATION)
+                print(embedder_calibration_tables(ec, CALIBRATION.seeds), end="")
             return 0
     thresholds = method_thresholds(cal, settings.cluster) if cal else None
     benchmark = run_benchmark(

@@ -19,7 +19,7 @@ from bench.corpora import CALIBRATION, EMBEDDER, CorpusGroup, cluster, ingest_gr
 from bench.descriptors import TrackPairs, corpus_pairs
 from bench.metrics import Report, f_beta
 from ingest.embed import population_mean
-from ingest.settings import ClusterSettings, Settings
+from ingest.settings import ClusterSettings, EmbedderName, Settings, cluster_settings_for
 
 # Stage-2 settings swept: (cluster_threshold, merge_ratio, spread_prior).
 SWEEP = [
@@ -37,6 +37,15 @@ TRACK_FACES = (1, 2, 3)
 FLOORS = (40.0, 45.0, 50.0, 55.0, 60.0)
 # Faceres vetoes (centred cosine distance; 0 = off).
 VETOS = (0.0, 0.65, 0.7, 0.75, 0.8, 0.85)
+# An opt-in embedder's own settings (its distances are its own): stage 1, stage-2 threshold and
+# the ratio test swept together, then the faceres veto at the pick.
+EMBEDDER_SWEEP = [
+    (t1, t2, r)
+    for t1 in (0.4, 0.45, 0.5, 0.55)
+    for t2 in (0.65, 0.7, 0.75, 0.8, 0.85)
+    for r in (float("inf"), 2.0)
+]
+EMBEDDER_VETOS = (0.0, 0.7, 0.75, 0.8)
 GRIDS = {  # stage-2 threshold candidates per method (cosine distance on centred centroids)
     "agglomerative": [0.4, 0.5, 0.55, 0.56, 0.6, 0.65, 0.7],
     "hdbscan": [0.0, 0.2, 0.4, 0.5, 0.6],
@@ -302,3 +311,62 @@ def method_thresholds(cal: Calibration, cs: ClusterSettings) -> dict[str, float]
             key=lambda t: cal_score(cal.score(dataclasses.replace(plain, cluster_threshold=t))),
         )
     return out
+
+
+def pick_embedder_setting(
+    results: list[tuple[float, tuple[float, float, float]]],
+) -> tuple[float, float, float]:
+    """results: (calibration score, (stage 1, stage 2, merge ratio)) per setting. The highest
+    score to the 3 decimals reported; on ties no ratio test over one (fewer rules), then the
+    lower stage-2 threshold, then the lower stage-1 threshold (the stricter setting)."""
+    return max(results, key=lambda x: (round(x[0], 3), x[1][2], -x[1][1], -x[1][0]))[1]
+
+
+@dataclasses.dataclass(frozen=True)
+class EmbedderCalibration:
+    embedder: str
+    stage: Sweep  # EMBEDDER_SWEEP
+    veto: Sweep  # EMBEDDER_VETOS at the pick
+
+
+def calibrate_embedder(
+    name: EmbedderName,
+    faces: Path,
+    work: Path,
+    settings: Settings,
+    group: CorpusGroup = CALIBRATION,
+) -> EmbedderCalibration:
+    """Ingest ``group`` with embedder ``name`` and pick its settings by the same score as the
+    default's; prints whether the rules still pick ``cluster_settings_for(name)``."""
+    cs = cluster_settings_for(name)
+    s = dataclasses.replace(
+        settings, embedding=dataclasses.replace(settings.embedding, embedder=name), cluster=cs
+    )
+    corpora = ingest_group(dataclasses.replace(group, key=f"{group.key}_{name}"), faces, work, s)
+    default = (cs.track_threshold, cs.cluster_threshold, cs.merge_ratio)
+    rows, scored = [], []
+    for t1, t2, r in EMBEDDER_SWEEP:
+        cand = dataclasses.replace(
+            cs, track_threshold=t1, cluster_threshold=t2, merge_ratio=r, faceres_veto=0.0
+        )
+        label = f"{t1:g}, {t2:g}, {'off' if r == float('inf') else r}"
+        row = Scored(
+            label + (" (default)" if (t1, t2, r) == default else ""),
+            [c.score(cand) for c in corpora],
+        )
+        scored.append((row.score, (t1, t2, r)))
+        rows.append(row)
+    picked = pick_embedder_setting(scored)
+    line = rule_line(str(picked), str(default), picked == default, plural=True)
+    print(f"{name}: {line}", flush=True)
+    at = dataclasses.replace(
+        cs, track_threshold=picked[0], cluster_threshold=picked[1], merge_ratio=picked[2]
+    )
+    veto = sweep_one(
+        EMBEDDER_VETOS,
+        cs.faceres_veto,
+        lambda v: "off" if v == 0 else f"{v:g}",
+        pick_veto,
+        lambda v: [c.score(dataclasses.replace(at, faceres_veto=v)) for c in corpora],
+    )
+    return EmbedderCalibration(name, Sweep(rows, line), veto)

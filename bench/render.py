@@ -14,7 +14,7 @@ import jinja2
 import numpy as np
 
 from bench.benchmark import Benchmark
-from bench.calibration import Calibration, Scored
+from bench.calibration import Calibration, EmbedderCalibration, Scored
 from bench.corpora import CAL, CALS, EMBEDDER, GROWTH_EXTRA, LOOKALIKE_CALS, CorpusGroup
 from bench.descriptors import table_rows
 from bench.metrics import Report
@@ -131,6 +131,18 @@ def calibration_tables(cal: Calibration, settings: Settings) -> str:
     """The sweeps' tables and verdicts, as `make bench-calibrate` prints them."""
     return _env.get_template("calibration.md.j2").render(
         cal=cal, desc_rows=table_rows(cal.pairs, settings.cluster)
+    )
+
+
+def embedder_calibration_tables(ec: EmbedderCalibration, seeds: str) -> str:
+    """An opt-in embedder's sweeps and verdicts, as `make bench-calibrate` prints them."""
+    parts = _parts()
+    head = f"`--embedder {ec.embedder}`"
+    return (
+        f"{parts.sweep_table(head + ': stage 1, stage 2, merge ratio', ec.stage.rows, seeds)}\n\n"
+        f"{ec.stage.verdict}\n\n"
+        f"{parts.sweep_table(head + ': faceres veto at the pick', ec.veto.rows, seeds)}\n\n"
+        f"{ec.veto.verdict}\n"
     )
 
 

@@ -193,3 +193,68 @@ def test_unseen_seeds_of_each_recipe_are_tabled_and_marked_against_the_targets()
     assert_tables_well_formed(md)
     block = readme_block(report)
     assert any(line.startswith(f"| edited recipe | {UNSEEN[1].seed_list} |") for line in block)
+
+
+def test_an_opt_in_embedder_is_tabled_beside_the_default_or_said_missing():
+    from bench.calibration import EmbedderCalibration
+    from bench.corpora import UNSEEN
+    from bench.render import embedder_calibration_tables
+    from bench.unseen import OtherEmbedder, Unseen
+
+    split = [rep(0.97, 33), rep(0.999), rep(0.999), rep(0.999), rep(0.999, 32)]
+    arc = OtherEmbedder("arcface", [rep(1.0)] * 5, [20.0] * 5)
+    unseen = [Unseen(g, split, split, [60.0] * 5, [100] * 5, [arc]) for g in UNSEEN]
+    v = real_check().verdict
+    report = BenchReport(
+        STARTED,
+        Settings(),
+        benchmark(True),
+        CALIBRATION,
+        None,
+        real_check(),
+        unseen,
+        [("arcface", v)],
+    )
+    md = benchmarks_md(report)
+    assert "| `--embedder arcface` (opt-in) at its own settings; ingested afresh in 100 s |" in md
+    assert "- `--embedder arcface` (opt-in): ArcFace w600k_mbf" in md
+    assert "no ratio test" in md and "With `--embedder arcface` (opt-in)" in md
+    assert "was not measured" not in md
+    assert_tables_well_formed(md)
+    block = readme_block(report)
+    row = f"| studio recipe, `--embedder arcface` (opt-in) | {UNSEEN[0].seed_list} | **1.000** |"
+    assert any(line.startswith(row) for line in block)
+    assert "Real clips with `--embedder arcface` (opt-in, its own settings): **PASS**." in block
+
+    bare = BenchReport(
+        STARTED, Settings(), benchmark(True), CALIBRATION, None, None, unseen[:0], [], ["arcface"]
+    )
+    md = benchmarks_md(bare)
+    assert "`--embedder arcface` (opt-in) was not measured in this run" not in md  # no unseen
+    with_unseen = BenchReport(
+        STARTED,
+        Settings(),
+        benchmark(True),
+        CALIBRATION,
+        None,
+        None,
+        [Unseen(g, split, split, [60.0] * 5, [100] * 5) for g in UNSEEN],
+        [],
+        ["arcface"],
+    )
+    md = benchmarks_md(with_unseen)
+    assert "`--embedder arcface` (opt-in) was not measured in this run" in md
+    assert "at its own settings" not in md
+
+    ec = EmbedderCalibration(
+        "arcface",
+        sweep(
+            ["0.4, 0.75, off (default)", "0.5, 0.75, 2.0"],
+            "The rule picks (0.4, 0.75, inf), the defaults.",
+        ),
+        sweep(["off (default)", "0.75"], "The rule picks off, the default."),
+    )
+    text = embedder_calibration_tables(ec, CALIBRATION.seeds)
+    assert "| `--embedder arcface`: stage 1, stage 2, merge ratio |" in text
+    assert "The rule picks off, the default." in text
+    assert_tables_well_formed(text)
