@@ -217,15 +217,28 @@ ARCFACE_TEMPLATE = np.array(
 )
 
 
+def similarity_to(src: NDArray[np.float32], dst: NDArray[np.float32]) -> NDArray[np.float64]:
+    """The (2, 3) similarity (rotation, uniform scale, shift) taking points ``src`` (k, 2) onto
+    ``dst`` (k, 2) in least squares: Umeyama's closed form, as InsightFace aligned its training
+    faces (all five points weigh in; no outlier is dropped)."""
+    src, dst = np.asarray(src, np.float64), np.asarray(dst, np.float64)
+    mu_s, mu_d = src.mean(axis=0), dst.mean(axis=0)
+    s_c, d_c = src - mu_s, dst - mu_d
+    var = (s_c**2).sum() / len(src)
+    if var < 1e-9:  # all points at one place: no rotation or scale to recover
+        return np.hstack([np.eye(2), (mu_d - mu_s)[:, None]])
+    u, sig, vt = np.linalg.svd(d_c.T @ s_c / len(src))
+    sign = np.diag([1.0, np.sign(np.linalg.det(u) * np.linalg.det(vt)) or 1.0])
+    rot = u @ sign @ vt
+    scale = float((sig * np.diag(sign)).sum() / var)
+    return np.hstack([scale * rot, (mu_d - scale * rot @ mu_s)[:, None]])
+
+
 def align_112(rgb: NDArray[np.uint8], landmarks: NDArray[np.float32]) -> NDArray[np.uint8]:
-    """The face of ``landmarks`` (5, 2) warped by a similarity onto ARCFACE_TEMPLATE: (112, 112, 3)."""
+    """The face of ``landmarks`` (5, 2) warped onto ARCFACE_TEMPLATE: (112, 112, 3)."""
     import cv2
 
-    m, _ = cv2.estimateAffinePartial2D(
-        np.asarray(landmarks, np.float32), ARCFACE_TEMPLATE, method=cv2.LMEDS
-    )
-    if m is None:  # degenerate landmarks: fall back to a plain resize of the whole frame
-        return cv2.resize(rgb, (112, 112))
+    m = similarity_to(landmarks, ARCFACE_TEMPLATE)
     return cv2.warpAffine(rgb, m, (112, 112), borderValue=0.0)
 
 
@@ -252,7 +265,20 @@ class ArcfaceEmbedder:
                 )
             from ingest import onnxrt
 
-            self._session = onnxrt.open_session(path)
+            # A file that is not such a model is a setup problem: raised here, the run stops
+            # before writing instead of failing every video.
+            try:
+                session = onnxrt.open_session(path)
+                shape_in = session.get_inputs()[0].shape
+                shape_out = session.get_outputs()[0].shape
+            except Exception as exc:  # ONNX Runtime raises its own types for bad files
+                raise EmbedderUnavailable(f"cannot load arcface weights {path}: {exc}") from exc
+            if list(shape_in[1:]) != [3, 112, 112] or shape_out[-1] != self.dim:
+                raise EmbedderUnavailable(
+                    f"{path} is not an ArcFace-style model: input {shape_in} (want [n, 3, "
+                    f"112, 112]), output {shape_out} (want [n, {self.dim}])"
+                )
+            self._session = session
         return self._session
 
     def embed(self, rgb, boxes, landmarks):
@@ -295,5 +321,5 @@ def make_embedder(settings: EmbeddingSettings, device: str = "cpu") -> Embedder:
     if settings.embedder == "facenet":
         return FacenetEmbedder(settings.facenet_weights, device, settings.runtime)
     if settings.embedder == "arcface":
-        return ArcfaceEmbedder(settings.arcface_weights)
+        return ArcfaceEmbedder(settings.arcface_weights, settings.arcface_batch)
     raise ValueError(f"unknown embedder {settings.embedder!r}: use dlib, facenet or arcface")

@@ -8,6 +8,7 @@ Every threshold, model name and batch size lives here, each with its unit. The e
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -47,6 +48,14 @@ def _facenet_weights() -> str | None:
     if "FACENET_WEIGHTS" in os.environ:
         return os.environ["FACENET_WEIGHTS"] or None
     return str(DEFAULT_FACENET_WEIGHTS) if DEFAULT_FACENET_WEIGHTS.is_file() else None
+
+
+@functools.cache
+def file_digest(path: str | None) -> str | None:
+    """sha256 of a file's bytes; None for no file or one that is not there."""
+    if not path or not Path(path).is_file():
+        return None
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def available_cores() -> int:
@@ -116,6 +125,7 @@ class EmbeddingSettings:
     # in [-1, 1], 512-d). `make models-arcface` fetches InsightFace's w600k_mbf (licence:
     # non-commercial research only; docs/decisions.md).
     arcface_weights: str | None = field(default_factory=_arcface_weights)
+    arcface_batch: int = 32  # faces per ArcFace forward pass
     # On CPU, "onnx" runs FaceNet and faceres in ONNX Runtime (exported once beside their
     # weights; ingest/onnxrt.py): ~2.7x faster per face than torch, same outputs. "torch"
     # always uses torch, as any --device other than cpu does.
@@ -255,6 +265,9 @@ class Settings:
             "crop_margin": self.embedding.crop_margin,
             "version": EXTRACTION_VERSION,
         }
+        if self.embedding.embedder == "arcface":
+            # Any ArcFace-style file fits: another one must not reuse the cached embeddings.
+            payload["arcface_weights"] = file_digest(self.embedding.arcface_weights)
         blob = json.dumps(payload, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 

@@ -3,6 +3,7 @@
 import dataclasses
 import subprocess
 import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -239,7 +240,7 @@ def test_arcface_trained_weights_tell_two_people_apart(photos, detections):
     from ingest.settings import EmbeddingSettings
 
     weights = EmbeddingSettings().arcface_weights
-    if weights is None:
+    if weights is None or not Path(weights).is_file():
         pytest.skip("opt-in weights not installed (make models-arcface INSIGHTFACE_LICENSE=accept)")
     emb = ArcfaceEmbedder(weights)
     a = [
@@ -253,3 +254,39 @@ def test_arcface_trained_weights_tell_two_people_apart(photos, detections):
     same = min(float(x @ y) for i, x in enumerate(a) for y in a[i + 1 :])
     other = max(float(x @ y) for x in a for y in b)
     assert same > other + 0.2
+
+
+def test_a_file_that_is_not_an_arcface_model_stops_before_any_video(tmp_path, photos, detections):
+    """Raised as EmbedderUnavailable, the run's setup check: not a failure of every video."""
+    import torch
+
+    from ingest.embed import ArcfaceEmbedder
+
+    d = detections[0][0]
+    junk = tmp_path / "junk.onnx"
+    junk.write_bytes(b"not a model")
+    with pytest.raises(EmbedderUnavailable, match="cannot load arcface weights"):
+        ArcfaceEmbedder(str(junk)).embed(photos[0][0], d.box[None], d.landmarks[None])
+    wrong = tmp_path / "wrong.onnx"  # a model, but 160 px in and 128-d out
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 2, 160), torch.nn.Flatten(), torch.nn.Linear(2, 128)
+    )
+    torch.onnx.export(net.eval(), torch.zeros(1, 3, 160, 160), str(wrong), input_names=["x"])
+    with pytest.raises(EmbedderUnavailable, match="not an ArcFace-style model"):
+        ArcfaceEmbedder(str(wrong)).embed(photos[0][0], d.box[None], d.landmarks[None])
+
+
+def test_another_arcface_file_is_another_extraction(tmp_path):
+    """Cached embeddings of one ArcFace-style model are never served for another."""
+    from ingest.settings import EmbeddingSettings, Settings
+
+    a, b = tmp_path / "a.onnx", tmp_path / "b.onnx"
+    a.write_bytes(b"model a")
+    b.write_bytes(b"model b")
+
+    def key(path, embedder="arcface"):
+        emb = EmbeddingSettings(embedder=embedder, arcface_weights=str(path))
+        return Settings(embedding=emb).extraction_hash()
+
+    assert key(a) != key(b) and key(a) == key(a)
+    assert key(a, "facenet") == key(b, "facenet")  # only arcface reads the file
