@@ -7,19 +7,66 @@ import argparse
 import dataclasses
 import sys
 from pathlib import Path
+from typing import get_args
 
 from ingest import people_cli
-from ingest.settings import PEOPLE_FILE, Settings, available_cores, cluster_settings_for
+from ingest.settings import (
+    PEOPLE_FILE,
+    EmbedderName,
+    Settings,
+    available_cores,
+    cluster_settings_for,
+)
+
+
+def stored_embedder(db: Path) -> EmbedderName | None:
+    """The embedder of an existing warehouse's faces; None: new, empty or unreadable."""
+    if not db.is_file():
+        return None
+    import duckdb
+
+    from ingest.store import open_warehouse
+    from ingest.udf import warehouse_embedder
+
+    try:
+        con = open_warehouse(db, read_only=True)
+    except duckdb.Error:  # held by a writer: the run waits for it and re-checks nothing
+        return None
+    try:
+        return warehouse_embedder(con)
+    finally:
+        con.close()
+
+
+def _face_embedders(db: Path) -> list[str]:
+    """The embedders whose faces a warehouse holds ([]: none, or it cannot be read now)."""
+    import duckdb
+
+    from ingest.store import face_embedders, open_warehouse
+
+    try:
+        con = open_warehouse(db, read_only=True)
+    except duckdb.Error:
+        return []
+    try:
+        return face_embedders(con)
+    except duckdb.Error:  # no raw.faces yet
+        return []
+    finally:
+        con.close()
 
 
 def _settings(args: argparse.Namespace) -> Settings:
     s = Settings()
-    emb = dataclasses.replace(s.embedding, embedder=args.embedder)
+    # A warehouse keeps its embedder unless --embedder switches it (which re-extracts every
+    # video): a bare `ingest recluster` must not look for another model's faces.
+    embedder = args.embedder or stored_embedder(Path(args.db)) or s.embedding.embedder
+    emb = dataclasses.replace(s.embedding, embedder=embedder)
     if args.facenet_weights:
         emb = dataclasses.replace(emb, facenet_weights=args.facenet_weights)
     if args.arcface_weights:
         emb = dataclasses.replace(emb, arcface_weights=args.arcface_weights)
-    cluster = cluster_settings_for(args.embedder)
+    cluster = cluster_settings_for(embedder)
     if args.cluster_threshold is not None:
         cluster = dataclasses.replace(cluster, cluster_threshold=args.cluster_threshold)
     if args.track_threshold is not None:
@@ -75,11 +122,11 @@ def _common(p: argparse.ArgumentParser) -> None:
     db_arg(p)
     p.add_argument(
         "--embedder",
-        choices=["dlib", "facenet", "arcface"],
-        default=d.embedding.embedder,
-        help="face embedder (default: %(default)s; facenet and arcface need weights, see README). "
-        "The threshold defaults below are facenet's; dlib and arcface have their own "
-        "(ingest/settings.py DLIB_CLUSTER, ARCFACE_CLUSTER)",
+        choices=list(get_args(EmbedderName)),
+        help=f"face embedder (default: the warehouse's, else {d.embedding.embedder}; facenet and "
+        "arcface need weights, see README; switching re-extracts every video). The threshold "
+        "defaults below are facenet's; dlib and arcface have their own (ingest/settings.py "
+        "DLIB_CLUSTER, ARCFACE_CLUSTER)",
     )
     p.add_argument(
         "--facenet-weights",
@@ -402,6 +449,16 @@ def _recluster(args) -> int:
     from ingest.pipeline import check_people_file
     from ingest.warehouse_lock import WarehouseError, open_with_wait
 
+    # Before connecting: a connection for another embedding size drops the faces it finds.
+    held = _face_embedders(Path(args.db))
+    if held and s.embedding.embedder not in held:
+        print(
+            f"error: {args.db} holds {', '.join(held)} faces, not {s.embedding.embedder}'s: "
+            f"recluster with --embedder {held[0]}, or re-extract with `ingest run --embedder "
+            f"{s.embedding.embedder}`",
+            file=sys.stderr,
+        )
+        return 2
     try:
         check_people_file(Path(args.db), s)  # before anything is written
         con = open_with_wait(

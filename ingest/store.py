@@ -367,6 +367,14 @@ def _delete_video(con: duckdb.DuckDBPyConnection, video_id: str) -> None:
     con.execute("delete from raw.videos where video_id = ?", [video_id])
 
 
+def face_embedders(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The embedders whose faces raw.faces holds, sorted."""
+    rows = con.execute(
+        "select distinct embedder from raw.faces where embedder is not null order by 1"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
 def load_faces(con: duckdb.DuckDBPyConnection, embedder: str) -> pd.DataFrame:
     """Faces of one embedder for every current video, in a stable order."""
     df = con.execute(

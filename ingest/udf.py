@@ -27,6 +27,7 @@ import logging
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import get_args
 
 import cv2
 import numpy as np
@@ -193,7 +194,7 @@ def warehouse_embedder(con) -> EmbedderName | None:
             ]
         except duckdb.Error:
             continue
-        if len(names) == 1 and names[0] in ("dlib", "facenet"):
+        if len(names) == 1 and names[0] in get_args(EmbedderName):
             return names[0]
     return None
 

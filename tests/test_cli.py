@@ -124,3 +124,48 @@ def test_each_embedder_gets_its_own_calibrated_settings():
         ).cluster.track_threshold
         == 0.2
     )
+
+
+def test_a_warehouse_keeps_its_embedder_unless_one_is_asked_for(tmp_path):
+    """A bare `ingest recluster` on an ArcFace warehouse clusters ArcFace's faces at ArcFace's
+    settings; FaceNet is the default only for a new warehouse."""
+    import duckdb
+
+    from ingest.cli import _settings, build_parser
+    from ingest.settings import ARCFACE_CLUSTER, ClusterSettings
+    from ingest.udf import warehouse_embedder
+
+    parse = build_parser().parse_args
+    db = tmp_path / "w.duckdb"
+    assert _settings(parse(["recluster", "--db", str(db)])).embedding.embedder == "facenet"
+    con = duckdb.connect(str(db))
+    con.execute("create schema raw; create table raw.faces (embedder varchar)")
+    con.execute("insert into raw.faces values ('arcface'), ('arcface')")
+    assert warehouse_embedder(con) == "arcface"
+    con.close()
+    s = _settings(parse(["recluster", "--db", str(db)]))
+    assert s.embedding.embedder == "arcface" and s.cluster == ARCFACE_CLUSTER
+    assert ARCFACE_CLUSTER.merge_ratio == float("inf") and ARCFACE_CLUSTER.faceres_veto == 0
+    s = _settings(parse(["recluster", "--db", str(db), "--embedder", "facenet"]))
+    assert s.embedding.embedder == "facenet" and s.cluster == ClusterSettings()
+
+
+def test_recluster_for_another_embedder_stops_before_touching_the_faces(tmp_path):
+    """Connecting for another embedding size would drop the faces: it stops first, exit 2."""
+    import duckdb
+    import warehouse_fixture as wf
+
+    db = wf.write_raw(tmp_path / "warehouse.duckdb")  # dlib faces, clustered
+    count = "select count(*) from raw.faces"
+    before = duckdb.connect(str(db), read_only=True).execute(count).fetchone()[0]
+    proc = subprocess.run(
+        [sys.executable, "-m", "ingest", "recluster", "--db", str(db), "--embedder", "facenet"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "holds dlib faces" in proc.stderr and "--embedder dlib" in proc.stderr
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute(count).fetchone()[0] == before > 0
+    assert con.execute("select count(*) from raw.face_clusters").fetchone()[0] > 0
