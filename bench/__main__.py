@@ -36,7 +36,16 @@ from bench.render import (
     readme_block,
 )
 from bench.unseen import run_unseen
-from ingest.settings import Settings, cluster_settings_for
+from ingest.settings import EmbedderName, Settings, cluster_settings_for
+
+# Embedders a user opts into (their weights install by a target of their own); make bench
+# measures each beside the default wherever its weights are on the machine.
+OPT_IN: tuple[EmbedderName, ...] = ("arcface",)
+
+
+def installed_opt_ins(settings: Settings) -> tuple[EmbedderName, ...]:
+    weights = {"arcface": settings.embedding.arcface_weights}
+    return tuple(n for n in OPT_IN if weights[n] and Path(weights[n]).is_file())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,16 +88,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.calibrate_only:
             print(calibration_tables(cal, settings), end="")
             # An opt-in embedder's own settings, wherever its weights are installed.
-            if settings.embedding.arcface_weights:
-                ec = calibrate_embedder("arcface", args.faces, args.work, settings, CALIBRATION)
+            for name in installed_opt_ins(settings):
+                ec = calibrate_embedder(name, args.faces, args.work, settings, CALIBRATION)
                 print(embedder_calibration_tables(ec, CALIBRATION.seeds), end="")
             return 0
     thresholds = method_thresholds(cal, settings.cluster) if cal else None
     benchmark = run_benchmark(
         args.faces, args.work, settings, thresholds, CALIBRATION, args.skip_baseline
     )
-    # Opt-in embedders are measured beside the default wherever their weights are installed.
-    others = ("arcface",) if settings.embedding.arcface_weights else ()
+    others = installed_opt_ins(settings)
     unseen = [run_unseen(g, args.faces, args.work, settings, others) for g in UNSEEN]
     real, real_others = None, []
     if args.videos.is_dir():
@@ -111,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         real,
         unseen,
         real_others,
-        [n for n in ("arcface",) if n not in others],
+        [n for n in OPT_IN if n not in others],
     )
     publish(args.out, benchmarks_md(report).split("\n"))
     if args.readme is not None:

@@ -174,3 +174,19 @@ def test_sweep_one_scores_every_value_and_says_what_the_rule_picks(capsys):
     assert (
         off.verdict == "The rule picks 0.6 px; the default is 0.4: re-calibrate ingest/settings.py."
     )
+
+
+def test_an_opt_in_embedders_pick_prefers_fewer_rules_then_stricter_thresholds():
+    from bench.calibration import pick_embedder_setting
+
+    inf = float("inf")
+    # best score to 3 decimals wins outright
+    assert pick_embedder_setting([(0.9981, (0.5, 0.8, 2.0)), (0.9970, (0.4, 0.75, inf))]) == (
+        0.5,
+        0.8,
+        2.0,
+    )
+    # ties: no ratio test first, then the lower stage-2 threshold, then the lower stage 1
+    tied = [(0.9979, (0.4, 0.75, 2.0)), (0.9976, (0.55, 0.75, inf)), (0.9980, (0.4, 0.8, inf))]
+    assert pick_embedder_setting(tied) == (0.55, 0.75, inf)
+    assert pick_embedder_setting([*tied, (0.9978, (0.4, 0.75, inf))]) == (0.4, 0.75, inf)
