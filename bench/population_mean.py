@@ -1,11 +1,13 @@
-"""Re-estimate a population mean (FaceNet's or the faceres descriptor's) from the seed-1
+"""Re-estimate a population mean (an embedder's or the faceres descriptor's) from the seed-1
 calibration corpus.
 
 `python -m bench.population_mean --of facenet` reads data/bench/cal_seed1.duckdb (written by
-`make bench`; `--of arcface --db` a seed-1 warehouse ingested with `--embedder arcface`), groups its faces into stage-1 tracks at the default settings and writes the mean
-of the track centroids: the prior that steadies centring on small corpora
-(ingest.cluster.center). Seed 1 is a calibration corpus, disjoint from the benchmark's seed
-2026. (dlib's, ingest/dlib_population_mean.npy, came the same way from dlib's embeddings.)"""
+`make bench`); `--of arcface --db data/bench/cal_arcface_seed1.duckdb` the same corpus as
+`make bench-calibrate` ingests it with ArcFace. Its faces are grouped into stage-1 tracks at
+the stored embedder's own settings (``cluster_settings_for``) and the mean of the track
+centroids is written: the prior that steadies centring on small corpora (ingest.cluster.center).
+Seed 1 is a calibration corpus, disjoint from the benchmark's seed 2026. (dlib's,
+ingest/dlib_population_mean.npy, came the same way from dlib's embeddings.)"""
 
 from __future__ import annotations
 
@@ -67,8 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         args.of == "faceres" and t.descriptor is None
     ):
         print(
-            f"error: {args.db} holds no {args.of} vectors (its faces are {stored}'s): re-run "
-            "`make bench`",
+            f"error: {args.db} holds no {args.of} vectors (its faces are {stored}'s): pass "
+            "--db a seed-1 warehouse of that embedder (`make bench`, or `make bench-calibrate` "
+            "for an opt-in one)",
             file=sys.stderr,
         )
         return 2

@@ -13,7 +13,7 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 
 class Plugin(BasePlugin):
     def initialize(self, plugin_config: dict[str, Any]) -> None:
-        # embedder: force one ("facenet" / "dlib"); by default the warehouse's own (raw.faces).
+        # embedder: force one ("facenet" / "arcface" / "dlib"); by default the warehouse's own (raw.faces).
         self.embedder = plugin_config.get("embedder") or None
 
     def configure_connection(self, conn) -> None:

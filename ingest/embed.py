@@ -306,8 +306,8 @@ def population_mean(embedder: str) -> NDArray[np.float32] | None:
     ``embedder`` is an embedder name, or "faceres" for the descriptor that vetoes merges.
 
     Each was estimated from the track centroids of the seed-1 calibration corpus, disjoint
-    from the benchmark's seed (dlib: 58 tracks, 25 people; faceres and facenet: `python -m
-    bench.population_mean --of ...`)."""
+    from the benchmark's seed (dlib: 58 tracks, 25 people; faceres, facenet and arcface:
+    `python -m bench.population_mean --of ...`, arcface's from that corpus ingested with it)."""
     if embedder in ("dlib", "faceres", "facenet", "arcface"):
         return np.load(Path(__file__).with_name(f"{embedder}_population_mean.npy")).astype(
             np.float32

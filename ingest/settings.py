@@ -144,7 +144,8 @@ class EmbeddingSettings:
 @dataclass(frozen=True)
 class ClusterSettings:
     """Defaults: FaceNet's, picked by `make bench` on the calibration corpora (docs/benchmarks.md);
-    dlib's are DLIB_CLUSTER below. Cosine distances differ per embedder."""
+    dlib's and ArcFace's are DLIB_CLUSTER and ARCFACE_CLUSTER below. Cosine distances differ
+    per embedder."""
 
     # Picked together by one rule (mean BCubed F0.5) over the calibration corpora of both
     # recipes, studio and edited (bench/corpora.py CALS; docs/decisions.md, "General footage").
