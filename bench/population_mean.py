@@ -16,12 +16,12 @@ import dataclasses
 import sys
 from pathlib import Path
 
-import duckdb
 import numpy as np
 
 from bench.corpora import at_floor, load_table
 from ingest.cluster import FaceTable, cluster_faces, l2_rows
 from ingest.settings import ClusterSettings, Settings, cluster_settings_for
+from ingest.store import held_embedders
 
 
 def track_mean(table: FaceTable, s: ClusterSettings, of_descriptor: bool = True) -> np.ndarray:
@@ -32,15 +32,6 @@ def track_mean(table: FaceTable, s: ClusterSettings, of_descriptor: bool = True)
     x = table.descriptor if of_descriptor else table.embeddings
     cents = [x[track == k].astype(np.float64).mean(axis=0) for k in sorted(set(track) - {None})]
     return l2_rows(np.stack(cents)).mean(axis=0)
-
-
-def stored_embedder(db: Path) -> str:
-    """The embedder whose faces ``db`` holds."""
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute("select any_value(embedder) from raw.faces").fetchone()[0]
-    finally:
-        con.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     s = Settings()
     out = args.out or Path(f"ingest/{args.of}_population_mean.npy")
     _, t = at_floor(*load_table(args.db), s.detection.min_face_px)
-    stored = stored_embedder(args.db)
+    stored = ", ".join(held_embedders(args.db)) or "nobody"
     if (args.of != "faceres" and stored != args.of) or (
         args.of == "faceres" and t.descriptor is None
     ):

@@ -19,48 +19,14 @@ from ingest.settings import (
 )
 
 
-def stored_embedder(db: Path) -> EmbedderName | None:
-    """The embedder of an existing warehouse's faces; None: new, empty or unreadable."""
-    if not db.is_file():
-        return None
-    import duckdb
-
-    from ingest.store import open_warehouse
-    from ingest.udf import warehouse_embedder
-
-    try:
-        con = open_warehouse(db, read_only=True)
-    except duckdb.Error:  # held by a writer: the run waits for it and re-checks nothing
-        return None
-    try:
-        return warehouse_embedder(con)
-    finally:
-        con.close()
-
-
-def _face_embedders(db: Path) -> list[str]:
-    """The embedders whose faces a warehouse holds ([]: none, or it cannot be read now)."""
-    import duckdb
-
-    from ingest.store import face_embedders, open_warehouse
-
-    try:
-        con = open_warehouse(db, read_only=True)
-    except duckdb.Error:
-        return []
-    try:
-        return face_embedders(con)
-    except duckdb.Error:  # no raw.faces yet
-        return []
-    finally:
-        con.close()
-
-
 def _settings(args: argparse.Namespace) -> Settings:
+    from ingest.store import held_embedders  # lazily: duckdb and pandas, not for --help
+
     s = Settings()
     # A warehouse keeps its embedder unless --embedder switches it (which re-extracts every
     # video): a bare `ingest recluster` must not look for another model's faces.
-    embedder = args.embedder or stored_embedder(Path(args.db)) or s.embedding.embedder
+    held = held_embedders(Path(args.db))
+    embedder = args.embedder or (held[0] if len(held) == 1 else s.embedding.embedder)
     emb = dataclasses.replace(s.embedding, embedder=embedder)
     if args.facenet_weights:
         emb = dataclasses.replace(emb, facenet_weights=args.facenet_weights)
@@ -450,7 +416,7 @@ def _recluster(args) -> int:
     from ingest.warehouse_lock import WarehouseError, open_with_wait
 
     # Before connecting: a connection for another embedding size drops the faces it finds.
-    held = _face_embedders(Path(args.db))
+    held = store.held_embedders(Path(args.db))
     if held and s.embedding.embedder not in held:
         print(
             f"error: {args.db} holds {', '.join(held)} faces, not {s.embedding.embedder}'s: "

@@ -285,9 +285,7 @@ class ArcfaceEmbedder:
         return self.embed_frames([(rgb, boxes, landmarks)])
 
     def embed_frames(self, items):
-        faces = [
-            align_112(rgb, lm) for rgb, boxes, lms in items for lm in np.asarray(lms)[: len(boxes)]
-        ]
+        faces = [align_112(rgb, lm) for rgb, _, lms in items for lm in np.asarray(lms)]
         if not faces:
             return np.zeros((0, self.dim), dtype=np.float32)
         session = self._load()

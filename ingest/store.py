@@ -375,6 +375,23 @@ def face_embedders(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in rows]
 
 
+def held_embedders(db_path: Path) -> list[str]:
+    """``face_embedders`` of a warehouse file, opened read-only; [] when it is not there, has no
+    faces table yet, or is held by a writer."""
+    if not db_path.is_file():
+        return []
+    try:
+        con = open_warehouse(db_path, read_only=True)
+    except duckdb.Error:
+        return []
+    try:
+        return face_embedders(con)
+    except duckdb.Error:
+        return []
+    finally:
+        con.close()
+
+
 def load_faces(con: duckdb.DuckDBPyConnection, embedder: str) -> pd.DataFrame:
     """Faces of one embedder for every current video, in a stable order."""
     df = con.execute(
