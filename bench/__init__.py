@@ -8,6 +8,17 @@ docs/benchmarks.md and the README block."""
 
 from pathlib import Path
 
+from ingest.settings import EmbedderName, Settings
+
+# Embedders a user opts into (their weights install by a target of their own); the benches
+# measure each beside the default wherever its weights are on the machine.
+OPT_IN: tuple[EmbedderName, ...] = ("arcface",)
+
+
+def installed_opt_ins(settings: Settings) -> tuple[EmbedderName, ...]:
+    weights = {"arcface": settings.embedding.arcface_weights}
+    return tuple(n for n in OPT_IN if weights[n] and Path(weights[n]).is_file())
+
 
 def publish(out: Path, lines: list[str]) -> None:
     """Write a markdown report to ``out`` and echo it, so a run's figures show where it ran."""

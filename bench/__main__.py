@@ -23,7 +23,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from bench import publish, publish_readme_block
+from bench import OPT_IN, installed_opt_ins, publish, publish_readme_block
 from bench.benchmark import run_benchmark
 from bench.calibration import calibrate, calibrate_embedder, method_thresholds
 from bench.corpora import CALIBRATION, UNSEEN
@@ -36,16 +36,7 @@ from bench.render import (
     readme_block,
 )
 from bench.unseen import run_unseen
-from ingest.settings import EmbedderName, Settings, cluster_settings_for
-
-# Embedders a user opts into (their weights install by a target of their own); make bench
-# measures each beside the default wherever its weights are on the machine.
-OPT_IN: tuple[EmbedderName, ...] = ("arcface",)
-
-
-def installed_opt_ins(settings: Settings) -> tuple[EmbedderName, ...]:
-    weights = {"arcface": settings.embedding.arcface_weights}
-    return tuple(n for n in OPT_IN if weights[n] and Path(weights[n]).is_file())
+from ingest.settings import Settings, cluster_settings_for
 
 
 def main(argv: list[str] | None = None) -> int:

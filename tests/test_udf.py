@@ -49,11 +49,22 @@ def test_photo_vs_centroid_and_threshold_rule():
 
 
 def test_dbt_threshold_is_the_calibrated_one():
-    """The var the SQL uses is the threshold docs/face_search.md derived."""
+    """The var the SQL uses is, for each embedder, the threshold docs/face_search.md derived."""
     doc = (ROOT / "docs" / "face_search.md").read_text()
-    derived = float(re.search(r"pass: \*\*([0-9.]+)\*\*", doc).group(1))
-    assert dbt_threshold() == pytest.approx(derived)
-    assert "(matches)" in doc
+    rows = re.findall(r"^\| (\w+) \| \d+ of \d+ \| \*\*([0-9.]+)\*\* \| ([^|]+) \|", doc, re.M)
+    assert {name for name, _, _ in rows} >= {"facenet", "dlib", "arcface"}, doc
+    for name, derived, words in rows:
+        assert dbt_threshold(name) == pytest.approx(float(derived)), name
+        assert "(matches)" in words, name
+
+
+def test_dbt_threshold_per_embedder_or_one_for_all(tmp_path: Path):
+    project = tmp_path / "dbt_project.yml"
+    project.write_text("vars:\n  face_match_threshold: {facenet: 0.59, arcface: 0.25}\n")
+    assert dbt_threshold("arcface", project) == 0.25
+    assert dbt_threshold("dlib", project) is None
+    project.write_text("vars:\n  face_match_threshold: 0.5\n")
+    assert dbt_threshold("arcface", project) == 0.5
 
 
 # ---- the real models (slow) --------------------------------------------------------------

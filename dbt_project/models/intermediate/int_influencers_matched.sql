@@ -14,12 +14,14 @@ photos as (
 ),
 
 -- a name's similarity: the mean over its photos of photo-vs-centroid cosine, the comparison
--- face_match_threshold was calibrated on (docs/face_search.md)
+-- face_match_threshold was calibrated on, with the threshold of the influencer's embedder
+-- (docs/face_search.md)
 scores as (
 
     select
         influencers.influencer_id,
         photos.person_name,
+        any_value({{ face_match_threshold('influencers.embedder') }}) as threshold,
         avg(array_cosine_similarity(influencers.centroid, photos.embedding)) as similarity
     from influencers
     cross join photos
@@ -37,7 +39,7 @@ ranked as (
             partition by influencer_id order by similarity desc, person_name asc
         ) as name_rank,
         count(*) filter (
-            where similarity >= {{ var('face_match_threshold') }}
+            where similarity >= threshold
         ) over (partition by influencer_id) as n_names_passing
     from scores
 

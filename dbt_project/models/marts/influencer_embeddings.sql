@@ -15,7 +15,7 @@ final as (
         centroid,
         -- the same-person cutoff for array_cosine_similarity(centroid, embed_face(...)),
         -- calibrated in docs/face_search.md, carried here so queries need no magic number
-        cast({{ var('face_match_threshold') }} as double) as same_person_threshold
+        {{ face_match_threshold('embedder') }} as same_person_threshold
     from embedded
 
 )
