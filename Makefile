@@ -194,7 +194,7 @@ SCALE_SIZES ?= 10000 100000
 bench-scale: install install-ray ## Stage-2 clustering at SCALE_SIZES synthetic tracks, dense vs graph, Ray vs local -> docs/scale.md
 	$(PY) -m bench.scale --doc docs/scale.md --sizes $(SCALE_SIZES) --faces $(SHARED)/faces
 
-bench-face-search: install ## Calibrate face search's same-person threshold on $(SHARED)/faces -> docs/face_search.md
+bench-face-search: install ## Calibrate face search's same-person threshold per embedder on $(SHARED)/faces -> docs/face_search.md
 	$(PY) -m bench.face_search --faces $(SHARED)/faces --out docs/face_search.md
 
 PY_DIRS := ingest bench tests expectations reports tools
