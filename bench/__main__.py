@@ -36,7 +36,7 @@ from bench.render import (
     readme_block,
 )
 from bench.unseen import run_unseen
-from ingest.settings import Settings, cluster_settings_for
+from ingest.settings import Settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,11 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.videos.is_dir():
         real = check_real(args.videos, args.work / "real", settings)
         for name in others:
-            s = dataclasses.replace(
-                settings,
-                embedding=dataclasses.replace(settings.embedding, embedder=name),
-                cluster=cluster_settings_for(name),
-            )
+            s = settings.for_embedder(name)
             csv, _ = real_csv(args.videos, args.work / f"real_{name}")
             real_others.append((name, real_clips(csv, args.work / f"real_{name}", s)[0]))
 

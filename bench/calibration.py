@@ -19,7 +19,7 @@ from bench.corpora import CALIBRATION, EMBEDDER, CorpusGroup, cluster, ingest_gr
 from bench.descriptors import TrackPairs, corpus_pairs
 from bench.metrics import Report, f_beta
 from ingest.embed import population_mean
-from ingest.settings import ClusterSettings, EmbedderName, Settings, cluster_settings_for
+from ingest.settings import ClusterSettings, EmbedderName, Settings
 
 # Stage-2 settings swept: (cluster_threshold, merge_ratio, spread_prior).
 SWEEP = [
@@ -338,10 +338,8 @@ def calibrate_embedder(
 ) -> EmbedderCalibration:
     """Ingest ``group`` with embedder ``name`` and pick its settings by the same score as the
     default's; prints whether the rules still pick ``cluster_settings_for(name)``."""
-    cs = cluster_settings_for(name)
-    s = dataclasses.replace(
-        settings, embedding=dataclasses.replace(settings.embedding, embedder=name), cluster=cs
-    )
+    s = settings.for_embedder(name)
+    cs = s.cluster
     corpora = ingest_group(dataclasses.replace(group, key=f"{group.key}_{name}"), faces, work, s)
     default = (cs.track_threshold, cs.cluster_threshold, cs.merge_ratio)
     rows, scored = [], []

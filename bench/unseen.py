@@ -12,7 +12,7 @@ import numpy as np
 
 from bench.corpora import CorpusFaces, CorpusGroup, ingest_group
 from bench.metrics import Report
-from ingest.settings import ClusterSettings, EmbedderName, Settings, cluster_settings_for
+from ingest.settings import ClusterSettings, EmbedderName, Settings
 
 # The clustering defaults before general footage (#22): a looser stage 1, tracks of two faces
 # or more, no merges between two tracks of one video, a ratio test and a faceres veto (and a
@@ -116,8 +116,7 @@ def run_unseen(
     corpora = ingest_fresh(group, faces, work, settings)
     runs = []
     for name in others:
-        emb = dataclasses.replace(settings.embedding, embedder=name)
-        s = dataclasses.replace(settings, embedding=emb, cluster=cluster_settings_for(name))
+        s = settings.for_embedder(name)
         g = dataclasses.replace(group, key=f"{group.key}_{name}")
         theirs = ingest_fresh(g, faces, work, s)
         runs.append(

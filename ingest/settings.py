@@ -255,6 +255,14 @@ class Settings:
     # tests) cluster their own corpora, where a team's corrections mean nothing.
     people_file: Path | None = None
 
+    def for_embedder(self, name: EmbedderName) -> Settings:
+        """These settings with ``name`` as the embedder, clustering at its calibrated settings."""
+        return dataclasses.replace(
+            self,
+            embedding=dataclasses.replace(self.embedding, embedder=name),
+            cluster=cluster_settings_for(name),
+        )
+
     def extraction_hash(self) -> str:
         """Hash of everything that changes a video's faces; the cache key beside content hash."""
         payload = {

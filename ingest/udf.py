@@ -22,7 +22,6 @@ wants an answer for it.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import warnings
 from dataclasses import dataclass
@@ -211,7 +210,7 @@ def register(
 
     s = settings or Settings()
     name = embedder or warehouse_embedder(con) or s.embedding.embedder
-    s = dataclasses.replace(s, embedding=dataclasses.replace(s.embedding, embedder=name))
+    s = s.for_embedder(name)
     model = ImageFaces(s)
     d = model.dim
     vec = pa.list_(pa.float32(), d)
