@@ -18,7 +18,6 @@ embedder."""
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime as dt
 import sys
 from dataclasses import dataclass
@@ -36,7 +35,7 @@ from ingest.udf import ImageFaces
 PER_PERSON = 10  # photos per person, the first by name (deterministic)
 MAX_FALSE_MATCH = 0.001  # share of stranger comparisons allowed over the threshold
 GRID = np.round(np.arange(0.0, 1.0001, 0.01), 2)
-# Embedders that install with `make build` (ArcFace is opt-in: bench.OPT_IN).
+# Embedders the project installs (`make install`); ArcFace is opt-in (bench.OPT_IN).
 ALWAYS: tuple[EmbedderName, ...] = ("facenet", "dlib")
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project" / "dbt_project.yml"
 
@@ -77,7 +76,7 @@ def pick_threshold(strangers: NDArray[np.float64], max_false_match: float) -> fl
     return 1.0
 
 
-def dbt_threshold(embedder: str = "facenet", path: Path = DBT_PROJECT) -> float | None:
+def dbt_threshold(embedder: str, path: Path = DBT_PROJECT) -> float | None:
     """The var face_match_threshold in dbt_project.yml for ``embedder``, or None.
 
     The var maps embedder -> threshold; a single number (a user's override) holds for all."""
@@ -106,10 +105,7 @@ def calibrate(
 ) -> Calibrated:
     """Embed ``files`` (person, photo) by ``embed_face``'s code with ``embedder`` and apply the
     rule."""
-    s = dataclasses.replace(
-        settings, embedding=dataclasses.replace(settings.embedding, embedder=embedder)
-    )
-    found = ImageFaces(s).faces([str(f) for _, f in files])
+    found = ImageFaces(settings.for_embedder(embedder)).faces([str(f) for _, f in files])
     labels = np.array([name for (name, _), r in zip(files, found) if isinstance(r, list) and r])
     emb = np.stack([r[0].embedding for r in found if isinstance(r, list) and r])
     same, strangers, best = photo_vs_centroid(emb, labels)
@@ -169,7 +165,7 @@ def report(cals: list[Calibrated], n_files: int, per_person: int, missing: list[
         # Steps of the grid around the pick: coarse ones say the trade, fine ones show dlib's,
         # whose similarities crowd into a few hundredths.
         steps = (-0.1, -0.05, -0.02, -0.01, 0.0, 0.01, 0.02, 0.05, 0.1)
-        for g in sorted({round(t + k, 2) for k in steps if 0.0 <= t + k <= 1.0}):
+        for g in sorted({round(t + k, 2) for k in steps if 0.0 <= round(t + k, 2) <= 1.0}):
             mark = " **(chosen)**" if abs(g - t) < 1e-9 else ""
             lines.append(
                 f"| {g:.2f}{mark} | {100 * float((c.strangers >= g).mean()):.3f}% | "

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench.face_search import dbt_threshold
+
 try:
     from tests import warehouse_fixture as wf
 except ImportError:  # tests/ is not a package: pytest puts it on sys.path
@@ -37,7 +39,7 @@ def test_centroid_is_the_unit_mean_of_the_influencers_faces(db: Path):
         np.testing.assert_allclose(row.centroid, mean / np.linalg.norm(mean), atol=1e-6)
         assert row.n_faces == len(emb) and row.embedder == "dlib"
         assert row.t == f"FLOAT[{wf.EMBEDDING_DIM}]"  # the warehouse's own size, here dlib's
-        assert 0 < row.same_person_threshold < 1
+        assert row.same_person_threshold == pytest.approx(dbt_threshold("dlib"))
 
 
 def test_no_known_people_folder_means_no_names(db: Path):

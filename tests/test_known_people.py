@@ -104,7 +104,7 @@ def test_known_people_name_the_right_influencers_and_no_others(demo):
 def wf_threshold() -> float:
     from bench.face_search import dbt_threshold
 
-    t = dbt_threshold()
+    t = dbt_threshold(Settings().embedding.embedder)  # the demo's embedder
     assert t is not None
     return t
 

@@ -2,7 +2,10 @@ with
 
 influencers as (
 
-    select * from {{ ref('int_influencers_embedded') }}
+    select
+        *,
+        {{ face_match_threshold('embedder') }} as threshold
+    from {{ ref('int_influencers_embedded') }}
 
 ),
 
@@ -21,11 +24,11 @@ scores as (
     select
         influencers.influencer_id,
         photos.person_name,
-        any_value({{ face_match_threshold('influencers.embedder') }}) as threshold,
+        influencers.threshold,
         avg(array_cosine_similarity(influencers.centroid, photos.embedding)) as similarity
     from influencers
     cross join photos
-    group by influencers.influencer_id, photos.person_name
+    group by influencers.influencer_id, influencers.threshold, photos.person_name
 
 ),
 
