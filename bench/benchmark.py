@@ -22,8 +22,8 @@ from bench.corpora import (
 from bench.evaluate import evaluate, faces_with_clusters
 from bench.metrics import Report
 from bench.speed import TimedRun, dbt_seconds, growth, joined_csv, timed_ingest
+from ingest.demo.synth import SynthConfig
 from ingest.settings import ClusterSettings, Settings
-from ingest.synth import SynthConfig
 
 
 @dataclasses.dataclass(frozen=True)

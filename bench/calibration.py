@@ -18,7 +18,7 @@ import numpy as np
 from bench.corpora import CALIBRATION, EMBEDDER, CorpusGroup, cluster, ingest_group
 from bench.descriptors import TrackPairs, corpus_pairs
 from bench.metrics import Report, f_beta
-from ingest.embed import population_mean
+from ingest.extract.embed import population_mean
 from ingest.settings import ClusterSettings, EmbedderName, Settings
 
 # Stage-2 settings swept: (cluster_threshold, merge_ratio, spread_prior).

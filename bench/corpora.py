@@ -15,12 +15,12 @@ import pandas as pd
 from bench.evaluate import evaluate
 from bench.lookalikes import lookalikes
 from bench.metrics import Report
-from ingest.cluster import Clustering, FaceTable, cluster_faces
-from ingest.embed import population_mean
-from ingest.pipeline import RunSummary, run
+from ingest.demo.synth import SynthConfig, synthesize
+from ingest.extract.embed import population_mean
+from ingest.people.cluster import Clustering, FaceTable, cluster_faces
+from ingest.pipeline.runner import RunSummary, run
 from ingest.settings import ClusterSettings, Settings
-from ingest.store import face_table
-from ingest.synth import SynthConfig, synthesize
+from ingest.warehouse.store import face_table
 
 CAL = SynthConfig(n_videos=60, n_identities=25, n_two_person=6, n_empty=8, seed=1)
 BENCH = SynthConfig(n_videos=100, n_identities=30, n_two_person=9, n_empty=15, seed=2026)
@@ -36,7 +36,7 @@ LOOKALIKE_CALS = [
 # followed by calibration seed 1's and 40 more videos of their own.
 GROWTH_EXTRA = SynthConfig(n_videos=40, n_identities=12, n_two_person=4, n_empty=6, seed=4242)
 GROWTH_SIZES = (25, 50, 100, 200)
-# The second recipe (ingest/synth.py "edited"): cuts between 2-4 shots, each another photo and
+# The second recipe (ingest/demo/synth.py "edited"): cuts between 2-4 shots, each another photo and
 # light, at phone sizes and upload quality; shaped like the corpus of issue #22 (70% vertical,
 # a sixth of the videos duos).
 EDITED = SynthConfig(

@@ -1,7 +1,7 @@
 """How well each face descriptor tells people apart where stage 2 uses it: track centroids.
 
 Stage 2 compares the centroids of stage-1 tracks across videos, centred by the population mean
-(ingest.cluster.center). Here every pair of labelled tracks from different videos of a
+(ingest.people.cluster.center). Here every pair of labelled tracks from different videos of a
 calibration corpus is one trial: same person or not. A descriptor ranks the pairs by distance;
 the table reports how often a different-person pair sits farther apart than a same-person pair
 (ROC AUC) and how many different-person pairs sit within the same-person pairs' 95th
@@ -19,9 +19,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bench.evaluate import label_face
-from ingest.cluster import FaceTable, center, cosine_distances, l2_rows
+from ingest.demo.synth import read_truth
+from ingest.people.cluster import FaceTable, center, cosine_distances
 from ingest.settings import ClusterSettings
-from ingest.synth import read_truth
+from ingest.vectors import l2_normalize
 
 
 def pair_auc(dist: NDArray[np.float64], same: NDArray[np.bool_]) -> float:
@@ -83,7 +84,7 @@ def track_pairs(
     dist = {}
     for key, rows in cents.items():
         if rows:
-            x = center(l2_rows(np.stack(rows)), priors.get(key), prior_weight)
+            x = center(l2_normalize(np.stack(rows)), priors.get(key), prior_weight)
             dist[key] = cosine_distances(x)[i, j]
     return TrackPairs(same=lab[i] == lab[j], dist=dist)
 

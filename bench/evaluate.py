@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 
 from bench.metrics import Report, bcubed, pairwise_f, video_level
-from ingest.synth import read_truth
+from ingest.demo.synth import read_truth
 
 
 def label_face(rects: list[tuple], box: tuple[float, float, float, float]) -> str | None:

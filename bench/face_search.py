@@ -5,7 +5,7 @@ installed), since each embeds into its own space with its own spread of similari
 Face search and known-people naming compare one photo's embedding (``embed_face``) with an
 influencer's centroid (the mean of its faces' embeddings, ``influencer_embeddings``) by raw
 cosine similarity. The calibration measures exactly that: up to PER_PERSON photos per person,
-embedded by ``embed_face``'s own code (``ingest.udf.ImageFaces``); each photo against its own
+embedded by ``embed_face``'s own code (``ingest.warehouse.udf.ImageFaces``); each photo against its own
 person's centroid over that person's *other* photos (same person) and against every other
 person's centroid (strangers).
 
@@ -28,9 +28,9 @@ import yaml
 from numpy.typing import NDArray
 
 from bench import OPT_IN, installed_opt_ins, publish
-from ingest.embed import l2_normalize
 from ingest.settings import EmbedderName, Settings
-from ingest.udf import ImageFaces
+from ingest.vectors import l2_normalize
+from ingest.warehouse.udf import ImageFaces
 
 PER_PERSON = 10  # photos per person, the first by name (deterministic)
 MAX_FALSE_MATCH = 0.001  # share of stranger comparisons allowed over the threshold

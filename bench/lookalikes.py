@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 from tqdm import tqdm
 
-from ingest.synth import list_identities
+from ingest.demo.synth import list_identities
 
 PHOTOS_PER_PERSON = 12  # photos embedded per identity (the first ones in name order)
 
@@ -46,8 +46,8 @@ def centred_similarity(centroids: NDArray[np.float32]) -> NDArray[np.float32]:
 
 
 def _centroids(faces_dir: Path, min_photos: int, facenet_weights: str | None):
-    from ingest.detect import MtcnnDetector
-    from ingest.embed import DlibEmbedder, FacenetEmbedder
+    from ingest.extract.detect import MtcnnDetector
+    from ingest.extract.embed import DlibEmbedder, FacenetEmbedder
     from ingest.settings import DetectionSettings
 
     ids = list_identities(faces_dir, min_photos)

@@ -5,7 +5,7 @@ calibration corpus.
 `make bench`); `--of arcface --db data/bench/cal_arcface_seed1.duckdb` the same corpus as
 `make bench-calibrate` ingests it with ArcFace. Its faces are grouped into stage-1 tracks at
 the stored embedder's own settings (``cluster_settings_for``) and the mean of the track
-centroids is written: the prior that steadies centring on small corpora (ingest.cluster.center).
+centroids is written: the prior that steadies centring on small corpora (ingest.people.cluster.center).
 Seed 1 is a calibration corpus, disjoint from the benchmark's seed 2026. (dlib's,
 ingest/dlib_population_mean.npy, came the same way from dlib's embeddings.)"""
 
@@ -19,9 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from bench.corpora import at_floor, load_table
-from ingest.cluster import FaceTable, cluster_faces, l2_rows
+from ingest.people.cluster import FaceTable, cluster_faces
 from ingest.settings import ClusterSettings, Settings, cluster_settings_for
-from ingest.store import held_embedders
+from ingest.vectors import l2_normalize
+from ingest.warehouse.store import held_embedders
 
 
 def track_mean(table: FaceTable, s: ClusterSettings, of_descriptor: bool = True) -> np.ndarray:
@@ -31,7 +32,7 @@ def track_mean(table: FaceTable, s: ClusterSettings, of_descriptor: bool = True)
     track = cluster_faces(table, dataclasses.replace(s, faceres_veto=0.0)).track_id
     x = table.descriptor if of_descriptor else table.embeddings
     cents = [x[track == k].astype(np.float64).mean(axis=0) for k in sorted(set(track) - {None})]
-    return l2_rows(np.stack(cents)).mean(axis=0)
+    return l2_normalize(np.stack(cents)).mean(axis=0)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,7 +15,7 @@ import numpy as np
 from bench.calibration import FLOORS, brake_variants, lowest_floor
 from bench.corpora import at_floor, cluster, ingest, load_table
 from bench.evaluate import LABELS_DIR, ClipPurity, clip_purity, read_clip_labels
-from ingest.pipeline import RunSummary
+from ingest.pipeline.runner import RunSummary
 from ingest.settings import Settings
 
 # Clips of one person that must merge, and clip groups allowed to share an influencer.

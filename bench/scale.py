@@ -103,7 +103,7 @@ def same_video_pairs(video: NDArray[np.int64]) -> list[tuple[int, int]]:
 def run_once(n: int, seed: int = 0) -> dict:
     """Cluster ``n`` synthetic tracks at the default settings; time excludes the synthesis."""
     from bench.metrics import bcubed
-    from ingest.cluster_graph import cluster_tracks_graph
+    from ingest.people.cluster_graph import cluster_tracks_graph
     from ingest.settings import ClusterSettings
 
     tr = synthetic_tracks(n, seed)
@@ -131,7 +131,7 @@ def run_once(n: int, seed: int = 0) -> dict:
 
 
 def compare_dense(n: int, seed: int = 0, noise: float = 1.0) -> dict:
-    """The graph path against today's dense path (``ingest.cluster.cluster_tracks``) on the same
+    """The graph path against today's dense path (``ingest.people.cluster.cluster_tracks``) on the same
     ``n`` synthetic tracks at the default settings: seconds each and their agreement."""
     return {"data": f"synthetic, noise {noise}", **_compare(synthetic_tracks(n, seed, noise=noise))}
 
@@ -145,11 +145,11 @@ def photo_tracks(faces: Path, cache: Path, per_person: int = 15) -> Tracks:
         return Tracks(z["centroids"], z["descriptors"], z["video"], z["age"], z["person"])
     import cv2
 
-    from ingest.age import AgeEstimator
-    from ingest.detect import MtcnnDetector
-    from ingest.embed import FacenetEmbedder
+    from ingest.demo.synth import list_identities
+    from ingest.extract.age import AgeEstimator
+    from ingest.extract.detect import MtcnnDetector
+    from ingest.extract.embed import FacenetEmbedder
     from ingest.settings import Settings
-    from ingest.synth import list_identities
 
     s = Settings()
     detector = MtcnnDetector(s.detection)
@@ -184,7 +184,7 @@ def photo_tracks(faces: Path, cache: Path, per_person: int = 15) -> Tracks:
 def compare_real(faces: Path, cache: Path) -> dict:
     """``compare_dense`` on real FaceNet / faceres embeddings of ``faces`` photos, centred with
     the shipped population means as in a real run."""
-    from ingest.embed import population_mean
+    from ingest.extract.embed import population_mean
 
     return {
         "data": f"{faces.name} photos, FaceNet",
@@ -196,8 +196,8 @@ def compare_real(faces: Path, cache: Path) -> dict:
 
 def _compare(tr: Tracks, prior=None, descriptor_prior=None) -> dict:
     from bench.metrics import bcubed
-    from ingest.cluster import cluster_tracks
-    from ingest.cluster_graph import cluster_tracks_graph
+    from ingest.people.cluster import cluster_tracks
+    from ingest.people.cluster_graph import cluster_tracks_graph
     from ingest.settings import ClusterSettings
 
     s = ClusterSettings()
@@ -234,7 +234,7 @@ def compare_engines(faces: Path, work: Path, n_videos: int) -> list[dict]:
     engine (a local Ray, one actor per CPU), each with its own empty cache."""
     import os
 
-    from ingest.synth import SynthConfig, synthesize
+    from ingest.demo.synth import SynthConfig, synthesize
 
     corpus = work / "corpus"
     synthesize(
@@ -278,7 +278,7 @@ def compare_engines(faces: Path, work: Path, n_videos: int) -> list[dict]:
 def engine_once(corpus: str, work: str, kw: dict) -> None:
     """Ingest ``corpus``/videos.csv into ``work`` with Settings(**kw); print seconds, faces and
     influencers as JSON."""
-    from ingest.pipeline import run
+    from ingest.pipeline.runner import run
     from ingest.settings import Settings
 
     d = Path(work)

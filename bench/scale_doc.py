@@ -38,7 +38,7 @@ def write_doc(
         "## Stage-2 clustering",
         "",
         "`python -m bench.scale --tracks N --json` clusters N synthetic tracks at the default "
-        "settings with `ingest/cluster_graph.py` (the path `cluster_faces` takes from "
+        "settings with `ingest/people/cluster_graph.py` (the path `cluster_faces` takes from "
         "`ClusterSettings.graph_min_tracks` tracks on) and prints the figures below. Synthetic "
         "tracks: FaceNet-sized (512-d) centroids and faceres-sized (1024-d) descriptors, about "
         "N/8 people with a long tail (a few people in hundreds of videos), one to three people "
@@ -76,7 +76,7 @@ def write_doc(
         "",
         "## Same answers as the dense path",
         "",
-        "Today's dense path (`ingest.cluster.cluster_tracks`, an (n, n) matrix rescanned after "
+        "Today's dense path (`ingest.people.cluster.cluster_tracks`, an (n, n) matrix rescanned after "
         "every merge) against the graph path on the same synthetic tracks at the default "
         "settings; noise 1.5 makes people overlap, so the ratio test, the veto and the brakes "
         "refuse many merges. The real row: photos of `../shared/faces` (up to 15 a person), "
@@ -142,7 +142,7 @@ def write_doc(
         "",
         "1. On every machine: the same checkout at the same path, `make install install-ray` "
         "(the models and `.venv`). Workers import `ingest` from the driver's checkout path "
-        "(`ingest.engine_ray.worker_env`), so keep the path the same or install the package "
+        "(`ingest.pipeline.engine_ray.worker_env`), so keep the path the same or install the package "
         "into each node's Python.",
         "2. On the head node: `.venv/bin/ray start --head --port 6379 --num-cpus 0` "
         "(`--num-cpus 0`: the head only schedules and writes; drop it to extract there too).",

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.pipeline import RunSummary, run
+from ingest.pipeline.runner import RunSummary, run
 from ingest.settings import Settings
-from ingest.warehouse_schema import run_dbt
+from ingest.warehouse.schema import run_dbt
 
 
 @dataclass(frozen=True)

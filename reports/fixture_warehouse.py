@@ -1,8 +1,8 @@
 """A small warehouse for the report's tests and demos, built the way a real one is.
 
-The raw tables are written by ingest.store (as `ingest run` would, from made-up videos whose
+The raw tables are written by ingest.warehouse.store (as `ingest run` would, from made-up videos whose
 faces are real photos copied from a faces folder such as ../shared/faces), the corrections file
-by ingest.people (as `ingest people name` and `hide` write it), the marts by the real dbt project
+by ingest.people.corrections (as `ingest people name` and `hide` write it), the marts by the real dbt project
 (`dbt build`) and quality.* by the real checks stage (`python -m expectations`).
 
 Four influencers (two named by hand, one hidden), thirteen videos (ok, no_faces,
@@ -28,12 +28,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from ingest import store, warehouse_schema
-from ingest.age import DESCRIPTOR_DIM
-from ingest.cluster import Clustering
-from ingest.extract import Faces, VideoExtraction
-from ingest.people import Correction, write_corrections
-from ingest.video import VideoMeta
+from ingest.extract.age import DESCRIPTOR_DIM
+from ingest.extract.faces import Faces, VideoExtraction
+from ingest.extract.video import VideoMeta
+from ingest.people.cluster import Clustering
+from ingest.people.corrections import Correction, write_corrections
+from ingest.warehouse import schema as warehouse_schema
+from ingest.warehouse import store
 
 # influencer_id -> (identity folder in the faces folder, photo file name)
 PEOPLE = {

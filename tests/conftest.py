@@ -29,7 +29,7 @@ def load_report_module(name: str):
 
 @pytest.fixture(scope="session")
 def report_warehouse(tmp_path_factory: pytest.TempPathFactory, shared: Path) -> Path:
-    """The folder of reports/fixture_warehouse.py's warehouse (ingest.store, dbt build, checks;
+    """The folder of reports/fixture_warehouse.py's warehouse (ingest.warehouse.store, dbt build, checks;
     ~30 s), built once per session. Read it; to change it, copy it first."""
     root = tmp_path_factory.mktemp("report_warehouse")
     load_report_module("fixture_warehouse").build(root, shared / "faces")

@@ -1,4 +1,4 @@
-"""The faceres model (ingest/age.py): apparent age and descriptor from the real weights on real
+"""The faceres model (ingest/extract/age.py): apparent age and descriptor from the real weights on real
 photos, and its graph runner's refusals."""
 
 import json
@@ -7,9 +7,9 @@ import cv2
 import numpy as np
 import pytest
 
-from ingest.age import DESCRIPTOR_DIM, AgeEstimator, expected_age, load_graph, run_graph
-from ingest.detect import MtcnnDetector
-from ingest.embed import EmbedderUnavailable
+from ingest.extract.age import DESCRIPTOR_DIM, AgeEstimator, expected_age, load_graph, run_graph
+from ingest.extract.detect import MtcnnDetector
+from ingest.extract.embed import EmbedderUnavailable
 from ingest.settings import DetectionSettings, EmbeddingSettings
 
 

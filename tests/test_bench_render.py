@@ -15,7 +15,7 @@ from bench.metrics import Report
 from bench.real import RealCheck, RealRow, real_verdict
 from bench.render import BenchReport, benchmarks_md, calibration_tables, readme_block
 from bench.speed import TimedRun
-from ingest.pipeline import RunSummary
+from ingest.pipeline.runner import RunSummary
 from ingest.settings import Settings
 
 STARTED = dt.datetime(2026, 11, 29, 21, 25)

@@ -14,7 +14,7 @@ import pytest
         ["-m", "ingest", "export-csv", "--help"],
         ["-m", "ingest", "migrate-storage", "--help"],
         ["-m", "ingest", "sql", "--help"],
-        ["-m", "ingest.known_people", "--help"],
+        ["-m", "tools.known_people", "--help"],
         ["-m", "bench.face_search", "--help"],
         ["-m", "ingest", "people", "--help"],
         *[
@@ -25,7 +25,7 @@ import pytest
         ["-m", "bench.lookalikes", "--help"],
         ["-m", "bench.population_mean", "--help"],
         ["-m", "bench.scale", "--help"],
-        ["-m", "ingest.facenet_weights", "--help"],
+        ["-m", "tools.facenet_weights", "--help"],
         ["-m", "expectations", "--help"],
     ],
 )
@@ -133,7 +133,7 @@ def test_a_warehouse_keeps_its_embedder_unless_one_is_asked_for(tmp_path):
 
     from ingest.cli import _settings, build_parser
     from ingest.settings import ARCFACE_CLUSTER, ClusterSettings
-    from ingest.udf import warehouse_embedder
+    from ingest.warehouse.store import warehouse_embedder
 
     parse = build_parser().parse_args
     db = tmp_path / "w.duckdb"

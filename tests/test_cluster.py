@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from ingest.cluster import (
+from ingest.people.cluster import (
     FaceTable,
     center,
     centroid_similarity,

@@ -5,14 +5,14 @@ import pytest
 
 from bench.metrics import bcubed
 from bench.scale import synthetic_tracks
-from ingest.cluster import (
+from ingest.people.cluster import (
     FaceTable,
     center,
     cluster_faces,
     cluster_tracks,
     cosine_distances,
 )
-from ingest.cluster_graph import (
+from ingest.people.cluster_graph import (
     CannotLinkPairs,
     DistinctVideos,
     cluster_tracks_graph,

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.csvin import CsvError, find_columns, parse_score, read_videos_csv
+from ingest.pipeline.csvin import CsvError, find_columns, parse_score, read_videos_csv
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest import warehouse_schema
+from ingest.warehouse import schema as warehouse_schema
 
 try:
     from tests import warehouse_fixture as wf

@@ -11,7 +11,7 @@ from bench.descriptors import (
     track_pairs,
     with_combined,
 )
-from ingest.cluster import FaceTable
+from ingest.people.cluster import FaceTable
 from ingest.settings import ClusterSettings
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ingest.detect import (
+from ingest.extract.detect import (
     Detection,
     MtcnnDetector,
     clip_box,
@@ -19,7 +19,7 @@ from ingest.detect import (
     square_crop,
     yaw_ratio,
 )
-from ingest.embed import DlibEmbedder, EmbedderUnavailable, FacenetEmbedder, dlib_box
+from ingest.extract.embed import DlibEmbedder, EmbedderUnavailable, FacenetEmbedder, dlib_box
 from ingest.settings import ClusterSettings, DetectionSettings
 
 
@@ -165,8 +165,8 @@ def test_onnx_runtime_gives_torchs_vectors(shared, tmp_path):
     """The default CPU path runs FaceNet in ONNX Runtime, exported from the same weights."""
     import shutil
 
-    from ingest.detect import MtcnnDetector
-    from ingest.embed import FacenetEmbedder
+    from ingest.extract.detect import MtcnnDetector
+    from ingest.extract.embed import FacenetEmbedder
     from ingest.settings import DetectionSettings, EmbeddingSettings
 
     weights = tmp_path / "facenet.pt"
@@ -184,7 +184,7 @@ def test_onnx_runtime_gives_torchs_vectors(shared, tmp_path):
 
 def test_align_112_puts_the_five_landmarks_on_the_arcface_template():
     """Dots drawn at landmarks of a tilted, shifted, larger face land on the template."""
-    from ingest.embed import ARCFACE_TEMPLATE, align_112
+    from ingest.extract.embed import ARCFACE_TEMPLATE, align_112
 
     angle, scale, shift = np.deg2rad(20), 2.5, np.array([140.0, 90.0])
     rot = scale * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
@@ -206,7 +206,7 @@ def test_arcface_loads_an_onnx_file_from_a_configured_path(tmp_path, photos, det
     trained ones are opt-in, `make models-arcface`)."""
     import torch
 
-    from ingest.embed import ArcfaceEmbedder
+    from ingest.extract.embed import ArcfaceEmbedder
 
     net = torch.nn.Sequential(
         torch.nn.Conv2d(3, 8, 8, stride=8), torch.nn.Flatten(), torch.nn.Linear(8 * 14 * 14, 512)
@@ -227,7 +227,7 @@ def test_arcface_loads_an_onnx_file_from_a_configured_path(tmp_path, photos, det
 
 
 def test_arcface_without_weights_says_how_to_get_them(photos, detections):
-    from ingest.embed import ArcfaceEmbedder
+    from ingest.extract.embed import ArcfaceEmbedder
 
     d = detections[0][0]
     with pytest.raises(EmbedderUnavailable, match="make models-arcface"):
@@ -236,7 +236,7 @@ def test_arcface_without_weights_says_how_to_get_them(photos, detections):
 
 def test_arcface_trained_weights_tell_two_people_apart(photos, detections):
     """Where `make models-arcface` has run: one person's photos closer than another's."""
-    from ingest.embed import ArcfaceEmbedder
+    from ingest.extract.embed import ArcfaceEmbedder
     from ingest.settings import EmbeddingSettings
 
     weights = EmbeddingSettings().arcface_weights
@@ -260,7 +260,7 @@ def test_a_file_that_is_not_an_arcface_model_stops_before_any_video(tmp_path, ph
     """Raised as EmbedderUnavailable, the run's setup check: not a failure of every video."""
     import torch
 
-    from ingest.embed import ArcfaceEmbedder
+    from ingest.extract.embed import ArcfaceEmbedder
 
     d = detections[0][0]
     junk = tmp_path / "junk.onnx"

@@ -8,10 +8,10 @@ import duckdb
 import numpy as np
 import pytest
 
-from ingest.engine_ray import n_actors, worker_env
-from ingest.pipeline import run
+from ingest.demo.synth import SynthConfig, synthesize
+from ingest.pipeline.engine_ray import n_actors, worker_env
+from ingest.pipeline.runner import run
 from ingest.settings import SamplingSettings, Settings
-from ingest.synth import SynthConfig, synthesize
 
 
 def test_one_actor_per_cluster_cpu_unless_workers_say_otherwise():

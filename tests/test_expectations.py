@@ -88,7 +88,7 @@ def test_parse_run_results(built: Path):
 
 
 CORRUPTIONS = {
-    # name: (SQL on the raw tables ingest.store wrote, table, column, expectation)
+    # name: (SQL on the raw tables ingest.warehouse.store wrote, table, column, expectation)
     "duplicate video id": (
         [
             # same URL twice, unsuffixed id: only a table without ingest's primary key takes it

@@ -1,4 +1,4 @@
-"""FaceNet weights converted from a frozen TensorFlow graph (ingest/facenet_weights.py)."""
+"""FaceNet weights converted from a frozen TensorFlow graph (tools/facenet_weights.py)."""
 
 import struct
 from pathlib import Path
@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.facenet_weights import graph_constants, state_dict_from_constants, tf_scope
 from ingest.settings import Settings
+from tools.facenet_weights import graph_constants, state_dict_from_constants, tf_scope
 
 
 def _varint(n: int) -> bytes:
@@ -108,8 +108,8 @@ def test_a_graph_that_does_not_fit_the_model_is_refused():
 def test_converted_weights_tell_people_apart(shared):
     """The weights `make models` converted, on real photos: every same-person pair is closer
     than every pair of different people, by a margin."""
-    from ingest.detect import MtcnnDetector
-    from ingest.embed import FacenetEmbedder
+    from ingest.extract.detect import MtcnnDetector
+    from ingest.extract.embed import FacenetEmbedder
 
     path = Settings().embedding.facenet_weights
     assert path and Path(path).is_file(), "FaceNet weights missing: run `make models`"

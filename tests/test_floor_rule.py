@@ -19,7 +19,7 @@ from bench.calibration import (
 )
 from bench.corpora import at_floor
 from bench.metrics import Report
-from ingest.cluster import FaceTable
+from ingest.people.cluster import FaceTable
 from ingest.settings import Settings
 
 

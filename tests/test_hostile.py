@@ -26,13 +26,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest import cli, download
-from ingest.container import sniff_container
-from ingest.csvin import CsvError, decode_csv_bytes, read_videos_csv
-from ingest.download import iri_to_uri
-from ingest.pipeline import run
+from ingest import cli
+from ingest.extract import download
+from ingest.extract.container import sniff_container
+from ingest.extract.download import iri_to_uri
+from ingest.pipeline.csvin import CsvError, decode_csv_bytes, read_videos_csv
+from ingest.pipeline.runner import run
 from ingest.settings import DownloadSettings, Settings
-from ingest.warehouse_lock import lock_holder
+from ingest.warehouse.lock import lock_holder
 from tests.hostile_media import faststart, tiny_face_video
 
 ROOT = Path(__file__).resolve().parents[1]

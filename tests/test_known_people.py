@@ -14,10 +14,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.known_people import unused_photos, write_references
-from ingest.pipeline import run
+from ingest.demo.synth import SynthConfig, read_truth, synthesize
+from ingest.pipeline.runner import run
 from ingest.settings import Settings
-from ingest.synth import SynthConfig, read_truth, synthesize
+from tools.known_people import unused_photos, write_references
 
 try:
     from tests import warehouse_fixture as wf
@@ -138,7 +138,7 @@ def test_face_search_from_sql_puts_the_person_first(demo, shared):
     assert ranked[0][2].strip() == "true" and ranked[1][2].strip() == "false", out
     # a person the videos never show matches nobody
     con = duckdb.connect(str(db), read_only=True)
-    from ingest.udf import register
+    from ingest.warehouse.udf import register
 
     register(con)
     other = min((shared / "faces" / stranger).glob("*.jpg"))

@@ -1,5 +1,5 @@
-"""Stable influencer ids and the corrections file (ingest/people.py), and the constraints they
-become in clustering (ingest.cluster.cluster_faces's must_link / cannot_link)."""
+"""Stable influencer ids and the corrections file (ingest/people/corrections.py), and the constraints they
+become in clustering (ingest.people.cluster.cluster_faces's must_link / cannot_link)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ import duckdb
 import numpy as np
 import pytest
 
-from ingest import people, store
 from ingest.cli import main
-from ingest.cluster import FaceTable, cluster_faces, constrained_average_linkage
+from ingest.people import corrections as people
+from ingest.people.cluster import FaceTable, cluster_faces, constrained_average_linkage
 from ingest.settings import ClusterSettings
+from ingest.warehouse import store
 
 HEADER = "action,influencer_id,other_id,video_id,name\n"
 

@@ -11,12 +11,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest import people
 from ingest.cli import main
-from ingest.pipeline import run
+from ingest.demo.synth import SynthConfig, synthesize
+from ingest.people import corrections as people
+from ingest.pipeline.runner import run
 from ingest.settings import SamplingSettings, Settings
-from ingest.synth import SynthConfig, synthesize
-from ingest.warehouse_schema import run_dbt
+from ingest.warehouse.schema import run_dbt
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow

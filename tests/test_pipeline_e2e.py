@@ -14,10 +14,10 @@ import duckdb
 import pytest
 
 from bench.evaluate import evaluate, faces_with_clusters
-from ingest.pipeline import run
+from ingest.demo.synth import SynthConfig, read_truth, synthesize
+from ingest.pipeline.runner import run
 from ingest.settings import Settings
-from ingest.synth import SynthConfig, read_truth, synthesize
-from ingest.warehouse_schema import run_dbt
+from ingest.warehouse.schema import run_dbt
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow

@@ -6,9 +6,9 @@ import duckdb
 import numpy as np
 import pytest
 
-from ingest.pipeline import run
+from ingest.demo.synth import SynthConfig, synthesize
+from ingest.pipeline.runner import run
 from ingest.settings import Settings
-from ingest.synth import SynthConfig, synthesize
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""Pure maths of ingest/regression.py (no dbt, no database)."""
+"""Pure maths of ingest/stats/regression.py (no dbt, no database)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.model_selection import KFold, LeaveOneOut, PredefinedSplit
 
-from ingest import regression as reg
+from ingest.stats import regression as reg
 
 
 def _frame(n: int, seed: int = 1, noise: float = 0.1) -> pd.DataFrame:

@@ -1,7 +1,7 @@
 """The built report in a real headless Chromium.
 
 Builds the Evidence site with `make report` from a small fixture warehouse (reports/fixture_warehouse.py:
-ingest.store, dbt build and the checks on made-up videos of real face photos from ../shared/faces,
+ingest.warehouse.store, dbt build and the checks on made-up videos of real face photos from ../shared/faces,
 or $INFLUENCER_LENS_SHARED/faces, in a temp folder) into a temp copy of reports/ (the
 real reports/build is left alone), serves it on 127.0.0.1 and checks, in Debian's `chromium`:
 the leaderboard lists the expected influencers, every image loads, each influencer page opens

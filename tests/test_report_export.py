@@ -1,6 +1,6 @@
 """reports/export_warehouse.py: the report's own copy of the marts, faces and data docs.
 
-The warehouse is reports/fixture_warehouse.py's (ingest.store, then the real dbt build and
+The warehouse is reports/fixture_warehouse.py's (ingest.warehouse.store, then the real dbt build and
 checks), built once per session (conftest.report_warehouse); each test works on a copy."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 
 from expectations.dbt_results import DBT_COLUMNS
 from expectations.runner import RESULT_COLUMNS
-from ingest import warehouse_schema
+from ingest.warehouse import schema as warehouse_schema
 
 REPORTS = Path(__file__).resolve().parents[1] / "reports"
 

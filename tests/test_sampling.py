@@ -1,7 +1,7 @@
 import numpy as np
 
+from ingest.extract.video import VideoMeta, sample_frame_indices
 from ingest.settings import SamplingSettings
-from ingest.video import VideoMeta, sample_frame_indices
 
 
 def meta(seconds: float, fps: float = 30.0) -> VideoMeta:
@@ -48,7 +48,7 @@ def test_default_sampling_keeps_one_frame_per_second_on_long_videos():
 
 
 def test_detection_scale_draws_the_floor_face_just_above_mtcnns_smallest():
-    from ingest.detect import detection_scale
+    from ingest.extract.detect import detection_scale
 
     # 540x960 synthesized frame, floor 50 px drawn at 25 px: half size.
     assert detection_scale(960, 540, 960, 50.0, 25.0) == 0.5

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import duckdb
 
-from ingest import store
 from ingest.settings import WAREHOUSE_STORAGE_VERSION
+from ingest.warehouse import store
 
 
 def test_a_new_warehouse_is_written_for_duckdb_1x(tmp_path: Path):
@@ -46,3 +46,16 @@ def test_connect_rewrites_an_old_warehouse_and_says_so(tmp_path: Path, capsys):
     store.connect(db, 512).close()
     assert store.storage_version(db) == WAREHOUSE_STORAGE_VERSION
     assert "rewrote it in v1.4.0" in capsys.readouterr().err
+
+
+def test_dbt_profile_writes_the_same_storage_version():
+    """profiles.yml cannot import Python: its copy of the version is held to the one in
+    ingest.settings, so a new file dbt creates opens in the same clients."""
+    import yaml
+
+    profile = yaml.safe_load(
+        (Path(__file__).resolve().parents[1] / "dbt_project/profiles.yml").read_text()
+    )
+    outputs = next(iter(profile.values()))["outputs"]
+    versions = {o["config_options"]["storage_compatibility_version"] for o in outputs.values()}
+    assert versions == {WAREHOUSE_STORAGE_VERSION}

@@ -1,10 +1,10 @@
-"""ingest/student_t.py: the t quantiles behind the influencer intervals."""
+"""ingest/stats/student_t.py: the t quantiles behind the influencer intervals."""
 
 from __future__ import annotations
 
 import pytest
 
-from ingest.student_t import two_sided_t_quantiles
+from ingest.stats.student_t import two_sided_t_quantiles
 
 
 def test_quantiles_match_the_former_seed_table():

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bench.lookalikes import centred_similarity, rank_lookalikes
-from ingest.synth import SynthConfig, _roster, _separate_pairs, read_truth, synthesize
+from ingest.demo.synth import SynthConfig, _roster, _separate_pairs, read_truth, synthesize
 
 NAMES = [f"p{i}" for i in range(10)]
 # p0-p1, p2-p3, ... are mutual look-alikes.

@@ -1,4 +1,4 @@
-"""The face UDFs (ingest/udf.py) from SQL, on real photos and a real synthesized video."""
+"""The face UDFs (ingest/warehouse/udf.py) from SQL, on real photos and a real synthesized video."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from bench.face_search import (
     pick_threshold,
 )
 from ingest.settings import EmbedderName, Settings
-from ingest.sql_shell import statements
-from ingest.udf import FaceUdfWarning, read_rgb, register
+from ingest.warehouse.sql_shell import statements
+from ingest.warehouse.udf import FaceUdfWarning, read_rgb, register
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -163,9 +163,9 @@ def test_null_and_a_warning_naming_the_file(con, tmp_path: Path, shared):
 def test_embed_face_equals_the_pipelines_embedding_of_the_same_face(con, shared, tmp_path):
     """A frame of a real (synthesized) video: the pipeline's stored embedding of its face and
     embed_face of the frame saved losslessly agree within 1e-4."""
-    from ingest.extract import extract_video
-    from ingest.synth import SynthConfig, synthesize
-    from ingest.video import iter_frames, probe
+    from ingest.demo.synth import SynthConfig, synthesize
+    from ingest.extract.faces import extract_video
+    from ingest.extract.video import iter_frames, probe
 
     synthesize(
         shared / "faces",

@@ -1,4 +1,4 @@
-"""ingest.warehouse_schema: the schema as dbt's manifest declares it, and what checks it."""
+"""ingest.warehouse.schema: the schema as dbt's manifest declares it, and what checks it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest import store, warehouse_schema
+from ingest.warehouse import schema as warehouse_schema
+from ingest.warehouse import store
 
 ROOT = Path(__file__).resolve().parents[1]
 

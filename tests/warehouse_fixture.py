@@ -1,6 +1,6 @@
-"""A small, realistic raw schema in a temp DuckDB file, written by ingest.store, and a dbt runner.
+"""A small, realistic raw schema in a temp DuckDB file, written by ingest.warehouse.store, and a dbt runner.
 
-The raw tables are created and filled by ingest.store itself (its DDL, write_video,
+The raw tables are created and filled by ingest.warehouse.store itself (its DDL, write_video,
 write_clusters_with_history, write_run), so the fixture has whatever columns ingest writes; the
 marts come from a real ``dbt build`` (``built_warehouse``). Known content (hand-computed
 expectations live in the tests):
@@ -27,11 +27,12 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ingest import store, warehouse_schema
-from ingest.age import DESCRIPTOR_DIM
-from ingest.cluster import Clustering
-from ingest.extract import Faces, VideoExtraction
-from ingest.video import VideoMeta
+from ingest.extract.age import DESCRIPTOR_DIM
+from ingest.extract.faces import Faces, VideoExtraction
+from ingest.extract.video import VideoMeta
+from ingest.people.cluster import Clustering
+from ingest.warehouse import schema as warehouse_schema
+from ingest.warehouse import store
 
 EMBEDDING_DIM = 128  # dlib's
 CROP_PX = 8  # the crop images are never looked at; small keeps the fixture fast
@@ -100,7 +101,7 @@ def _extraction(video: tuple, faces: list[tuple[int, tuple]]) -> VideoExtraction
 
 
 def write_raw(db_path: Path, *corruptions: str) -> Path:
-    """Write the raw schema into ``db_path`` with ingest.store (crop images in ``crops/`` beside
+    """Write the raw schema into ``db_path`` with ingest.warehouse.store (crop images in ``crops/`` beside
     it), then run the SQL ``corruptions`` on it."""
     con = store.connect(db_path, EMBEDDING_DIM)
     try:

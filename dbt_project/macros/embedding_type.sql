@@ -1,7 +1,7 @@
 {#- The SQL type of raw.faces.embedding (FLOAT[512] for FaceNet, FLOAT[128] for dlib): centroids
     are cast to it so array_cosine_similarity compares them with stored embeddings and with
-    embed_face(), which the ingest.dbt_plugin registers at the same size. At parse time, when
-    nothing can be queried, FaceNet's. -#}
+    embed_face(), which ingest.warehouse.dbt_plugin registers at the same size. At parse time,
+    when nothing can be queried, FaceNet's. -#}
 {% macro embedding_type() %}
   {%- set found = [] -%}
   {%- if execute -%}

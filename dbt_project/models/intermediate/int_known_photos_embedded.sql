@@ -27,8 +27,8 @@ final as (
     select
         photo_path,
         person_name,
-        -- embed_face is the UDF the ingest.dbt_plugin registers (profiles.yml): NULL and a
-        -- warning naming the file when it has no face
+        -- embed_face is the UDF ingest.warehouse.dbt_plugin registers (profiles.yml): NULL
+        -- and a warning naming the file when it has no face
         embed_face(photo_path) as embedding
     from named
 

@@ -1,10 +1,10 @@
 """int_student_t_quantiles: scipy's Student-t quantiles at var('ci_level').
 
-Thin wrapper over ingest.student_t (tested by pytest). One row per df up to the number of
+Thin wrapper over ingest.stats.student_t (tested by pytest). One row per df up to the number of
 videos, so every influencer's n_scored_videos - 1 has a row: no table to regenerate, no df cap.
 """
 
-from ingest.student_t import two_sided_t_quantiles
+from ingest.stats.student_t import two_sided_t_quantiles
 
 
 def model(dbt, session):

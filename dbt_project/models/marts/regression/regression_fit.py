@@ -1,10 +1,10 @@
-"""regression_fit: the regression, fitted once per run (ingest.regression, tested by pytest).
+"""regression_fit: the regression, fitted once per run (ingest.stats.regression, tested by pytest).
 
 regression_results, regression_metrics and regression_coefficients are SQL models that select
 their rows from this table, so the cross-validation and the full-data fit run only here.
 """
 
-from ingest.regression import run_regression, stack
+from ingest.stats.regression import run_regression, stack
 
 
 def model(dbt, session):

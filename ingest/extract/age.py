@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from ingest.detect import square_crop
-from ingest.embed import EmbedderUnavailable
+from ingest.extract.detect import square_crop
+from ingest.extract.embed import EmbedderUnavailable
 
 INPUT_PX = 224  # pixels: the graph's input side
 CROP_MARGIN = 0.1  # share of the box side added around the face before resizing
@@ -170,7 +170,7 @@ class AgeEstimator:
         self.model_dir = model_dir
         self.device = device
         self.batch = batch  # faces per forward pass
-        self.runtime = runtime  # "onnx": ONNX Runtime on CPU (ingest/onnxrt.py); "torch"
+        self.runtime = runtime  # "onnx": ONNX Runtime on CPU (ingest/extract/onnxrt.py); "torch"
         self._graph: Graph | None = None
         self._session = None
 
@@ -191,7 +191,7 @@ class AgeEstimator:
         if self._session is None and self.runtime == "onnx" and self.device == "cpu":
             import torch
 
-            from ingest import onnxrt
+            from ingest.extract import onnxrt
 
             class Faceres(torch.nn.Module):
                 def forward(self, x):

@@ -5,7 +5,7 @@ its columns, types and descriptions are written. dbt compiles them into
 ``target/manifest.json``; the report exporter, the tests and the warehouse reference read them
 from there, so none of them keeps a column list of its own.
 
-Run: ``python -m ingest.warehouse_schema --out out/warehouse.md`` (``make warehouse-doc``)
+Run: ``python -m ingest.warehouse.schema --out out/warehouse.md`` (``make warehouse-doc``)
 writes every table and column as markdown.
 """
 
@@ -19,7 +19,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DBT_PROJECT = REPO / "dbt_project"
 TARGET = DBT_PROJECT / "target"
 # What dbt parse reads; a file here newer than the manifest makes the manifest stale.
@@ -144,9 +144,7 @@ def _table_markdown(table: Table) -> list[str]:
     if table.contract:
         held = "an enforced dbt contract: a table that differs is not built"
     elif table.schema == "raw":
-        held = (
-            "ingest/store.py, which creates it (tests/test_warehouse_schema.py checks both agree)"
-        )
+        held = "ingest/warehouse/store.py, which creates it (tests/test_warehouse_schema.py checks both agree)"
     else:
         held = "the `matches_declared_columns` test (no enforced contract)"
     lines = [
@@ -171,7 +169,7 @@ def markdown(manifest: dict) -> str:
     lines = [
         "# Warehouse reference",
         "",
-        "Generated from dbt's manifest by `python -m ingest.warehouse_schema` (`make "
+        "Generated from dbt's manifest by `python -m ingest.warehouse.schema` (`make "
         "warehouse-doc`): the columns below are the ones the models' .yml files declare. "
         "Do not edit; edit the .yml. How the tables fit together: docs/warehouse.md.",
         "",
@@ -188,7 +186,7 @@ def markdown(manifest: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m ingest.warehouse_schema",
+        prog="python -m ingest.warehouse.schema",
         description="Write the warehouse's tables and columns, as the dbt models declare them, "
         "as markdown.",
     )

@@ -250,7 +250,7 @@ class _PhotoFaces:
     PAD = 0.2  # share of the photo side added as black border in the padded looks
 
     def __init__(self) -> None:
-        from ingest.detect import MtcnnDetector
+        from ingest.extract.detect import MtcnnDetector
         from ingest.settings import DetectionSettings
 
         self.detector = MtcnnDetector(DetectionSettings())

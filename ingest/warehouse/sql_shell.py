@@ -1,4 +1,4 @@
-"""`ingest sql`: the warehouse with the face UDFs loaded (ingest.udf), for one query or a prompt."""
+"""`ingest sql`: the warehouse with the face UDFs loaded (ingest.warehouse.udf), for one query or a prompt."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def connect(db: Path, write: bool):
     """The warehouse with embed_face and detect_faces registered (models load on first call)."""
     import duckdb
 
-    from ingest.udf import register
+    from ingest.warehouse.udf import register
 
     con = duckdb.connect(str(db), read_only=not write)
     register(con)

@@ -1,4 +1,4 @@
-"""dbt-duckdb plugin: registers the face UDFs (``ingest.udf``) on dbt's DuckDB connection, so
+"""dbt-duckdb plugin: registers the face UDFs (``ingest.warehouse.udf``) on dbt's DuckDB connection, so
 dbt models can call ``embed_face(path)`` and ``detect_faces(path)``.
 
 Named under ``plugins:`` in dbt_project/profiles.yml. Registration is cheap: the face models
@@ -17,6 +17,6 @@ class Plugin(BasePlugin):
         self.embedder = plugin_config.get("embedder") or None
 
     def configure_connection(self, conn) -> None:
-        from ingest.udf import register
+        from ingest.warehouse.udf import register
 
         register(conn, embedder=self.embedder)

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from ingest.container import check_container
+from ingest.extract.container import check_container
 from ingest.settings import SamplingSettings
 
 

@@ -12,7 +12,7 @@ Two stages, because a loose single pass chains different people into one "influe
    descriptor (faceres) vetoes merges of groups it sees as far apart: the two models confuse
    different look-alikes. Centroids are centred first (see ``center``).
 
-Clusters are numbered 1.. by distinct videos, then faces (ingest.people maps them to stable
+Clusters are numbered 1.. by distinct videos, then faces (ingest.people.corrections maps them to stable
 influencer ids); -1 marks faces left out."""
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ingest.people.cluster_graph import cluster_tracks_graph, shared_frame_pairs
 from ingest.settings import ClusterSettings
+from ingest.vectors import l2_normalize
 
 UNASSIGNED = -1
 
@@ -77,7 +79,7 @@ def constrained_average_linkage(
     ``veto_dist`` (n, n) is a second opinion on the same items, averaged over the two groups the
     same way: a merge goes ahead only if that average is at most ``veto_threshold`` too.
 
-    ``must_link``: groups of items (hand corrections, ingest.people) merged before anything
+    ``must_link``: groups of items (hand corrections, ingest.people.corrections) merged before anything
     else, whatever their distances and cannot-links, through the same update, so afterwards
     distances and spreads are average linkage's over the members (as if they had merged on
     their own), which keeps a re-run with the same corrections where the last run ended.
@@ -211,7 +213,7 @@ def _centroids(emb: NDArray[np.float32], labels: NDArray[np.int64], k: int) -> N
     """(k, d) L2-normalised mean embedding of each label 0..k-1."""
     c = np.zeros((k, emb.shape[1]), dtype=np.float64)
     np.add.at(c, labels, emb)
-    return l2_rows(c)
+    return l2_normalize(c)
 
 
 def center(
@@ -227,11 +229,7 @@ def center(
     mu = x.astype(np.float64).mean(axis=0)
     if prior is not None and prior_weight > 0:
         mu = (len(x) * mu + prior_weight * prior.astype(np.float64)) / (len(x) + prior_weight)
-    return l2_rows(x.astype(np.float64) - mu)
-
-
-def l2_rows(x: NDArray) -> NDArray[np.float32]:
-    return (x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+    return l2_normalize(x.astype(np.float64) - mu)
 
 
 def cluster_tracks(
@@ -316,9 +314,9 @@ def cluster_faces(
     """Two-stage clustering of all faces (see module docstring). ``prior_mean`` (d,) is the
     embedder's population mean face, which steadies centring when there are few tracks;
     ``descriptor_prior`` (k,) is the same for ``faces.descriptor``
-    (``ingest.embed.population_mean``).
+    (``ingest.extract.embed.population_mean``).
 
-    Hand corrections (``ingest.people``) come as face-row groups, because track ids are made
+    Hand corrections (``ingest.people.corrections``) come as face-row groups, because track ids are made
     here: ``must_link`` groups whose tracks end in one cluster, ``cannot_link`` pairs of groups
     whose tracks never share one. A track belongs to a group when most of its faces do."""
     n = len(faces.frame_index)
@@ -340,7 +338,7 @@ def cluster_faces(
     # Two tracks on screen in the same frame are two people. Tracks of one video that never
     # share a frame were kept apart by stage 1 (see ClusterSettings.merge_within_video).
     t = len(track_names)
-    # Many tracks: no (t, t) matrix (ingest/cluster_graph.py builds the same links per group).
+    # Many tracks: no (t, t) matrix (ingest/people/cluster_graph.py builds the same links per group).
     graph = s.method == "agglomerative" and t >= s.graph_min_tracks
     cannot = np.zeros((0, 0) if graph else (t, t), dtype=bool)
     for group in [] if graph else tracks_of_video:
@@ -357,8 +355,6 @@ def cluster_faces(
         if faces.descriptor is not None:
             descs = _centroids(faces.descriptor[kept], track_of[kept], len(track_names))
         if graph:
-            from ingest.cluster_graph import cluster_tracks_graph, shared_frame_pairs
-
             hand_pairs, must = hand_links(track_of, must_link, cannot_link)
             shared = shared_frame_pairs(tracks_of_video, frames_of) if s.merge_within_video else ()
             tlabels = cluster_tracks_graph(
@@ -385,7 +381,7 @@ def cluster_faces(
     return Clustering(cluster_id, track_id, sim)
 
 
-# --- Hand corrections as hard constraints (ingest.people writes them) -------------------------
+# --- Hand corrections as hard constraints (ingest.people.corrections writes them) -------------------------
 
 
 def tracks_of_groups(

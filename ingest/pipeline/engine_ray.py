@@ -1,7 +1,7 @@
 """Extraction on a Ray cluster: ``ingest run --engine ray [--address ADDR]``.
 
-The per-video work (``ingest.pipeline.process_row``: fetch, cached extraction) is mapped over
-Ray actors, one per worker, each loading the models once (``ingest.extract._models`` keeps them
+The per-video work (``ingest.pipeline.process.process_row``: fetch, cached extraction) is mapped over
+Ray actors, one per worker, each loading the models once (``ingest.extract.faces._models`` keeps them
 per process). Outcomes come back in CSV order to the one process that writes DuckDB, so the
 warehouse, statuses, progress bar and caches are those of the local engine. Clustering, dbt and
 the report stay on the driver.
@@ -17,17 +17,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from ingest.csvin import VideoRow
+from ingest.errors import IngestError
+from ingest.pipeline.csvin import VideoRow
+from ingest.pipeline.process import process_row
 from ingest.settings import Settings
 
 
-class RayUnavailable(RuntimeError):
+class RayUnavailable(IngestError, RuntimeError):
     """Ray is not installed or the cluster cannot be reached: a setup problem."""
 
 
 def ray_engine(settings: Settings) -> Callable[[list[VideoRow], Settings, Path], Iterator]:
     """Connect to the cluster now (a setup error is raised before anything is written) and
-    return a function that maps rows to Outcomes like ``ingest.pipeline._outcomes``."""
+    return a function that maps rows to Outcomes like ``ingest.pipeline.runner._outcomes``."""
     try:
         import ray
     except ImportError as exc:
@@ -79,8 +81,6 @@ def n_actors(settings_workers: int | None, cluster_cpus: float) -> int:
 
 def _map(ray, rows: list[VideoRow], s: Settings, base_dir: Path) -> Iterator:
     from ray.util import ActorPool
-
-    from ingest.pipeline import process_row
 
     @ray.remote(num_cpus=1)
     class Extractor:

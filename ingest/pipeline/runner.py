@@ -16,51 +16,15 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from ingest import people, store
-from ingest.cluster import cluster_faces
-from ingest.csvin import VideoRow, read_videos_csv
-from ingest.download import DownloadError, fetch, from_cache
-from ingest.embed import EmbedderUnavailable, population_mean
-from ingest.extract import (
-    ExtractionHead,
-    VideoExtraction,
-    extract_video,
-    load_extraction,
-    load_head,
-    save_extraction,
-)
+from ingest.embedders import EMBEDDERS
+from ingest.extract.embed import population_mean
+from ingest.people import corrections as people
+from ingest.people.cluster import cluster_faces
+from ingest.pipeline.csvin import VideoRow, read_videos_csv
+from ingest.pipeline.process import Outcome, _one_thread_each, cached_outcome, process_row
 from ingest.settings import Settings, available_cores
-from ingest.video import DecodeError
-from ingest.warehouse_lock import open_with_wait
-
-EMBED_DIM = {"dlib": 128, "facenet": 512, "arcface": 512}
-
-
-@dataclass
-class Outcome:
-    """What processing one CSV row produced (picklable: crosses the process pool)."""
-
-    row: VideoRow
-    status: str
-    error: str | None = None
-    sha256: str | None = None
-    head: ExtractionHead | None = None  # set when extraction succeeded
-    # Where the faces are: the cache file, read back only when the video is written, so a run
-    # holds no thumbnails in memory while it waits for the warehouse, and a re-run with nothing
-    # new reads none. In memory only where the cache could not be written.
-    cache: Path | None = None
-    extraction: VideoExtraction | None = None
-    timings: dict[str, float] = field(default_factory=dict)
-
-    def with_faces(self) -> Outcome:
-        """The same outcome carrying its faces in memory, for a writer on another machine."""
-        return dataclasses.replace(self, extraction=self.faces(), cache=None)
-
-    def faces(self) -> VideoExtraction | None:
-        """The extraction with its faces, or None for a row without one."""
-        if self.extraction is not None or self.cache is None:
-            return self.extraction
-        return load_extraction(self.cache)
+from ingest.warehouse import store
+from ingest.warehouse.lock import WarehouseError, open_with_wait
 
 
 @dataclass
@@ -75,81 +39,6 @@ class RunSummary:
     failures: list[tuple[int, str, str]]  # (row, status, reason)
     partial: list[tuple[int, float]] = field(default_factory=list)  # (row, share decoded) < 1
     stale_corrections: list[str] = field(default_factory=list)  # kept, but matched nothing
-
-
-def process_row(row: VideoRow, settings: Settings, base_dir: Path) -> Outcome:
-    """Fetch and extract one video. Pure apart from the content-addressed caches; never raises
-    for bad input: every failure becomes a status with a reason."""
-    if row.reject_reason:
-        return Outcome(row, "rejected", row.reject_reason)
-    assert row.source_url is not None
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    try:
-        got = fetch(row.source_url, settings.cache_dir / "downloads", settings.download, base_dir)
-    except DownloadError as exc:
-        return Outcome(row, "download_failed", str(exc))
-    except Exception as exc:  # never let one URL stop the run
-        return Outcome(row, "download_failed", f"{type(exc).__name__}: {exc}")
-    timings["download"] = time.perf_counter() - t0
-    cache = _extraction_cache(got.sha256, settings)
-    if cache.is_file():
-        try:
-            return _done(row, got.sha256, load_head(cache), timings, cache=cache)
-        except Exception:
-            cache.unlink(missing_ok=True)  # unreadable cache entry: recompute
-    try:
-        x = extract_video(got.path, settings)
-    except DecodeError as exc:
-        return Outcome(row, "decode_failed", str(exc), got.sha256, timings=timings)
-    except EmbedderUnavailable:
-        raise  # a setup problem, not a bad video: stop with the message
-    except Exception as exc:
-        return Outcome(
-            row, "decode_failed", f"{type(exc).__name__}: {exc}", got.sha256, timings=timings
-        )
-    timings.update(x.timings)
-    try:
-        save_extraction(x, cache)
-    except OSError:  # a full or read-only disk: the faces travel in memory instead
-        return _done(row, got.sha256, ExtractionHead.of(x), timings, extraction=x)
-    return _done(row, got.sha256, ExtractionHead.of(x), timings, cache=cache)
-
-
-def _extraction_cache(sha256: str, settings: Settings) -> Path:
-    return settings.cache_dir / "extract" / f"{sha256}_{settings.extraction_hash()}.npz"
-
-
-def cached_outcome(row: VideoRow, settings: Settings, base_dir: Path) -> Outcome | None:
-    """The outcome of a row whose video and extraction are both cached, found without the
-    network or a model; None when it needs a worker."""
-    if row.source_url is None:
-        return None
-    try:
-        got = from_cache(
-            row.source_url, settings.cache_dir / "downloads", settings.download, base_dir
-        )
-        cache = None if got is None else _extraction_cache(got.sha256, settings)
-        if got is None or not cache.is_file():
-            return None
-        return _done(row, got.sha256, load_head(cache), {}, cache=cache)
-    except Exception:  # an unreadable file or cache entry: the worker records what is wrong
-        return None
-
-
-def _done(row, sha, head: ExtractionHead, timings, cache=None, extraction=None) -> Outcome:
-    status = "ok" if head.n_faces else "no_faces"
-    return Outcome(row, status, None, sha, head, cache, extraction, timings)
-
-
-def _one_thread_each() -> None:
-    """Pool initializer: a worker per core already fills the machine; torch's and OpenCV's own
-    thread pools in every worker only fight over the same cores (measured: ten times slower)."""
-    import cv2
-    import torch
-
-    torch.set_num_threads(1)
-    cv2.setNumThreads(1)
 
 
 def _outcomes(rows: list[VideoRow], settings: Settings, base_dir: Path) -> Iterator[Outcome]:
@@ -186,7 +75,7 @@ def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True
     check_people_file(db_path, settings)  # a bad corrections file stops before any write
     produce = _outcomes
     if settings.engine == "ray":  # connects first: a setup error stops before any write
-        from ingest.engine_ray import ray_engine
+        from ingest.pipeline.engine_ray import ray_engine
 
         produce = ray_engine(settings)
     embedder = settings.embedding.embedder
@@ -207,7 +96,7 @@ def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True
     )
     outcomes = list(bar)
     con = open_with_wait(
-        lambda: store.connect(db_path, EMBED_DIM[embedder]), db_path, settings.lock_wait_s
+        lambda: store.connect(db_path, EMBEDDERS[embedder].dim), db_path, settings.lock_wait_s
     )
     try:
         before = store.cluster_snapshot(con)  # ids survive videos rewritten below
@@ -275,34 +164,69 @@ def check_people_file(db_path: Path, settings: Settings) -> list[people.Correcti
     """Read the corrections file and check it against the warehouse (read-only); raises
     people.CorrectionsError naming the file and line."""
     corrections = people.read_corrections(settings.people_file)
-    if not corrections:
+    if not corrections or not db_path.is_file():
+        people.check_corrections(
+            corrections, str(settings.people_file), set(), np.zeros(0, np.int64), np.zeros(0, str)
+        )
         return corrections
-    issued: set[int] = set()
-    prev, vids = np.zeros(0, np.int64), np.zeros(0, str)
-    if db_path.is_file():
-        import duckdb
-
-        con = duckdb.connect(str(db_path), read_only=True)
-        try:
-            issued = store.issued_ids(con)
-            if issued:
-                df = con.execute(
-                    "select f.face_id, f.video_id from raw.faces f "
-                    "join raw.face_clusters using (face_id)"
-                ).df()
-                prev = store.previous_ids(store.cluster_snapshot(con), df["face_id"].tolist())
-                vids = df["video_id"].to_numpy().astype(str)
-        finally:
-            con.close()
-    people.check_corrections(corrections, str(settings.people_file), issued, prev, vids)
+    con = store.open_warehouse(db_path, read_only=True)
+    try:
+        _check_corrections(con, corrections, settings)
+    finally:
+        con.close()
     return corrections
+
+
+def _check_corrections(con, corrections: list[people.Correction], settings: Settings) -> None:
+    issued = store.issued_ids(con)
+    prev, vids = np.zeros(0, np.int64), np.zeros(0, str)
+    if issued:
+        face_ids, video_ids = store.clustered_faces(con)
+        prev = store.previous_ids(store.cluster_snapshot(con), face_ids)
+        vids = np.asarray(video_ids, dtype=str)
+    people.check_corrections(corrections, str(settings.people_file), issued, prev, vids)
+
+
+def recluster_warehouse(db_path: Path, settings: Settings) -> tuple[int, int, int, list[str]]:
+    """`ingest recluster`: re-cluster the faces already in the warehouse under the corrections
+    file. Everything is checked before the warehouse is opened for writing; raises an
+    IngestError subclass for a setup problem. Returns (faces, influencers, unassigned faces,
+    stale corrections)."""
+    if not db_path.is_file():
+        raise WarehouseError(
+            f"no warehouse at {db_path}; run `ingest run CSV --db {db_path}` first"
+        )
+    embedder = settings.embedding.embedder
+    # Before connecting for writing: a connection for another embedding size drops the faces.
+    con = store.open_warehouse(db_path, read_only=True)
+    try:
+        held = store.face_embedders(con)
+        if held and embedder not in held:
+            raise WarehouseError(
+                f"{db_path} holds {', '.join(held)} faces, not {embedder}'s: recluster with "
+                f"--embedder {held[0]}, or re-extract with `ingest run --embedder {embedder}`"
+            )
+        corrections = people.read_corrections(settings.people_file)
+        if corrections:
+            _check_corrections(con, corrections, settings)
+    finally:
+        con.close()
+    con = open_with_wait(
+        lambda: store.connect(db_path, EMBEDDERS[embedder].dim), db_path, settings.lock_wait_s
+    )
+    stale: list[str] = []
+    try:
+        n, k, u = recluster(con, settings, stale)
+    finally:
+        con.close()
+    return n, k, u, stale
 
 
 def recluster(
     con, settings: Settings, stale: list[str] | None = None, before: dict[str, int] | None = None
 ) -> tuple[int, int, int]:
     """Cluster every current face of the configured embedder under the corrections file;
-    rewrites raw.face_clusters with stable influencer ids (ingest.people) and appends their
+    rewrites raw.face_clusters with stable influencer ids (ingest.people.corrections) and appends their
     events to raw.influencer_id_history. Corrections that match nothing are appended to
     ``stale``. ``before``: store.cluster_snapshot taken before the run wrote (default: now).
     Returns (faces, influencers, unassigned faces)."""
@@ -346,6 +270,6 @@ def recluster(
 
 
 def _empty_clustering():
-    from ingest.cluster import Clustering
+    from ingest.people.cluster import Clustering
 
     return Clustering(np.zeros(0, np.int64), np.zeros(0, object), np.zeros(0))

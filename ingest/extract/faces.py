@@ -14,11 +14,11 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from ingest.age import DESCRIPTOR_DIM, AgeEstimator
-from ingest.detect import MtcnnDetector, clip_box, passes_quality, square_crop
-from ingest.embed import Embedder, make_embedder
+from ingest.extract.age import DESCRIPTOR_DIM, AgeEstimator
+from ingest.extract.detect import MtcnnDetector, clip_box, passes_quality, square_crop
+from ingest.extract.embed import Embedder, make_embedder
+from ingest.extract.video import DecodeError, VideoMeta, iter_frames, probe, sample_frame_indices
 from ingest.settings import Settings
-from ingest.video import DecodeError, VideoMeta, iter_frames, probe, sample_frame_indices
 
 
 @dataclass

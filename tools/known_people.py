@@ -1,7 +1,7 @@
 """A known_people/ folder for the demo corpus: reference photos of the demo's people that its
 videos never show (truth_photos.csv), for dbt's known-people naming (int_influencers_matched).
 
-    python -m ingest.known_people --demo data/demo --faces ../shared/faces --out known_people
+    python -m tools.known_people --demo data/demo --faces ../shared/faces --out known_people
 
 Your own people need no tool: put photos in known_people/<Name>/*.jpg."""
 
@@ -39,7 +39,7 @@ def write_references(photos: dict[str, list[Path]], out: Path, per_person: int) 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
-        prog="python -m ingest.known_people",
+        prog="python -m tools.known_people",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -26,15 +26,15 @@ import logging
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import get_args
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from ingest.detect import MtcnnDetector, clip_box
-from ingest.embed import Embedder, make_embedder
+from ingest.extract.detect import MtcnnDetector, clip_box
+from ingest.extract.embed import Embedder, make_embedder
 from ingest.settings import EmbedderName, Settings
+from ingest.warehouse import store
 
 log = logging.getLogger(__name__)
 
@@ -178,26 +178,6 @@ def detect_faces_column(model: ImageFaces, paths: list[str | None]) -> list[list
     return out
 
 
-def warehouse_embedder(con) -> EmbedderName | None:
-    """The embedder whose faces the warehouse clustered (raw.face_clusters), else the one of
-    raw.faces when it holds just one; None for an empty or new warehouse."""
-    import duckdb
-
-    for table in ("raw.face_clusters", "raw.faces"):
-        try:
-            names = [
-                r[0]
-                for r in con.execute(
-                    f"select distinct embedder from {table} where embedder is not null"
-                ).fetchall()
-            ]
-        except duckdb.Error:
-            continue
-        if len(names) == 1 and names[0] in get_args(EmbedderName):
-            return names[0]
-    return None
-
-
 def register(
     con, settings: Settings | None = None, embedder: EmbedderName | None = None
 ) -> ImageFaces:
@@ -209,7 +189,7 @@ def register(
     import pyarrow as pa
 
     s = settings or Settings()
-    name = embedder or warehouse_embedder(con) or s.embedding.embedder
+    name = embedder or store.warehouse_embedder(con) or s.embedding.embedder
     s = s.for_embedder(name)
     model = ImageFaces(s)
     d = model.dim

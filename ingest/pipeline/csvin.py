@@ -10,11 +10,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.errors import IngestError
+
 SCORE_NAMES = ("performance", "performancescore", "score", "perf", "performance_score")
 URL_NAMES = ("videourl", "url", "path", "video", "videopath", "link", "videolink", "file")
 
 
-class CsvError(ValueError):
+class CsvError(IngestError, ValueError):
     """The CSV as a whole cannot be used (missing file, no header, no URL column)."""
 
 

@@ -1,7 +1,7 @@
 """Face detection with facenet-pytorch's MTCNN (weights ship in its wheel), plus quality filters.
 
 Detection is separate from embedding: this module returns boxes, scores and landmarks in
-source-frame pixels; ``ingest.embed`` turns them into vectors."""
+source-frame pixels; ``ingest.extract.embed`` turns them into vectors."""
 
 from __future__ import annotations
 

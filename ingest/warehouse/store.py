@@ -11,11 +11,13 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 from PIL import Image
 
-from ingest.age import DESCRIPTOR_DIM
-from ingest.cluster import Clustering, FaceTable
-from ingest.extract import VideoExtraction
+from ingest.embedders import EMBEDDERS
+from ingest.extract.age import DESCRIPTOR_DIM
+from ingest.extract.faces import VideoExtraction
+from ingest.people.cluster import Clustering, FaceTable
 from ingest.settings import WAREHOUSE_STORAGE_VERSION
 
 STATUSES = ("ok", "no_faces", "download_failed", "decode_failed", "rejected")
@@ -73,7 +75,7 @@ create table if not exists raw.face_clusters (
     clustered_at timestamp
 )"""
 
-# Every influencer id ever issued and what became of it (ingest.people): ids are never reused.
+# Every influencer id ever issued and what became of it (ingest.people.corrections): ids are never reused.
 ID_HISTORY_DDL = """
 create table if not exists raw.influencer_id_history (
     influencer_id integer not null,
@@ -378,16 +380,107 @@ def face_embedders(con: duckdb.DuckDBPyConnection) -> list[str]:
 def held_embedders(db_path: Path) -> list[str]:
     """``face_embedders`` of a warehouse file, opened read-only; [] when it is not there, has no
     faces table yet, or is held by a writer."""
+    return _read(db_path, face_embedders, [])
+
+
+def warehouse_embedder(con: duckdb.DuckDBPyConnection) -> str | None:
+    """Which embedder this warehouse holds: the one whose faces it clustered
+    (raw.face_clusters), else the one of raw.faces when it holds just one; None for an empty or
+    new warehouse. The one answer to that question: the CLI, the UDFs and the bench ask here."""
+    for table in ("raw.face_clusters", "raw.faces"):
+        try:
+            names = [
+                r[0]
+                for r in con.execute(
+                    f"select distinct embedder from {table} where embedder is not null"
+                ).fetchall()
+            ]
+        except duckdb.Error:
+            continue
+        if len(names) == 1 and names[0] in EMBEDDERS:
+            return names[0]
+    return None
+
+
+def embedder_of(db_path: Path) -> str | None:
+    """``warehouse_embedder`` of a warehouse file, opened read-only; None when it is not there
+    or cannot be read now."""
+    return _read(db_path, warehouse_embedder, None)
+
+
+def _read(db_path: Path, query, default):
+    """``query(con)`` on the file opened read-only; ``default`` when there is no file or it
+    cannot be opened or read (a writer holds it, a table is missing)."""
     if not db_path.is_file():
-        return []
+        return default
     try:
         con = open_warehouse(db_path, read_only=True)
     except duckdb.Error:
-        return []
+        return default
     try:
-        return face_embedders(con)
+        return query(con)
     except duckdb.Error:
-        return []
+        return default
+    finally:
+        con.close()
+
+
+def influencers_for_csv(db_path: Path) -> pd.DataFrame:
+    """One row per influencer for out/influencers.csv (main.influencers, after dbt), hidden
+    people last. Raises duckdb.Error when the marts are not there."""
+    con = open_warehouse(db_path, read_only=True)
+    try:
+        return con.execute(
+            "select influencer_id, influencer_name as influencer, "
+            "avg_performance as average_performance, n_videos as distinct_videos, "
+            "representative_face_path as representative_image, is_hidden as hidden "
+            "from main.influencers order by is_hidden, avg_performance desc, influencer_id"
+        ).df()
+    finally:
+        con.close()
+
+
+def person_faces(db_path: Path) -> tuple[NDArray[np.int64], NDArray[np.str_], set[int]] | None:
+    """(influencer id, video id) of every assigned face, and every id ever issued; None when
+    there is no warehouse. Raises duckdb.Error for a file that is not one of ours."""
+    if not db_path.is_file():
+        return None
+    con = open_warehouse(db_path, read_only=True)
+    try:
+        issued = issued_ids(con)
+        rows = (
+            con.execute(
+                "select c.cluster_id, f.video_id from raw.face_clusters c join raw.faces f "
+                "using (face_id) where c.cluster_id >= 1"
+            ).fetchall()
+            if issued
+            else []
+        )
+    finally:
+        con.close()
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    vids = np.array([r[1] for r in rows], dtype=str)
+    return ids, vids, issued
+
+
+def clustered_faces(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str]]:
+    """(face ids, their video ids) of every face the last clustering saw."""
+    rows = con.execute(
+        "select f.face_id, f.video_id from raw.faces f join raw.face_clusters using (face_id)"
+    ).fetchall()
+    return [r[0] for r in rows], [r[1] for r in rows]
+
+
+def person_videos(db_path: Path, influencer_id: int) -> list[tuple[str, int, str, int]]:
+    """(video id, CSV row, source URL, faces) of each video one person is in, by CSV row."""
+    con = open_warehouse(db_path, read_only=True)
+    try:
+        return con.execute(
+            "select f.video_id, v.row_number, v.source_url, count(*) from raw.face_clusters c "
+            "join raw.faces f using (face_id) join raw.videos v using (video_id) "
+            "where c.cluster_id = ? group by all order by v.row_number",
+            [influencer_id],
+        ).fetchall()
     finally:
         con.close()
 

@@ -1,12 +1,12 @@
 """People, not cluster numbers: stable influencer ids and hand corrections that survive re-runs.
 
-Three pieces, pure functions over arrays and rows (the CLI and ``ingest.pipeline`` do the I/O):
+Three pieces, pure functions over arrays and rows (the CLI and ``ingest.pipeline.runner`` do the I/O):
 
 * **Corrections file** (``dbt_project/seeds/people.csv``, a dbt seed): one row per correction in
   force: ``name``, ``merge``, ``split``, ``hide``. The file holds the current state, not a log
   (renaming replaces the earlier ``name`` row, ``unhide`` deletes the ``hide`` row), so nothing
   depends on row order, which a dbt seed does not keep.
-* **Constraints**: merges and splits become face groups that ``ingest.cluster.cluster_faces``
+* **Constraints**: merges and splits become face groups that ``ingest.people.cluster.cluster_faces``
   turns into track-level must-links and cannot-links, stated in terms of the ids the faces
   carried after the previous run, so every later run re-applies them.
 * **Id matching**: each new cluster takes the previous id it shares most faces with (face ids are
@@ -25,12 +25,14 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from ingest.errors import IngestError
+
 FIELDS = ("action", "influencer_id", "other_id", "video_id", "name")
 ACTIONS = ("name", "merge", "split", "hide")
 NONE = -1  # no influencer (unassigned face, or a face not seen before)
 
 
-class CorrectionsError(ValueError):
+class CorrectionsError(IngestError, ValueError):
     """A corrections file that cannot be applied; the message names the file and line."""
 
 

