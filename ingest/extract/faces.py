@@ -92,103 +92,113 @@ def _models(settings: Settings) -> tuple[MtcnnDetector, Embedder, AgeEstimator]:
     return _Models.detector, _Models.embedder, _Models.age
 
 
+@dataclass(frozen=True)
+class FaceRow:
+    """One kept face of a video, before the video's faces are stacked into ``Faces``."""
+
+    frame_index: int
+    timestamp_s: float
+    box: NDArray[np.float32]  # (4,) clipped to the frame
+    det_score: float
+    landmarks: NDArray[np.float32]  # (5, 2)
+    sharpness: float
+    embedding: NDArray[np.float32]  # (d,)
+    crop: NDArray[np.uint8]  # (crop_px, crop_px, 3)
+    age: float
+    descriptor: NDArray[np.float32]  # (DESCRIPTOR_DIM,)
+
+
+def stack_faces(rows: list[FaceRow], dim: int, crop_px: int) -> Faces:
+    """The rows as one ``Faces`` (column arrays); ``Faces.empty`` for none."""
+    if not rows:
+        return Faces.empty(dim, crop_px)
+    return Faces(
+        np.asarray([r.frame_index for r in rows], np.int64),
+        np.asarray([r.timestamp_s for r in rows], np.float64),
+        np.stack([r.box for r in rows]).astype(np.float32),
+        np.asarray([r.det_score for r in rows], np.float32),
+        np.stack([r.landmarks for r in rows]).astype(np.float32),
+        np.asarray([r.sharpness for r in rows], np.float32),
+        np.stack([r.embedding for r in rows]).astype(np.float32),
+        np.stack([r.crop for r in rows]).astype(np.uint8),
+        np.asarray([r.age for r in rows], np.float32),
+        np.stack([r.descriptor for r in rows]).astype(np.float32),
+    )
+
+
+def _faces_of_batch(
+    batch: list, meta: VideoMeta, settings: Settings, timings: dict[str, float]
+) -> list[FaceRow]:
+    """Detect, filter and describe the faces of a batch of frames: each network sees the
+    batch's faces together, one forward pass each."""
+    detector, embedder, age_model = _models(settings)
+    det_s = settings.detection
+    crop_px, margin = settings.embedding.crop_px, settings.embedding.crop_margin
+    t0 = time.perf_counter()
+    dets = detector.detect([f.rgb for f in batch], settings.sampling.max_side_px, det_s.min_face_px)
+    timings["detect"] += time.perf_counter() - t0
+    t0 = time.perf_counter()
+    kept = []  # (frame, detection, clipped box, crop, sharpness)
+    for frame, frame_dets in zip(batch, dets):
+        for d in frame_dets:
+            box = clip_box(d.box, meta.width, meta.height)
+            crop = square_crop(frame.rgb, box, margin, crop_px)
+            ok, sharp = passes_quality(
+                d, box, cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY), margin, det_s
+            )
+            if ok:
+                kept.append((frame, d, box, crop, sharp))
+    if not kept:
+        timings["embed"] += time.perf_counter() - t0
+        return []
+    by_frame = [list(g) for _, g in groupby(kept, key=lambda k: k[0].index)]
+    boxes = [np.stack([k[2] for k in g]) for g in by_frame]
+    embs = embedder.embed_frames(
+        [(g[0][0].rgb, b, np.stack([k[1].landmarks for k in g])) for g, b in zip(by_frame, boxes)]
+    )
+    timings["embed"] += time.perf_counter() - t0
+    t0 = time.perf_counter()
+    faceres = age_model.estimate_frames([(g[0][0].rgb, b) for g, b in zip(by_frame, boxes)])
+    timings["age"] += time.perf_counter() - t0
+    return [
+        FaceRow(
+            frame.index, frame.timestamp_s, box, d.score, d.landmarks, sharp, emb, crop, age, desc
+        )
+        for (frame, d, box, crop, sharp), emb, age, desc in zip(
+            kept, embs, faceres.age, faceres.descriptor
+        )
+    ]
+
+
 def extract_video(path: Path, settings: Settings) -> VideoExtraction:
     """Sample frames across the whole video, detect, filter and embed faces. Raises
     ``DecodeError`` when the file cannot be decoded."""
-    detector, embedder, age_model = _models(settings)
+    _, embedder, _ = _models(settings)  # loaded before decoding: a missing model stops first
     timings = {"decode": 0.0, "detect": 0.0, "embed": 0.0, "age": 0.0}
     meta = probe(path)
     indices = sample_frame_indices(meta, settings.sampling)
-    det_s = settings.detection
-    crop_px, margin = settings.embedding.crop_px, settings.embedding.crop_margin
-    rows: dict[str, list] = {
-        k: [] for k in ("fi", "ts", "box", "score", "lm", "sharp", "emb", "crop", "age", "desc")
-    }
+    rows: list[FaceRow] = []
     n_sampled = 0
     batch: list = []
-
-    def flush() -> None:
-        t0 = time.perf_counter()
-        dets = detector.detect(
-            [f.rgb for f in batch], settings.sampling.max_side_px, det_s.min_face_px
-        )
-        timings["detect"] += time.perf_counter() - t0
-        t0 = time.perf_counter()
-        kept = []  # (frame, detection, clipped box, crop, sharpness)
-        for frame, frame_dets in zip(batch, dets):
-            for d in frame_dets:
-                box = clip_box(d.box, meta.width, meta.height)
-                crop = square_crop(frame.rgb, box, margin, crop_px)
-                ok, sharp = passes_quality(
-                    d, box, cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY), margin, det_s
-                )
-                if ok:
-                    kept.append((frame, d, box, crop, sharp))
-        batch.clear()
-        if not kept:
-            timings["embed"] += time.perf_counter() - t0
-            return
-        # The batch's faces go through each network together, one forward pass each.
-        by_frame = [list(g) for _, g in groupby(kept, key=lambda k: k[0].index)]
-        boxes = [np.stack([k[2] for k in g]) for g in by_frame]
-        embs = embedder.embed_frames(
-            [
-                (g[0][0].rgb, b, np.stack([k[1].landmarks for k in g]))
-                for g, b in zip(by_frame, boxes)
-            ]
-        )
-        timings["embed"] += time.perf_counter() - t0
-        t0 = time.perf_counter()
-        faceres = age_model.estimate_frames([(g[0][0].rgb, b) for g, b in zip(by_frame, boxes)])
-        timings["age"] += time.perf_counter() - t0
-        for (frame, d, box, crop, sharp), emb, age, desc in zip(
-            kept, embs, faceres.age, faceres.descriptor
-        ):
-            rows["fi"].append(frame.index)
-            rows["ts"].append(frame.timestamp_s)
-            rows["box"].append(box)
-            rows["score"].append(d.score)
-            rows["lm"].append(d.landmarks)
-            rows["sharp"].append(sharp)
-            rows["emb"].append(emb)
-            rows["crop"].append(crop)
-            rows["age"].append(age)
-            rows["desc"].append(desc)
-
     t_dec = time.perf_counter()
     for frame in iter_frames(path, indices, meta.fps):
         timings["decode"] += time.perf_counter() - t_dec
         n_sampled += 1
         batch.append(frame)
-        if len(batch) >= det_s.batch_frames:
-            flush()
+        if len(batch) >= settings.detection.batch_frames:
+            rows += _faces_of_batch(batch, meta, settings, timings)
+            batch = []
         t_dec = time.perf_counter()
     if batch:
-        flush()
+        rows += _faces_of_batch(batch, meta, settings, timings)
     if n_sampled == 0:
         raise DecodeError("no frame could be decoded")
-
-    if rows["fi"]:
-        faces = Faces(
-            np.asarray(rows["fi"], np.int64),
-            np.asarray(rows["ts"], np.float64),
-            np.stack(rows["box"]).astype(np.float32),
-            np.asarray(rows["score"], np.float32),
-            np.stack(rows["lm"]).astype(np.float32),
-            np.asarray(rows["sharp"], np.float32),
-            np.stack(rows["emb"]).astype(np.float32),
-            np.stack(rows["crop"]).astype(np.uint8),
-            np.asarray(rows["age"], np.float32),
-            np.stack(rows["desc"]).astype(np.float32),
-        )
-    else:
-        faces = Faces.empty(embedder.dim, crop_px)
     return VideoExtraction(
         meta=meta,
         embedder=embedder.name,
         sample_interval_s=meta.duration_s / max(len(indices), 1),
         n_frames_sampled=n_sampled,
-        faces=faces,
+        faces=stack_faces(rows, embedder.dim, settings.embedding.crop_px),
         decoded_share=n_sampled / max(len(indices), 1),
         timings=timings,
     )
