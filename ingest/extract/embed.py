@@ -323,7 +323,8 @@ def population_mean(embedder: str) -> NDArray[np.float32] | None:
         path = Path(__file__).with_name("faceres_population_mean.npy")
     else:
         return None
-    return np.load(path).astype(np.float32)
+    # A new embedder has none until it is estimated: centring then uses the corpus alone.
+    return np.load(path).astype(np.float32) if path.is_file() else None
 
 
 def make_embedder(settings: EmbeddingSettings, device: str = "cpu") -> Embedder:
