@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-EmbedderName = Literal["dlib", "facenet", "arcface", "scratch"]
+EmbedderName = Literal["dlib", "facenet", "arcface"]
 DEFAULT: EmbedderName = "facenet"
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project" / "dbt_project.yml"
 
@@ -103,16 +103,6 @@ EMBEDDERS: dict[str, EmbedderSpec] = {
             face_match_threshold=0.25,
             licence="non-commercial research only (InsightFace's w600k_mbf)",
             opt_in=True,
-        ),
-        # Scratch: shows what adding an embedder touches (this entry and its class).
-        EmbedderSpec(
-            name="scratch",
-            cls="ingest.extract.embed:ScratchEmbedder",
-            dim=64,
-            input_px=8,
-            cluster={"cluster_threshold": 0.05},
-            face_match_threshold=0.99,
-            licence="none needed (no weights)",
         ),
     )
 }

@@ -330,32 +330,3 @@ def population_mean(embedder: str) -> NDArray[np.float32] | None:
 def make_embedder(settings: EmbeddingSettings, device: str = "cpu") -> Embedder:
     """The embedder the settings name, built by its registry entry's class (unloaded)."""
     return embedders.spec(settings.embedder).load_class().from_settings(settings, device)
-
-
-class ScratchEmbedder:
-    """8 x 8 grey pixels of the face box: no weights, no skill; a registry demonstration."""
-
-    name = "scratch"
-    dim = EMBEDDERS[name].dim
-
-    @classmethod
-    def from_settings(cls, s: EmbeddingSettings, device: str = "cpu") -> ScratchEmbedder:
-        return cls()
-
-    def embed(self, rgb, boxes, landmarks):
-        import cv2
-
-        side = EMBEDDERS[self.name].input_px
-        grey = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
-        rows = []
-        for x1, y1, x2, y2 in np.asarray(boxes, dtype=int):
-            face = grey[max(y1, 0) : max(y2, y1 + 1), max(x1, 0) : max(x2, x1 + 1)]
-            rows.append(cv2.resize(face, (side, side)).astype(np.float32).ravel() - 127.5)
-        if not rows:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return l2_normalize(np.stack(rows))
-
-    def embed_frames(self, items):
-        if not items:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.concatenate([self.embed(*item) for item in items])
