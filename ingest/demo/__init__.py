@@ -1,0 +1,1 @@
+"""The demo corpus: labelled short videos synthesized from face photos."""

@@ -1,0 +1,1 @@
+"""Statistics the dbt Python models call: the cross-validated regression, Student-t."""
