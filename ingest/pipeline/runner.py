@@ -105,14 +105,17 @@ def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True
     # Download and extract before opening the warehouse: another process holding it (a reader,
     # a second run) delays only the writes, and a run stopped here has written nothing.
     outcomes, stopped = _produce_all(produce, todo, settings, base_dir, progress)
-    outcomes.extend(kept)
     con = open_with_wait(
         lambda: store.connect(db_path, EMBEDDERS[embedder].dim), db_path, settings.lock_wait_s
     )
     written = 0
     try:
         before = store.cluster_snapshot(con)  # ids survive videos rewritten below
-        recorded = store.recorded_videos(con)
+        # Only the rows this run produced: a kept failure is what the warehouse holds already.
+        recorded = store.recorded_videos_of(con, [o.row.video_id for o in outcomes])
+        for out in kept:
+            statuses[out.status] += 1
+            failures.append((out.row.row_number, out.status, out.error or ""))
         batch: list[store.VideoRecord] = []
         for out in outcomes:
             statuses[out.status] += 1
@@ -255,6 +258,8 @@ def _kept_failures(
 
 def _local_changed(row: VideoRow, old: store.RecordedVideo, base_dir: Path) -> bool:
     """For a local file: whether it differs from what failed before (None-safe for URLs)."""
+    if (row.source_url or "")[:8].lower().startswith(("http://", "https://")):
+        return False  # a network URL (the common case, checked without parsing it)
     try:
         lp = local_path(row.source_url or "", base_dir)
     except Exception:

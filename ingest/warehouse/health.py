@@ -216,13 +216,15 @@ def _check_contents(
     DuckDB file; return the recorded failures."""
     try:
         size = con.execute("pragma database_size").fetchall()[0]
-        block_size, total_blocks = int(size[2]), int(size[3])
-        expected = HEADER_BYTES + block_size * total_blocks if total_blocks else 0
+        # DuckDB trims free blocks off the end of the file, so the blocks in use are the
+        # floor: a file shorter than that lost some of them.
+        block_size, used_blocks = int(size[2]), int(size[4])
+        expected = HEADER_BYTES + block_size * used_blocks if used_blocks else 0
         actual = db_path.stat().st_size
         if actual < expected:
             raise WarehouseDamaged(
-                f"the warehouse {db_path} is cut short: {actual} bytes of the {expected} its "
-                "header describes (copied while it was written, or a disk error): restore it "
+                f"the warehouse {db_path} is cut short: {actual} bytes, where the blocks its "
+                f"header lists in use need {expected} (copied while it was written, or a disk error): restore it "
                 "from a backup, or point --db at a new file; it was left as it is"
             )
         tables = con.execute(
