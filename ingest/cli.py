@@ -41,6 +41,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         workers=args.workers,
         engine=getattr(args, "engine", "local"),
         ray_address=getattr(args, "address", None),
+        retry_failed=getattr(args, "retry_failed", None) or None,
         lock_wait_s=args.lock_wait,
         cache_dir=Path(args.cache_dir) if args.cache_dir else db_dir / "cache",
         faces_dir=Path(args.faces_dir) if args.faces_dir else db_dir / "faces",
@@ -167,6 +168,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--address",
         help="with --engine ray: the cluster to join, e.g. HEAD_IP:6379 "
         "(default: start a local Ray on this machine)",
+    )
+    r.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="try again the rows whose download or decode failed on an earlier run (by default "
+        "a failure recorded for the same CSV cells is kept, not fetched again)",
     )
     _common(r)
     c = sub.add_parser(
@@ -395,8 +402,13 @@ def _run(args) -> int:
         # transactions, so a re-run picks up from here.
         print("interrupted: run again to continue (finished downloads are cached)", file=sys.stderr)
         return 130
+    for note in summary.notes:
+        print(f"note: {note}", file=sys.stderr)
     print_summary(summary, args.db)
     _print_stale(summary.stale_corrections)
+    if summary.stopped:
+        print(f"error: {summary.stopped}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -417,6 +429,11 @@ def print_summary(sm, db: str) -> None:
         f"  faces: {sm.n_faces} -> influencers: {sm.n_influencers} "
         f"({sm.n_unassigned_faces} faces left unassigned); unchanged videos skipped: {sm.n_skipped}"
     )
+    if sm.n_failed_kept:
+        print(
+            f"  {sm.n_failed_kept} rows failed on an earlier run and were not tried again "
+            "(--retry-failed tries them)"
+        )
     if sm.timings:
         print("  seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(sm.timings.items())))
     if sm.failures:

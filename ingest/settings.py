@@ -235,6 +235,9 @@ class Settings:
     # The CLI passes PEOPLE_FILE, the dbt seed the marts read; library callers (make bench,
     # tests) cluster their own corpora, where a team's corrections mean nothing.
     people_file: Path | None = None
+    # A re-run skips rows whose download or decode failure the warehouse records for the same
+    # CSV cells (a 50,000-row export of dead links re-runs in seconds); True tries them again.
+    retry_failed: bool = False
 
     def for_embedder(self, name: EmbedderName) -> Settings:
         """These settings with ``name`` as the embedder, clustering at its calibrated settings."""

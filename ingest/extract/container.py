@@ -46,9 +46,21 @@ def sniff_container(head: bytes) -> tuple[str | None, str]:
     return None, describe(head)
 
 
+def _markup_text(head: bytes) -> bytes:
+    """The head as lower-case text past a BOM, blank space and any leading comments
+    (``<!-- -->``, ``<?xml ?>`` stays), so a page that starts with a comment reads as a page."""
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    while text.startswith(b"<!--"):
+        end = text.find(b"-->")
+        if end < 0:
+            return b"<!--"  # a comment longer than the head: markup all the same
+        text = text[end + 3 :].lstrip(b" \t\r\n")
+    return text
+
+
 def describe(head: bytes) -> str:
     """What a refused file looks like, for the reason a person reads."""
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    text = _markup_text(head)
     if text.startswith(b"#extm3u") or b"#ext-x-" in text:
         return "an HLS/M3U playlist (it would make the decoder open other files or URLs)"
     if text.startswith((b"ffconcat", b"file ")):
@@ -60,8 +72,8 @@ def describe(head: bytes) -> str:
         or b"<mpd" in text[:200]
     ):
         return "a playlist or manifest (it would make the decoder open other files or URLs)"
-    if text.startswith((b"<!doctype html", b"<html", b"<head", b"<body")):
-        return "an HTML page"
+    if text.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<!--", b"<meta")):
+        return "an HTML page (a web page, not the video: use the video file's own URL)"
     if head.startswith(b"\xff\xd8\xff"):
         return "a JPEG image"
     if head.startswith(b"\x89PNG"):
@@ -70,13 +82,20 @@ def describe(head: bytes) -> str:
         return "a GIF image"
     if head.startswith(b"%PDF"):
         return "a PDF document"
-    if head.startswith((b"PK\x03\x04", b"\x1f\x8b")):
-        return "an archive (zip/gzip)"
+    if head.startswith(b"PK\x03\x04"):
+        return "a zip archive (unzip it and list the video inside)"
+    if head.startswith(b"\x1f\x8b"):
+        return (
+            "gzip-compressed data (a server that compresses without saying so, or a .gz "
+            "file: decompress it and list the video)"
+        )
+    if head.startswith(b"\x28\xb5\x2f\xfd"):
+        return "zstd-compressed data (decompress it and list the video)"
     if text.startswith((b"{", b"[")):
         return "JSON or other text"
     if all(32 <= b < 127 or b in (9, 10, 13) for b in head[:256]):
         return "a text file"
-    return "bytes of no known video container"
+    return "bytes of no known video container (a damaged file, or not a video)"
 
 
 def check_container(path: Path) -> str:

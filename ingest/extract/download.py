@@ -3,10 +3,17 @@
 Downloads stream to a temp file with a size cap, then move to ``<cache>/blobs/<sha256>``. A small
 index file per URL remembers which blob it resolved to, so a re-run skips the network. Failures
 raise ``DownloadError`` with a reason a person can act on; callers record it and move on.
+
+A body sent with ``Content-Encoding`` (gzip, deflate; br where a brotli decoder is installed) is
+decoded while it streams, asked for or not (some CDNs compress regardless): the cache holds,
+and the hash names, the video's own bytes. A full cache disk is ``CacheFull``: a local problem,
+never retried as a network one.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import http.client
 import os
@@ -18,6 +25,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +37,41 @@ class DownloadError(RuntimeError):
     pass
 
 
+# The start of every reason for a full cache disk: the runner stops early on it, and a re-run
+# tries such rows again (it says nothing about the URL).
+CACHE_FULL = "no space left on the cache disk"
+_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+
+
+class CacheFull(DownloadError):
+    """The download cache's disk is full (or over quota)."""
+
+
+def _cache_write_error(exc: OSError, cache_dir: Path) -> DownloadError:
+    """The reason for a failed write to the cache: a full disk named as such."""
+    if exc.errno in _FULL_ERRNOS:
+        try:
+            free = f"{shutil.disk_usage(cache_dir).free / 2**20:.1f} MiB free"
+        except OSError:
+            free = "free space unknown"
+        return CacheFull(
+            f"{CACHE_FULL} ({cache_dir}, {free}): free space there or point --cache-dir at "
+            "another disk, then run again"
+        )
+    return DownloadError(
+        f"cannot write the download cache {cache_dir}: {exc.strerror or exc}; check that "
+        "folder or point --cache-dir elsewhere"
+    )
+
+
+class _CacheWrite(Exception):
+    """A write to the cache failed (not the network): carries the OSError."""
+
+    def __init__(self, exc: OSError):
+        super().__init__(str(exc))
+        self.exc = exc
+
+
 @dataclass(frozen=True)
 class Fetched:
     path: Path  # local file holding the bytes (cache blob, or the user's own local file)
@@ -36,7 +80,7 @@ class Fetched:
     from_cache: bool
 
 
-def _sha256_file(path: Path) -> str:
+def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -69,7 +113,7 @@ def from_cache(
     if lp is not None:
         if not lp.is_file() or lp.stat().st_size > settings.max_bytes:
             return None
-        return Fetched(lp, _sha256_file(lp), lp.stat().st_size, from_cache=False)
+        return Fetched(lp, sha256_file(lp), lp.stat().st_size, from_cache=False)
     index = _index_path(cache_dir, url)
     if index.is_file():
         sha = index.read_text().strip()
@@ -92,7 +136,7 @@ def fetch(url: str, cache_dir: Path, settings: DownloadSettings, base_dir: Path)
         size = lp.stat().st_size
         if size > settings.max_bytes:
             raise DownloadError(f"file is {size} bytes, over the {settings.max_bytes}-byte cap")
-        return Fetched(lp, _sha256_file(lp), size, from_cache=False)
+        return Fetched(lp, sha256_file(lp), size, from_cache=False)
     got = from_cache(url, cache_dir, settings, base_dir)
     if got is not None:
         return got
@@ -115,6 +159,10 @@ def fetch(url: str, cache_dir: Path, settings: DownloadSettings, base_dir: Path)
             got = _download(net_url, cache_dir, settings, index, deadline)
             _unreachable.pop(host, None)
             return got
+        except _CacheWrite as exc:
+            raise _cache_write_error(exc.exc, cache_dir) from None
+        except OSError as exc:  # creating the cache folders or temp file, moving the blob
+            raise _cache_write_error(exc, cache_dir) from None
         except _Unreachable as exc:
             n = _unreachable.get(host, (0, ""))[0] + 1
             _unreachable[host] = (n, str(exc))
@@ -179,6 +227,108 @@ def _host_error(reason: object) -> str | None:
     return None
 
 
+def _brotli_module():
+    """An importable brotli decoder module, or None (none is a dependency of this project)."""
+    for name in ("brotli", "brotlicffi"):
+        try:
+            return __import__(name)
+        except ImportError:
+            continue
+    return None
+
+
+_PIECE = 1 << 20  # decoded bytes produced per step, so a small bomb never fills memory at once
+
+
+class _Decoder:
+    """Undo one Content-Encoding while the body streams: ``feed`` yields decoded pieces,
+    ``finish`` checks the compressed stream ended where the body did."""
+
+    def __init__(self, encoding: str):
+        self.encoding = encoding
+        self._zlib = None
+        self._br = None
+        if encoding in ("gzip", "x-gzip"):
+            self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            self._zlib = None  # zlib-wrapped or raw: decided by the first bytes
+        elif encoding == "br":
+            mod = _brotli_module()
+            if mod is None:
+                raise DownloadError(
+                    "the server sent the body brotli-compressed (Content-Encoding: br) and no "
+                    "brotli decoder is installed here (`pip install brotli` adds one); or fetch "
+                    "the video from a URL that serves it uncompressed"
+                )
+            self._br = mod.Decompressor()
+        else:
+            raise DownloadError(
+                f"the server sent the body compressed as {encoding!r} (Content-Encoding), "
+                "which this tool cannot decode (it reads gzip, deflate and br); fetch the "
+                "video from a URL that serves it uncompressed"
+            )
+
+    def feed(self, chunk: bytes) -> Iterator[bytes]:
+        try:
+            if self._br is not None:
+                yield self._br.process(chunk)
+                return
+            if self._zlib is None:  # deflate: RFC 9110 says zlib-wrapped; some send it raw
+                wrapped = (
+                    len(chunk) >= 2
+                    and chunk[0] & 0x0F == 8
+                    and (chunk[0] << 8 | chunk[1]) % 31 == 0
+                )
+                self._zlib = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+            data = chunk
+            while data:
+                yield self._zlib.decompress(data, _PIECE)
+                data = self._zlib.unconsumed_tail
+        except Exception as exc:  # zlib.error, brotli.error
+            raise DownloadError(
+                f"the body is {self.encoding}-compressed (Content-Encoding: {self.encoding}) "
+                f"but does not decompress ({exc}): the server sent it damaged; try again later "
+                "or fetch the video from another URL"
+            ) from None
+
+    def finish(self) -> bytes:
+        if self._zlib is not None:
+            if not self._zlib.eof and self.encoding != "deflate":
+                raise _Transient(
+                    f"the {self.encoding}-compressed body ended before the end of its "
+                    "compressed stream (cut short)"
+                )
+            return self._zlib.flush()
+        return b""
+
+
+def _decoder(headers) -> _Decoder | None:
+    """The decoder for a response's Content-Encoding; None for none or identity."""
+    names = [
+        e.strip().lower()
+        for e in (headers.get("Content-Encoding") or "").split(",")
+        if e.strip() and e.strip().lower() != "identity"
+    ]
+    if not names:
+        return None
+    if len(names) > 1:
+        raise DownloadError(
+            f"the server compressed the body {len(names)} times over (Content-Encoding: "
+            f"{', '.join(names)}); fetch the video from a URL that serves it uncompressed"
+        )
+    return _Decoder(names[0])
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write every byte (a nearly full disk takes part of a write before refusing the rest)."""
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[os.write(fd, view) :]
+        except OSError as exc:
+            raise _CacheWrite(exc) from None
+
+
 def _set_read_timeout(resp, seconds: float) -> None:
     """Shorten the socket timeout of an open response so no single read outlives the deadline."""
     sock = getattr(getattr(getattr(resp, "fp", None), "raw", None), "_sock", None)
@@ -197,23 +347,32 @@ def _download(
         url, headers={"User-Agent": "influencer-lens/0.1", "Accept-Encoding": "identity"}
     )
     h = hashlib.sha256()
-    n = 0
+    n = 0  # bytes received (compressed, when the server compressed)
+    size = 0  # bytes of the video itself, decoded
     fd, tmp_name = tempfile.mkstemp(dir=cache_dir / "blobs", prefix=".part-")
     tmp = Path(tmp_name)
+    decoder: _Decoder | None = None
+
+    def keep(data: bytes) -> None:
+        nonlocal size
+        size += len(data)
+        if size > settings.max_bytes:
+            raise DownloadError(f"download exceeded the {settings.max_bytes}-byte cap")
+        h.update(data)
+        _write_all(fd, data)
+
     try:
         try:
-            with (
-                os.fdopen(fd, "wb") as out,
-                urllib.request.urlopen(
-                    req, timeout=max(min(settings.timeout_s, deadline - time.monotonic()), 0.01)
-                ) as resp,
-            ):
+            with urllib.request.urlopen(
+                req, timeout=max(min(settings.timeout_s, deadline - time.monotonic()), 0.01)
+            ) as resp:
                 declared = resp.headers.get("Content-Length")
                 declared_n = int(declared) if declared and declared.strip().isdigit() else None
                 if declared_n is not None and declared_n > settings.max_bytes:
                     raise DownloadError(
                         f"server says {declared} bytes, over the {settings.max_bytes}-byte cap"
                     )
+                decoder = _decoder(resp.headers)
                 while True:
                     left = deadline - time.monotonic()
                     if left <= 0:
@@ -228,12 +387,15 @@ def _download(
                     if not chunk:
                         break
                     n += len(chunk)
-                    if n > settings.max_bytes:
-                        raise DownloadError(f"download exceeded the {settings.max_bytes}-byte cap")
-                    h.update(chunk)
-                    out.write(chunk)
+                    if decoder is None:
+                        keep(chunk)
+                    else:
+                        for piece in decoder.feed(chunk):
+                            keep(piece)
                 if declared_n is not None and n != declared_n:
                     raise _Transient(f"download ended short: {n} of {declared_n} bytes")
+                if decoder is not None:
+                    keep(decoder.finish())
         except urllib.error.HTTPError as exc:
             if exc.code in (408, 425, 429) or exc.code >= 500:
                 raise _Transient(f"HTTP {exc.code} {exc.reason}") from None
@@ -267,13 +429,18 @@ def _download(
             raise _Transient(f"no data for {settings.timeout_s:g} s ({n} bytes received)") from None
         except OSError as exc:  # resets mid-stream
             raise _Transient(f"network error: {exc}") from None
-        if n == 0:
-            raise DownloadError("server returned an empty body")
+        if size == 0:
+            raise DownloadError(
+                "server returned an empty body"
+                + (f" (after undoing its {decoder.encoding} compression)" if decoder else "")
+            )
         sha = h.hexdigest()
         blob = cache_dir / "blobs" / sha
         shutil.move(str(tmp), blob)
         index.write_text(sha)
-        return Fetched(blob, sha, n, from_cache=False)
+        return Fetched(blob, sha, size, from_cache=False)
     finally:
+        with contextlib.suppress(OSError):
+            os.close(fd)
         if tmp.exists():
             tmp.unlink()

@@ -5,6 +5,7 @@ tomorrow. Results are cached as .npz by (content hash, extraction settings hash)
 
 from __future__ import annotations
 
+import io
 import time
 from dataclasses import dataclass, field
 from itertools import groupby
@@ -208,8 +209,11 @@ def save_extraction(x: VideoExtraction, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
     f = x.faces
+    # Built in memory, written in one go: on a full disk numpy's zip writer, failing half-way,
+    # fails again when collected (a traceback on stderr); this way the write fails once, here.
+    buf = io.BytesIO()
     np.savez_compressed(
-        tmp,
+        buf,
         meta=np.array(
             [
                 x.meta.fps,
@@ -235,7 +239,12 @@ def save_extraction(x: VideoExtraction, path: Path) -> None:
         descriptor=f.descriptor,
         decoded_share=np.array(np.nan if x.decoded_share is None else x.decoded_share),
     )
-    tmp.replace(path)
+    try:
+        tmp.write_bytes(buf.getvalue())
+        tmp.replace(path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def load_extraction(path: Path) -> VideoExtraction:

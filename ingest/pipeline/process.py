@@ -6,6 +6,7 @@ pool (ingest.pipeline.runner) and Ray actors (ingest.pipeline.engine_ray) map it
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,9 +53,27 @@ class Outcome:
         return load_extraction(self.cache)
 
 
+MAX_REASON_CHARS = 500
+
+
+def one_line(reason: str) -> str:
+    """A reason as one line a table cell and a summary can show: no line breaks (OpenCV's and
+    some servers' messages span several), no runs of blanks, at most MAX_REASON_CHARS."""
+    text = re.sub(r"\s*[\r\n]+\s*", " / ", reason.strip())
+    text = re.sub(r"[ \t]{2,}", " ", text)
+    return text if len(text) <= MAX_REASON_CHARS else text[: MAX_REASON_CHARS - 3] + "..."
+
+
 def process_row(row: VideoRow, settings: Settings, base_dir: Path) -> Outcome:
     """Fetch and extract one video. Pure apart from the content-addressed caches; never raises
-    for bad input: every failure becomes a status with a reason."""
+    for bad input: every failure becomes a status with a one-line reason."""
+    out = _process_row(row, settings, base_dir)
+    if out.error is not None:
+        out = dataclasses.replace(out, error=one_line(out.error))
+    return out
+
+
+def _process_row(row: VideoRow, settings: Settings, base_dir: Path) -> Outcome:
     if row.reject_reason:
         return Outcome(row, "rejected", row.reject_reason)
     assert row.source_url is not None

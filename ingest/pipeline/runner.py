@@ -17,13 +17,14 @@ import numpy as np
 from tqdm import tqdm
 
 from ingest.embedders import EMBEDDERS
+from ingest.extract.download import CACHE_FULL, local_path, sha256_file
 from ingest.extract.embed import population_mean
 from ingest.people import corrections as people
 from ingest.people.cluster import cluster_faces
 from ingest.pipeline.csvin import VideoRow, read_videos_csv
 from ingest.pipeline.process import Outcome, _one_thread_each, cached_outcome, process_row
 from ingest.settings import Settings, available_cores
-from ingest.warehouse import store
+from ingest.warehouse import health, store
 from ingest.warehouse.lock import WarehouseError, open_with_wait
 
 
@@ -39,6 +40,16 @@ class RunSummary:
     failures: list[tuple[int, str, str]]  # (row, status, reason)
     partial: list[tuple[int, float]] = field(default_factory=list)  # (row, share decoded) < 1
     stale_corrections: list[str] = field(default_factory=list)  # kept, but matched nothing
+    n_failed_kept: int = 0  # failures recorded before and unchanged: not tried again
+    notes: list[str] = field(default_factory=list)  # what the run did to the warehouse's files
+    stopped: str | None = None  # why the run stopped early (every row is still recorded)
+
+
+# Rows of failures written per transaction: one transaction a row cost 5-9 ms each (50,000 rows
+# in 4-7 minutes); a batch bounds what a crash or a full disk can take back.
+FAILED_BATCH = 5_000
+# Rows in a row that could not be cached before the run stops downloading.
+CACHE_FULL_STREAK = 3
 
 
 def _outcomes(rows: list[VideoRow], settings: Settings, base_dir: Path) -> Iterator[Outcome]:
@@ -72,6 +83,9 @@ def _outcomes(rows: list[VideoRow], settings: Settings, base_dir: Path) -> Itera
 def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True) -> RunSummary:
     started = dt.datetime.now()
     rows = read_videos_csv(csv_path)
+    # Before any download: a damaged, foreign or unwritable warehouse, or a full disk, stops
+    # here with nothing fetched; a stale WAL is moved aside.
+    pre = health.preflight(db_path, len(rows))
     check_people_file(db_path, settings)  # a bad corrections file stops before any write
     produce = _outcomes
     if settings.engine == "ray":  # connects first: a setup error stops before any write
@@ -85,21 +99,24 @@ def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True
     timings: Counter = Counter()
     skipped = 0
     partial: list[tuple[int, float]] = []
+    kept = [] if settings.retry_failed else _kept_failures(rows, pre.failed, base_dir)
+    kept_rows = {o.row.row_number for o in kept}
+    todo = [r for r in rows if r.row_number not in kept_rows]
     # Download and extract before opening the warehouse: another process holding it (a reader,
     # a second run) delays only the writes, and a run stopped here has written nothing.
-    bar = tqdm(
-        produce(rows, settings, base_dir),
-        total=len(rows),
-        unit="video",
-        desc="videos",
-        disable=not progress,
-    )
-    outcomes = list(bar)
+    outcomes, stopped = _produce_all(produce, todo, settings, base_dir, progress)
     con = open_with_wait(
         lambda: store.connect(db_path, EMBEDDERS[embedder].dim), db_path, settings.lock_wait_s
     )
+    written = 0
     try:
         before = store.cluster_snapshot(con)  # ids survive videos rewritten below
+        # Only the rows this run produced: a kept failure is what the warehouse holds already.
+        recorded = store.recorded_videos_of(con, [o.row.video_id for o in outcomes])
+        for out in kept:
+            statuses[out.status] += 1
+            failures.append((out.row.row_number, out.status, out.error or ""))
+        batch: list[store.VideoRecord] = []
         for out in outcomes:
             statuses[out.status] += 1
             timings.update(out.timings)
@@ -122,12 +139,23 @@ def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True
                 decoded_share=share,
             )
             t0 = time.perf_counter()
-            if out.head is not None and store.already_done(con, rec):
+            old = recorded.get(rec.video_id)
+            if out.head is None:
+                if not store.same_failure(rec, old):
+                    batch.append(rec)
+                if len(batch) >= FAILED_BATCH:
+                    written += store.write_failed_videos(con, batch)
+                    batch = []
+            elif store.is_done(rec, old):
                 skipped += 1
             else:
                 store.write_video(con, rec, out.faces(), settings.faces_dir)
+                written += 1
             timings["write"] += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        written += store.write_failed_videos(con, batch)
         store.prune_videos(con, [r.video_id for r in rows])
+        timings["write"] += time.perf_counter() - t0
         t0 = time.perf_counter()
         stale: list[str] = []
         n_faces, n_infl, n_unassigned = recluster(con, settings, stale, before)
@@ -144,8 +172,13 @@ def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True
                 **{f"n_{s}": statuses.get(s, 0) for s in store.STATUSES},
             },
         )
-    finally:
-        con.close()
+    except Exception as exc:
+        store.close_quietly(con)
+        full = health.full_disk_error(exc, db_path, settings.faces_dir, written, len(rows))
+        if full is not None:
+            raise full from None
+        raise
+    con.close()
     return RunSummary(
         len(rows),
         statuses,
@@ -157,7 +190,88 @@ def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True
         failures,
         partial,
         stale,
+        n_failed_kept=len(kept),
+        notes=pre.notes,
+        stopped=stopped,
     )
+
+
+def _produce_all(
+    produce, rows: list[VideoRow], settings: Settings, base_dir: Path, progress: bool
+) -> tuple[list[Outcome], str | None]:
+    """Every row's outcome. When the cache disk stays full (CACHE_FULL_STREAK rows in a row),
+    downloading stops: the rows not tried yet are recorded as failed with that reason (none is
+    lost), and a re-run tries them again. Returns (outcomes, why it stopped early or None)."""
+    outcomes: list[Outcome] = []
+    gen = produce(rows, settings, base_dir)
+    streak = 0
+    stopped = None
+    with tqdm(total=len(rows), unit="video", desc="videos", disable=not progress) as bar:
+        for out in gen:
+            outcomes.append(out)
+            bar.update()
+            full = bool(out.error and out.error.startswith(CACHE_FULL))
+            streak = streak + 1 if full else 0
+            if streak >= CACHE_FULL_STREAK:
+                gen.close()  # cancels the downloads not started
+                stopped = out.error
+                break
+    if stopped is None:
+        return outcomes, None
+    seen = {o.row.row_number for o in outcomes}
+    left = [r for r in rows if r.row_number not in seen]
+    reason = (
+        f"{CACHE_FULL}: not tried, the run stopped after {CACHE_FULL_STREAK} downloads in a "
+        f"row could not be cached ({settings.cache_dir / 'downloads'}); free space there, then "
+        "run again"
+    )
+    outcomes.extend(Outcome(r, "download_failed", reason) for r in left)
+    return outcomes, (
+        f"stopped early: {stopped}; {len(left)} rows not tried (recorded as failed, tried "
+        "again on the next run)"
+    )
+
+
+def _kept_failures(
+    rows: list[VideoRow], failed: dict[str, store.RecordedVideo], base_dir: Path
+) -> list[Outcome]:
+    """Outcomes of rows whose failure the warehouse records for the same CSV cells: not tried
+    again (``--retry-failed`` tries them). A local file is tried again when it changed (it is
+    there now, or holds other bytes); a full cache disk says nothing about the URL, so those
+    rows are always tried again."""
+    out = []
+    for r in rows:
+        old = failed.get(r.video_id)
+        if (
+            old is None
+            or r.reject_reason  # rejecting costs nothing and may read differently now
+            or old.status not in ("download_failed", "decode_failed")
+            or (old.error or "").startswith(CACHE_FULL)
+            or (old.row_number, old.source_url, old.performance_raw)
+            != (r.row_number, r.source_url, r.performance_raw)
+            or _local_changed(r, old, base_dir)
+        ):
+            continue
+        out.append(Outcome(r, old.status, old.error, old.content_sha256))
+    return out
+
+
+def _local_changed(row: VideoRow, old: store.RecordedVideo, base_dir: Path) -> bool:
+    """For a local file: whether it differs from what failed before (None-safe for URLs)."""
+    if (row.source_url or "")[:8].lower().startswith(("http://", "https://")):
+        return False  # a network URL (the common case, checked without parsing it)
+    try:
+        lp = local_path(row.source_url or "", base_dir)
+    except Exception:
+        return False  # a URL the fetcher refuses: refused the same way again
+    if lp is None:
+        return False
+    if not lp.is_file():
+        return old.content_sha256 is not None  # it was there before: changed
+    try:
+        return old.content_sha256 != sha256_file(lp)
+    except OSError:
+        return True
 
 
 def check_people_file(db_path: Path, settings: Settings) -> list[people.Correction]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
 import os
 import sys
 from dataclasses import dataclass
@@ -224,21 +226,148 @@ def connect(db_path: Path, embedding_dim: int) -> duckdb.DuckDBPyConnection:
     return con
 
 
+@dataclass(frozen=True)
+class RecordedVideo:
+    """What raw.videos holds for one video: enough to tell whether a row changed."""
+
+    row_number: int | None
+    source_url: str | None
+    performance_raw: str | None
+    status: str
+    error: str | None
+    content_sha256: str | None
+    settings_hash: str | None
+
+
+def recorded_videos(
+    con: duckdb.DuckDBPyConnection, failed_only: bool = False
+) -> dict[str, RecordedVideo]:
+    """video_id -> its raw.videos row, read in one query (a re-run of 50,000 rows asks once,
+    not once a row)."""
+    where = " where status not in ('ok', 'no_faces')" if failed_only else ""
+    rows = con.execute(
+        "select video_id, row_number, source_url, performance_raw, status, error, "
+        f"content_sha256, settings_hash from raw.videos{where}"
+    ).fetchall()
+    return {r[0]: RecordedVideo(*r[1:]) for r in rows}
+
+
 def already_done(con: duckdb.DuckDBPyConnection, rec: VideoRecord) -> bool:
     """Same video, same bytes, same extraction settings, finished before: nothing to write."""
-    row = next(
-        iter(
-            con.execute(
-                "select content_sha256, settings_hash, row_number, performance_raw, status "
-                "from raw.videos where video_id = ?",
-                [rec.video_id],
-            ).fetchall()
-        ),
-        None,
-    )
-    if row is None or row[4] not in ("ok", "no_faces"):
+    return is_done(rec, recorded_videos_of(con, [rec.video_id]).get(rec.video_id))
+
+
+def recorded_videos_of(
+    con: duckdb.DuckDBPyConnection, video_ids: list[str]
+) -> dict[str, RecordedVideo]:
+    """``recorded_videos`` of these videos only."""
+    con.register("wanted_ids", pd.DataFrame({"video_id": video_ids}, dtype=object))
+    try:
+        rows = con.execute(
+            "select video_id, row_number, source_url, performance_raw, status, error, "
+            "content_sha256, settings_hash from raw.videos semi join wanted_ids using (video_id)"
+        ).fetchall()
+    finally:
+        con.unregister("wanted_ids")
+    return {r[0]: RecordedVideo(*r[1:]) for r in rows}
+
+
+def is_done(rec: VideoRecord, old: RecordedVideo | None) -> bool:
+    """An extracted video recorded before with the same bytes, settings and CSV cells."""
+    if old is None or old.status not in ("ok", "no_faces"):
         return False
-    return row[:4] == (rec.content_sha256, rec.settings_hash, rec.row_number, rec.performance_raw)
+    return (old.content_sha256, old.settings_hash, old.row_number, old.performance_raw) == (
+        rec.content_sha256,
+        rec.settings_hash,
+        rec.row_number,
+        rec.performance_raw,
+    )
+
+
+def same_failure(rec: VideoRecord, old: RecordedVideo | None) -> bool:
+    """A row without faces recorded before exactly so: writing it again changes nothing."""
+    return old is not None and (
+        old.row_number,
+        old.source_url,
+        old.performance_raw,
+        old.status,
+        old.error,
+        old.content_sha256,
+    ) == (
+        rec.row_number,
+        rec.source_url,
+        rec.performance_raw,
+        rec.status,
+        rec.error,
+        rec.content_sha256,
+    )
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back what is left of a failed transaction. A commit that failed (a full disk) has
+    already ended it; rolling back then raises "no transaction is active", which would hide
+    the real error, so that one is ignored."""
+    with contextlib.suppress(duckdb.TransactionException):
+        con.execute("rollback")
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether a DuckDB or OS error says the disk (or the quota) is full."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    msg = str(exc).lower()
+    return isinstance(exc, duckdb.Error) and (
+        "no space left on device" in msg or "disk quota exceeded" in msg or "disk full" in msg
+    )
+
+
+def close_quietly(con: duckdb.DuckDBPyConnection) -> None:
+    """Close after a failure: the checkpoint on close may fail the same way (a full disk);
+    committed work is in the WAL either way and replays on the next open."""
+    with contextlib.suppress(duckdb.Error):
+        con.close()
+
+
+def write_failed_videos(con: duckdb.DuckDBPyConnection, recs: list[VideoRecord]) -> int:
+    """Replace the rows of videos without an extraction (rejected, download or decode failed)
+    in one transaction: one insert for the lot, not one transaction a row. Their old faces and
+    clusters go (a video that decoded before and fails now has none). Returns rows written."""
+    if not recs:
+        return 0
+    now = dt.datetime.now()
+    df = pd.DataFrame(
+        {
+            "video_id": [r.video_id for r in recs],
+            "row_number": pd.array([r.row_number for r in recs], dtype="Int32"),
+            "source_url": pd.array([r.source_url for r in recs], dtype=object),
+            "performance_raw": pd.array([r.performance_raw for r in recs], dtype=object),
+            "performance_score": pd.array([r.performance_score for r in recs], dtype="Float64"),
+            "status": [r.status for r in recs],
+            "error": pd.array([r.error for r in recs], dtype=object),
+            "content_sha256": pd.array([r.content_sha256 for r in recs], dtype=object),
+            "embedder": pd.array([r.embedder for r in recs], dtype=object),
+            "settings_hash": pd.array([r.settings_hash for r in recs], dtype=object),
+            "ingested_at": now,
+            "decoded_share": pd.array([r.decoded_share for r in recs], dtype="Float64"),
+        }
+    )
+    con.register("failed_df", df)
+    con.execute("begin transaction")
+    try:
+        con.execute(
+            "delete from raw.face_clusters where face_id in (select face_id from raw.faces "
+            "semi join failed_df using (video_id))"
+        )
+        con.execute("delete from raw.faces where video_id in (select video_id from failed_df)")
+        con.execute("delete from raw.videos where video_id in (select video_id from failed_df)")
+        con.execute("insert into raw.videos by name select * from failed_df")
+        con.execute("commit")
+    except Exception:
+        _rollback(con)
+        raise
+    finally:
+        con.unregister("failed_df")
+    return len(recs)
 
 
 def write_video(
@@ -293,7 +422,7 @@ def write_video(
             con.unregister("faces_df")
         con.execute("commit")
     except Exception:
-        con.execute("rollback")
+        _rollback(con)
         raise
     return 0 if faces_df is None else len(faces_df)
 
@@ -338,24 +467,35 @@ def _faces_frame(video_id: str, x: VideoExtraction, faces_dir: Path) -> pd.DataF
 
 
 def prune_videos(con: duckdb.DuckDBPyConnection, keep_ids: list[str]) -> int:
-    """Remove videos (and their faces) that are no longer in the CSV; returns rows removed."""
-    con.register("keep_ids", pd.DataFrame({"video_id": keep_ids}))
-    stale = [
-        r[0]
-        for r in con.execute(
-            "select video_id from raw.videos anti join keep_ids using (video_id)"
-        ).fetchall()
-    ]
-    con.unregister("keep_ids")
-    for vid in stale:
+    """Remove videos (and their faces) that are no longer in the CSV, in one transaction;
+    returns rows removed."""
+    con.register("keep_ids", pd.DataFrame({"video_id": keep_ids}, dtype=object))
+    try:
+        stale = con.execute(
+            "select count(*) from raw.videos anti join keep_ids using (video_id)"
+        ).fetchall()[0][0]
+        if not stale:
+            return 0
         con.execute("begin transaction")
         try:
-            _delete_video(con, vid)
+            con.execute(
+                "create temp table stale_ids as "
+                "select video_id from raw.videos anti join keep_ids using (video_id)"
+            )
+            con.execute(
+                "delete from raw.face_clusters where face_id in (select face_id from raw.faces "
+                "semi join stale_ids using (video_id))"
+            )
+            con.execute("delete from raw.faces where video_id in (select video_id from stale_ids)")
+            con.execute("delete from raw.videos where video_id in (select video_id from stale_ids)")
+            con.execute("drop table stale_ids")
             con.execute("commit")
         except Exception:
-            con.execute("rollback")
+            _rollback(con)
             raise
-    return len(stale)
+    finally:
+        con.unregister("keep_ids")
+    return stale
 
 
 def _delete_video(con: duckdb.DuckDBPyConnection, video_id: str) -> None:
@@ -538,7 +678,7 @@ def write_clusters(
         con.unregister("clusters_df")
         con.execute("commit")
     except Exception:
-        con.execute("rollback")
+        _rollback(con)
         raise
 
 
