@@ -361,6 +361,16 @@ def adjusted_coefficients(
     return _typed(out[COEFFICIENT_COLUMNS])
 
 
+def with_labels(table: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with a ``label`` column after ``feature``: the plain name from ``labels``
+    (feature, label: the feature_labels seed), the column name where it has none."""
+    names = dict(zip(labels["feature"].astype(str), labels["label"].astype(str)))
+    out = table.copy()
+    out.insert(1, "label", [names.get(f, f) for f in out["feature"]])
+    out["label"] = out["label"].astype("string")
+    return out
+
+
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     """Floats as float64 (nulls NaN), counts as Int64, text as strings: the types the marts'
     .yml declare, whatever rows there are."""
