@@ -10,7 +10,8 @@
    comparison, and the naive baseline, all on the same files in the same run.
 3. Unseen seeds of each recipe (bench/corpora.py UNSEEN), ingested from an empty cache and
    scored against the targets of general footage, beside the rules before it.
-4. Real clips (../shared/videos): Barack Obama's clips must form one influencer with nobody
+4. The "What works" page against a planted creative effect and against none (bench/creative.py).
+5. Real clips (../shared/videos): Barack Obama's clips must form one influencer with nobody
    else in it, and other people must not merge with each other: across clips, and within the
    clips hand-labelled in bench/labels (the six-person family dinner of SimpleFR).
 Writes docs/benchmarks.md."""
@@ -27,6 +28,8 @@ from bench import OPT_IN, installed_opt_ins, publish, publish_readme_block
 from bench.benchmark import run_benchmark
 from bench.calibration import calibrate, calibrate_embedder, method_thresholds
 from bench.corpora import CALIBRATION, UNSEEN
+from bench.creative import block as creative_block
+from bench.creative import publish_block, run_creative
 from bench.real import check_real, real_clips, real_csv
 from bench.render import (
     BenchReport,
@@ -109,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
         [n for n in OPT_IN if n not in others],
     )
     publish(args.out, benchmarks_md(report).split("\n"))
+    # The "What works" page against a planted effect (bench/creative.py), in its own block.
+    publish_block(args.out, creative_block(run_creative(args.faces, args.work, settings)))
     if args.readme is not None:
         publish_readme_block(args.readme, readme_block(report))
     return 0

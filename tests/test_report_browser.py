@@ -312,6 +312,19 @@ def test_every_influencer_page(site, browser):
         ("/videos", ["Failures", "download_failed", "HTTP 404 Not Found", "rejected"]),
         ("/regression", ["Cross-validated R²", "lead_loo_mean", "Predicted vs actual"]),
         (
+            "/what-works",
+            [
+                "With against without",
+                "Benjamini-Hochberg",
+                # plain names from the feature_labels seed, never the column names
+                "A face in the first 2 seconds",
+                "Time in close-up",
+                "Lead looks at the camera",
+                "Cuts per 10 seconds",
+                "A named person is in it",
+            ],
+        ),
+        (
             "/data-quality",
             [
                 "dbt tests",

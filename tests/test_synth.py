@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from pathlib import Path
 
@@ -152,3 +153,32 @@ def test_an_unknown_recipe_is_refused_before_anything_is_written(tmp_path: Path)
     with pytest.raises(ValueError, match="unknown corpus recipe 'vlog'"):
         synthesize(tmp_path / "no-faces", tmp_path / "out", SynthConfig(recipe="vlog"))  # type: ignore[arg-type]
     assert not (tmp_path / "out").exists()
+
+
+def test_a_planted_hook_effect_varies_the_first_face_and_moves_the_score(
+    shared: Path, tmp_path: Path
+):
+    """The same seed with and without the planted effect: the same people and the same draws
+    (the lead-ins come from a generator of their own), first faces 0-3 s late, and +1 on the
+    score exactly where the first face comes within 2 s."""
+    base = SynthConfig(
+        n_videos=5,
+        n_identities=2,
+        n_two_person=0,
+        n_empty=1,
+        seed=41,
+        min_duration_s=2.0,
+        max_duration_s=3.0,
+    )
+    plain = synthesize(shared / "faces", tmp_path / "plain", base)
+    planted_cfg = dataclasses.replace(base, hook_lead_in_s=(0, 3), hook_effect=1.0)
+    planted = synthesize(shared / "faces", tmp_path / "planted", planted_cfg)
+    assert [v.people for v in plain] == [v.people for v in planted]
+    firsts = [v.first_face_s for v in planted if v.people]
+    assert all(0 <= f <= 3 for f in firsts) and len(set(firsts)) > 1
+    assert all(v.first_face_s is None for v in planted if not v.people)
+    for p, q in zip(plain, planted):
+        hook = q.first_face_s is not None and q.first_face_s <= 2.0
+        lead_in = (q.first_face_s or 0) - (p.first_face_s or 0)
+        assert q.score - p.score == pytest.approx(1.0 if hook else 0.0, abs=1e-3), (p, q, lead_in)
+    assert read_truth(tmp_path / "planted")[0][0].first_face_s == planted[0].first_face_s

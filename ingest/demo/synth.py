@@ -60,6 +60,14 @@ class SynthConfig:
     edited_jpeg_quality: tuple[int, int] = (15, 60)  # per video, every frame re-encoded
     edited_rescale_share: float = 0.5  # share of videos downscaled then upscaled
     edited_rescale: tuple[float, float] = (0.35, 0.6)  # the downscale factor
+    # A planted creative effect (the "What works" check, bench/creative.py). Each video with
+    # people opens on a face-free shot of a whole number of seconds drawn from this range
+    # (inclusive; (0, 0): none), so the first face comes at varied times; a video whose first
+    # face is on screen within hook_seconds scores hook_effect more. Drawn from a generator of
+    # their own: with both off a seed gives the corpus it always gave.
+    hook_lead_in_s: tuple[int, int] = (0, 0)
+    hook_effect: float = 0.0
+    hook_seconds: float = 2.0
 
 
 @dataclass
@@ -68,6 +76,7 @@ class TruthVideo:
     score: float
     orientation: str
     people: list[str]
+    first_face_s: float | None = None  # when the first face comes on screen; None: never
 
 
 def list_identities(faces_dir: Path, min_photos: int) -> dict[str, list[Path]]:
@@ -428,6 +437,7 @@ def synthesize(
                 return img, box
         raise ValueError(f"no usable photo of {person}")
 
+    hook_rng = np.random.default_rng([cfg.seed, 41])  # the planted effect's draws only
     vdir = out_dir / "videos"
     vdir.mkdir(parents=True, exist_ok=True)
     truth: list[TruthVideo] = []
@@ -440,11 +450,17 @@ def synthesize(
             h, w, shots = _studio_plan(cfg, people, v in separate, rng)
         vertical = h > w
         frames: list[np.ndarray] = []
+        if people and cfg.hook_lead_in_s[1] > 0:
+            lo, hi = cfg.hook_lead_in_s
+            frames += _product_shot(h, w, int(hook_rng.integers(lo, hi + 1) * FPS), hook_rng)
+        first_face_s = None
         for shot in shots:
             n = shot.n_frames
             if not shot.on_screen:
                 frames += _product_shot(h, w, n, rng)
                 continue
+            if first_face_s is None:
+                first_face_s = len(frames) / FPS
             photos = [(p, *next_photo(p)) for p in shot.on_screen]
             if shot.new_look:
                 photos = [(p, *_new_look(img, box, rng)) for p, img, box in photos]
@@ -486,8 +502,18 @@ def synthesize(
         writer.release()
         (vdir / (name + ".mp4")).rename(vdir / name)  # users' URLs have no extension
         base = 1.5 + (np.mean([effect[p] for p in people]) if people else 0.0)
-        score = round(float(base + rng.normal(0, 0.3)), 4)
-        truth.append(TruthVideo(name, score, "vertical" if vertical else "horizontal", people))
+        score = float(base + rng.normal(0, 0.3))
+        if first_face_s is not None and first_face_s <= cfg.hook_seconds:
+            score += cfg.hook_effect
+        truth.append(
+            TruthVideo(
+                name,
+                round(score, 4),
+                "vertical" if vertical else "horizontal",
+                people,
+                first_face_s,
+            )
+        )
 
     with (out_dir / "videos.csv").open("w", newline="") as fh:
         wr = csv.writer(fh)
@@ -496,9 +522,10 @@ def synthesize(
             wr.writerow([t.score, f"videos/{t.name}"])
     with (out_dir / "truth_videos.csv").open("w", newline="") as fh:
         wr = csv.writer(fh)
-        wr.writerow(["file", "score", "orientation", "people"])
+        wr.writerow(["file", "score", "orientation", "people", "first_face_s"])
         for t in truth:
-            wr.writerow([t.name, t.score, t.orientation, ";".join(t.people)])
+            first = "" if t.first_face_s is None else t.first_face_s
+            wr.writerow([t.name, t.score, t.orientation, ";".join(t.people), first])
     with (out_dir / "truth_boxes.csv").open("w", newline="") as fh:
         wr = csv.writer(fh)
         wr.writerow(["file", "frame_index", "identity", "x1", "y1", "x2", "y2"])
@@ -517,7 +544,16 @@ def read_truth(out_dir: Path) -> tuple[list[TruthVideo], dict[tuple[str, int], l
     with (out_dir / "truth_videos.csv").open() as fh:
         for r in csv.DictReader(fh):
             people = [p for p in r["people"].split(";") if p]
-            videos.append(TruthVideo(r["file"], float(r["score"]), r["orientation"], people))
+            first = r.get("first_face_s") or None  # absent in corpora written before it
+            videos.append(
+                TruthVideo(
+                    r["file"],
+                    float(r["score"]),
+                    r["orientation"],
+                    people,
+                    None if first is None else float(first),
+                )
+            )
     boxes: dict[tuple[str, int], list[tuple]] = {}
     with (out_dir / "truth_boxes.csv").open() as fh:
         for r in csv.DictReader(fh):

@@ -8,7 +8,7 @@ source as (
 
 final as (
 
-    -- embeddings and landmarks stay in raw: no mart needs them
+    -- embeddings stay in raw: no mart needs them; the landmarks give a face's pose
     select
         cast(face_id as varchar) as face_id,
         cast(video_id as varchar) as video_id,
@@ -24,7 +24,8 @@ final as (
         cast(sharpness as double) as sharpness,
         cast(embedder as varchar) as embedder,
         cast(crop_path as varchar) as crop_path,
-        cast(age_years as double) as age_years
+        cast(age_years as double) as age_years,
+        cast(landmarks as float[10]) as landmarks
     from source
 
 )

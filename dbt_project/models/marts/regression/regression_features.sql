@@ -24,6 +24,12 @@ faces as (
 
 ),
 
+creative as (
+
+    select * from {{ ref('video_features') }}
+
+),
+
 modelled_videos as (
 
     select * from videos
@@ -91,7 +97,13 @@ final as (
         modelled_videos.duration_s,
         case when modelled_videos.height > modelled_videos.width then 1 else 0 end as is_vertical,
         leads.lead_influencer_id,
-        coalesce(modelled_videos.n_faces, 0) as n_faces
+        coalesce(modelled_videos.n_faces, 0) as n_faces,
+        creative.seconds_to_first_face,
+        coalesce(creative.face_in_hook, 0) as face_in_hook,
+        creative.closeup_share,
+        creative.lead_gaze_share,
+        creative.cuts_per_10s,
+        coalesce(creative.has_known_person, 0) as has_known_person
     from modelled_videos
     left join leads
         on modelled_videos.video_id = leads.video_id
@@ -99,6 +111,8 @@ final as (
         on modelled_videos.video_id = influencer_counts.video_id
     left join influencer_frames
         on modelled_videos.video_id = influencer_frames.video_id
+    left join creative
+        on modelled_videos.video_id = creative.video_id
 
 )
 

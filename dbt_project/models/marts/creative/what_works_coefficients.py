@@ -1,0 +1,14 @@
+"""what_works_coefficients: the score on every creative feature at once, adjusted for the lead's
+usual score, in score units (ingest.stats.creative, tested against scipy by pytest).
+Plain names come from the feature_labels seed (the one place for them).
+"""
+
+from ingest.stats.creative import adjusted_coefficients, with_labels
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    table = adjusted_coefficients(
+        dbt.ref("regression_features").df(), level=float(dbt.config.get("ci_level"))
+    )
+    return with_labels(table, dbt.ref("feature_labels").df())

@@ -1,0 +1,385 @@
+"""What in a video goes with a better score: the "What works" page's statistics.
+
+Pure functions over numpy / pandas, checked against scipy by tests/test_creative_stats.py:
+
+- ``compare_groups``: two groups of scores (videos with a feature against without it, or the
+  top third against the bottom third of a continuous feature): each group's mean with its
+  Student-t interval, and the difference with Welch's interval and p-value (unequal variances:
+  the groups differ in size and spread);
+- ``benjamini_hochberg``: the p-values of a page's comparisons adjusted together, so a page of
+  many comparisons does not find an effect by chance (Benjamini-Hochberg, the false-discovery
+  rate; under no effect at all it also bounds the chance of any claim);
+- ``ols``: score on all creative features at once plus the lead's usual score, in score units
+  per unit of each feature, with t intervals;
+- ``what_works``: the two tables the dbt Python models ``what_works_comparisons`` and
+  ``what_works_coefficients`` return.
+
+A difference is called an effect only when its adjusted p-value is under 1 - level (its
+interval then excludes 0 too); otherwise the page says "no evidence either way"."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+NO_EVIDENCE = "no evidence either way"
+TOO_FEW = "too few videos to compare"
+
+Kind = Literal["binary", "continuous", "cast"]
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A regression_features column compared on the page. ``binary``: 1 against 0;
+    ``continuous``: top third against bottom third; ``cast``: 2+ people against one."""
+
+    column: str
+    kind: Kind
+
+
+# The page's features, in the order it shows them (labels: the feature_labels seed).
+FEATURES: tuple[Feature, ...] = (
+    Feature("face_in_hook", "binary"),
+    Feature("seconds_to_first_face", "continuous"),
+    Feature("closeup_share", "continuous"),
+    Feature("lead_gaze_share", "continuous"),
+    Feature("cuts_per_10s", "continuous"),
+    Feature("n_influencers", "cast"),
+    Feature("has_known_person", "binary"),
+)
+# In the adjusted regression: one column per idea (the hook once, the cast as 2+ people), plus
+# the lead's average in their other videos, so a feature is not credited with who is in it.
+COEFFICIENT_FEATURES = (
+    "face_in_hook",
+    "closeup_share",
+    "lead_gaze_share",
+    "cuts_per_10s",
+    "two_or_more_people",
+    "has_known_person",
+)
+CONTROLS = ("lead_loo_mean",)
+
+COMPARISON_COLUMNS = [
+    "feature",
+    "comparison",
+    "group_a",
+    "n_a",
+    "mean_a",
+    "ci_low_a",
+    "ci_high_a",
+    "group_b",
+    "n_b",
+    "mean_b",
+    "ci_low_b",
+    "ci_high_b",
+    "difference",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "p_adjusted",
+    "verdict",
+    "sort_order",
+]
+COEFFICIENT_COLUMNS = [
+    "feature",
+    "coefficient",
+    "std_error",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "p_adjusted",
+    "verdict",
+    "n_videos",
+    "note",
+]
+
+
+@dataclass(frozen=True)
+class GroupMean:
+    n: int
+    mean: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    a: GroupMean
+    b: GroupMean
+    difference: float | None  # mean of a - mean of b
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None  # Welch's two-sided t-test
+
+
+def group_mean(values: Sequence[float], level: float = 0.90) -> GroupMean:
+    """Mean with a two-sided Student-t interval (n - 1 df); no interval under two values."""
+    x = np.asarray(values, dtype=float)
+    n = len(x)
+    if n == 0:
+        return GroupMean(0, None, None, None)
+    mean = float(x.mean())
+    if n < 2:
+        return GroupMean(n, mean, None, None)
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / np.sqrt(n))
+    return GroupMean(n, mean, mean - half, mean + half)
+
+
+def welch(a: Sequence[float], b: Sequence[float], level: float = 0.90) -> Comparison:
+    """Difference of means (a - b), Welch's interval and two-sided p-value. Each group needs two
+    values and the two together some spread; else only the means are given."""
+    xa, xb = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    ga, gb = group_mean(xa, level), group_mean(xb, level)
+    if len(xa) < 2 or len(xb) < 2:
+        diff = ga.mean - gb.mean if ga.mean is not None and gb.mean is not None else None
+        return Comparison(ga, gb, diff, None, None, None)
+    va, vb = xa.var(ddof=1) / len(xa), xb.var(ddof=1) / len(xb)
+    diff = float(xa.mean() - xb.mean())
+    se2 = va + vb
+    if se2 <= 0:
+        return Comparison(ga, gb, diff, None, None, None)
+    # Welch-Satterthwaite degrees of freedom
+    dof = se2**2 / (va**2 / (len(xa) - 1) + vb**2 / (len(xb) - 1))
+    se = float(np.sqrt(se2))
+    half = float(stats.t.ppf(0.5 + level / 2, dof)) * se
+    p = float(2 * stats.t.sf(abs(diff) / se, dof))
+    return Comparison(ga, gb, diff, diff - half, diff + half, p)
+
+
+def benjamini_hochberg(p_values: Sequence[float | None]) -> list[float | None]:
+    """Benjamini-Hochberg adjusted p-values (the same as scipy's false_discovery_control);
+    None stays None and does not count in the family."""
+    idx = [i for i, p in enumerate(p_values) if p is not None and np.isfinite(p)]
+    out: list[float | None] = [None] * len(p_values)
+    m = len(idx)
+    if m == 0:
+        return out
+    p = np.array([p_values[i] for i in idx], dtype=float)
+    order = np.argsort(p)
+    ranked = p[order] * m / np.arange(1, m + 1)
+    # step-up: each adjusted value is the smallest of its own and every larger p's
+    adjusted = np.minimum(np.minimum.accumulate(ranked[::-1])[::-1], 1.0)
+    for k, j in enumerate(order):
+        out[idx[j]] = float(adjusted[k])
+    return out
+
+
+def verdict(difference: float | None, p_adjusted: float | None, level: float = 0.90) -> str:
+    """The words the page shows: a direction only when the adjusted p-value is under 1 - level."""
+    if difference is None or p_adjusted is None or pd.isna(difference) or pd.isna(p_adjusted):
+        return TOO_FEW
+    if p_adjusted >= 1 - level:
+        return NO_EVIDENCE
+    return "higher scores" if difference > 0 else "lower scores"
+
+
+def thirds(values: pd.Series) -> tuple[pd.Series, pd.Series] | None:
+    """(top, bottom) masks of a continuous feature: at or below its 1/3 quantile against above
+    its 2/3 quantile (above the 1/3 quantile when ties leave nothing there). None without two
+    distinct values. Nulls are in neither."""
+    known = values.dropna()
+    if known.nunique() < 2:
+        return None
+    low, high = known.quantile(1 / 3), known.quantile(2 / 3)
+    bottom = values <= low
+    top = values > high
+    if not top.any():
+        top = values > low
+    return top.fillna(False), bottom.fillna(False)
+
+
+def _range(values: pd.Series, unit: str) -> str:
+    lo, hi = float(values.min()), float(values.max())
+    return f"{lo:.2g} {unit}" if lo == hi else f"{lo:.2g} to {hi:.2g} {unit}"
+
+
+UNITS = {
+    "seconds_to_first_face": "s",
+    "closeup_share": "of frames",
+    "lead_gaze_share": "of the lead's faces",
+    "cuts_per_10s": "per 10 s",
+}
+
+
+def feature_groups(
+    frame: pd.DataFrame, feature: Feature
+) -> tuple[str, str, str, pd.Series, pd.Series] | None:
+    """(comparison, label of a, label of b, mask a, mask b) of one feature; None when the
+    feature cannot be split (all videos alike)."""
+    x = frame[feature.column]
+    if feature.kind == "binary":
+        return "with against without", "with", "without", x == 1, x == 0
+    if feature.kind == "cast":
+        return "2 or more people against 1", "2 or more people", "1 person", x >= 2, x == 1
+    split = thirds(x)
+    if split is None:
+        return None
+    top, bottom = split
+    unit = UNITS.get(feature.column, "")
+    return (
+        "top third against bottom third",
+        f"top third ({_range(x[top], unit)})",
+        f"bottom third ({_range(x[bottom], unit)})",
+        top,
+        bottom,
+    )
+
+
+def compare_features(
+    frame: pd.DataFrame,
+    features: Sequence[Feature] = FEATURES,
+    target: str = "performance_score",
+    level: float = 0.90,
+) -> pd.DataFrame:
+    """One row per feature (COMPARISON_COLUMNS); p-values adjusted together over the rows."""
+    data = frame[frame[target].notna()]
+    rows = []
+    for order, feature in enumerate(features):
+        groups = feature_groups(data, feature)
+        if groups is None:
+            c = Comparison(
+                GroupMean(0, None, None, None),
+                GroupMean(0, None, None, None),
+                None,
+                None,
+                None,
+                None,
+            )
+            words, label_a, label_b = "not compared: every video has the same value", "", ""
+        else:
+            words, label_a, label_b, mask_a, mask_b = groups
+            c = welch(data.loc[mask_a, target], data.loc[mask_b, target], level)
+        rows.append(
+            {
+                "feature": feature.column,
+                "comparison": words,
+                "group_a": label_a,
+                "n_a": c.a.n,
+                "mean_a": c.a.mean,
+                "ci_low_a": c.a.ci_low,
+                "ci_high_a": c.a.ci_high,
+                "group_b": label_b,
+                "n_b": c.b.n,
+                "mean_b": c.b.mean,
+                "ci_low_b": c.b.ci_low,
+                "ci_high_b": c.b.ci_high,
+                "difference": c.difference,
+                "ci_low": c.ci_low,
+                "ci_high": c.ci_high,
+                "p_value": c.p_value,
+                "sort_order": order + 1,
+            }
+        )
+    out = pd.DataFrame(
+        rows, columns=[c for c in COMPARISON_COLUMNS if c not in ("p_adjusted", "verdict")]
+    )
+    out["p_adjusted"] = benjamini_hochberg(out["p_value"].tolist())
+    out["verdict"] = [verdict(d, p, level) for d, p in zip(out["difference"], out["p_adjusted"])]
+    return _typed(out[COMPARISON_COLUMNS])
+
+
+@dataclass(frozen=True)
+class OlsFit:
+    coefficients: np.ndarray  # one per column of x (the intercept is not reported)
+    std_errors: np.ndarray
+    dof: int
+
+
+def ols(x: np.ndarray, y: np.ndarray) -> OlsFit | None:
+    """Least squares of y on x with an intercept; classical standard errors
+    ``sqrt(s^2 diag((X'X)^-1))``, s^2 = RSS / (n - p - 1). None without residual degrees of
+    freedom or with collinear columns."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n, p = x.shape
+    design = np.column_stack([np.ones(n), x])
+    dof = n - p - 1
+    if dof <= 0 or np.linalg.matrix_rank(design) < p + 1:
+        return None
+    beta, *_ = np.linalg.lstsq(design, y, rcond=None)
+    residuals = y - design @ beta
+    s2 = float(residuals @ residuals) / dof
+    cov = s2 * np.linalg.inv(design.T @ design)
+    return OlsFit(beta[1:], np.sqrt(np.diag(cov))[1:], dof)
+
+
+def adjusted_coefficients(
+    frame: pd.DataFrame,
+    features: Sequence[str] = COEFFICIENT_FEATURES,
+    controls: Sequence[str] = CONTROLS,
+    target: str = "performance_score",
+    level: float = 0.90,
+) -> pd.DataFrame:
+    """One row per feature (COEFFICIENT_COLUMNS): OLS of the score on every feature and the
+    controls together, in score units per unit of the feature (per 1 for a yes/no, per 100% of
+    a share, per cut per 10 s). Nulls are imputed with the column's mean; a column with one
+    value is left out (its row says so); p-values adjusted together over the features."""
+    data = frame[frame[target].notna()].copy()
+    if "two_or_more_people" in features and "two_or_more_people" not in data:
+        data["two_or_more_people"] = (data["n_influencers"] >= 2).astype(float)
+    columns = [*features, *controls]
+    x = data[columns].astype(float)
+    x = x.fillna(x.mean())
+    varying = [c for c in columns if x[c].nunique() > 1]
+    fit = ols(x[varying].to_numpy(), data[target].to_numpy(dtype=float)) if varying else None
+    n = len(data)
+    rows = []
+    for feature in features:
+        row = {"feature": feature, "n_videos": n}
+        if feature not in varying:
+            row["note"] = "not estimated: every video has the same value"
+        elif fit is None:
+            row["note"] = f"not estimated: {n} videos are too few for {len(varying)} columns"
+        else:
+            k = varying.index(feature)
+            b, se = float(fit.coefficients[k]), float(fit.std_errors[k])
+            half = float(stats.t.ppf(0.5 + level / 2, fit.dof)) * se
+            row.update(
+                coefficient=b,
+                std_error=se,
+                ci_low=b - half,
+                ci_high=b + half,
+                p_value=float(2 * stats.t.sf(abs(b) / se, fit.dof)) if se > 0 else None,
+                note="least squares on every feature and the lead's usual score at once",
+            )
+        rows.append(row)
+    out = pd.DataFrame(
+        rows, columns=[c for c in COEFFICIENT_COLUMNS if c not in ("p_adjusted", "verdict")]
+    )
+    out["p_adjusted"] = benjamini_hochberg(
+        [None if pd.isna(p) else float(p) for p in out["p_value"]]
+    )
+    out["verdict"] = [
+        verdict(None if pd.isna(b) else float(b), p, level)
+        for b, p in zip(out["coefficient"], out["p_adjusted"])
+    ]
+    return _typed(out[COEFFICIENT_COLUMNS])
+
+
+def with_labels(table: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with a ``label`` column after ``feature``: the plain name from ``labels``
+    (feature, label: the feature_labels seed), the column name where it has none."""
+    names = dict(zip(labels["feature"].astype(str), labels["label"].astype(str)))
+    out = table.copy()
+    out.insert(1, "label", [names.get(f, f) for f in out["feature"]])
+    out["label"] = out["label"].astype("string")
+    return out
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Floats as float64 (nulls NaN), counts as Int64, text as strings: the types the marts'
+    .yml declare, whatever rows there are."""
+    out = frame.copy()
+    for column in out.columns:
+        if column in ("n_a", "n_b", "n_videos", "sort_order"):
+            out[column] = pd.array(out[column].tolist(), dtype="Int64")
+        elif column in ("feature", "comparison", "group_a", "group_b", "verdict", "note"):
+            out[column] = out[column].astype("string")
+        else:
+            out[column] = pd.to_numeric(out[column], errors="coerce").astype(float)
+    return out

@@ -1,0 +1,1 @@
+select * from what_works_coefficients

@@ -1,0 +1,165 @@
+"""The "What works" page's statistics (ingest/stats/creative.py) against scipy on fixed tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from ingest.stats import creative as cs
+
+
+def _table(n: int = 60, seed: int = 7, hook_effect: float = 0.0) -> pd.DataFrame:
+    """A fixed table shaped like regression_features."""
+    rng = np.random.default_rng(seed)
+    hook = rng.integers(0, 2, n)
+    people = rng.choice([0, 1, 1, 1, 2, 3], n)
+    lead = np.where(people > 0, rng.normal(1.5, 0.5, n), np.nan)
+    score = 1.5 + np.nan_to_num(lead - 1.5) + hook_effect * hook + rng.normal(0, 0.3, n)
+    return pd.DataFrame(
+        {
+            "video_id": [f"v{i:03d}" for i in range(n)],
+            "performance_score": score,
+            "face_in_hook": hook,
+            "seconds_to_first_face": np.where(people > 0, rng.uniform(0.5, 6.5, n), np.nan),
+            "closeup_share": rng.uniform(0, 1, n).round(1),
+            "lead_gaze_share": np.where(people > 0, rng.uniform(0, 1, n), np.nan),
+            "cuts_per_10s": rng.uniform(0, 6, n),
+            "n_influencers": people,
+            "has_known_person": (rng.random(n) < 0.3).astype(int),
+            "lead_loo_mean": lead,
+        }
+    )
+
+
+def test_group_mean_is_the_student_t_interval():
+    x = np.array([1.0, 2.5, 3.0, 4.5, 2.0])
+    g = cs.group_mean(x, 0.90)
+    low, high = stats.t.interval(0.90, len(x) - 1, loc=x.mean(), scale=stats.sem(x))
+    assert (g.n, g.mean) == (5, pytest.approx(x.mean()))
+    assert (g.ci_low, g.ci_high) == (pytest.approx(low), pytest.approx(high))
+    assert cs.group_mean([3.0]) == cs.GroupMean(1, 3.0, None, None)
+    assert cs.group_mean([]) == cs.GroupMean(0, None, None, None)
+
+
+def test_welch_matches_scipy():
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(1.0, 1.0, 17), rng.normal(0.4, 2.0, 31)
+    c = cs.welch(a, b, 0.90)
+    ref = stats.ttest_ind(a, b, equal_var=False)
+    ci = ref.confidence_interval(0.90)
+    assert c.difference == pytest.approx(a.mean() - b.mean())
+    assert c.p_value == pytest.approx(ref.pvalue)
+    assert (c.ci_low, c.ci_high) == (pytest.approx(ci.low), pytest.approx(ci.high))
+
+
+def test_welch_with_too_few_gives_no_interval():
+    c = cs.welch([1.0], [2.0, 3.0])
+    assert c.difference == pytest.approx(-1.5) and c.ci_low is None and c.p_value is None
+
+
+def test_benjamini_hochberg_matches_scipy_and_skips_missing():
+    p = [0.01, 0.04, 0.03, 0.5, 0.2, 0.011]
+    ours = cs.benjamini_hochberg(p)
+    assert ours == pytest.approx(stats.false_discovery_control(p, method="bh").tolist())
+    with_missing = cs.benjamini_hochberg([0.01, None, 0.04, float("nan")])
+    assert with_missing[1] is None and with_missing[3] is None
+    assert [with_missing[0], with_missing[2]] == pytest.approx(
+        stats.false_discovery_control([0.01, 0.04]).tolist()
+    )
+
+
+def test_verdict_words():
+    assert cs.verdict(0.3, 0.01) == "higher scores"
+    assert cs.verdict(-0.3, 0.05) == "lower scores"
+    assert cs.verdict(0.3, 0.10) == cs.NO_EVIDENCE  # not under 1 - 0.90
+    assert cs.verdict(None, None) == cs.TOO_FEW
+
+
+def test_thirds_split_on_quantiles_and_leave_nulls_out():
+    x = pd.Series([0.0, 1.0, 2.0, 3.0, 4.0, 5.0, np.nan])
+    top, bottom = cs.thirds(x)
+    assert bottom.tolist() == [True, True, False, False, False, False, False]
+    assert top.tolist() == [False, False, False, False, True, True, False]
+    # ties at the top: above the 1/3 quantile instead of an empty group
+    top, bottom = cs.thirds(pd.Series([0.0, 0.0, 1.0, 1.0, 1.0, 1.0]))
+    assert bottom.sum() == 2 and top.sum() == 4
+    assert cs.thirds(pd.Series([1.0, 1.0, np.nan])) is None
+
+
+def test_comparisons_are_welch_on_each_features_groups():
+    frame = _table()
+    out = cs.compare_features(frame).set_index("feature")
+    assert list(out.index) == [f.column for f in cs.FEATURES]
+    y = frame.performance_score
+    hook = out.loc["face_in_hook"]
+    ref = stats.ttest_ind(y[frame.face_in_hook == 1], y[frame.face_in_hook == 0], equal_var=False)
+    assert hook.p_value == pytest.approx(ref.pvalue)
+    assert (hook.n_a, hook.n_b) == (
+        (frame.face_in_hook == 1).sum(),
+        (frame.face_in_hook == 0).sum(),
+    )
+    cast = out.loc["n_influencers"]
+    ref = stats.ttest_ind(y[frame.n_influencers >= 2], y[frame.n_influencers == 1], equal_var=False)
+    assert cast.p_value == pytest.approx(ref.pvalue)
+    x = frame.cuts_per_10s
+    top, bottom = x > x.quantile(2 / 3), x <= x.quantile(1 / 3)
+    ref = stats.ttest_ind(y[top], y[bottom], equal_var=False)
+    assert out.loc["cuts_per_10s", "p_value"] == pytest.approx(ref.pvalue)
+    assert out.loc["cuts_per_10s", "group_a"].startswith("top third (")
+    adjusted = stats.false_discovery_control(out.p_value.to_numpy(), method="bh")
+    assert out.p_adjusted.to_numpy() == pytest.approx(adjusted)
+    assert set(out.verdict) <= {"higher scores", "lower scores", cs.NO_EVIDENCE, cs.TOO_FEW}
+
+
+def test_a_planted_effect_is_found_and_none_is_claimed_without_it():
+    planted = cs.compare_features(_table(200, seed=11, hook_effect=0.5)).set_index("feature")
+    assert planted.loc["face_in_hook", "verdict"] == "higher scores"
+    assert planted.loc["face_in_hook", "ci_low"] <= 0.5 <= planted.loc["face_in_hook", "ci_high"]
+    null = cs.compare_features(_table(200, seed=11))
+    assert (null.verdict == cs.NO_EVIDENCE).all()
+
+
+def test_ols_matches_scipy_linregress_for_one_feature():
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=40)
+    y = 2.0 - 0.7 * x + rng.normal(0, 0.5, 40)
+    fit = cs.ols(x[:, None], y)
+    ref = stats.linregress(x, y)
+    assert fit.coefficients[0] == pytest.approx(ref.slope)
+    assert fit.std_errors[0] == pytest.approx(ref.stderr)
+    assert fit.dof == 38
+
+
+def test_ols_coefficients_match_numpy_least_squares_and_refuse_collinear():
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(50, 3))
+    y = 1.0 + x @ np.array([0.5, -1.0, 0.0]) + rng.normal(0, 0.2, 50)
+    fit = cs.ols(x, y)
+    beta = np.linalg.lstsq(np.column_stack([np.ones(50), x]), y, rcond=None)[0]
+    assert fit.coefficients == pytest.approx(beta[1:])
+    # the Frisch-Waugh standard error of the first coefficient: residualise it on the others
+    others = np.column_stack([np.ones(50), x[:, 1:]])
+    r = x[:, 0] - others @ np.linalg.lstsq(others, x[:, 0], rcond=None)[0]
+    resid = y - np.column_stack([np.ones(50), x]) @ beta
+    se = np.sqrt(resid @ resid / 46 / (r @ r))
+    assert fit.std_errors[0] == pytest.approx(se)
+    assert cs.ols(np.column_stack([x[:, 0], 2 * x[:, 0]]), y) is None
+    assert cs.ols(x[:3], y[:3]) is None
+
+
+def test_adjusted_coefficients_in_score_units():
+    frame = _table(300, seed=2, hook_effect=0.4)
+    out = cs.adjusted_coefficients(frame).set_index("feature")
+    assert list(out.index) == list(cs.COEFFICIENT_FEATURES)
+    hook = out.loc["face_in_hook"]
+    # score units: the planted 0.4 within three standard errors (a 90% interval misses 1 in 10)
+    assert abs(hook.coefficient - 0.4) < 3 * hook.std_error and hook.verdict == "higher scores"
+    assert hook.ci_high - hook.coefficient == pytest.approx(
+        stats.t.ppf(0.95, 300 - 7 - 1) * hook.std_error
+    )
+    frame["has_known_person"] = 0
+    out = cs.adjusted_coefficients(frame).set_index("feature")
+    assert pd.isna(out.loc["has_known_person", "coefficient"])
+    assert out.loc["has_known_person", "verdict"] == cs.TOO_FEW
