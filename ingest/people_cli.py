@@ -121,6 +121,9 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     ids, vids, issued = got
     if args.people_command == "list":
+        note = people.bind_note(f, db)
+        if note:
+            print(note, file=sys.stderr)
         rows = people.people_table(ids, vids, corrections)
         print(f"{'id':>4}  {'name':<28} {'videos':>6} {'faces':>6}  hidden")
         for p in rows:
