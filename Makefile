@@ -110,7 +110,7 @@ build: install ## Build everything: ingest VIDEOS (or the demo corpus) -> dbt ->
 demo: install ## Synthesize the demo corpus from $(SHARED)/faces into $(DEMO_DIR)
 	$(PY) -m ingest demo --faces $(SHARED)/faces --out $(DEMO_DIR)
 
-ingest: install ## Run the Python stage on VIDEOS (default: the demo corpus) into DB, applying dbt_project/seeds/people.csv
+ingest: install ## Run the Python stage on VIDEOS (default: the demo corpus) into DB, applying its own corrections file (DB beside it, .people.csv)
 ifeq ($(strip $(VIDEOS)),)
 	@$(MAKE) --no-print-directory demo
 endif

@@ -11,7 +11,7 @@ from ingest import people_cli
 from ingest.cli_args import db_arg
 from ingest.embedders import EMBEDDERS
 from ingest.errors import IngestError
-from ingest.settings import PEOPLE_FILE, Settings, available_cores
+from ingest.settings import Settings, available_cores
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -45,8 +45,24 @@ def _settings(args: argparse.Namespace) -> Settings:
         lock_wait_s=args.lock_wait,
         cache_dir=Path(args.cache_dir) if args.cache_dir else db_dir / "cache",
         faces_dir=Path(args.faces_dir) if args.faces_dir else db_dir / "faces",
-        people_file=Path(args.people),
+        people_file=Path(args.people) if args.people else _people_file(Path(args.db)),
     )
+
+
+def _people_file(db: Path) -> Path:
+    from ingest.pipeline.people_files import default_file
+
+    return default_file(db)
+
+
+def _bind_note(s: Settings, db: str) -> None:
+    """After a run that applied a file from before warehouse identities: how to bind it."""
+    from ingest.people import corrections as people
+
+    if s.people_file is not None and s.people_file.is_file():
+        note = people.bind_note(people.read_file(s.people_file), Path(db))
+        if note:
+            print(note, file=sys.stderr)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -136,8 +152,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
         "--people",
-        default=str(PEOPLE_FILE),
-        help="corrections CSV: names, merges, splits, hidden people (`ingest people --help`; default: %(default)s; a missing file = none)",
+        help="corrections CSV: names, merges, splits, hidden people (`ingest people --help`; default: the warehouse's own, <db>.people.csv beside it, written on the first run)",
     )
 
 
@@ -378,6 +393,7 @@ def _recluster(args) -> int:
         return 2
     print(f"{n} faces -> {k} influencers ({u} faces unassigned)")
     _print_stale(stale)
+    _bind_note(s, args.db)
     return 0
 
 
@@ -406,6 +422,7 @@ def _run(args) -> int:
         print(f"note: {note}", file=sys.stderr)
     print_summary(summary, args.db)
     _print_stale(summary.stale_corrections)
+    _bind_note(s, args.db)
     if summary.stopped:
         print(f"error: {summary.stopped}", file=sys.stderr)
         return 2

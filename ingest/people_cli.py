@@ -1,7 +1,10 @@
-"""`ingest people ...`: list people and write the corrections file (ingest/people/corrections.py).
+"""`ingest people ...`: list people and write a warehouse's corrections file
+(ingest/people/corrections.py; the warehouse side in ingest/pipeline/people_files.py).
 
-Each command edits only the file; the next `make build` (or `ingest recluster` then `make dbt`)
-applies it, so a correction is reviewable in git before it changes anything."""
+Each warehouse has its own file, `<db>.people.csv` beside it, bound to it by the warehouse's
+identity on its first line. Each command edits only the file; the next `make build` (or `ingest
+recluster` then `make dbt`) applies it, so a correction is reviewable in git before it changes
+anything."""
 
 from __future__ import annotations
 
@@ -10,8 +13,8 @@ import sys
 from pathlib import Path
 
 from ingest.cli_args import db_arg
+from ingest.errors import IngestError
 from ingest.people import corrections as people
-from ingest.settings import PEOPLE_FILE
 
 HOW_TO_APPLY = "apply it with `make build` (or `ingest recluster` and `make dbt`)"
 
@@ -19,10 +22,10 @@ HOW_TO_APPLY = "apply it with `make build` (or `ingest recluster` and `make dbt`
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "people",
-        help="list people; name, merge, split, hide them",
+        help="list people; name, merge, split, hide them; bind, export, import corrections",
         description="People are influencers with stable ids. These commands write "
-        f"the corrections file (default {PEOPLE_FILE}, a dbt seed you can edit "
-        f"and review); {HOW_TO_APPLY}.",
+        "the warehouse's corrections file (<db>.people.csv beside it, a CSV you can edit "
+        f"and review, bound to that warehouse by its first line); {HOW_TO_APPLY}.",
     )
     ps = p.add_subparsers(dest="people_command", required=True)
 
@@ -30,7 +33,9 @@ def add_parser(sub) -> None:
         c = ps.add_parser(name, help=help_, description=help_)
         db_arg(c)
         c.add_argument(
-            "--file", type=Path, default=PEOPLE_FILE, help="corrections CSV (default: %(default)s)"
+            "--file",
+            type=Path,
+            help="corrections CSV (default: the warehouse's own, <db>.people.csv beside it)",
         )
         return c
 
@@ -52,31 +57,73 @@ def add_parser(sub) -> None:
     c.add_argument("id", type=int, help="influencer id")
     c = cmd("unhide", "rank a hidden person again")
     c.add_argument("id", type=int, help="influencer id")
+    cmd(
+        "bind",
+        "bind a corrections file from before warehouse identities to this warehouse (checked "
+        "against it first; without --file: the warehouse's own, else dbt_project/seeds/people.csv, "
+        "written to the warehouse's own)",
+    )
+    c = cmd(
+        "export",
+        "write this warehouse's corrections and its faces' people to one CSV, for `people import`",
+    )
+    c.add_argument("--out", type=Path, required=True, help="CSV to write")
+    c = cmd(
+        "import",
+        "add another warehouse's exported corrections to this one's, mapping people by the "
+        "faces they share (never by id number)",
+    )
+    c.add_argument("export", type=Path, help="a CSV written by `ingest people export`")
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        corrections = people.read_corrections(args.file)
-    except people.CorrectionsError as exc:
+        return _run(args)
+    except IngestError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+def _run(args: argparse.Namespace) -> int:
     import duckdb
 
+    from ingest.pipeline import people_files
     from ingest.warehouse import store
 
+    db = Path(args.db)
+    if args.people_command == "bind":
+        target, n = people_files.bind(db, args.file)
+        print(f"{target}: {n} corrections bound to {db}; {HOW_TO_APPLY}")
+        return 0
+    if args.people_command == "export":
+        ex = people_files.export(db, args.file, args.out)
+        print(f"{args.out}: {len(ex.corrections)} corrections, {len(ex.faces)} faces of {db}")
+        return 0
+    if args.people_command == "import":
+        target, report = people_files.import_(args.export, db, args.file)
+        for line in report:
+            print(f"  {line}")
+        print(f"{target}: imported; {HOW_TO_APPLY}")
+        return 0
+    path = args.file or people_files.default_file(db)
+    f = people_files.load(db, path)
+    corrections = f.corrections
     try:
-        got = store.person_faces(Path(args.db))
+        got = store.person_faces(db)
     except duckdb.Error as exc:  # not a warehouse, or one from before stable ids
         print(
-            f"error: cannot read people from {args.db} ({exc}); run `make build` first",
+            f"error: cannot read people from {db} ({exc}); run `make build` first",
             file=sys.stderr,
         )
         return 2
     if got is None:
-        print(f"error: no warehouse at {args.db}; run `make build` first", file=sys.stderr)
+        print(f"error: no warehouse at {db}; run `make build` first", file=sys.stderr)
         return 2
     ids, vids, issued = got
     if args.people_command == "list":
+        note = people.bind_note(f, db)
+        if note:
+            print(note, file=sys.stderr)
         rows = people.people_table(ids, vids, corrections)
         print(f"{'id':>4}  {'name':<28} {'videos':>6} {'faces':>6}  hidden")
         for p in rows:
@@ -88,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
     for iid in (args.id, getattr(args, "other_id", None)):
         if iid is not None and iid not in issued:
             print(
-                f"error: unknown influencer {iid} in {args.db} (`ingest people list`)",
+                f"error: unknown influencer {iid} in {db} (`ingest people list`)",
                 file=sys.stderr,
             )
             return 2
@@ -103,17 +150,22 @@ def run(args: argparse.Namespace) -> int:
     }[args.people_command]()
     if args.people_command == "split" and args.video not in set(vids.tolist()):
         print(
-            f"error: no faces of video {args.video} in {args.db} (`ingest people show {args.id}`)",
+            f"error: no faces of video {args.video} in {db} (`ingest people show {args.id}`)",
             file=sys.stderr,
         )
         return 2
     updated = people.with_correction(corrections, new, remove=args.people_command == "unhide")
+    # Edits go to the warehouse's own file (or --file), bound to it: a file from before
+    # identities is bound by its first edit, and the shared one from before is left as it was.
+    target = args.file or people.file_for(db)
     try:
-        people.write_corrections(args.file, updated)
+        people_files.save(db, target, updated)
     except people.CorrectionsError as exc:
         print(f"error: not written: {exc}", file=sys.stderr)
         return 2
-    print(f"{args.file}: {args.people_command} {args.id} recorded; {HOW_TO_APPLY}")
+    if target != path:
+        print(f"note: {path}'s {len(corrections)} corrections copied to {target}, bound to {db}")
+    print(f"{target}: {args.people_command} {args.id} recorded; {HOW_TO_APPLY}")
     return 0
 
 

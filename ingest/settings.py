@@ -208,9 +208,6 @@ DLIB_CLUSTER = cluster_settings_for("dlib")
 ARCFACE_CLUSTER = cluster_settings_for("arcface")
 
 
-PEOPLE_FILE = Path("dbt_project/seeds/people.csv")  # `ingest run/recluster/people` default
-
-
 @dataclass(frozen=True)
 class Settings:
     download: DownloadSettings = field(default_factory=DownloadSettings)
@@ -232,8 +229,9 @@ class Settings:
     cache_dir: Path = Path("data/cache")  # downloads and per-video extraction results
     faces_dir: Path = Path("data/faces")  # face thumbnails (crop_path points here)
     # Hand corrections (names, merges, splits, hidden people; ingest/people/corrections.py); None = none.
-    # The CLI passes PEOPLE_FILE, the dbt seed the marts read; library callers (make bench,
-    # tests) cluster their own corpora, where a team's corrections mean nothing.
+    # The CLI passes the warehouse's own file (<db>.people.csv beside it; each warehouse numbers
+    # its people from 1, so a file belongs to one); library callers (make bench, tests)
+    # cluster their own corpora, where a team's corrections mean nothing.
     people_file: Path | None = None
     # A re-run skips rows whose download or decode failure the warehouse records for the same
     # CSV cells (a 50,000-row export of dead links re-runs in seconds); True tries them again.

@@ -32,7 +32,7 @@ from ingest.extract.age import DESCRIPTOR_DIM
 from ingest.extract.faces import Faces, VideoExtraction
 from ingest.extract.video import VideoMeta
 from ingest.people.cluster import Clustering
-from ingest.people.corrections import Correction, write_corrections
+from ingest.people.corrections import Correction
 from ingest.warehouse import schema as warehouse_schema
 from ingest.warehouse import store
 
@@ -228,7 +228,7 @@ def _write_raw(db: Path, root: Path, crops: dict[int, np.ndarray]) -> None:
 
 def build(root: Path, faces_src: Path, db_name: str = "warehouse.duckdb") -> Path:
     """Write `root/db_name` (raw, marts, quality) and `root/data/faces/`; returns the DuckDB path.
-    The dbt project is copied to `root/dbt_project` (its seeds hold the fixture's names); its
+    The dbt project is copied to `root/dbt_project`; its
     target/manifest.json declares the marts."""
     from expectations.cli import main as run_checks  # GX is slow to import: only when building
 
@@ -250,11 +250,14 @@ def build(root: Path, faces_src: Path, db_name: str = "warehouse.duckdb") -> Pat
     shutil.copytree(
         warehouse_schema.DBT_PROJECT, project, ignore=shutil.ignore_patterns("target", "logs")
     )
-    write_corrections(
-        project / "seeds" / "people.csv",
-        [Correction("name", i, name=n) for i, n in GIVEN_NAMES.items()]
-        + [Correction("hide", i) for i in sorted(HIDDEN)],
-    )
+    # The names and hidden people as a run copies a warehouse's corrections file into raw.
+    con = store.open_warehouse(db)
+    try:
+        rows = [Correction("name", i, name=n) for i, n in GIVEN_NAMES.items()]
+        rows += [Correction("hide", i) for i in sorted(HIDDEN)]
+        store.write_people_corrections(con, [c.row() for c in rows], "fixture")
+    finally:
+        con.close()
     # A folder that does not exist: no known_people photos, so no names proposed from them.
     known = f"{{known_people_dir: '{(root / 'known_people').as_posix()}'}}"
     result = warehouse_schema.run_dbt("build", "--vars", known, db=db, project_dir=project)

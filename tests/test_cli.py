@@ -19,7 +19,18 @@ import pytest
         ["-m", "ingest", "people", "--help"],
         *[
             ["-m", "ingest", "people", c, "--help"]
-            for c in ("list", "show", "name", "merge", "split", "hide", "unhide")
+            for c in (
+                "list",
+                "show",
+                "name",
+                "merge",
+                "split",
+                "hide",
+                "unhide",
+                "bind",
+                "export",
+                "import",
+            )
         ],
         ["-m", "bench", "--help"],
         ["-m", "bench.lookalikes", "--help"],

@@ -242,7 +242,8 @@ def test_people_cli_writes_the_file_and_refuses_bad_input(tmp_path, capsys):
     assert main([*base, "unhide", *opts, "2"]) == 0
     assert main([*base, "split", *opts, "1", "--video", "b"]) == 0
     assert main([*base, "merge", *opts, "1", "2"]) == 0
-    assert path.read_text() == HEADER + "name,1,,,Ana\nsplit,1,,b,\nmerge,1,2,,\n"
+    identity = people.identity_line(store.warehouse_id_of(db))
+    assert path.read_text() == f"{identity}\n{HEADER}name,1,,,Ana\nsplit,1,,b,\nmerge,1,2,,\n"
     before = path.read_text()
     capsys.readouterr()
     assert main([*base, "name", *opts, "7", "Nobody"]) == 2
@@ -250,10 +251,10 @@ def test_people_cli_writes_the_file_and_refuses_bad_input(tmp_path, capsys):
     assert main([*base, "split", *opts, "1", "--video", "zz"]) == 2
     assert main([*base, "merge", *opts, "1", "1"]) == 2
     assert path.read_text() == before
-    assert main([*base, "list", "--db", str(tmp_path / "none.duckdb"), "--file", str(path)]) == 2
+    assert main([*base, "list", "--db", str(tmp_path / "none.duckdb")]) == 2
     (tmp_path / "not_a.duckdb").write_text("not a warehouse")
     capsys.readouterr()
-    assert main([*base, "list", "--db", str(tmp_path / "not_a.duckdb"), "--file", str(path)]) == 2
+    assert main([*base, "list", "--db", str(tmp_path / "not_a.duckdb")]) == 2
     assert "cannot read people from" in capsys.readouterr().err
 
 

@@ -2,10 +2,13 @@
 
 Three pieces, pure functions over arrays and rows (the CLI and ``ingest.pipeline.runner`` do the I/O):
 
-* **Corrections file** (``dbt_project/seeds/people.csv``, a dbt seed): one row per correction in
-  force: ``name``, ``merge``, ``split``, ``hide``. The file holds the current state, not a log
-  (renaming replaces the earlier ``name`` row, ``unhide`` deletes the ``hide`` row), so nothing
-  depends on row order, which a dbt seed does not keep.
+* **Corrections file**, one per warehouse (``<db>.people.csv`` beside ``<db>.duckdb``,
+  ``file_for``): one row per correction in force: ``name``, ``merge``, ``split``, ``hide``.
+  The file holds the current state, not a log (renaming replaces the earlier ``name`` row,
+  ``unhide`` deletes the ``hide`` row), so nothing depends on row order. Its first line,
+  ``# warehouse: <uuid>``, names the warehouse it belongs to (raw.warehouse_meta): ids are a
+  warehouse's own, so a file is refused by any other (``check_owner``). Each run copies the
+  rows it applied into raw.people_corrections, which the marts read.
 * **Constraints**: merges and splits become face groups that ``ingest.people.cluster.cluster_faces``
   turns into track-level must-links and cannot-links, stated in terms of the ids the faces
   carried after the previous run, so every later run re-applies them.
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,23 +69,79 @@ def _parse_id(text: str, what: str, where: str) -> int:
     return value
 
 
+@dataclass(frozen=True)
+class CorrectionsFile:
+    """A corrections file as read: its rows and the warehouse it is bound to (None: a file from
+    before warehouses had identities, or one written by hand without the line)."""
+
+    path: Path
+    warehouse_id: str | None
+    corrections: list[Correction]
+    exists: bool = True
+
+
+class ForeignFileError(CorrectionsError):
+    """A corrections file bound to another warehouse than the one it is offered to."""
+
+
+def file_for(db_path: Path) -> Path:
+    """A warehouse's own corrections file: ``<db stem>.people.csv`` beside it, so a warehouse
+    folder carries its corrections, and two warehouses in one folder do not share one."""
+    return db_path.with_name(db_path.stem + ".people.csv")
+
+
+# Where the one corrections file of the repository lived before each warehouse had its own
+# (a dbt seed). Read only as a fallback (ingest.pipeline.people_files.default_file).
+LEGACY_FILE = Path("dbt_project/seeds/people.csv")
+
+_IDENTITY = re.compile(r"#\s*warehouse:\s*([0-9A-Za-z-]+)")
+
+
+def identity_line(warehouse_id: str) -> str:
+    """The file's first line: which warehouse its ids belong to."""
+    return (
+        f"# warehouse: {warehouse_id} (ids are this warehouse's; "
+        "`ingest people export/import` carries names to another)"
+    )
+
+
+def parse_file(lines: Iterable[str], path: str) -> CorrectionsFile:
+    """``parse_corrections``, and the ``# warehouse: <id>`` first line if there is one."""
+    lines = list(lines)
+    warehouse_id, skip = None, 0
+    if lines and lines[0].lstrip().startswith("#"):
+        m = _IDENTITY.match(lines[0].strip())
+        if m is None:
+            raise CorrectionsError(
+                f"{path}:1: a first line starting with # must be `# warehouse: <id>`, "
+                f"got {lines[0].strip()!r}"
+            )
+        warehouse_id, skip = m.group(1), 1
+    return CorrectionsFile(Path(path), warehouse_id, _parse_rows(lines[skip:], path, skip))
+
+
 def parse_corrections(lines: Iterable[str], path: str) -> list[Correction]:
-    """Rows of a corrections CSV (header ``FIELDS``) -> corrections, checked on their own (no
-    warehouse): known action, the fields it needs, one name per id, no self-merge, no row
-    twice. Raises CorrectionsError("<path>:<line>: ...") at the first bad line."""
+    """Rows of a corrections CSV (an optional ``# warehouse: <id>`` line, then header
+    ``FIELDS``) -> corrections, checked on their own (no warehouse): known action, the fields
+    it needs, one name per id, no self-merge, no row twice. Raises
+    CorrectionsError("<path>:<line>: ...") at the first bad line."""
+    return parse_file(lines, path).corrections
+
+
+def _parse_rows(lines: list[str], path: str, offset: int) -> list[Correction]:
     reader = csv.reader(lines)
     header = next(reader, None)
     if header is None:
         return []
     if tuple(h.strip() for h in header) != FIELDS:
         raise CorrectionsError(
-            f"{path}:1: header must be {','.join(FIELDS)}, got {','.join(header)}"
+            f"{path}:{1 + offset}: header must be {','.join(FIELDS)}, got {','.join(header)}"
         )
     out: list[Correction] = []
     named: dict[int, int] = {}
     seen: dict[tuple, int] = {}
     for row in reader:
-        line = reader.line_num
+        line = reader.line_num + offset
         where = f"{path}:{line}"
         if not any(c.strip() for c in row):
             continue
@@ -130,28 +190,37 @@ def parse_corrections(lines: Iterable[str], path: str) -> list[Correction]:
     return out
 
 
+def read_file(path: Path) -> CorrectionsFile:
+    """The corrections file; no corrections and no identity when there is none."""
+    if not path.is_file():
+        return CorrectionsFile(path, None, [], exists=False)
+    with path.open(newline="", encoding="utf-8") as fh:
+        return parse_file(fh, str(path))
+
+
 def read_corrections(path: Path | None) -> list[Correction]:
     """The corrections file, or no corrections when there is none."""
-    if path is None or not path.is_file():
-        return []
-    with path.open(newline="", encoding="utf-8") as fh:
-        return parse_corrections(fh, str(path))
+    return [] if path is None else read_file(path).corrections
 
 
-def format_corrections(corrections: Sequence[Correction]) -> str:
-    """The file's text: header + rows in the given order."""
+def format_corrections(corrections: Sequence[Correction], warehouse_id: str | None = None) -> str:
+    """The file's text: the identity line (if any), header + rows in the given order."""
     buf = io.StringIO()
+    if warehouse_id is not None:
+        buf.write(identity_line(warehouse_id) + "\n")
     w = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\n")
     w.writeheader()
     w.writerows(c.row() for c in corrections)
     return buf.getvalue()
 
 
-def write_corrections(path: Path, corrections: Sequence[Correction]) -> None:
+def write_corrections(
+    path: Path, corrections: Sequence[Correction], warehouse_id: str | None = None
+) -> None:
     """Rewrite the file, atomically, after checking it parses back (so what the CLI writes is
     always a file the next run accepts)."""
-    text = format_corrections(corrections)
-    parse_corrections(io.StringIO(text), str(path))
+    text = format_corrections(corrections, warehouse_id)
+    parse_file(io.StringIO(text), str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
@@ -247,6 +316,32 @@ def check_corrections(
                     f"split {s.influencer_id} --video {s.video_id} contradict each other "
                     f"(influencer {other} is only in that video); keep one"
                 )
+
+
+def check_owner(f: CorrectionsFile, warehouse_id: str | None, db_path: Path) -> None:
+    """Raise ForeignFileError when ``f`` is bound to another warehouse than the one at
+    ``db_path`` (``warehouse_id``; None: it has no identity yet, being new or from before
+    identities). A file with no identity line passes here: its ids alone are checked."""
+    if f.warehouse_id is None or f.warehouse_id == warehouse_id:
+        return
+    this = f"warehouse {warehouse_id}" if warehouse_id else "a warehouse with no identity yet"
+    raise ForeignFileError(
+        f"{f.path} holds the corrections of warehouse {f.warehouse_id}, not of {db_path} "
+        f"({this}); its own are {file_for(db_path)}, and `ingest people export` / "
+        "`import` carry names across"
+    )
+
+
+def bind_note(f: CorrectionsFile, db_path: Path) -> str | None:
+    """One line for a file with corrections but no identity (it predates them): how to bind
+    it to the warehouse it was applied to. None for a bound or empty file."""
+    if f.warehouse_id is not None or not f.corrections:
+        return None
+    flag = "" if f.path in (file_for(db_path), LEGACY_FILE) else f" --file {f.path}"
+    return (
+        f"note: {f.path} is not bound to a warehouse (it predates warehouse identities); "
+        f"bind it to {db_path} with `ingest people bind --db {db_path}{flag}`"
+    )
 
 
 def plan(
@@ -409,3 +504,135 @@ def people_table(
             )
         )
     return out
+
+
+# `ingest people export`: a warehouse's corrections and every assigned face's id, one CSV, so
+# another warehouse can map the people by the faces they share (face ids are
+# <video_id>_f<frame>_<k>: the same wherever a video was extracted with the same settings).
+EXPORT_FIELDS = ("kind", *FIELDS[1:], "face_id")
+
+
+@dataclass(frozen=True)
+class Export:
+    warehouse_id: str | None
+    corrections: list[Correction]
+    faces: dict[str, int]  # face id -> influencer id in the exporting warehouse
+
+
+def format_export(ex: Export) -> str:
+    buf = io.StringIO()
+    buf.write(f"# people export of warehouse: {ex.warehouse_id or 'unknown'}\n")
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(EXPORT_FIELDS)
+    for c in ex.corrections:
+        r = c.row()
+        w.writerow([r[k] for k in FIELDS] + [""])
+    for face_id, iid in sorted(ex.faces.items()):
+        w.writerow(["face", iid, "", "", "", face_id])
+    return buf.getvalue()
+
+
+def parse_export(lines: Iterable[str], path: str) -> Export:
+    """An ``format_export`` file -> Export; raises CorrectionsError naming file and line."""
+    lines = list(lines)
+    m = re.match(r"#\s*people export of warehouse:\s*(\S+)", lines[0]) if lines else None
+    if m is None or len(lines) < 2 or lines[1].strip() != ",".join(EXPORT_FIELDS):
+        raise CorrectionsError(
+            f"{path}: not a people export (`ingest people export` writes one: a "
+            f"'# people export of warehouse: <id>' line, then {','.join(EXPORT_FIELDS)})"
+        )
+    faces: dict[str, int] = {}
+    rows = [",".join(FIELDS) + "\n"]
+    for k, row in enumerate(csv.reader(lines[2:]), start=3):
+        if not row:
+            continue
+        if row[0] == "face":
+            faces[row[-1]] = _parse_id(row[1], "influencer_id", f"{path}:{k}")
+        else:
+            buf = io.StringIO()
+            csv.writer(buf, lineterminator="\n").writerow(row[: len(FIELDS)])
+            rows.append(buf.getvalue())
+    wid = None if m.group(1) == "unknown" else m.group(1)
+    return Export(wid, _parse_rows(rows, path, 0), faces)
+
+
+def _best(counts: dict[tuple[int, int], int], side: int) -> dict[int, int]:
+    """For each id on ``side`` (0 or 1) of the (a, b) pairs: the partner sharing most faces,
+    ties to the lower id."""
+    best: dict[int, tuple[int, int]] = {}
+    for pair, n in counts.items():
+        me, other = pair[side], pair[1 - side]
+        if me not in best or (-n, other) < (-best[me][1], best[me][0]):
+            best[me] = (other, n)
+    return {k: v[0] for k, v in best.items()}
+
+
+def map_corrections(
+    ex: Export,
+    b_faces: dict[str, tuple[int, str]],
+    b_corrections: Sequence[Correction],
+) -> tuple[list[Correction], list[str]]:
+    """Carry an export's corrections into warehouse B, by faces, never by id number.
+
+    ``b_faces``: B's assigned faces, face id -> (influencer id, video id). A's person ``a``
+    becomes B's ``b`` when each is the other's best match by shared faces (ties to the lower
+    id): a B person who is mostly someone else never takes A's name. A merge becomes merges of
+    the B people whose best match is A's merged person (B still holds them apart); a split
+    becomes a split where B's person still holds faces of the video. Returns B's corrections
+    with the carried ones added, and one line per correction (carried, or why not)."""
+    counts: dict[tuple[int, int], int] = {}
+    for face_id, a in ex.faces.items():
+        if face_id in b_faces:
+            key = (a, b_faces[face_id][0])
+            counts[key] = counts.get(key, 0) + 1
+    best_b, best_a = _best(counts, 0), _best(counts, 1)
+    roots = merge_roots(ex.corrections)
+    out = list(b_corrections)
+    named = {c.influencer_id: c.name for c in b_corrections if c.action == "name"}
+    report: list[str] = []
+
+    def mapped(a: int) -> int | None:
+        b = best_b.get(roots.get(a, a))
+        return b if b is not None and best_a.get(b) == roots.get(a, a) else None
+
+    for c in ex.corrections:
+        what = {
+            "name": f"name {c.influencer_id} {c.name!r}",
+            "hide": f"hide {c.influencer_id}",
+            "merge": f"merge {c.influencer_id} {c.other_id}",
+            "split": f"split {c.influencer_id} --video {c.video_id}",
+        }[c.action]
+        b = mapped(c.influencer_id)
+        if b is None:
+            report.append(f"{what}: not carried (no person here is its best match by faces)")
+            continue
+        a = roots.get(c.influencer_id, c.influencer_id)
+        new: list[Correction] = []
+        if c.action == "name":
+            if named.get(b) not in (None, c.name):
+                report.append(f"{what}: not carried ({b} is already named {named[b]!r} here)")
+                continue
+            named[b] = c.name
+            new = [Correction("name", b, name=c.name)]
+        elif c.action == "hide":
+            new = [Correction("hide", b)]
+        elif c.action == "merge":
+            same = sorted(k for k, v in best_a.items() if v == a and k != b)
+            new = [Correction("merge", b, other_id=k) for k in same]
+        elif c.action == "split":
+            assert c.video_id is not None
+            held = any(v == (b, c.video_id) for v in b_faces.values())
+            new = [Correction("split", b, video_id=c.video_id)] if held else []
+        if not new:
+            report.append(f"{what}: nothing to do here (already so)")
+            continue
+        for n in new:
+            out = with_correction(out, n)
+        shown = ", ".join(
+            f"{n.action} {n.influencer_id}"
+            + (f" {n.other_id}" if n.other_id else "")
+            + (f" --video {n.video_id}" if n.video_id else "")
+            for n in new
+        )
+        report.append(f"{what} -> {shown} ({counts[(a, b)]} shared faces)")
+    return out, report

@@ -21,6 +21,7 @@ from ingest.extract.download import CACHE_FULL, local_path, sha256_file
 from ingest.extract.embed import population_mean
 from ingest.people import corrections as people
 from ingest.people.cluster import cluster_faces
+from ingest.pipeline import people_files
 from ingest.pipeline.csvin import VideoRow, read_videos_csv
 from ingest.pipeline.process import Outcome, _one_thread_each, cached_outcome, process_row
 from ingest.settings import Settings, available_cores
@@ -275,30 +276,27 @@ def _local_changed(row: VideoRow, old: store.RecordedVideo, base_dir: Path) -> b
 
 
 def check_people_file(db_path: Path, settings: Settings) -> list[people.Correction]:
-    """Read the corrections file and check it against the warehouse (read-only); raises
-    people.CorrectionsError naming the file and line."""
-    corrections = people.read_corrections(settings.people_file)
-    if not corrections or not db_path.is_file():
+    """Read the corrections file and check it against the warehouse (read-only): refused when
+    bound to another warehouse, or when it names ids the warehouse never issued. Raises
+    people.CorrectionsError naming the file (and line)."""
+    if settings.people_file is None:
+        return []
+    f = people_files.load(db_path, settings.people_file)
+    if not f.corrections or not db_path.is_file():
         people.check_corrections(
-            corrections, str(settings.people_file), set(), np.zeros(0, np.int64), np.zeros(0, str)
+            f.corrections,
+            str(settings.people_file),
+            set(),
+            np.zeros(0, np.int64),
+            np.zeros(0, str),
         )
-        return corrections
+        return f.corrections
     con = store.open_warehouse(db_path, read_only=True)
     try:
-        _check_corrections(con, corrections, settings)
+        people_files.check_fits(con, f.corrections, str(settings.people_file))
     finally:
         con.close()
-    return corrections
-
-
-def _check_corrections(con, corrections: list[people.Correction], settings: Settings) -> None:
-    issued = store.issued_ids(con)
-    prev, vids = np.zeros(0, np.int64), np.zeros(0, str)
-    if issued:
-        face_ids, video_ids = store.clustered_faces(con)
-        prev = store.previous_ids(store.cluster_snapshot(con), face_ids)
-        vids = np.asarray(video_ids, dtype=str)
-    people.check_corrections(corrections, str(settings.people_file), issued, prev, vids)
+    return f.corrections
 
 
 def recluster_warehouse(db_path: Path, settings: Settings) -> tuple[int, int, int, list[str]]:
@@ -320,11 +318,9 @@ def recluster_warehouse(db_path: Path, settings: Settings) -> tuple[int, int, in
                 f"{db_path} holds {', '.join(held)} faces, not {embedder}'s: recluster with "
                 f"--embedder {held[0]}, or re-extract with `ingest run --embedder {embedder}`"
             )
-        corrections = people.read_corrections(settings.people_file)
-        if corrections:
-            _check_corrections(con, corrections, settings)
     finally:
         con.close()
+    check_people_file(db_path, settings)
     con = open_with_wait(
         lambda: store.connect(db_path, EMBEDDERS[embedder].dim), db_path, settings.lock_wait_s
     )
@@ -349,6 +345,7 @@ def recluster(
     df = store.load_faces(con, embedder)
     if df.empty:
         store.write_clusters(con, [], _empty_clustering(), embedder, "none")
+        people_files.record_applied(con, settings.people_file, corrections)
         return 0, 0, 0
     table = store.face_table(df)
     cs = settings.cluster
@@ -379,6 +376,7 @@ def recluster(
         f"min_faces={cs.min_cluster_faces}"
     )
     store.write_clusters_with_history(con, face_ids, c, embedder, method, events)
+    people_files.record_applied(con, settings.people_file, corrections)
     n_infl = len(np.unique(c.cluster_id[c.cluster_id >= 1]))
     return len(df), n_infl, int((c.cluster_id < 1).sum())
 

@@ -7,6 +7,7 @@ import datetime as dt
 import errno
 import os
 import sys
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,6 +100,28 @@ create table if not exists raw.ingest_runs (
     n_download_failed integer,
     n_decode_failed integer,
     n_rejected integer
+)"""
+
+
+# The warehouse's identity: one row, a uuid made on the first write and kept by copies and
+# renames of the file. Its corrections file names it (ingest.people.corrections.check_owner).
+WAREHOUSE_META_DDL = """
+create table if not exists raw.warehouse_meta (
+    warehouse_id varchar not null,
+    created_at timestamp
+)"""
+
+# The corrections the last clustering applied, as read from the warehouse's corrections file:
+# the marts read names and hidden people here, so dbt applies this warehouse's and no other's.
+PEOPLE_CORRECTIONS_DDL = """
+create table if not exists raw.people_corrections (
+    action varchar not null,
+    influencer_id integer not null,
+    other_id integer,
+    video_id varchar,
+    name varchar,
+    source_file varchar,
+    applied_at timestamp
 )"""
 
 
@@ -223,6 +246,8 @@ def connect(db_path: Path, embedding_dim: int) -> duckdb.DuckDBPyConnection:
     con.execute(CLUSTERS_DDL)
     con.execute(ID_HISTORY_DDL)
     con.execute(RUNS_DDL)
+    con.execute(PEOPLE_CORRECTIONS_DDL)
+    ensure_warehouse_id(con)
     return con
 
 
@@ -250,6 +275,84 @@ def recorded_videos(
         f"content_sha256, settings_hash from raw.videos{where}"
     ).fetchall()
     return {r[0]: RecordedVideo(*r[1:]) for r in rows}
+
+
+def ensure_warehouse_id(con: duckdb.DuckDBPyConnection) -> str:
+    """The warehouse's identity, made now if it has none (raw.warehouse_meta)."""
+    con.execute("create schema if not exists raw")
+    con.execute(WAREHOUSE_META_DDL)
+    rows = con.execute("select warehouse_id from raw.warehouse_meta").fetchall()
+    if rows:
+        return rows[0][0]
+    wid = str(uuid.uuid4())
+    con.execute("insert into raw.warehouse_meta values (?, ?)", [wid, dt.datetime.now()])
+    return wid
+
+
+def warehouse_id_of(db_path: Path) -> str | None:
+    """A warehouse file's identity; None when there is no file or it has none yet."""
+
+    def query(con):
+        return next(
+            iter(con.execute("select warehouse_id from raw.warehouse_meta").fetchall()), [None]
+        )[0]
+
+    return _read(db_path, query, None)
+
+
+def bind_warehouse_id(db_path: Path) -> str:
+    """``ensure_warehouse_id`` on an existing warehouse file (one built before identities).
+    Raises duckdb.Error when it cannot be opened for writing."""
+    con = open_warehouse(db_path)
+    try:
+        return ensure_warehouse_id(con)
+    finally:
+        con.close()
+
+
+def write_people_corrections(
+    con: duckdb.DuckDBPyConnection, rows: list[dict[str, str]], source_file: str
+) -> None:
+    """Replace raw.people_corrections with ``rows`` (Correction.row() dicts)."""
+    con.execute(PEOPLE_CORRECTIONS_DDL)
+    df = pd.DataFrame(
+        {
+            "action": [r["action"] for r in rows],
+            "influencer_id": [int(r["influencer_id"]) for r in rows],
+            "other_id": pd.array(
+                [int(r["other_id"]) if r["other_id"] else None for r in rows], "Int64"
+            ),
+            "video_id": [r["video_id"] or None for r in rows],
+            "name": [r["name"] or None for r in rows],
+            "source_file": source_file,
+            "applied_at": dt.datetime.now(),
+        }
+    )
+    con.execute("begin transaction")
+    try:
+        con.execute("delete from raw.people_corrections")
+        if len(df):
+            con.register("corrections_df", df)
+            con.execute("insert into raw.people_corrections by name select * from corrections_df")
+            con.unregister("corrections_df")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+
+
+def applied_corrections(db_path: Path) -> tuple[int, str | None] | None:
+    """(rows, source file) of the corrections the warehouse's last clustering applied (source
+    None when no rows); None when there is no file, or it was last clustered before
+    raw.people_corrections existed."""
+
+    def query(con):
+        n, src = con.execute(
+            "select count(*), any_value(source_file) from raw.people_corrections"
+        ).fetchall()[0]
+        return int(n), src
+
+    return _read(db_path, query, None)
 
 
 def already_done(con: duckdb.DuckDBPyConnection, rec: VideoRecord) -> bool:
@@ -601,6 +704,19 @@ def person_faces(db_path: Path) -> tuple[NDArray[np.int64], NDArray[np.str_], se
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     vids = np.array([r[1] for r in rows], dtype=str)
     return ids, vids, issued
+
+
+def face_people(db_path: Path) -> dict[str, tuple[int, str]]:
+    """face id -> (influencer id, video id) of every assigned face (people export/import)."""
+    con = open_warehouse(db_path, read_only=True)
+    try:
+        rows = con.execute(
+            "select c.face_id, c.cluster_id, f.video_id from raw.face_clusters c "
+            "join raw.faces f using (face_id) where c.cluster_id >= 1"
+        ).fetchall()
+    finally:
+        con.close()
+    return {f: (int(c), v) for f, c, v in rows}
 
 
 def clustered_faces(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str]]:

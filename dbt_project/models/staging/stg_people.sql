@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ ref('people') }}
+    select * from {{ source('raw', 'people_corrections') }}
 
 ),
 
