@@ -322,6 +322,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="the stage-2 threshold to start from (default: the default)",
     )
+    ap.add_argument(
+        "--spread-prior",
+        type=float,
+        default=None,
+        help="the ratio test's spread prior to measure (default: the default)",
+    )
     args = ap.parse_args(argv)
     missing = [f for f in FOLDERS if not (args.shared / f / "INFO.csv").is_file()]
     if missing:
@@ -334,6 +340,7 @@ def main(argv: list[str] | None = None) -> int:
         cache_dir=args.cache_dir or args.work / "cache",
         faces_dir=args.work / "faces",
         cluster_threshold=args.cluster_threshold,
+        spread_prior=args.spread_prior,
     )
     from bench.render import margin_md  # render imports this module
 
