@@ -32,7 +32,7 @@ else
 INPUT_CSV := $(VIDEOS)
 endif
 
-.PHONY: help install install-ray models models-arcface build demo ingest dbt warehouse-doc gx report browser-deps duckdb-cli test test-fast reliability bench bench-calibrate bench-creative bench-blur bench-scale bench-face-search lint format lock clean
+.PHONY: help install install-ray models models-arcface build demo ingest dbt warehouse-doc gx report browser-deps duckdb-cli test test-fast reliability bench bench-calibrate bench-creative bench-margin bench-blur bench-scale bench-face-search lint format lock clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -189,6 +189,10 @@ bench-calibrate: install ## Re-run the calibration sweeps on 28 corpora of both 
 
 bench-creative: install ## The What works page against a planted creative effect and none, 5 seeds -> docs/benchmarks.md
 	$(PY) -m bench.creative --faces $(SHARED)/faces --out docs/benchmarks.md
+# The real clips of $(SHARED)/videos and $(SHARED)/videos-talking as one corpus: wrong merges at the
+# defaults and how much looser stage 2 could be before the first two people merge (bench/margin.py).
+bench-margin: install ## Real clips (videos + videos-talking together): wrong merges at the defaults and the precision margin
+	$(PY) -m bench.margin --shared $(SHARED) --work data/bench/margin
 
 bench-blur: install ## Blur study on ../shared/faces: where dlib stops telling people apart -> docs/blur.md
 	$(PY) -m bench.blur --faces $(SHARED)/faces --out docs/blur.md

@@ -14,6 +14,8 @@
 5. Real clips (../shared/videos): Barack Obama's clips must form one influencer with nobody
    else in it, and other people must not merge with each other: across clips, and within the
    clips hand-labelled in bench/labels (the six-person family dinner of SimpleFR).
+5. The precision margin (bench/margin.py): ../shared/videos and videos-talking ingested as one
+   corpus, no two people merged at the defaults, nor with stage 2 a margin looser.
 Writes docs/benchmarks.md."""
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from bench.calibration import calibrate, calibrate_embedder, method_thresholds
 from bench.corpora import CALIBRATION, UNSEEN
 from bench.creative import block as creative_block
 from bench.creative import publish_block, run_creative
+from bench.margin import FOLDERS, check_margin
 from bench.real import check_real, real_clips, real_csv
 from bench.render import (
     BenchReport,
@@ -100,6 +103,11 @@ def main(argv: list[str] | None = None) -> int:
             csv, _ = real_csv(args.videos, args.work / f"real_{name}")
             real_others.append((name, real_clips(csv, args.work / f"real_{name}", s)[0]))
 
+    margin = None
+    shared = args.videos.parent
+    if all((shared / f / "INFO.csv").is_file() for f in FOLDERS):
+        margin = check_margin(shared, args.work / "margin", settings)
+
     report = BenchReport(
         started,
         settings,
@@ -110,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         unseen,
         real_others,
         [n for n in OPT_IN if n not in others],
+        margin,
     )
     publish(args.out, benchmarks_md(report).split("\n"))
     # The "What works" page against a planted effect (bench/creative.py), in its own block.

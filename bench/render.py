@@ -17,6 +17,7 @@ from bench.benchmark import Benchmark
 from bench.calibration import Calibration, EmbedderCalibration, Scored
 from bench.corpora import CAL, CALS, EMBEDDER, GROWTH_EXTRA, LOOKALIKE_CALS, CorpusGroup
 from bench.descriptors import table_rows
+from bench.margin import FOLDERS, STEP, MarginCheck
 from bench.metrics import Report
 from bench.real import RealCheck, RealRow, RealVerdict
 from bench.speed import growth_table, speed_lines
@@ -44,6 +45,7 @@ class BenchReport:
     # Opt-in embedders measured beside the default: (embedder, real clips at its settings).
     real_others: list[tuple[str, RealVerdict]] = dataclasses.field(default_factory=list)
     not_measured: list[str] = dataclasses.field(default_factory=list)  # opt-in, no weights here
+    margin: MarginCheck | None = None  # None: ../shared lacks one of bench/margin.py's folders
 
 
 def report_cells(r: Report) -> str:
@@ -96,6 +98,17 @@ def real_row(row: RealRow) -> str:
     )
 
 
+def pair_words(pairs) -> str:
+    """Pairs of people as prose: 'A + B; C + D'."""
+    return "; ".join(f"{a} + {b}" for a, b in pairs) or "none"
+
+
+def ranked_pairs(pair_first: dict[tuple[str, str], float], n: int = 5) -> str:
+    """The first ``n`` pairs by the loosening that merges them."""
+    rows = sorted(pair_first.items(), key=lambda kv: (kv[1], kv[0]))[:n]
+    return "; ".join(f"{a} + {b} at {d:+.3f}" for (a, b), d in rows) or "-"
+
+
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
     undefined=jinja2.StrictUndefined,
@@ -112,9 +125,16 @@ _env.filters.update(
     unseen_row=unseen_row,
     summary=summary,
     yes_no=lambda b: "yes" if b else "NO",
+    pairs=pair_words,
+    ranked=ranked_pairs,
 )
 _env.globals.update(
-    EMBEDDER=EMBEDDER, EMBEDDER_WORDS=EMBEDDER_WORDS, TARGETS=TARGETS, inf=float("inf")
+    MARGIN_FOLDERS=" + ".join(FOLDERS),
+    MARGIN_STEP=STEP,
+    EMBEDDER=EMBEDDER,
+    EMBEDDER_WORDS=EMBEDDER_WORDS,
+    TARGETS=TARGETS,
+    inf=float("inf"),
 )
 
 
@@ -125,6 +145,11 @@ def _parts():
 def verdict_lines(v: RealVerdict) -> list[str]:
     """The real-clip verdict as the markdown list docs/benchmarks.md shows."""
     return str(_parts().verdict(v)).split("\n")
+
+
+def margin_md(m: MarginCheck) -> str:
+    """The precision margin on the real clips (bench/margin.py), as markdown."""
+    return _env.get_template("margin.md.j2").render(m=m, folders=" + ".join(FOLDERS), step=STEP)
 
 
 def calibration_tables(cal: Calibration, settings: Settings) -> str:
@@ -174,6 +199,7 @@ def benchmarks_md(report: BenchReport) -> str:
         real_others=report.real_others,
         not_measured=report.not_measured,
         cluster_settings_for=cluster_settings_for,
+        margin=report.margin,
     )
 
 
@@ -186,5 +212,6 @@ def readme_block(report: BenchReport) -> list[str]:
         cores=os.cpu_count(),
         unseen=report.unseen,
         real_others=report.real_others,
+        margin=report.margin,
     )
     return text.removesuffix("\n").split("\n")

@@ -258,3 +258,38 @@ def test_an_opt_in_embedder_is_tabled_beside_the_default_or_said_missing():
     assert "| `--embedder arcface`: stage 1, stage 2, merge ratio |" in text
     assert "The rule picks off, the default." in text
     assert_tables_well_formed(text)
+
+
+def test_the_precision_margin_is_tabled_with_its_verdict_in_benchmarks_and_the_readme():
+    import dataclasses
+
+    from bench.margin import Margin, MarginCheck
+
+    pair = ("Eddie", "stanwin presenter")
+    check = MarginCheck(
+        settings=Settings().cluster,
+        margins=[
+            Margin("stage-2 threshold", 0.55, [], 0.151, [("Emery", "Evan")], {}, 0.45),
+            Margin("every stage-2 limit", 0.55, [], 0.001, [pair], {pair: 0.001}, 0.45),
+        ],
+        n_clips=32,
+        n_faces=426,
+        n_named=23,
+        n_influencers=31,
+        ingest_seconds=4.0,
+        sweep_seconds=14.0,
+    )
+    report = BenchReport(
+        STARTED, Settings(), benchmark(False), CALIBRATION, None, None, margin=check
+    )
+    md = benchmarks_md(report)
+    assert "\n## Precision margin on real clips (`make bench-margin`)\n\n32 real clips" in md
+    assert "Result: **FAIL**" in md.split("## Precision margin")[1]
+    assert "| every stage-2 limit | **+0.001** | 0.551 | Eddie + stanwin presenter |" in md
+    assert_tables_well_formed(md)
+    block = readme_block(report)
+    assert "**0** wrong merges" in block[-1] and "+0.001 looser" in block[-1]
+    wider = dataclasses.replace(check.margins[1], margin=0.105)
+    ok = dataclasses.replace(check, margins=[check.margins[0], wider])
+    assert ok.ok and not check.ok
+    assert "**PASS**" in readme_block(dataclasses.replace(report, margin=ok))[-1]

@@ -183,9 +183,12 @@ def test_new_tracks_join_existing_people_without_a_full_reclustering():
     )
     known = np.concatenate([before, np.full(len(tr.video) - old, -1)])
     inc = cluster_tracks_graph(tr.centroids, s, tr.video, descriptors=tr.descriptors, known=known)
-    # Existing people stay as they were: no group split, none merged with another.
+    # Existing people stay as they were: no group split, and none merged with another person.
+    # (Two old groups of one person may join once a new track bridges them: at the precision-
+    # first spread prior (#37) the first 2700 tracks leave some people in fragments.)
     assert len({(a, b) for a, b in zip(before.tolist(), inc[:old].tolist())}) == before.max() + 1
-    assert len(set(inc[:old].tolist())) == before.max() + 1
+    for k in set(inc[:old].tolist()):
+        assert len(set(tr.person[:old][inc[:old] == k].tolist())) == 1
     # New tracks of people already seen join them.
     seen = set(tr.person[:old].tolist())
     new_of_seen = [t for t in range(old, len(tr.video)) if tr.person[t] in seen]
