@@ -20,6 +20,7 @@ from ingest.embedders import EMBEDDERS
 from ingest.extract.embed import population_mean
 from ingest.people import corrections as people
 from ingest.people.cluster import cluster_faces
+from ingest.people.review import review_candidates
 from ingest.pipeline.csvin import VideoRow, read_videos_csv
 from ingest.pipeline.process import Outcome, _one_thread_each, cached_outcome, process_row
 from ingest.settings import Settings, available_cores
@@ -235,6 +236,7 @@ def recluster(
     df = store.load_faces(con, embedder)
     if df.empty:
         store.write_clusters(con, [], _empty_clustering(), embedder, "none")
+        store.write_review(con, [], settings.cluster.cluster_threshold)
         return 0, 0, 0
     table = store.face_table(df)
     cs = settings.cluster
@@ -265,6 +267,18 @@ def recluster(
         f"min_faces={cs.min_cluster_faces}"
     )
     store.write_clusters_with_history(con, face_ids, c, embedder, method, events)
+    # What a person should check on the report's "Check these" page (issue #37).
+    review = review_candidates(
+        table,
+        c,
+        cs,
+        settings.review,
+        population_mean(embedder),
+        population_mean("faceres"),
+        must_link=p.must_link,
+        cannot_link=p.cannot_link,
+    )
+    store.write_review(con, review, cs.cluster_threshold)
     n_infl = len(np.unique(c.cluster_id[c.cluster_id >= 1]))
     return len(df), n_infl, int((c.cluster_id < 1).sum())
 
