@@ -25,7 +25,11 @@ def _build_marts(db: Path, work: Path) -> None:
     result = run_dbt(
         "build",
         "--select",
+        # the marts the suggestions' tests refer to, and what they are built from
         "+review_suggestions",
+        "+videos",
+        "+influencer_videos",
+        "+influencer_embeddings",
         db=db,
         target_dir=work / "target",
         log_dir=work / "logs",

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -240,7 +240,7 @@ def same_person_candidates(
         per_person[c.influencer_id] += 1
         per_person[c.other_id] += 1
         listed.append(c)
-    return [_ranked(c, k) for k, c in enumerate(listed, start=1)]
+    return [replace(c, rank=k) for k, c in enumerate(listed, start=1)]
 
 
 def two_people_candidates(
@@ -272,21 +272,7 @@ def two_people_candidates(
                 fd = 1.0 - float(dsums[v] @ (dsums.sum(axis=0) - dsums[v])) / (counts[v] * rest)
             out.append(Candidate("two_people", int(iid), None, str(vids[v]), d, fd, 0, None, 0))
     out.sort(key=lambda c: (-c.distance, c.influencer_id, c.video_id))
-    return [_ranked(c, k) for k, c in enumerate(out, start=1)]
-
-
-def _ranked(c: Candidate, rank: int) -> Candidate:
-    return Candidate(
-        c.kind,
-        c.influencer_id,
-        c.other_id,
-        c.video_id,
-        c.distance,
-        c.faceres_distance,
-        c.n_shared_videos,
-        c.kept_apart_by,
-        rank,
-    )
+    return [replace(c, rank=k) for k, c in enumerate(out, start=1)]
 
 
 def review_candidates(
