@@ -252,7 +252,7 @@ def export(
     )
 
     # Contact sheets and "Check these": each face they show, copied once, and its URL.
-    n_missing_faces += _face_urls(
+    n_missing_sheet_faces = _face_urls(
         con,
         root,
         faces_dir / "c",
@@ -296,6 +296,7 @@ def export(
         "missing": missing,
         "missing_columns": missing_columns,
         "missing_faces": n_missing_faces,
+        "missing_sheet_faces": n_missing_sheet_faces,
         "data_docs": have_docs,
     }
 
