@@ -21,6 +21,8 @@ from bench.margin import FOLDERS, STEP, MarginCheck
 from bench.metrics import Report
 from bench.real import RealCheck, RealRow, RealVerdict
 from bench.speed import growth_table, speed_lines
+from bench.suggestions import MAX_PLANTED, SUGGESTION_TARGETS
+from bench.suggestions import summary as suggestion_summary
 from bench.unseen import TARGETS, Unseen, summary
 from ingest.settings import Settings, cluster_settings_for
 
@@ -127,6 +129,8 @@ _env.filters.update(
     yes_no=lambda b: "yes" if b else "NO",
     pairs=pair_words,
     ranked=ranked_pairs,
+    suggestion_summary=suggestion_summary,
+    share=lambda x, spec=".0%": "-" if x is None else format(x, spec),
 )
 _env.globals.update(
     MARGIN_FOLDERS=" + ".join(FOLDERS),
@@ -134,6 +138,8 @@ _env.globals.update(
     EMBEDDER=EMBEDDER,
     EMBEDDER_WORDS=EMBEDDER_WORDS,
     TARGETS=TARGETS,
+    SUGGESTION_TARGETS=SUGGESTION_TARGETS,
+    MAX_PLANTED=MAX_PLANTED,
     inf=float("inf"),
 )
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from bench.corpora import CorpusFaces, CorpusGroup, ingest_group
 from bench.metrics import Report
+from bench.suggestions import SuggestionScore, score_suggestions
 from ingest.settings import ClusterSettings, EmbedderName, Settings
 
 # The clustering defaults before general footage (#22): a looser stage 1, tracks of two faces
@@ -64,6 +65,8 @@ class Unseen:
     seconds: list[float]  # ingest wall time per corpus, from an empty extraction cache
     n_videos: list[int]
     others: list[OtherEmbedder] = dataclasses.field(default_factory=list)
+    # "Check these" at the defaults, per seed (bench/suggestions.py)
+    suggestions: list[SuggestionScore] = dataclasses.field(default_factory=list)
 
 
 def summary(rs: list[Report], t: Targets = TARGETS) -> dict[str, object]:
@@ -129,4 +132,5 @@ def run_unseen(
         seconds=[c.seconds for c in corpora],
         n_videos=[cfg.n_videos for cfg in group.corpora],
         others=runs,
+        suggestions=[score_suggestions(c, settings.cluster, settings.review) for c in corpora],
     )

@@ -204,6 +204,25 @@ class ClusterSettings:
     ann_min_tracks: int = 50_000  # tracks
 
 
+@dataclass(frozen=True)
+class ReviewSettings:
+    """What the "Check these" page suggests (ingest/people/review.py), in stage 2's units:
+    cosine distance between centred track centroids, average linkage. Chosen on the bench's
+    unseen seeds (docs/benchmarks.md, "Check these")."""
+
+    # Two influencers within this distance past cluster_threshold may be one person.
+    same_band: float = 0.10
+    # Wider for two that share videos but never a frame: a multi-shot video's fragments.
+    fragment_band: float = 0.25
+    # How much nearer such a pair ranks (the same distance units).
+    fragment_bonus: float = 0.10
+    # Same-person suggestions per influencer at most (its nearest ones); 0 = no cap.
+    max_per_person: int = 2
+    # A video whose tracks sit farther than this from the rest of their influencer
+    # (leave-one-video-out linkage distance) may be someone else.
+    split_cut: float = 0.45
+
+
 def cluster_settings_for(embedder: EmbedderName) -> ClusterSettings:
     """The calibrated clustering settings of an embedder (its registry entry's, ingest/embedders.py)."""
     return dataclasses.replace(ClusterSettings(), **EMBEDDERS[embedder].cluster)
@@ -221,6 +240,7 @@ class Settings:
     detection: DetectionSettings = field(default_factory=DetectionSettings)
     embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
     cluster: ClusterSettings = field(default_factory=ClusterSettings)
+    review: ReviewSettings = field(default_factory=ReviewSettings)
     device: str = "cpu"  # torch device for MTCNN / facenet
     # Processes extracting videos in parallel, one torch thread each. None: one per core here
     # (engine "local"), one actor per CPU of the cluster (engine "ray").

@@ -9,6 +9,9 @@ lists, structs) cast. All logic stays in dbt.
 Also:
   * copies each influencer's representative face (`influencers.representative_face_path`, relative
     to --root) to `static/faces/<influencer_id>.jpg` and adds the column `face_url`;
+  * copies the faces of the contact sheets and of "Check these" (`influencer_video_faces.face_path`,
+    `review_suggestions.face_path` / `other_face_path`) to `static/faces/c/`, once each, and adds
+    `face_url` (and `other_face_url`);
   * copies the checks stage's static results (`out/data_docs/`) to `static/data_docs/`, or writes a
     placeholder page saying the checks have not run;
   * creates empty tables with the declared columns for any table that is missing (for example
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import html
 import os
 import shutil
@@ -120,6 +124,47 @@ def _table_columns(
     return [(r[0], r[1]) for r in rows]
 
 
+def _face_urls(
+    con: duckdb.DuckDBPyConnection,
+    root: Path,
+    folder: Path,
+    columns: list[tuple[str, str, str]],
+) -> int:
+    """For each (table, path column, url column): copy every face image the column names
+    (relative to ``root``) into ``folder`` under a name made from its path, each file once, and
+    add the url column (MISSING_FACE_URL where the file is gone). Returns how many are gone."""
+    folder.mkdir(parents=True, exist_ok=True)
+    site = "/" + folder.relative_to(folder.parent.parent).as_posix()
+    urls: dict[str, str] = {}
+    for table, path_col, url_col in columns:
+        for (rel,) in con.execute(
+            f"SELECT DISTINCT {_q(path_col)} FROM rep.main.{_q(table)} "
+            f"WHERE {_q(path_col)} IS NOT NULL"
+        ).fetchall():
+            if rel in urls:
+                continue
+            src = root / rel
+            if src.is_file():
+                name = hashlib.sha1(rel.encode()).hexdigest()[:16] + src.suffix.lower()
+                shutil.copyfile(src, folder / name)
+                urls[rel] = f"{site}/{name}"
+            else:
+                urls[rel] = MISSING_FACE_URL
+        con.execute(f"ALTER TABLE rep.main.{_q(table)} ADD COLUMN {_q(url_col)} VARCHAR")
+    if urls:
+        con.execute("CREATE TEMP TABLE face_url_map (rel VARCHAR, url VARCHAR)")
+        con.executemany("INSERT INTO face_url_map VALUES (?, ?)", list(urls.items()))
+        for table, path_col, url_col in columns:
+            con.execute(
+                f"UPDATE rep.main.{_q(table)} SET {_q(url_col)} = m.url FROM face_url_map m "
+                f"WHERE m.rel = rep.main.{_q(table)}.{_q(path_col)}"
+            )
+    gone = sorted(rel for rel, url in urls.items() if url == MISSING_FACE_URL)
+    if gone:
+        print(f"export: {len(gone)} face images not found, e.g. {gone[0]!r}", file=sys.stderr)
+    return len(gone)
+
+
 def export(
     db: Path,
     out: Path,
@@ -206,6 +251,18 @@ def export(
         "'/influencers/' || CAST(influencer_id AS VARCHAR)"
     )
 
+    # Contact sheets and "Check these": each face they show, copied once, and its URL.
+    n_missing_sheet_faces = _face_urls(
+        con,
+        root,
+        faces_dir / "c",
+        [
+            ("influencer_video_faces", "face_path", "face_url"),
+            ("review_suggestions", "face_path", "face_url"),
+            ("review_suggestions", "other_face_path", "other_face_url"),
+        ],
+    )
+
     # Data docs (static results page of the checks stage).
     docs_target = static_dir / "data_docs"
     if docs_target.exists():
@@ -239,6 +296,7 @@ def export(
         "missing": missing,
         "missing_columns": missing_columns,
         "missing_faces": n_missing_faces,
+        "missing_sheet_faces": n_missing_sheet_faces,
         "data_docs": have_docs,
     }
 

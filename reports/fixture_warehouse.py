@@ -29,10 +29,13 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from ingest.extract.age import DESCRIPTOR_DIM
+from ingest.extract.embed import population_mean
 from ingest.extract.faces import Faces, VideoExtraction
 from ingest.extract.video import VideoMeta
 from ingest.people.cluster import Clustering
 from ingest.people.corrections import Correction
+from ingest.people.review import review_candidates
+from ingest.settings import ReviewSettings, cluster_settings_for
 from ingest.warehouse import schema as warehouse_schema
 from ingest.warehouse import store
 
@@ -42,7 +45,11 @@ PEOPLE = {
     2: ("Angelina_Jolie", "lfw_Angelina_Jolie_0007.jpg"),
     3: ("George_Clooney", "lfw_George_Clooney_0008.jpg"),
     4: ("Elton_John", "5celeb_makfordead_train_01.jpg"),
+    5: ("Barack_Obama", "ageitgey_obama2.jpg"),
 }
+# A planted split: influencer 5 is influencer 1 seen apart (its faces sit near 1's), so the
+# "Check these" page lists the pair (ingest.people.review, as `ingest run` would).
+SPLIT_OF = {5: 1}
 # Names given by hand (ingest people name); the rest get the default "Person <id>".
 GIVEN_NAMES = {1: "Barack Obama", 3: "George Clooney"}
 HIDDEN = {4}  # ingest people hide: listed on its own page, never ranked
@@ -64,6 +71,7 @@ VIDEOS = [
     (11, "rejected", "performance score is not numeric: 'n/a'", None, None, None, None, [], 0),
     (12, "ok", None, 0.95, 14.0, 1080, 1920, [(4, "lead")], 0),
     (13, "ok", None, 0.30, 10.0, 1080, 1920, [], 2),
+    (14, "ok", None, 0.77, 10.0, 1080, 1920, [(5, "lead")], 0),
 ]
 EMBEDDER, EMBEDDING_DIM = "dlib", 128
 CROP_PX = 160
@@ -80,6 +88,14 @@ def video_id(row_number: int) -> str:
 
 def _unit(v: np.ndarray) -> np.ndarray:
     return (v / np.linalg.norm(v, axis=-1, keepdims=True)).astype(np.float32)
+
+
+def _centre(iid: int) -> np.ndarray:
+    """The direction of a person's faces; a planted split's lies near its person's."""
+    own = np.random.default_rng(iid).normal(size=EMBEDDING_DIM)
+    if iid in SPLIT_OF:
+        return _unit(_centre(SPLIT_OF[iid]) + 0.03 * own)
+    return _unit(own)
 
 
 @contextlib.contextmanager
@@ -114,7 +130,7 @@ def _faces(row: tuple, crops: dict[int, np.ndarray], rng: np.random.Generator):
         return Faces.empty(EMBEDDING_DIM, CROP_PX), []
     box_array = np.array(boxes, dtype=np.float32).reshape(n, 4)
     # Faces of one person sit close to that person's direction; passers-by anywhere.
-    centres = {iid: _unit(np.random.default_rng(iid).normal(size=EMBEDDING_DIM)) for iid in crops}
+    centres = {iid: _centre(iid) for iid in crops}
     embeddings = np.stack(
         [
             _unit(centres[c] + 0.05 * rng.normal(size=EMBEDDING_DIM))
@@ -190,24 +206,26 @@ def _write_raw(db: Path, root: Path, crops: dict[int, np.ndarray]) -> None:
         for iid in PEOPLE:
             members = cluster_id == iid
             similarity[members] = emb[members] @ _unit(emb[members].mean(axis=0))
+        clustering = Clustering(
+            cluster_id=cluster_id,
+            track_id=np.array(
+                [
+                    f"{f.rsplit('_f', 1)[0]}:{c}" if c >= 1 else None
+                    for f, c in zip(face_ids, clusters)
+                ],
+                dtype=object,
+            ),
+            centroid_similarity=similarity,
+        )
         store.write_clusters_with_history(
             con,
             face_ids,
-            Clustering(
-                cluster_id=cluster_id,
-                track_id=np.array(
-                    [
-                        f"{f.rsplit('_f', 1)[0]}:{c}" if c >= 1 else None
-                        for f, c in zip(face_ids, clusters)
-                    ],
-                    dtype=object,
-                ),
-                centroid_similarity=similarity,
-            ),
+            clustering,
             EMBEDDER,
             "fixture",
             [(iid, "created", None) for iid in PEOPLE],
         )
+        _write_review(con, face_ids, clustering)
         now = dt.datetime(2025, 1, 1, 12)
         statuses = [row[1] for row in VIDEOS]
         store.write_run(
@@ -224,6 +242,28 @@ def _write_raw(db: Path, root: Path, crops: dict[int, np.ndarray]) -> None:
         )
     finally:
         con.close()
+
+
+def _write_review(con, face_ids: list[str], clustering: Clustering) -> None:
+    """raw.review_candidates as ingest's clustering writes them, at dlib's settings."""
+    df = store.load_faces(con, EMBEDDER)
+    at = {f: i for i, f in enumerate(face_ids)}
+    order = np.array([at[f] for f in df["face_id"]])
+    aligned = Clustering(
+        clustering.cluster_id[order],
+        clustering.track_id[order],
+        clustering.centroid_similarity[order],
+    )
+    s = cluster_settings_for(EMBEDDER)
+    found = review_candidates(
+        store.face_table(df),
+        aligned,
+        s,
+        ReviewSettings(),
+        population_mean(EMBEDDER),
+        population_mean("faceres"),
+    )
+    store.write_review(con, found, s.cluster_threshold)
 
 
 def build(root: Path, faces_src: Path, db_name: str = "warehouse.duckdb") -> Path:

@@ -293,3 +293,32 @@ def test_the_precision_margin_is_tabled_with_its_verdict_in_benchmarks_and_the_r
     ok = dataclasses.replace(check, margins=[check.margins[0], wider])
     assert ok.ok and not check.ok
     assert "**PASS**" in readme_block(dataclasses.replace(report, margin=ok))[-1]
+
+
+def test_check_these_figures_are_tabled_and_marked_against_their_targets():
+    from bench.corpora import UNSEEN
+    from bench.suggestions import SuggestionScore, summary
+    from bench.unseen import Unseen
+
+    # studio: 9 of 10 fragments listed, 12 right / 6 wrong; edited: 1 of 4, 2 right / 5 wrong
+    studio = [
+        SuggestionScore(5, 5, 6, 3, 1, 1, 5, 4, 0.1),
+        SuggestionScore(5, 4, 6, 3, 0, 0, 5, 5, 0.1),
+    ]
+    edited = [SuggestionScore(4, 1, 2, 5, 0, 0, 5, 2, 0.2)]
+    assert summary(studio)["listed_share"] == 0.9 and summary(studio)["false_per_true"] == 0.5
+    assert summary([SuggestionScore(0, 0, 0, 0, 0, 0, 0, 0, 0.0)])["listed_share"] is None
+    good = [rep(0.999)] * 5
+    unseen = [
+        Unseen(UNSEEN[0], good, good, [60.0] * 5, [100] * 5, suggestions=studio),
+        Unseen(UNSEEN[1], good, good, [40.0] * 5, [60] * 5, suggestions=edited),
+    ]
+    report = BenchReport(STARTED, Settings(), benchmark(True), CALIBRATION, None, None, unseen)
+    md = benchmarks_md(report)
+    assert (
+        "| 9 of 10 (90%) | 12 / 6 | 0.50 | 1 of 1 | 9 of 10 (90%) | 0.20 s for 500 videos |" in md
+    )
+    assert "| 1 of 4 (25%) (**missed**) | 2 / 5 | 2.50 (**missed**) | 0 of 0 | 2 of 5 (40%) |" in md
+    assert_tables_well_formed(md)
+    block = readme_block(report)
+    assert any(line.startswith("| edited recipe | 1 of 4 (25%) | 2.50 |") for line in block)

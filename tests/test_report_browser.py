@@ -360,3 +360,56 @@ def test_data_docs_link_opens(site, browser):
     assert w.page.inner_text("#marker") == "fixture data docs"
     w.assert_clean()
     w.page.close()
+
+
+def test_contact_sheet_shows_one_face_from_each_video(site, browser):
+    """Issue #37: every person's page shows a face from each of their videos, named by file
+    name with the full path on hover, with its CSV row, score and role."""
+    base, expected = site
+    w = PageWatch(browser, base)
+    for iid, _, n_videos in expected:
+        w.goto(f"/influencers/{iid}")
+        faces = w.page.locator("#contact-sheet figure.contact-face")
+        assert faces.count() == n_videos, (iid, w.page.inner_text("#contact-sheet"))
+        widths = faces.locator("img").evaluate_all("els => els.map(i => i.naturalWidth)")
+        assert widths and all(x > 0 for x in widths), widths
+    w.goto("/influencers/1")
+    first = w.page.locator("#contact-sheet figure.contact-face").first
+    name = first.locator("figcaption").first
+    assert name.inner_text() == "clip1"
+    assert name.get_attribute("title").startswith("https://videos.example.com/clip1 ")
+    assert "Row 1 · 0.910 · lead" in first.inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    w.page.screenshot(path=str(ARTIFACTS / "report_contact_sheet.png"), full_page=True)
+    w.assert_clean()
+    w.page.close()
+
+
+def test_check_these_lists_the_planted_split(site, browser):
+    """Issue #37: the home page counts the suggestions and links to "Check these", which shows
+    the fixture's planted split (influencer 5 is a second look of 1) with both faces and the
+    command that merges them."""
+    base, _ = site
+    w = PageWatch(browser, base)
+    w.goto("/")
+    link = w.page.locator("#check-these-link a")
+    assert link.inner_text() == "1 suggestion to check"
+    link.click()
+    w.page.wait_for_url(f"{base}/check-these**")
+    w.settle()
+    found = w.page.locator("#same-person .suggestion")
+    assert found.count() == 1
+    text = found.first.inner_text()
+    assert "Barack Obama" in text and "Person 5" in text, text
+    command = found.first.locator("code.command").inner_text()
+    assert command.startswith(".venv/bin/ingest people merge 1 5 --db "), command
+    srcs = found.first.locator("img").evaluate_all(
+        "els => els.map(i => [i.getAttribute('src'), i.naturalWidth])"
+    )
+    assert [s for s, _ in srcs] == ["/faces/c/" + s.split("/faces/c/")[1] for s, _ in srcs]
+    assert len(srcs) == 2 and all(width > 0 for _, width in srcs), srcs
+    assert w.page.locator("#no-two-people").is_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    w.page.screenshot(path=str(ARTIFACTS / "report_check_these.png"), full_page=True)
+    w.assert_clean()
+    w.page.close()

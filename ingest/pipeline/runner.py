@@ -21,6 +21,7 @@ from ingest.extract.download import CACHE_FULL, local_path, sha256_file
 from ingest.extract.embed import population_mean
 from ingest.people import corrections as people
 from ingest.people.cluster import cluster_faces
+from ingest.people.review import review_candidates
 from ingest.pipeline import people_files
 from ingest.pipeline.csvin import VideoRow, read_videos_csv
 from ingest.pipeline.process import Outcome, _one_thread_each, cached_outcome, process_row
@@ -346,6 +347,7 @@ def recluster(
     if df.empty:
         store.write_clusters(con, [], _empty_clustering(), embedder, "none")
         people_files.record_applied(con, settings.people_file, corrections)
+        store.write_review(con, [], settings.cluster.cluster_threshold)
         return 0, 0, 0
     table = store.face_table(df)
     cs = settings.cluster
@@ -377,6 +379,18 @@ def recluster(
     )
     store.write_clusters_with_history(con, face_ids, c, embedder, method, events)
     people_files.record_applied(con, settings.people_file, corrections)
+    # What a person should check on the report's "Check these" page (issue #37).
+    review = review_candidates(
+        table,
+        c,
+        cs,
+        settings.review,
+        population_mean(embedder),
+        population_mean("faceres"),
+        must_link=p.must_link,
+        cannot_link=p.cannot_link,
+    )
+    store.write_review(con, review, cs.cluster_threshold)
     n_infl = len(np.unique(c.cluster_id[c.cluster_id >= 1]))
     return len(df), n_infl, int((c.cluster_id < 1).sum())
 

@@ -21,6 +21,7 @@ from ingest.embedders import EMBEDDERS
 from ingest.extract.age import DESCRIPTOR_DIM
 from ingest.extract.faces import VideoExtraction
 from ingest.people.cluster import Clustering, FaceTable
+from ingest.people.review import Candidate
 from ingest.settings import WAREHOUSE_STORAGE_VERSION
 
 STATUSES = ("ok", "no_faces", "download_failed", "decode_failed", "rejected")
@@ -85,6 +86,23 @@ create table if not exists raw.influencer_id_history (
     event varchar not null,
     other_id integer,
     recorded_at timestamp
+)"""
+
+# Where the clustering may be wrong (ingest.people.review), rewritten with every clustering;
+# the review_suggestions mart words them for the "Check these" page.
+REVIEW_DDL = """
+create table if not exists raw.review_candidates (
+    kind varchar not null,
+    influencer_id integer not null,
+    other_id integer,
+    video_id varchar,
+    distance double,
+    faceres_distance double,
+    cluster_threshold double,
+    n_shared_videos integer,
+    kept_apart_by varchar,
+    rank integer,
+    clustered_at timestamp
 )"""
 
 RUNS_DDL = """
@@ -248,6 +266,7 @@ def connect(db_path: Path, embedding_dim: int) -> duckdb.DuckDBPyConnection:
     con.execute(RUNS_DDL)
     con.execute(PEOPLE_CORRECTIONS_DDL)
     ensure_warehouse_id(con)
+    con.execute(REVIEW_DDL)
     return con
 
 
@@ -869,3 +888,38 @@ def write_run(con: duckdb.DuckDBPyConnection, row: dict) -> None:
         + ")",
         list(row.values()),
     )
+
+
+def write_review(
+    con: duckdb.DuckDBPyConnection, candidates: list[Candidate], cluster_threshold: float
+) -> None:
+    """Replace raw.review_candidates with ``candidates`` (ingest.people.review) of the
+    clustering just written."""
+    now = dt.datetime.now()
+    rows = [
+        (
+            c.kind,
+            c.influencer_id,
+            c.other_id,
+            c.video_id,
+            c.distance,
+            c.faceres_distance,
+            cluster_threshold,
+            c.n_shared_videos,
+            c.kept_apart_by,
+            c.rank,
+            now,
+        )
+        for c in candidates
+    ]
+    con.execute("begin transaction")
+    try:
+        con.execute("delete from raw.review_candidates")
+        if rows:
+            con.executemany(
+                "insert into raw.review_candidates values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+            )
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise

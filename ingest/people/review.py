@@ -1,0 +1,299 @@
+"""Review suggestions: where a clustering may be wrong, for a person to check (issue #37).
+
+Pure, typed functions (no I/O). The clustering is precision-first: when unsure it keeps two
+groups apart, so its likely mistakes are splits, and the few wrong merges that remain must be
+easy to see. Two kinds of suggestion, both measured in the units stage 2 of the clustering
+decides in (``ingest.people.cluster``: average-linkage cosine distance between centred track
+centroids), so "close to merging" means what it says:
+
+* ``same_person``: two influencers that came close to merging: their linkage distance is
+  within ``ReviewSettings.same_band`` of ``cluster_threshold``, or within the wider
+  ``fragment_band`` when they appear in the same videos but never in the same frame (the
+  fragments of a multi-shot video look exactly like that). Two influencers on screen in one
+  frame are two people and are never suggested. Ranked by how far past the threshold they
+  sit, fragments first.
+* ``two_people``: a video whose tracks of an influencer sit far from the rest of that
+  influencer (leave-one-video-out linkage distance above ``split_cut``): the look of a wrong
+  merge, since average linkage lets in a stranger close to the group's mean while its own
+  faces stay far from each of the others.
+
+Hand corrections (``ingest.people.corrections``) are answers: a pair a split keeps apart is
+not suggested again, nor is a video a merge tied to the rest of its person."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ingest.people.cluster import Clustering, FaceTable, center, groups
+from ingest.settings import ClusterSettings, ReviewSettings
+from ingest.vectors import l2_normalize
+
+Kind = Literal["same_person", "two_people"]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One suggestion. ``distance``: centred average-linkage cosine distance (same_person:
+    between the two influencers; two_people: between the video's tracks and the rest of the
+    influencer's). ``faceres_distance``: the same over the faceres descriptors (None without).
+    ``kept_apart_by`` (same_person): which test of stage 2 kept them apart: ``threshold``,
+    ``ratio``, ``veto`` or ``order`` (every test passes now, but the order of merges decided
+    otherwise)."""
+
+    kind: Kind
+    influencer_id: int
+    other_id: int | None
+    video_id: str | None
+    distance: float
+    faceres_distance: float | None
+    n_shared_videos: int
+    kept_apart_by: str | None
+    rank: int  # 1 = most likely, per kind
+
+
+@dataclass(frozen=True)
+class Tracks:
+    """Stage 2's view of a clustering: one row per track (faces with a track id)."""
+
+    vectors: NDArray[np.float64]  # (t, d) centred, unit length, as stage 2 compares them
+    descriptors: NDArray[np.float64] | None  # (t, k) centred faceres centroids, or None
+    influencer: NDArray[np.int64]  # (t,) influencer id, -1 for tracks left out
+    video: NDArray[np.str_]  # (t,)
+
+
+def track_view(
+    faces: FaceTable,
+    clustering: Clustering,
+    s: ClusterSettings,
+    prior_mean: NDArray[np.float32] | None = None,
+    descriptor_prior: NDArray[np.float32] | None = None,
+) -> Tracks:
+    """Rebuild the track centroids stage 2 clustered (every track, assigned or not, weighs in
+    the centring mean as it did there) from the faces and their track ids."""
+    has = np.array([t is not None for t in clustering.track_id], dtype=bool)
+    names, idx = np.unique(clustering.track_id[has].astype(str), return_inverse=True)
+    t = len(names)
+    emb = faces.embeddings[has].astype(np.float64)
+    sums = np.zeros((t, emb.shape[1]))
+    np.add.at(sums, idx, emb)
+    vectors = l2_normalize(sums)
+    if s.center:
+        vectors = center(vectors, prior_mean, s.center_prior_weight)
+    descriptors = None
+    if faces.descriptor is not None:
+        dsum = np.zeros((t, faces.descriptor.shape[1]))
+        np.add.at(dsum, idx, faces.descriptor[has].astype(np.float64))
+        descriptors = l2_normalize(dsum)
+        if s.center:
+            descriptors = center(descriptors, descriptor_prior, s.center_prior_weight)
+    influencer = np.full(t, -1, dtype=np.int64)
+    influencer[idx] = clustering.cluster_id[has]
+    video = np.empty(t, dtype=object)
+    video[idx] = faces.video_id[has]
+    return Tracks(
+        np.asarray(vectors, np.float64),
+        None if descriptors is None else np.asarray(descriptors, np.float64),
+        influencer,
+        video.astype(str),
+    )
+
+
+def linkage_distances(
+    sums: NDArray[np.float64], counts: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """(k, k) average-linkage cosine distance between groups of unit vectors, each given by
+    the sum of its members (k, d) and their count (k,): the mean over member pairs of
+    1 - x.y is 1 - S_a.S_b / (n_a n_b). The diagonal is 0."""
+    d = 1.0 - (sums @ sums.T) / np.outer(counts, counts)
+    np.fill_diagonal(d, 0.0)
+    return d
+
+
+def spreads(
+    sums: NDArray[np.float64], counts: NDArray[np.float64], prior: float, prior_weight: float
+) -> NDArray[np.float64]:
+    """(k,) each group's spread as stage 2's ratio test sees it: the mean distance between its
+    members, shrunk toward ``prior`` with ``prior_weight`` pseudo-pairs."""
+    pairs = counts * (counts - 1) / 2
+    within = pairs - (np.einsum("ij,ij->i", sums, sums) - counts) / 2
+    return (within + prior_weight * prior) / (pairs + prior_weight)
+
+
+def _pairs_on_one_frame(
+    faces: FaceTable, cluster_id: NDArray[np.int64]
+) -> tuple[set[tuple[int, int]], dict[tuple[int, int], int]]:
+    """(influencer pairs seen in one frame, videos shared by each pair), pairs as (low, high)."""
+    together: set[tuple[int, int]] = set()
+    videos_of: dict[int, set[str]] = defaultdict(set)
+    kept = np.flatnonzero(cluster_id >= 1)
+    for i in kept:
+        videos_of[int(cluster_id[i])].add(str(faces.video_id[i]))
+    keys = np.char.add(
+        np.char.add(faces.video_id[kept].astype(str), "#"), faces.frame_index[kept].astype(str)
+    )
+    for _, rows in groups(keys):
+        ids = sorted({int(x) for x in cluster_id[kept[rows]]})
+        together.update((a, b) for i, a in enumerate(ids) for b in ids[i + 1 :])
+    by_video: dict[str, set[int]] = defaultdict(set)
+    for iid, vids in videos_of.items():
+        for v in vids:
+            by_video[v].add(iid)
+    shared: dict[tuple[int, int], int] = defaultdict(int)
+    for ids_in_video in by_video.values():
+        ids = sorted(ids_in_video)
+        for i, a in enumerate(ids):
+            for b in ids[i + 1 :]:
+                shared[(a, b)] += 1
+    return together, dict(shared)
+
+
+def _answered(
+    cluster_id: NDArray[np.int64],
+    video_id: NDArray[np.str_],
+    must_link: Sequence[NDArray[np.int64]],
+    cannot_link: Sequence[tuple[NDArray[np.int64], NDArray[np.int64]]],
+) -> tuple[set[tuple[int, int]], set[tuple[int, str]]]:
+    """(influencer pairs a hand split keeps apart, (influencer, video) a hand merge ties to the
+    rest of its influencer), from the corrections' face-row groups."""
+    apart: set[tuple[int, int]] = set()
+    for left, right in cannot_link:
+        a_ids = {int(x) for x in cluster_id[left] if x >= 1}
+        b_ids = {int(x) for x in cluster_id[right] if x >= 1}
+        apart.update((min(a, b), max(a, b)) for a in a_ids for b in b_ids if a != b)
+    tied: set[tuple[int, str]] = set()
+    for g in must_link:
+        g = np.asarray(g, dtype=np.int64)
+        for iid in {int(x) for x in cluster_id[g] if x >= 1}:
+            vids = {str(v) for v in video_id[g[cluster_id[g] == iid]]}
+            if len(vids) > 1:
+                tied.update((iid, v) for v in vids)
+    return apart, tied
+
+
+def _group_sums(
+    x: NDArray[np.float64], labels: NDArray[np.int64], k: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    sums = np.zeros((k, x.shape[1]))
+    np.add.at(sums, labels, x)
+    return sums, np.bincount(labels, minlength=k).astype(np.float64)
+
+
+def same_person_candidates(
+    tracks: Tracks,
+    together: set[tuple[int, int]],
+    shared: dict[tuple[int, int], int],
+    apart: set[tuple[int, int]],
+    s: ClusterSettings,
+    r: ReviewSettings,
+) -> list[Candidate]:
+    """Influencer pairs that came close to merging (module docstring), most likely first."""
+    kept = tracks.influencer >= 1
+    ids, lab = np.unique(tracks.influencer[kept], return_inverse=True)
+    if len(ids) < 2:
+        return []
+    sums, counts = _group_sums(tracks.vectors[kept], lab, len(ids))
+    dist = linkage_distances(sums, counts)
+    spread = spreads(sums, counts, s.spread_prior, s.spread_prior_weight)
+    veto = None
+    if tracks.descriptors is not None:
+        dsums, _ = _group_sums(tracks.descriptors[kept], lab, len(ids))
+        veto = linkage_distances(dsums, counts)
+    reach = s.cluster_threshold + max(r.same_band, r.fragment_band)
+    out: list[tuple[float, Candidate]] = []
+    for i, j in zip(*np.nonzero(np.triu(dist <= reach, 1))):
+        a, b = int(ids[i]), int(ids[j])
+        if (a, b) in together or (a, b) in apart:
+            continue
+        d, n_shared = float(dist[i, j]), shared.get((a, b), 0)
+        band = r.fragment_band if n_shared else r.same_band
+        if d > s.cluster_threshold + band:
+            continue
+        fd = None if veto is None else float(veto[i, j])
+        if d > s.cluster_threshold:
+            why = "threshold"
+        elif (not n_shared or s.ratio_test_within_video) and d > s.merge_ratio * max(
+            spread[i], spread[j]
+        ):
+            why = "ratio"
+        elif fd is not None and s.faceres_veto > 0 and fd > s.faceres_veto:
+            why = "veto"
+        else:
+            why = "order"
+        # The one with more tracks stays (its id is the one people have seen more of).
+        keep, other = (a, b) if counts[i] >= counts[j] else (b, a)
+        score = d - s.cluster_threshold - (r.fragment_bonus if n_shared else 0.0)
+        out.append((score, Candidate("same_person", keep, other, None, d, fd, n_shared, why, 0)))
+    out.sort(key=lambda sc: (sc[0], sc[1].influencer_id, sc[1].other_id))
+    per_person: dict[int, int] = defaultdict(int)
+    listed: list[Candidate] = []
+    for _, c in out:
+        if r.max_per_person and max(per_person[c.influencer_id], per_person[c.other_id]) >= (
+            r.max_per_person
+        ):
+            continue
+        per_person[c.influencer_id] += 1
+        per_person[c.other_id] += 1
+        listed.append(c)
+    return [replace(c, rank=k) for k, c in enumerate(listed, start=1)]
+
+
+def two_people_candidates(
+    tracks: Tracks, tied: set[tuple[int, str]], r: ReviewSettings
+) -> list[Candidate]:
+    """Videos whose tracks of an influencer sit far from the rest of it (module docstring),
+    farthest first."""
+    out: list[Candidate] = []
+    for iid, rows in groups(tracks.influencer):
+        if iid < 1:
+            continue
+        vids, lab = np.unique(tracks.video[rows], return_inverse=True)
+        if len(vids) < 2:
+            continue
+        sums, counts = _group_sums(tracks.vectors[rows], lab, len(vids))
+        dsums = None
+        if tracks.descriptors is not None:
+            dsums, _ = _group_sums(tracks.descriptors[rows], lab, len(vids))
+        total, n = sums.sum(axis=0), counts.sum()
+        for v in range(len(vids)):
+            if (int(iid), str(vids[v])) in tied:
+                continue
+            rest = n - counts[v]
+            d = 1.0 - float(sums[v] @ (total - sums[v])) / (counts[v] * rest)
+            if d <= r.split_cut:
+                continue
+            fd = None
+            if dsums is not None:
+                fd = 1.0 - float(dsums[v] @ (dsums.sum(axis=0) - dsums[v])) / (counts[v] * rest)
+            out.append(Candidate("two_people", int(iid), None, str(vids[v]), d, fd, 0, None, 0))
+    out.sort(key=lambda c: (-c.distance, c.influencer_id, c.video_id))
+    return [replace(c, rank=k) for k, c in enumerate(out, start=1)]
+
+
+def review_candidates(
+    faces: FaceTable,
+    clustering: Clustering,
+    s: ClusterSettings,
+    r: ReviewSettings,
+    prior_mean: NDArray[np.float32] | None = None,
+    descriptor_prior: NDArray[np.float32] | None = None,
+    must_link: Sequence[NDArray[np.int64]] = (),
+    cannot_link: Sequence[tuple[NDArray[np.int64], NDArray[np.int64]]] = (),
+) -> list[Candidate]:
+    """Every suggestion for ``clustering`` of ``faces`` (clustered at ``s`` with these priors
+    and hand corrections, as ``cluster_faces`` took them): same_person pairs, then two_people
+    videos, each ranked."""
+    if not len(clustering.cluster_id) or not (clustering.cluster_id >= 1).any():
+        return []
+    tracks = track_view(faces, clustering, s, prior_mean, descriptor_prior)
+    together, shared = _pairs_on_one_frame(faces, clustering.cluster_id)
+    apart, tied = _answered(clustering.cluster_id, faces.video_id, must_link, cannot_link)
+    return [
+        *same_person_candidates(tracks, together, shared, apart, s, r),
+        *two_people_candidates(tracks, tied, r),
+    ]

@@ -1,0 +1,1 @@
+select * from influencer_video_faces
