@@ -266,6 +266,9 @@ def scaled(n_videos: int, n_people: int, faces_src: Path, seed: int = 0):
             videos.append((rn, "no_faces", None, 0.4, duration, 1080, 1920, [], 0))
             continue
         lead, co_star = (int(x) for x in rng.choice(n_people, size=2, replace=False, p=weight) + 1)
+        n_ok = sum(v[1] == "ok" for v in videos)
+        if n_ok < n_people:  # everyone leads at least one video (before the skew takes over)
+            lead, co_star = n_ok + 1, co_star if co_star != n_ok + 1 else (n_ok + 1) % n_people + 1
         cast = [(lead, "lead")] + ([(co_star, "co-star")] if rng.random() < 0.3 else [])
         score = float(np.clip(0.5 + effect[lead] + rng.normal(0.0, 0.15), 0.0, 1.0))
         videos.append((rn, "ok", None, round(score, 3), duration, 1080, 1920, cast, 0))

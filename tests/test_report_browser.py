@@ -14,12 +14,15 @@ Needs: `chromium` (`make browser-deps`, i.e. `apt-get install -y chromium`), the
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import os
 import shutil
 import subprocess
 import threading
+import time
+from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -31,6 +34,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 REPO = Path(__file__).resolve().parents[1]
 REPORTS = REPO / "reports"
 ARTIFACTS = REPO / "test-artifacts"
+DOCS_IMG = REPO / "docs" / "img"  # figures the README shows, written by these tests
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -117,7 +121,14 @@ def site(tmp_path_factory, report_warehouse):
         "<!doctype html><title>GX results</title><p id=marker>fixture data docs</p>"
     )
 
-    # A copy of the Evidence project sharing the installed node_modules.
+    build = _build_site(tmp, db, fx_root, data_docs)
+    with _serve(build) as base:
+        yield base, expected
+
+
+def _build_site(tmp: Path, db: Path, fx_root: Path, data_docs: Path) -> Path:
+    """`make report` of a copy of reports/ (sharing its node_modules) under `tmp`, from `db`
+    whose faces lie under `fx_root`; returns the built site's folder."""
     env = {**os.environ, "SEND_ANONYMOUS_USAGE_STATS": "no", "DO_NOT_TRACK": "1"}
     subprocess.run(
         ["make", "--no-print-directory", "reports/node_modules/.installed"],
@@ -154,13 +165,18 @@ def site(tmp_path_factory, report_warehouse):
         )
     build = project / "build"
     assert (build / "index.html").is_file()
+    return build
 
+
+@contextlib.contextmanager
+def _serve(build: Path) -> Iterator[str]:
+    """Serve `build` on 127.0.0.1; yields the base url."""
     handler = functools.partial(_QuietHandler, directory=str(build))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", expected
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
@@ -245,7 +261,7 @@ def test_overview_leaderboard_faces_and_navigation(site, browser):
 
     # Headline figures.
     body = page.inner_text("body")
-    for title in ("Videos in the CSV", "Videos with faces", "Influencers", "Failed downloads"):
+    for title in ("Videos in the CSV", "Failed downloads", "Influencers shown", "Their videos"):
         assert title in body
 
     # Leaderboard: the expected influencers, in rank order, each with a face that loads.
@@ -310,7 +326,15 @@ def test_every_influencer_page(site, browser):
     "path, texts",
     [
         ("/videos", ["Failures", "download_failed", "HTTP 404 Not Found", "rejected"]),
-        ("/regression", ["Cross-validated R²", "lead_loo_mean", "Predicted vs actual"]),
+        (
+            "/regression",
+            [
+                "Cross-validated R²",
+                "lead_loo_mean",
+                "Lead's average in their other videos",  # the label of lead_loo_mean
+                "Predicted vs actual",
+            ],
+        ),
         (
             "/data-quality",
             [
@@ -322,6 +346,7 @@ def test_every_influencer_page(site, browser):
         ),
         ("/influencers", ["Barack Obama", "Person 2", "George Clooney", "Person 4", "hidden"]),
         ("/hidden", ["Hidden people", "Person 4"]),
+        ("/compare", ["Compare people", "People to compare"]),
     ],
 )
 def test_other_pages(site, browser, path, texts):
@@ -345,5 +370,129 @@ def test_data_docs_link_opens(site, browser):
     link.click()
     w.page.wait_for_url(f"{base}/data_docs/index.html")
     assert w.page.inner_text("#marker") == "fixture data docs"
+    w.assert_clean()
+    w.page.close()
+
+
+def _visible_rows(w: PageWatch, n: int | None = None, timeout: float = 15_000) -> int:
+    """Data rows of the first visible table, once there are `n` of them (no table: 0)."""
+    js = """n => {
+        const t = Array.from(document.querySelectorAll('table'))
+            .find(t => t.offsetParent !== null);
+        const rows = t ? t.querySelectorAll('tr:has(td)').length : 0;
+        return n === null ? true : rows === n;
+    }"""
+    w.page.wait_for_function(js, arg=n, timeout=timeout)
+    return w.page.evaluate(
+        """() => { const t = Array.from(document.querySelectorAll('table'))
+            .find(t => t.offsetParent !== null);
+          return t ? t.querySelectorAll('tr:has(td)').length : 0; }"""
+    )
+
+
+def _timed(w: PageWatch, action, n_rows: int) -> float:
+    """Seconds from `action()` until the first table shows `n_rows` rows."""
+    t0 = time.perf_counter()
+    action()
+    _visible_rows(w, n_rows)
+    return time.perf_counter() - t0
+
+
+def _slider_to(w: PageWatch, index: int, presses: int, key: str = "ArrowRight") -> None:
+    thumb = w.page.locator("#leaderboard-controls [role=slider]").nth(index)
+    thumb.focus()
+    for _ in range(presses):
+        thumb.press(key)
+
+
+def test_leaderboard_controls(site, browser):
+    base, expected = site
+    w = PageWatch(browser, base)
+    w.goto("/")
+    ranked = [e for e in expected if e[0] not in HIDDEN]
+    assert _visible_rows(w, len(ranked)) == len(ranked)
+
+    # Typing a name leaves that person's row only; the headline counts follow.
+    name_box = w.page.get_by_placeholder("Type part of a name")
+    latency = _timed(w, lambda: name_box.fill("obama"), 1)
+    print(f"\nleaderboard name filter ({len(expected)} people): {latency * 1000:.0f} ms")
+    assert "Barack Obama" in w.tables().first.locator("tr:has(td)").first.inner_text()
+    _timed(w, lambda: name_box.fill(""), len(ranked))
+
+    # The minimum-videos slider removes people with fewer videos.
+    min_videos = 3
+    keep = [e for e in ranked if e[2] >= min_videos]
+    assert 0 < len(keep) < len(ranked)  # the fixture has people on both sides
+    _timed(w, lambda: _slider_to(w, 0, min_videos - 1), len(keep))
+    text = w.tables().first.inner_text()
+    for _, name, n_videos in ranked:
+        assert (name in text) == (n_videos >= min_videos), (name, text)
+
+    # The leaderboard with its controls, for the README (docs/img/leaderboard.png).
+    w.page.get_by_role("heading", name="Leaderboard").scroll_into_view_if_needed()
+    DOCS_IMG.mkdir(parents=True, exist_ok=True)
+    w.page.screenshot(path=str(DOCS_IMG / "leaderboard.png"))
+
+    # Show hidden people: the hidden ones join (with the slider back at 1).
+    _timed(w, lambda: _slider_to(w, 0, min_videos - 1, "ArrowLeft"), len(ranked))
+    w.page.get_by_role("button", name="Show hidden people").click()
+    _visible_rows(w, len(expected))
+    w.assert_clean()
+    w.page.close()
+
+
+def test_compare_two_people_from_the_address(site, browser):
+    base, expected = site
+    a, b = expected[0][0], expected[1][0]
+    w = PageWatch(browser, base)
+    w.goto(f"/compare?ids={a},{b}")
+    cards = w.page.locator(".compare-card")
+    cards.nth(1).wait_for()
+    assert cards.count() == 2
+    ids = {cards.nth(i).get_attribute("data-influencer-id") for i in range(2)}
+    assert ids == {str(a), str(b)}
+    body = w.page.inner_text("body")
+    for _, name, _ in expected[:2]:
+        assert name in body
+    faces = {src for src, width in w.face_images() if width > 0}
+    assert {f"/faces/{a}.jpg", f"/faces/{b}.jpg"} <= faces, faces
+    assert w.broken_images() == []
+    assert f"ids={a},{b}" in w.page.url or f"ids={a}%2C{b}" in w.page.url
+    # Fixture: influencers 1 and 2 share CSV row 3.
+    w.goto("/compare?ids=1,2")
+    w.page.locator(".compare-card").nth(1).wait_for()
+    shared = w.page.locator("h2:has-text('Videos they share') ~ div table:visible").first
+    assert "3" in shared.inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    w.page.screenshot(path=str(ARTIFACTS / "report_compare.png"), full_page=True)
+    w.assert_clean()
+    w.page.close()
+
+
+def test_videos_filter_by_person(site, browser, report_warehouse):
+    base, _ = site
+    con = duckdb.connect(str(report_warehouse / "warehouse.duckdb"), read_only=True)
+    person_id, name = 2, "Person 2"
+    rows = {
+        r[0]
+        for r in con.execute(
+            "select row_number from influencer_videos where influencer_id = ?", [person_id]
+        ).fetchall()
+    }
+    n_all = con.execute("select count(*) from videos").fetchone()[0]
+    w = PageWatch(browser, base)
+    w.goto("/videos")
+    table = w.page.locator("h2:has-text('All videos') ~ div table:visible").first
+    table.wait_for()
+    w.page.get_by_role("combobox", name="Person").click()
+    w.page.get_by_role("option", name=f"{name} (id {person_id})").click()
+    w.page.wait_for_function(
+        "n => document.querySelector('#videos-shown')?.innerText.startsWith(n + ' ')",
+        arg=len(rows),
+    )
+    cells = table.locator("tr:has(td)").all_inner_texts()
+    assert len(cells) == len(rows) < n_all, cells
+    assert all(name in c for c in cells), cells
+    assert w.broken_images() == []
     w.assert_clean()
     w.page.close()
