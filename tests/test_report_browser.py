@@ -470,6 +470,7 @@ def test_compare_two_people_from_the_address(site, browser):
 
 
 def test_videos_filter_by_person(site, browser, report_warehouse):
+    from playwright.sync_api import expect
     base, _ = site
     con = duckdb.connect(str(report_warehouse / "warehouse.duckdb"), read_only=True)
     person_id, name = 2, "Person 2"
@@ -490,6 +491,7 @@ def test_videos_filter_by_person(site, browser, report_warehouse):
         "n => document.querySelector('#videos-shown')?.innerText.startsWith(n + ' ')",
         arg=len(rows),
     )
+    expect(table.locator("tr:has(td)")).to_have_count(len(rows))  # the table re-renders last
     cells = table.locator("tr:has(td)").all_inner_texts()
     assert len(cells) == len(rows) < n_all, cells
     assert all(name in c for c in cells), cells
