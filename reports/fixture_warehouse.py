@@ -12,6 +12,8 @@ nothing into the repository.
 
 Run: .venv/bin/python reports/fixture_warehouse.py --root /tmp/fx --faces ../shared/faces
 then: make report DB=/tmp/fx/warehouse.duckdb FACES_ROOT=/tmp/fx
+With --scale 1000 300: a made-up 1,000-video, 300-person warehouse instead (the browser test
+measures the report's filter latency on it).
 """
 
 from __future__ import annotations

@@ -6,7 +6,10 @@ or $INFLUENCER_LENS_SHARED/faces, in a temp folder) into a temp copy of reports/
 real reports/build is left alone), serves it on 127.0.0.1 and checks, in Debian's `chromium`:
 the leaderboard lists the expected influencers, every image loads, each influencer page opens
 (also by clicking a leaderboard row), the other pages render, the data-docs link works, there are
-no console errors and no request leaves 127.0.0.1. Screenshots go to test-artifacts/.
+no console errors and no request leaves 127.0.0.1; the leaderboard's controls, the compare page
+(people from the address) and the videos page's person filter work. Screenshots go to
+test-artifacts/, and the README's docs/img/leaderboard.png is written here. A second site, of a
+1,000-video, 300-person warehouse, logs how long a filter takes and the site's size (not gated).
 
 Needs: `chromium` (`make browser-deps`, i.e. `apt-get install -y chromium`), the Python
 `playwright` package (dev extra; its own browsers are never downloaded), node/npm.
