@@ -32,7 +32,7 @@ else
 INPUT_CSV := $(VIDEOS)
 endif
 
-.PHONY: help install install-ray models models-arcface build demo ingest dbt warehouse-doc gx report browser-deps duckdb-cli test test-fast reliability bench bench-calibrate bench-creative bench-margin bench-blur bench-scale bench-face-search lint format lock clean
+.PHONY: help install install-ray models models-arcface build demo ingest dbt warehouse-doc gx report browser-deps duckdb-cli test test-fast test-scale reliability bench bench-calibrate bench-creative bench-margin bench-blur bench-scale bench-face-search lint format lock clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -173,7 +173,10 @@ browser-deps: ## Install Debian chromium for the report's browser test (apt; roo
 	@chromium --version
 
 test: install install-ray browser-deps duckdb-cli lint ## Lint, then all tests (unit, integration with real models, report in a browser)
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not scale"
+
+test-scale: install browser-deps ## The report on a 1,000-video, 300-person warehouse: filter latency and site size, logged
+	$(PY) -m pytest -m scale -s tests/test_report_browser.py
 
 test-fast: install lint ## Lint, then the fast unit tests only
 	$(PY) -m pytest -m "not slow and not browser"

@@ -12,6 +12,9 @@ Also:
   * copies the faces of the contact sheets and of "Check these" (`influencer_video_faces.face_path`,
     `review_suggestions.face_path` / `other_face_path`) to `static/faces/c/`, once each, and adds
     `face_url` (and `other_face_url`);
+  * copies each video's thumbnail (`videos.thumbnail_path`, a face crop ingest wrote) to
+    `static/thumbs/<video_id>.jpg` and adds the column `thumbnail_url` (null without one);
+    both kinds are shrunk to small JPEGs so the site stays light with thousands of videos;
   * copies the checks stage's static results (`out/data_docs/`) to `static/data_docs/`, or writes a
     placeholder page saying the checks have not run;
   * creates empty tables with the declared columns for any table that is missing (for example
@@ -33,6 +36,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+from PIL import Image
 
 from ingest.settings import WAREHOUSE_STORAGE_VERSION
 from ingest.warehouse import schema as warehouse_schema
@@ -42,6 +46,11 @@ REPO_ROOT = REPORT_DIR.parent
 # Readable by @duckdb/node-api 1.4 (Evidence's duckdb plugin), like every warehouse we write.
 STORAGE_VERSION = WAREHOUSE_STORAGE_VERSION
 MISSING_FACE_URL = "/face-missing.svg"
+# Longest side, in pixels, of the images the site ships: the pages show faces at most 128 px
+# high and thumbnails at 64 px, so larger files would only cost download time.
+FACE_PX = 128
+THUMB_PX = 96
+JPEG_QUALITY = 80
 
 # Written by the checks stage (expectations/), not by dbt, so not in its manifest: these columns
 # stand in for a table it has not written yet. tests/test_report_export.py holds the names to
@@ -165,6 +174,54 @@ def _face_urls(
     return len(gone)
 
 
+def _small_jpeg(src: Path, dst: Path, px: int) -> None:
+    """Write `src` to `dst` as a JPEG whose longest side is at most `px`."""
+    with Image.open(src) as im:
+        im = im.convert("RGB")
+        im.thumbnail((px, px))
+        im.save(dst, "JPEG", quality=JPEG_QUALITY, optimize=True)
+
+
+def _copy_images(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    key: str,
+    path_column: str,
+    url_column: str,
+    folder: Path,
+    root: Path,
+    px: int,
+    missing_url: str | None,
+) -> int:
+    """Copy the image `path_column` (relative to `root`) of each row of rep.main.`table` to
+    `folder/<key>.jpg`, shrunk to `px`, and set `url_column`; returns how many were not found
+    (their url is `missing_url`). Rows whose path is null get `missing_url` silently."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    urls: list[tuple[str, object]] = []
+    n_missing = 0
+    for value, rel in con.execute(
+        f"SELECT {_q(key)}, {_q(path_column)} FROM rep.main.{_q(table)}"
+    ).fetchall():
+        src = (root / rel) if rel else None
+        name = f"{int(value) if isinstance(value, int) else value}.jpg"
+        if src is not None and src.is_file():
+            _small_jpeg(src, folder / name, px)
+            urls.append((f"/{folder.name}/{name}", value))
+            continue
+        if rel:
+            n_missing += 1
+            print(f"export: {table} {value}: image not found ({rel!r})", file=sys.stderr)
+        urls.append((missing_url, value))
+    con.execute(f"ALTER TABLE rep.main.{_q(table)} ADD COLUMN {_q(url_column)} VARCHAR")
+    if urls:
+        con.executemany(
+            f"UPDATE rep.main.{_q(table)} SET {_q(url_column)} = ? WHERE {_q(key)} = ?", urls
+        )
+    return n_missing
+
+
 def export(
     db: Path,
     out: Path,
@@ -217,35 +274,34 @@ def export(
             con.execute(f"CREATE TABLE rep.main.{_q(table)} ({coldefs})")
         counts[table] = con.execute(f"SELECT count(*) FROM rep.main.{_q(table)}").fetchone()[0]
 
-    # Faces: copy each representative face next to the site, add face_url.
-    faces_dir = static_dir / "faces"
-    if faces_dir.exists():
-        shutil.rmtree(faces_dir)
-    faces_dir.mkdir(parents=True)
-    urls: list[tuple[int, str]] = []
-    n_missing_faces = 0
-    for influencer_id, rel in con.execute(
-        "SELECT influencer_id, representative_face_path FROM rep.main.influencers"
-    ).fetchall():
-        src = (root / rel) if rel else None
-        if src is not None and src.is_file():
-            name = f"{int(influencer_id)}.jpg"
-            shutil.copyfile(src, faces_dir / name)
-            urls.append((influencer_id, f"/faces/{name}"))
-        else:
-            n_missing_faces += 1
-            print(
-                f"export: influencer {influencer_id}: face image not found ({rel!r})",
-                file=sys.stderr,
-            )
-            urls.append((influencer_id, MISSING_FACE_URL))
-    con.execute("ALTER TABLE rep.main.influencers ADD COLUMN face_url VARCHAR")
+    # Faces and video thumbnails: small copies next to the site, with their urls.
+    n_missing_faces = _copy_images(
+        con,
+        "influencers",
+        "influencer_id",
+        "representative_face_path",
+        "face_url",
+        static_dir / "faces",
+        root,
+        FACE_PX,
+        MISSING_FACE_URL,
+    )
+    # a null representative face is a missing face too (every influencer has faces)
+    n_missing_faces += con.execute(
+        "SELECT count(*) FROM rep.main.influencers WHERE representative_face_path IS NULL"
+    ).fetchone()[0]
+    _copy_images(
+        con,
+        "videos",
+        "video_id",
+        "thumbnail_path",
+        "thumbnail_url",
+        static_dir / "thumbs",
+        root,
+        THUMB_PX,
+        None,
+    )
     con.execute("ALTER TABLE rep.main.influencers ADD COLUMN influencer_url VARCHAR")
-    if urls:
-        con.executemany(
-            "UPDATE rep.main.influencers SET face_url = ? WHERE influencer_id = ?",
-            [(u, i) for i, u in urls],
-        )
     con.execute(
         "UPDATE rep.main.influencers SET influencer_url = "
         "'/influencers/' || CAST(influencer_id AS VARCHAR)"
@@ -255,7 +311,7 @@ def export(
     n_missing_sheet_faces = _face_urls(
         con,
         root,
-        faces_dir / "c",
+        static_dir / "faces" / "c",
         [
             ("influencer_video_faces", "face_path", "face_url"),
             ("review_suggestions", "face_path", "face_url"),

@@ -12,6 +12,8 @@ nothing into the repository.
 
 Run: .venv/bin/python reports/fixture_warehouse.py --root /tmp/fx --faces ../shared/faces
 then: make report DB=/tmp/fx/warehouse.duckdb FACES_ROOT=/tmp/fx
+With --scale 1000 300: a made-up 1,000-video, 300-person warehouse instead (the browser test
+measures the report's filter latency on it).
 """
 
 from __future__ import annotations
@@ -130,7 +132,7 @@ def _faces(row: tuple, crops: dict[int, np.ndarray], rng: np.random.Generator):
         return Faces.empty(EMBEDDING_DIM, CROP_PX), []
     box_array = np.array(boxes, dtype=np.float32).reshape(n, 4)
     # Faces of one person sit close to that person's direction; passers-by anywhere.
-    centres = {iid: _centre(iid) for iid in crops}
+    centres = {iid: _centre(iid) for iid in set(clusters) if iid >= 1}
     embeddings = np.stack(
         [
             _unit(centres[c] + 0.05 * rng.normal(size=EMBEDDING_DIM))
@@ -154,14 +156,17 @@ def _faces(row: tuple, crops: dict[int, np.ndarray], rng: np.random.Generator):
     return faces, clusters
 
 
-def _write_raw(db: Path, root: Path, crops: dict[int, np.ndarray]) -> None:
+def _write_raw(
+    db: Path, root: Path, crops: dict[int, np.ndarray], videos: list[tuple] | None = None
+) -> None:
+    videos = VIDEOS if videos is None else videos
     rng = np.random.default_rng(0)
     con = store.connect(db, EMBEDDING_DIM)
     try:
         face_ids: list[str] = []
         clusters: list[int] = []
         embeddings: list[np.ndarray] = []
-        for row in VIDEOS:
+        for row in videos:
             rn, status, error, score, duration, width, height = row[:7]
             vid = video_id(rn)
             extracted = duration is not None
@@ -203,7 +208,7 @@ def _write_raw(db: Path, root: Path, crops: dict[int, np.ndarray]) -> None:
         cluster_id = np.array(clusters, dtype=np.int64)
         emb = np.stack(embeddings)
         similarity = np.full(len(clusters), np.nan)
-        for iid in PEOPLE:
+        for iid in crops:
             members = cluster_id == iid
             similarity[members] = emb[members] @ _unit(emb[members].mean(axis=0))
         clustering = Clustering(
@@ -223,11 +228,11 @@ def _write_raw(db: Path, root: Path, crops: dict[int, np.ndarray]) -> None:
             clustering,
             EMBEDDER,
             "fixture",
-            [(iid, "created", None) for iid in PEOPLE],
+            [(iid, "created", None) for iid in crops],
         )
         _write_review(con, face_ids, clustering)
         now = dt.datetime(2025, 1, 1, 12)
-        statuses = [row[1] for row in VIDEOS]
+        statuses = [row[1] for row in videos]
         store.write_run(
             con,
             {
@@ -236,7 +241,7 @@ def _write_raw(db: Path, root: Path, crops: dict[int, np.ndarray]) -> None:
                 "finished_at": now,
                 "csv_path": "videos.csv",
                 "settings_json": "{}",
-                "n_rows": len(VIDEOS),
+                "n_rows": len(videos),
                 **{f"n_{s}": statuses.count(s) for s in store.STATUSES},
             },
         )
@@ -266,10 +271,58 @@ def _write_review(con, face_ids: list[str], clustering: Clustering) -> None:
     store.write_review(con, found, s.cluster_threshold)
 
 
-def build(root: Path, faces_src: Path, db_name: str = "warehouse.duckdb") -> Path:
+def scaled(n_videos: int, n_people: int, faces_src: Path, seed: int = 0):
+    """(people, videos) of a larger made-up warehouse, for measuring the report at scale:
+    `n_people` people (photos of the faces folder, several per identity when it runs out), each
+    lead in a skewed number of the `n_videos` videos (a few in many, most in few), a co-star in
+    about a third of them, and a few videos that failed or have no face."""
+    rng = np.random.default_rng(seed)
+    identities = sorted(d for d in faces_src.iterdir() if d.is_dir())
+    photos = {d: sorted(f.name for f in d.glob("*.jpg")) for d in identities}
+    people = {}
+    for i in range(n_people):
+        folder = identities[i % len(identities)]
+        people[i + 1] = (folder.name, photos[folder][(i // len(identities)) % len(photos[folder])])
+    weight = 1.0 / np.arange(1, n_people + 1) ** 0.8
+    weight /= weight.sum()
+    effect = rng.normal(0.0, 0.1, size=n_people + 1)
+    videos = []
+    for rn in range(1, n_videos + 1):
+        u = rng.random()
+        if u < 0.02:
+            videos.append(
+                (rn, "download_failed", "HTTP 404 Not Found", 0.5, None, None, None, [], 0)
+            )
+            continue
+        if u < 0.03:
+            videos.append(
+                (rn, "rejected", "performance score is not numeric", None) + (None,) * 3 + ([], 0)
+            )
+            continue
+        duration = float(rng.integers(4, 10))
+        if u < 0.05:
+            videos.append((rn, "no_faces", None, 0.4, duration, 1080, 1920, [], 0))
+            continue
+        lead, co_star = (int(x) for x in rng.choice(n_people, size=2, replace=False, p=weight) + 1)
+        n_ok = sum(v[1] == "ok" for v in videos)
+        if n_ok < n_people:  # everyone leads at least one video (before the skew takes over)
+            lead, co_star = n_ok + 1, co_star if co_star != n_ok + 1 else (n_ok + 1) % n_people + 1
+        cast = [(lead, "lead")] + ([(co_star, "co-star")] if rng.random() < 0.3 else [])
+        score = float(np.clip(0.5 + effect[lead] + rng.normal(0.0, 0.15), 0.0, 1.0))
+        videos.append((rn, "ok", None, round(score, 3), duration, 1080, 1920, cast, 0))
+    return people, videos
+
+
+def build(
+    root: Path,
+    faces_src: Path,
+    db_name: str = "warehouse.duckdb",
+    scale: tuple[int, int] | None = None,
+) -> Path:
     """Write `root/db_name` (raw, marts, quality) and `root/data/faces/`; returns the DuckDB path.
     The dbt project is copied to `root/dbt_project`; its
-    target/manifest.json declares the marts."""
+    target/manifest.json declares the marts. `scale` = (videos, people): a larger made-up
+    warehouse instead (`scaled`)."""
     from expectations.cli import main as run_checks  # GX is slow to import: only when building
 
     root.mkdir(parents=True, exist_ok=True)
@@ -277,13 +330,14 @@ def build(root: Path, faces_src: Path, db_name: str = "warehouse.duckdb") -> Pat
     for stale in (db, db.with_name(db.name + ".wal")):
         stale.unlink(missing_ok=True)
     shutil.rmtree(root / FACES_DIR, ignore_errors=True)
+    people, videos = (PEOPLE, VIDEOS) if scale is None else scaled(*scale, faces_src)
     crops = {
         iid: np.asarray(
             ImageOps.fit(Image.open(faces_src / person / photo).convert("RGB"), (CROP_PX,) * 2)
         )
-        for iid, (person, photo) in PEOPLE.items()
+        for iid, (person, photo) in people.items()
     }
-    _write_raw(db, root, crops)
+    _write_raw(db, root, crops, videos)
 
     project = root / "dbt_project"
     shutil.rmtree(project, ignore_errors=True)
@@ -333,10 +387,18 @@ def main(argv: list[str] | None = None) -> int:
         default=Path("../shared/faces"),
         help="folder of <Identity>/*.jpg photos (default: %(default)s)",
     )
+    parser.add_argument(
+        "--scale",
+        type=int,
+        nargs=2,
+        metavar=("VIDEOS", "PEOPLE"),
+        help="a larger made-up warehouse (for example 1000 300) instead of the small fixture",
+    )
     args = parser.parse_args(argv)
     for key, value in warehouse_schema.TELEMETRY_OFF.items():
         os.environ.setdefault(key, value)
-    print(build(args.root.resolve(), args.faces.resolve()))
+    scale = tuple(args.scale) if args.scale else None
+    print(build(args.root.resolve(), args.faces.resolve(), scale=scale))
     return 0
 
 

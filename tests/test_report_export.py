@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from PIL import Image
 
 from expectations.dbt_results import DBT_COLUMNS
 from expectations.runner import RESULT_COLUMNS
@@ -74,6 +75,19 @@ def test_copies_marts_faces_and_docs(tmp_path, fixture_db, manifest):
     assert names == sorted(fixture_warehouse.EXPECTED_NAMES)
     for i in fixture_warehouse.PEOPLE:
         assert (static / "faces" / f"{i}.jpg").read_bytes()[:2] == b"\xff\xd8"  # JPEG
+    # One thumbnail per video with a face (its largest face's crop), shrunk; none without.
+    thumbs = con.execute(
+        "select video_id, thumbnail_url, n_faces from videos order by row_number"
+    ).fetchall()
+    for vid, url, n_faces in thumbs:
+        if n_faces:
+            assert url == f"/thumbs/{vid}.jpg"
+            with Image.open(static / "thumbs" / f"{vid}.jpg") as im:
+                assert im.format == "JPEG" and max(im.size) <= export_warehouse.THUMB_PX
+        else:
+            assert url is None
+    with Image.open(static / "faces" / "1.jpg") as im:
+        assert max(im.size) <= export_warehouse.FACE_PX
     assert (static / "data_docs" / "index.html").read_text() == "<p>results</p>"
     statuses = {r[0] for r in con.execute("select distinct status from dbt_results").fetchall()}
     assert statuses == {"success", "pass"}  # the fixture's own dbt build, as the checks stored it
@@ -93,6 +107,8 @@ def test_report_tables_are_the_marts_the_manifest_declares(tmp_path, fixture_db,
         ]
         if mart.name == "influencers":
             expected += [("face_url", "VARCHAR"), ("influencer_url", "VARCHAR")]
+        if mart.name == "videos":
+            expected += [("thumbnail_url", "VARCHAR")]
         assert _columns(con, mart.name) == expected, mart.name
 
 

@@ -33,9 +33,40 @@ face_counts as (
 
     select
         video_id,
-        cast(count(*) filter (where influencer_id is null) as integer) as n_unassigned_faces
+        cast(count(*) filter (where influencer_id is null) as integer) as n_unassigned_faces,
+        -- the largest face's crop: a thumbnail ingest already wrote (no video decoded again)
+        arg_max(crop_path, [box_area, det_score]) as thumbnail_path
     from faces
     group by video_id
+
+),
+
+-- a short name for the source: the file name of a path, host (and last part) of a URL
+source_parts as (
+
+    select
+        video_id,
+        regexp_matches(source_url, '^[a-zA-Z][a-zA-Z0-9+.-]*://') as is_url,
+        regexp_extract(source_url, '^[^:]+://(www[.])?([^/?#]+)', 2) as url_host,
+        string_split(
+            trim(regexp_extract(source_url, '^[^:]+://[^/?#]+([^?#]*)', 1), '/'), '/'
+        ) as segments,
+        regexp_extract(source_url, '([^/\\]+)[/\\]*$', 1) as file_name
+    from videos
+
+),
+
+source_labels as (
+
+    select
+        video_id,
+        case
+            when not is_url then file_name
+            when segments[-1] = '' then url_host
+            when len(segments) = 1 then url_host || '/' || segments[-1]
+            else url_host || '/…/' || segments[-1]
+        end as source_label
+    from source_parts
 
 ),
 
@@ -71,12 +102,16 @@ final as (
             when videos.status in ('ok', 'no_faces')
                 then coalesce(face_counts.n_unassigned_faces, 0)
         end as n_unassigned_faces,
-        videos.decoded_share
+        videos.decoded_share,
+        face_counts.thumbnail_path,
+        source_labels.source_label
     from videos
     left join influencer_counts
         on videos.video_id = influencer_counts.video_id
     left join face_counts
         on videos.video_id = face_counts.video_id
+    left join source_labels
+        on videos.video_id = source_labels.video_id
 
 )
 
