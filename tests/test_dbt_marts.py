@@ -43,7 +43,7 @@ def test_build_ran_models_tests_and_unit_tests(built: Path):
         assert result["status"] in ("success", "pass"), result
         kind = result["unique_id"].split(".")[0]
         kinds[kind] = kinds.get(kind, 0) + 1
-    assert kinds["model"] == 32
+    assert kinds["model"] == 33
     assert kinds["unit_test"] >= 7
     assert kinds["test"] >= 60
 

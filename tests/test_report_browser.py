@@ -343,7 +343,7 @@ def test_every_influencer_page(site, browser):
             [
                 "With against without",
                 "Benjamini-Hochberg",
-                # plain names from the feature_labels seed, never the column names
+                # plain names from the labels seed, never the column names
                 "A face in the first 2 seconds",
                 "Time in close-up",
                 "Lead looks at the camera",

@@ -109,6 +109,10 @@ def test_report_tables_are_the_marts_the_manifest_declares(tmp_path, fixture_db,
             expected += [("face_url", "VARCHAR"), ("influencer_url", "VARCHAR")]
         if mart.name == "videos":
             expected += [("thumbnail_url", "VARCHAR")]
+        if mart.name == "influencer_video_faces":
+            expected += [("face_url", "VARCHAR")]
+        if mart.name == "review_suggestions":
+            expected += [("face_url", "VARCHAR"), ("other_face_url", "VARCHAR")]
         assert _columns(con, mart.name) == expected, mart.name
 
 

@@ -42,7 +42,7 @@ class Feature:
     kind: Kind
 
 
-# The page's features, in the order it shows them (labels: the feature_labels seed).
+# The page's features, in the order it shows them (labels: the labels seed).
 FEATURES: tuple[Feature, ...] = (
     Feature("face_in_hook", "binary"),
     Feature("seconds_to_first_face", "continuous"),
@@ -363,8 +363,8 @@ def adjusted_coefficients(
 
 def with_labels(table: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
     """``table`` with a ``label`` column after ``feature``: the plain name from ``labels``
-    (feature, label: the feature_labels seed), the column name where it has none."""
-    names = dict(zip(labels["feature"].astype(str), labels["label"].astype(str)))
+    (column_name, label: the labels seed), the column name where it has none."""
+    names = dict(zip(labels["column_name"].astype(str), labels["label"].astype(str)))
     out = table.copy()
     out.insert(1, "label", [names.get(f, f) for f in out["feature"]])
     out["label"] = out["label"].astype("string")

@@ -1,6 +1,6 @@
 """what_works_coefficients: the score on every creative feature at once, adjusted for the lead's
 usual score, in score units (ingest.stats.creative, tested against scipy by pytest).
-Plain names come from the feature_labels seed (the one place for them).
+Plain names come from the labels seed (the report's one place for them).
 """
 
 from ingest.stats.creative import adjusted_coefficients, with_labels
@@ -11,4 +11,4 @@ def model(dbt, session):
     table = adjusted_coefficients(
         dbt.ref("regression_features").df(), level=float(dbt.config.get("ci_level"))
     )
-    return with_labels(table, dbt.ref("feature_labels").df())
+    return with_labels(table, dbt.ref("labels").df())
