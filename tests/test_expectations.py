@@ -84,7 +84,7 @@ def test_parse_run_results(built: Path):
     frame = parse_run_results(built / "target" / "run_results.json")
     assert frame["unique_id"].is_unique
     assert set(frame["status"]) <= {"success", "pass"}
-    assert (frame["resource_type"] == "model").sum() == 24
+    assert (frame["resource_type"] == "model").sum() == 33
 
 
 CORRUPTIONS = {
