@@ -101,6 +101,19 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
+def _expected_people(db: Path) -> list[tuple]:
+    """(influencer_id, name, n_videos) of every influencer: ranked ones in rank order, hidden
+    ones last (not ranked)."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(
+            "select influencer_id, influencer_name, n_videos from influencers "
+            "order by is_hidden, performance_rank, influencer_id"
+        ).fetchall()
+    finally:
+        con.close()
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, report_warehouse):
     """Build the report from the fixture warehouse; yield (base_url, expected influencers)."""
@@ -108,15 +121,7 @@ def site(tmp_path_factory, report_warehouse):
     tmp = tmp_path_factory.mktemp("report")
     fx_root = report_warehouse  # only read: the exporter attaches it read-only
     db = fx_root / "warehouse.duckdb"
-    # Every influencer, ranked ones first in rank order, hidden ones last (not ranked).
-    expected = (
-        duckdb.connect(str(db), read_only=True)
-        .execute(
-            "select influencer_id, influencer_name, n_videos from influencers "
-            "order by is_hidden, performance_rank, influencer_id"
-        )
-        .fetchall()
-    )
+    expected = _expected_people(db)
 
     data_docs = tmp / "data_docs"
     data_docs.mkdir()
@@ -581,14 +586,7 @@ def large_site(tmp_path_factory, shared):
     tmp = tmp_path_factory.mktemp("report_large")
     fx_root = tmp / "warehouse"
     db = _load_fixture_module().build(fx_root, shared / "faces", scale=SCALE)
-    expected = (
-        duckdb.connect(str(db), read_only=True)
-        .execute(
-            "select influencer_id, influencer_name, n_videos from influencers "
-            "order by is_hidden, performance_rank, influencer_id"
-        )
-        .fetchall()
-    )
+    expected = _expected_people(db)
     build = _build_site(tmp, db, fx_root, fx_root / "data_docs")
     size = sum(f.stat().st_size for f in build.rglob("*") if f.is_file())
     parts = {

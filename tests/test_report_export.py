@@ -190,3 +190,19 @@ def test_cli_refuses_a_missing_warehouse(tmp_path, capsys):
         )
     assert exc.value.code == 2
     assert "make build" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("table", ["review_suggestions", "influencer_video_faces"])
+def test_a_source_with_nothing_to_show_still_loads(tmp_path, fixture_db, manifest, table):
+    """Evidence cannot load a source with no rows (the demo build stopped on an empty "Check
+    these" table): the source sends one all-null row, which the pages skip."""
+    con = duckdb.connect(str(fixture_db))
+    con.execute(f"delete from {table}")
+    con.close()
+    out, _static, _summary = _run(tmp_path, fixture_db, fixture_db.parent, manifest)
+    con = duckdb.connect(str(out), read_only=True)
+    source = (REPORTS / "sources" / "warehouse" / f"{table}.sql").read_text()
+    rows = con.execute(source).fetchall()
+    assert len(rows) == 1 and all(v is None for v in rows[0])
+    full = con.execute(f"select count(*) from {table}").fetchone()[0]
+    assert full == 0  # and a table with rows sends them as they are (the browser tests)
