@@ -225,4 +225,4 @@ lock: ## Resolve pyproject.toml's dependencies + dev extra in a throwaway venv -
 	$(PYTHON) tools/lock.py --out requirements.lock
 
 clean: ## Remove build outputs (keeps .venv and the download cache)
-	rm -rf dbt_project/target dbt_project/logs out reports/build reports/.evidence reports/.data reports/static/faces reports/static/data_docs
+	rm -rf dbt_project/target dbt_project/logs out reports/build reports/.evidence reports/.data reports/static/faces reports/static/thumbs reports/static/data_docs
