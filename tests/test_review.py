@@ -161,3 +161,18 @@ def test_nothing_to_review_on_an_empty_or_unassigned_clustering():
     assert review_candidates(faces, _clustering([-1], [None]), S, R) == []
     empty = FaceTable(np.zeros(0, str), np.zeros(0, np.int64), np.zeros((0, D), np.float32))
     assert review_candidates(empty, _clustering([], []), S, R) == []
+
+
+def test_close_pairs_match_the_full_matrix_in_any_chunking():
+    from ingest.people.review import close_pairs
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(40, 8))
+    sums = x / np.linalg.norm(x, axis=1, keepdims=True) * rng.integers(1, 4, size=(40, 1))
+    counts = rng.integers(1, 4, size=40).astype(float)
+    full = linkage_distances(sums, counts)
+    want = {(i, j) for i, j in zip(*np.nonzero(np.triu(full <= 0.9, 1)))}
+    for rows in (1, 7, 40, 1000):
+        i, j, d = close_pairs(sums, counts, 0.9, rows)
+        assert set(zip(i.tolist(), j.tolist())) == want
+        assert np.allclose(d, full[i, j])

@@ -115,6 +115,25 @@ def linkage_distances(
     return d
 
 
+def close_pairs(
+    sums: NDArray[np.float64], counts: NDArray[np.float64], reach: float, rows: int = 2048
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """(i, j, distance) of the group pairs i < j at most ``reach`` apart in
+    ``linkage_distances``, computed ``rows`` groups at a time: this runs at every clustering,
+    and a (k, k) matrix of a corpus's people would not fit where the clustering itself does."""
+    found_i, found_j, found_d = [], [], []
+    for lo in range(0, len(sums), rows):
+        d = 1.0 - (sums[lo : lo + rows] @ sums.T) / np.outer(counts[lo : lo + rows], counts)
+        i, j = np.nonzero(d <= reach)
+        keep = j > i + lo
+        found_i.append(i[keep] + lo)
+        found_j.append(j[keep])
+        found_d.append(d[i[keep], j[keep]])
+    if not found_i:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    return np.concatenate(found_i), np.concatenate(found_j), np.concatenate(found_d)
+
+
 def spreads(
     sums: NDArray[np.float64], counts: NDArray[np.float64], prior: float, prior_weight: float
 ) -> NDArray[np.float64]:
@@ -198,23 +217,23 @@ def same_person_candidates(
     if len(ids) < 2:
         return []
     sums, counts = _group_sums(tracks.vectors[kept], lab, len(ids))
-    dist = linkage_distances(sums, counts)
     spread = spreads(sums, counts, s.spread_prior, s.spread_prior_weight)
-    veto = None
+    dsums = None
     if tracks.descriptors is not None:
         dsums, _ = _group_sums(tracks.descriptors[kept], lab, len(ids))
-        veto = linkage_distances(dsums, counts)
     reach = s.cluster_threshold + max(r.same_band, r.fragment_band)
     out: list[tuple[float, Candidate]] = []
-    for i, j in zip(*np.nonzero(np.triu(dist <= reach, 1))):
+    for i, j, dist in zip(*close_pairs(sums, counts, reach)):
         a, b = int(ids[i]), int(ids[j])
         if (a, b) in together or (a, b) in apart:
             continue
-        d, n_shared = float(dist[i, j]), shared.get((a, b), 0)
+        d, n_shared = float(dist), shared.get((a, b), 0)
         band = r.fragment_band if n_shared else r.same_band
         if d > s.cluster_threshold + band:
             continue
-        fd = None if veto is None else float(veto[i, j])
+        fd = None
+        if dsums is not None:
+            fd = 1.0 - float(dsums[i] @ dsums[j]) / (counts[i] * counts[j])
         if d > s.cluster_threshold:
             why = "threshold"
         elif (not n_shared or s.ratio_test_within_video) and d > s.merge_ratio * max(
