@@ -235,8 +235,8 @@ def block(check: CreativeCheck) -> list[str]:
         f"- Planted, the page (with against without a face in the first 2 s, 90% Welch "
         f"interval): sign right and the interval covers +{EFFECT} on **{check.found_page} of "
         f"{n}** seeds (target {TARGET_FOUND}: {ok[check.found_page >= TARGET_FOUND]}).",
-        f"- Planted, the adjusted regression (least squares on every feature and the lead's "
-        f"other videos): **{check.found_regression} of {n}** seeds (target {TARGET_FOUND}: "
+        f"- Planted, the adjusted regression (least squares on every feature at once, within "
+        f"each lead's own videos): **{check.found_regression} of {n}** seeds (target {TARGET_FOUND}: "
         f"{ok[check.found_regression >= TARGET_FOUND]}).",
         f"- No effect: a feature marked as an effect (a direction after Benjamini-Hochberg, on "
         f"the page or in the regression) on **{check.null_claims} of {n}** seeds (target at "

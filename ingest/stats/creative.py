@@ -9,8 +9,9 @@ Pure functions over numpy / pandas, checked against scipy by tests/test_creative
 - ``benjamini_hochberg``: the p-values of a page's comparisons adjusted together, so a page of
   many comparisons does not find an effect by chance (Benjamini-Hochberg, the false-discovery
   rate; under no effect at all it also bounds the chance of any claim);
-- ``ols``: score on all creative features at once plus the lead's usual score, in score units
-  per unit of each feature, with t intervals;
+- ``within_lead_ols``: score on all creative features at once, compared within each lead's own
+  videos (one intercept per lead: fixed effects), in score units per unit of each feature,
+  with t intervals;
 - ``what_works``: the two tables the dbt Python models ``what_works_comparisons`` and
   ``what_works_coefficients`` return.
 
@@ -52,8 +53,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("n_influencers", "cast"),
     Feature("has_known_person", "binary"),
 )
-# In the adjusted regression: one column per idea (the hook once, the cast as 2+ people), plus
-# the lead's average in their other videos, so a feature is not credited with who is in it.
+# In the adjusted regression: one column per idea (the hook once, the cast as 2+ people).
 COEFFICIENT_FEATURES = (
     "face_in_hook",
     "closeup_share",
@@ -62,7 +62,13 @@ COEFFICIENT_FEATURES = (
     "two_or_more_people",
     "has_known_person",
 )
-CONTROLS = ("lead_loo_mean",)
+# Each lead gets their own intercept, so a feature is credited only with how a person's videos
+# differ from that person's other videos. A person's habits (how they frame themselves, where
+# they look) travel with how well that person scores; with a few videos per person the lead's
+# leave-one-out average controlled for that too weakly: on 2 of 5 bench seeds with no effect
+# planted the regression claimed such a habit (closeup, gaze, cast) as an effect.
+GROUP = "lead_influencer_id"
+NO_LEAD = "(nobody)"
 
 COMPARISON_COLUMNS = [
     "feature",
@@ -290,51 +296,74 @@ class OlsFit:
     dof: int
 
 
-def ols(x: np.ndarray, y: np.ndarray) -> OlsFit | None:
-    """Least squares of y on x with an intercept; classical standard errors
-    ``sqrt(s^2 diag((X'X)^-1))``, s^2 = RSS / (n - p - 1). None without residual degrees of
-    freedom or with collinear columns."""
+def within_lead_ols(x: np.ndarray, y: np.ndarray, groups: Sequence[object]) -> OlsFit | None:
+    """Least squares of y on x with one intercept per group (fixed effects), by subtracting each
+    group's means (the same coefficients as a dummy per group, Frisch-Waugh-Lovell); classical
+    standard errors with n - groups - p degrees of freedom. None without residual degrees of
+    freedom or when a column does not vary within any group (or is collinear with others)."""
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     n, p = x.shape
-    design = np.column_stack([np.ones(n), x])
-    dof = n - p - 1
-    if dof <= 0 or np.linalg.matrix_rank(design) < p + 1:
+    codes = pd.factorize(pd.Series(list(groups), dtype=object))[0]
+    n_groups = int(codes.max()) + 1 if n else 0
+    dof = n - n_groups - p
+    if dof <= 0:
         return None
-    beta, *_ = np.linalg.lstsq(design, y, rcond=None)
-    residuals = y - design @ beta
+
+    def demeaned(values: np.ndarray) -> np.ndarray:
+        sums = np.zeros((n_groups, *values.shape[1:]))
+        np.add.at(sums, codes, values)
+        counts = np.bincount(codes, minlength=n_groups).reshape(-1, *([1] * (values.ndim - 1)))
+        return values - (sums / counts)[codes]
+
+    xd, yd = demeaned(x), demeaned(y)
+    if np.linalg.matrix_rank(xd) < p:
+        return None
+    beta, *_ = np.linalg.lstsq(xd, yd, rcond=None)
+    residuals = yd - xd @ beta
     s2 = float(residuals @ residuals) / dof
-    cov = s2 * np.linalg.inv(design.T @ design)
-    return OlsFit(beta[1:], np.sqrt(np.diag(cov))[1:], dof)
+    cov = s2 * np.linalg.inv(xd.T @ xd)
+    return OlsFit(beta, np.sqrt(np.diag(cov)), dof)
+
+
+def _varies_within(values: pd.Series, groups: pd.Series) -> bool:
+    spread = values.groupby(groups).transform(lambda v: v.max() - v.min())
+    return bool((spread > 0).any())
 
 
 def adjusted_coefficients(
     frame: pd.DataFrame,
     features: Sequence[str] = COEFFICIENT_FEATURES,
-    controls: Sequence[str] = CONTROLS,
+    group: str = GROUP,
     target: str = "performance_score",
     level: float = 0.90,
 ) -> pd.DataFrame:
-    """One row per feature (COEFFICIENT_COLUMNS): OLS of the score on every feature and the
-    controls together, in score units per unit of the feature (per 1 for a yes/no, per 100% of
-    a share, per cut per 10 s). Nulls are imputed with the column's mean; a column with one
-    value is left out (its row says so); p-values adjusted together over the features."""
+    """One row per feature (COEFFICIENT_COLUMNS): least squares of the score on every feature
+    together, within each lead's own videos (``within_lead_ols``; videos with nobody are one
+    more group), in score units per unit of the feature (per 1 for a yes/no, per 100% of a
+    share, per cut per 10 s). Nulls are imputed with the column's mean; a column that never
+    varies within a lead's videos is left out (its row says so); p-values adjusted together
+    over the features."""
     data = frame[frame[target].notna()].copy()
     if "two_or_more_people" in features and "two_or_more_people" not in data:
         data["two_or_more_people"] = (data["n_influencers"] >= 2).astype(float)
-    columns = [*features, *controls]
-    x = data[columns].astype(float)
+    groups = data[group].astype(object).where(data[group].notna(), NO_LEAD)
+    x = data[list(features)].astype(float)
     x = x.fillna(x.mean())
-    varying = [c for c in columns if x[c].nunique() > 1]
-    fit = ols(x[varying].to_numpy(), data[target].to_numpy(dtype=float)) if varying else None
-    n = len(data)
+    varying = [c for c in features if _varies_within(x[c], groups)]
+    y = data[target].to_numpy(dtype=float)
+    fit = within_lead_ols(x[varying].to_numpy(), y, groups.tolist()) if varying else None
+    n, n_leads = len(data), int(groups[groups != NO_LEAD].nunique())
     rows = []
     for feature in features:
         row = {"feature": feature, "n_videos": n}
         if feature not in varying:
-            row["note"] = "not estimated: every video has the same value"
+            row["note"] = "not estimated: never varies within one person's videos"
         elif fit is None:
-            row["note"] = f"not estimated: {n} videos are too few for {len(varying)} columns"
+            row["note"] = (
+                f"not estimated: {n} videos of {n_leads} leads are too few for "
+                f"{len(varying)} features"
+            )
         else:
             k = varying.index(feature)
             b, se = float(fit.coefficients[k]), float(fit.std_errors[k])
@@ -345,7 +374,7 @@ def adjusted_coefficients(
                 ci_low=b - half,
                 ci_high=b + half,
                 p_value=float(2 * stats.t.sf(abs(b) / se, fit.dof)) if se > 0 else None,
-                note="least squares on every feature and the lead's usual score at once",
+                note=f"every feature at once, within each of {n_leads} leads' own videos",
             )
         rows.append(row)
     out = pd.DataFrame(

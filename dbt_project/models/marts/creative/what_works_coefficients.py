@@ -1,5 +1,5 @@
-"""what_works_coefficients: the score on every creative feature at once, adjusted for the lead's
-usual score, in score units (ingest.stats.creative, tested against scipy by pytest).
+"""what_works_coefficients: the score on every creative feature at once, within each lead's own
+videos, in score units (ingest.stats.creative, tested against numpy and scipy by pytest).
 Plain names come from the labels seed (the report's one place for them).
 """
 
