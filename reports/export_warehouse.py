@@ -10,8 +10,8 @@ Also:
   * copies each influencer's representative face (`influencers.representative_face_path`, relative
     to --root) to `static/faces/<influencer_id>.jpg` and adds the column `face_url`;
   * copies the faces of the contact sheets and of "Check these" (`influencer_video_faces.face_path`,
-    `review_suggestions.face_path` / `other_face_path`) to `static/faces/c/`, once each, and adds
-    `face_url` (and `other_face_url`);
+    `review_suggestions.face_path` / `other_face_path`) to `static/faces/c/`, once each, shrunk
+    like the representative faces, and adds `face_url` (and `other_face_url`);
   * copies each video's thumbnail (`videos.thumbnail_path`, a face crop ingest wrote) to
     `static/thumbs/<video_id>.jpg` and adds the column `thumbnail_url` (null without one);
     both kinds are shrunk to small JPEGs so the site stays light with thousands of videos;
@@ -140,7 +140,8 @@ def _face_urls(
     columns: list[tuple[str, str, str]],
 ) -> int:
     """For each (table, path column, url column): copy every face image the column names
-    (relative to ``root``) into ``folder`` under a name made from its path, each file once, and
+    (relative to ``root``), shrunk to FACE_PX, into ``folder`` under a name made from its path,
+    each file once, and
     add the url column (MISSING_FACE_URL where the file is gone). Returns how many are gone."""
     folder.mkdir(parents=True, exist_ok=True)
     site = "/" + folder.relative_to(folder.parent.parent).as_posix()
@@ -154,8 +155,8 @@ def _face_urls(
                 continue
             src = root / rel
             if src.is_file():
-                name = hashlib.sha1(rel.encode()).hexdigest()[:16] + src.suffix.lower()
-                shutil.copyfile(src, folder / name)
+                name = hashlib.sha1(rel.encode()).hexdigest()[:16] + ".jpg"
+                _small_jpeg(src, folder / name, FACE_PX)
                 urls[rel] = f"{site}/{name}"
             else:
                 urls[rel] = MISSING_FACE_URL

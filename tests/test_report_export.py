@@ -88,6 +88,14 @@ def test_copies_marts_faces_and_docs(tmp_path, fixture_db, manifest):
             assert url is None
     with Image.open(static / "faces" / "1.jpg") as im:
         assert max(im.size) <= export_warehouse.FACE_PX
+    # the contact sheets' faces are shrunk too: a thousand videos ship a thousand of them
+    sheet = [
+        r[0] for r in con.execute("select distinct face_url from influencer_video_faces").fetchall()
+    ]
+    assert sheet and all(u.startswith("/faces/c/") and u.endswith(".jpg") for u in sheet)
+    for url in sheet:
+        with Image.open(static / url.lstrip("/")) as im:
+            assert im.format == "JPEG" and max(im.size) <= export_warehouse.FACE_PX
     assert (static / "data_docs" / "index.html").read_text() == "<p>results</p>"
     statuses = {r[0] for r in con.execute("select distinct status from dbt_results").fetchall()}
     assert statuses == {"success", "pass"}  # the fixture's own dbt build, as the checks stored it
