@@ -9,6 +9,9 @@ else (crowds, audiences, a newsroom) is someone unknown of that clip, who must m
 named person and with nobody of another clip, except where the same person may be in both
 (``MAY_SHARE``).
 
+"Check these" is scored on the same faces at the defaults (bench/suggestions.py): the named
+people's fragments listed with their person, and the suggestions right or wrong.
+
 Then stage 2 is re-run on the same faces (no re-extraction) with ``cluster_threshold`` swept
 upward from the default, every other setting fixed, until two different people share an
 influencer; the step is then bisected. Stage 2's merges come in one order whatever the
@@ -35,6 +38,7 @@ import numpy as np
 from bench.corpora import cluster, ingest, load_table
 from bench.evaluate import LABEL_FRAME_TOLERANCE, LABELS_DIR, label_by_centre, read_clip_labels
 from bench.real import OBAMA, TRUMP_ALLOWED
+from bench.suggestions import SuggestionScore, score_table
 from ingest.people.cluster import FaceTable
 from ingest.settings import ClusterSettings, Settings
 
@@ -258,6 +262,8 @@ class MarginCheck:
     ingest_seconds: float
     sweep_seconds: float
     target: float = MARGIN
+    # "Check these" at the defaults, judged against the named people (crowds are not judged)
+    suggestions: SuggestionScore | None = None
 
     @property
     def wrong_at_default(self) -> list[tuple[str, str]]:
@@ -289,6 +295,11 @@ def check_margin(shared: Path, root: Path, settings: Settings) -> MarginCheck:
     print("real clips, all folders together: stage-2 sweeps", flush=True)
     t0 = time.perf_counter()
     margins = measure(table, people, settings.cluster)
+    sweep_seconds = time.perf_counter() - t0
+    names = np.array([p.name for p in people], dtype=object)
+    suggestions = score_table(
+        table, names, settings.cluster, settings.review, settings.embedding.embedder
+    )
     return MarginCheck(
         settings=settings.cluster,
         margins=margins,
@@ -297,7 +308,8 @@ def check_margin(shared: Path, root: Path, settings: Settings) -> MarginCheck:
         n_named=len({p.name for p in people if p.name}),
         n_influencers=summary.n_influencers,
         ingest_seconds=ingest_s,
-        sweep_seconds=time.perf_counter() - t0,
+        sweep_seconds=sweep_seconds,
+        suggestions=suggestions,
     )
 
 

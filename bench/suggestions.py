@@ -7,6 +7,11 @@ is known: `make bench` scores them on each recipe's unseen seeds beside the clus
 * False suggestions per true one: same_person pairs of two different people, and two_people
   videos whose faces are the influencer's own person, over the suggestions that are right.
   Target <= 2.
+* After the listed merges: the influencers left once every right same_person suggestion is
+  applied (what a user who accepts them gets), against the people the corpus shows; a seed is
+  at the truth when they are equal.
+* Suggestions naming an influencer whose faces have no known person (a face the truth does not
+  box; on real clips a crowd) are not judged, neither right nor wrong; they are counted.
 * Wrong merges flagged: an (influencer, video) whose faces are mostly another person than the
   influencer's is a wrong merge; flagged when a two_people suggestion names it. The defaults
   make few, so each corpus also gets planted ones: a person's faces forced into the influencer
@@ -26,7 +31,7 @@ from bench.corpora import CorpusFaces
 from bench.evaluate import label_face
 from ingest.demo.synth import read_truth
 from ingest.extract.embed import population_mean
-from ingest.people.cluster import Clustering, cluster_faces
+from ingest.people.cluster import Clustering, FaceTable, cluster_faces
 from ingest.people.review import Candidate, linkage_distances, review_candidates, track_view
 from ingest.settings import ClusterSettings, ReviewSettings
 
@@ -57,6 +62,14 @@ class SuggestionScore:
     n_planted: int  # planted wrong merges
     n_planted_flagged: int
     seconds: float  # wall time of the review at the defaults
+    n_influencers: int = 0  # at the defaults
+    n_people: int = 0  # people with an influencer
+    n_after: int = 0  # influencers after every right same_person suggestion is applied
+    n_unjudged: int = 0  # suggestions naming an influencer of no known person
+
+    @property
+    def at_truth(self) -> bool:
+        return self.n_after == self.n_people
 
 
 def face_labels(c: CorpusFaces) -> np.ndarray:
@@ -99,13 +112,43 @@ def wrong_videos(
     return out
 
 
+@dataclasses.dataclass(frozen=True)
+class Judged:
+    """``found`` against the truth (see the module's docstring)."""
+
+    n_fragments: int
+    n_listed: int
+    n_true: int
+    n_false: int
+    n_unjudged: int
+    wrong: set[tuple[int, str]]  # (influencer, video) of another person
+    flagged: set[tuple[int, str]]  # of those, named by a two_people suggestion
+    n_influencers: int
+    n_people: int
+    n_after: int
+
+
+def _components(nodes: list[int], edges: list[tuple[int, int]]) -> int:
+    parent = {k: k for k in nodes}
+
+    def root(k: int) -> int:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for a, b in edges:
+        parent[root(a)] = root(b)
+    return len({root(k) for k in nodes})
+
+
 def judge(
     found: list[Candidate],
     cluster_id: np.ndarray,
     video_id: np.ndarray,
     labels: np.ndarray,
-) -> tuple[int, int, int, int, set[tuple[int, str]], set[tuple[int, str]]]:
-    """(fragments, listed, true, false, wrong merges, flagged wrong merges) of ``found``."""
+) -> Judged:
+    """``found`` against the true person of each face (``labels``; None: unknown)."""
     who = person_of(cluster_id, labels)
     size = Counter(cluster_id[cluster_id >= 1].tolist())
     by_person: dict[str, list[int]] = defaultdict(list)
@@ -116,24 +159,41 @@ def judge(
         k for ks in by_person.values() for k in sorted(ks, key=lambda k: (-size[k], k))[1:]
     }
     wrong = wrong_videos(cluster_id, video_id, labels, who)
-    listed, n_true, n_false = set(), 0, 0
-    flagged = set()
+    listed, n_true, n_false, n_unjudged = set(), 0, 0, 0
+    flagged, merges = set(), []
     for c in found:
         if c.kind == "same_person":
-            same = who.get(c.influencer_id) is not None and who.get(c.influencer_id) == who.get(
-                c.other_id
-            )
-            n_true += same
-            n_false += not same
-            if same:
+            a, b = who.get(c.influencer_id), who.get(c.other_id)
+            if a is None or b is None:
+                n_unjudged += 1
+                continue
+            n_true += a == b
+            n_false += a != b
+            if a == b:
                 listed.update({c.influencer_id, c.other_id} & fragments)
+                merges.append((c.influencer_id, c.other_id))
         else:
+            if who.get(c.influencer_id) is None:
+                n_unjudged += 1
+                continue
             hit = (c.influencer_id, c.video_id) in wrong
             n_true += hit
             n_false += not hit
             if hit:
                 flagged.add((c.influencer_id, c.video_id))
-    return len(fragments), len(listed), n_true, n_false, wrong, flagged
+    named = [k for k, p in who.items() if p is not None]
+    return Judged(
+        n_fragments=len(fragments),
+        n_listed=len(listed),
+        n_true=n_true,
+        n_false=n_false,
+        n_unjudged=n_unjudged,
+        wrong=wrong,
+        flagged=flagged,
+        n_influencers=len(named),
+        n_people=len(by_person),
+        n_after=_components(named, merges),
+    )
 
 
 def _review(c: CorpusFaces, clustering: Clustering, s: ClusterSettings, r: ReviewSettings):
@@ -174,6 +234,23 @@ def planted_merges(
     return out
 
 
+def score_table(
+    table: FaceTable,
+    labels: np.ndarray,
+    s: ClusterSettings,
+    r: ReviewSettings,
+    embedder: str,
+) -> SuggestionScore:
+    """The suggestions for the faces of ``table`` clustered at ``s``, against ``labels`` (each
+    face's person, None: unknown); no planted merges. The real clips' check."""
+    pop, faceres = population_mean(embedder), population_mean("faceres")
+    clustering = cluster_faces(table, s, pop, faceres)
+    t0 = time.perf_counter()
+    found = review_candidates(table, clustering, s, r, pop, faceres)
+    seconds = time.perf_counter() - t0
+    return scored(judge(found, clustering.cluster_id, table.video_id, labels), seconds)
+
+
 def score_suggestions(
     c: CorpusFaces, s: ClusterSettings, r: ReviewSettings, clustering: Clustering | None = None
 ) -> SuggestionScore:
@@ -186,9 +263,7 @@ def score_suggestions(
     t0 = time.perf_counter()
     found = _review(c, clustering, s, r)
     seconds = time.perf_counter() - t0
-    n_frag, n_listed, n_true, n_false, wrong, flagged = judge(
-        found, clustering.cluster_id, c.table.video_id, labels
-    )
+    j = judge(found, clustering.cluster_id, c.table.video_id, labels)
     n_planted = n_planted_flagged = 0
     for host, stranger in planted_merges(c, clustering, labels, s):
         tied = np.flatnonzero(np.isin(clustering.cluster_id, [host, stranger]))
@@ -210,16 +285,25 @@ def score_suggestions(
         ]
         n_planted += 1
         n_planted_flagged += bool(hits)
+    return scored(j, seconds, n_planted, n_planted_flagged)
+
+
+def scored(j: Judged, seconds: float, n_planted: int = 0, n_planted_flagged: int = 0):
+    """A SuggestionScore from a Judged."""
     return SuggestionScore(
-        n_frag,
-        n_listed,
-        n_true,
-        n_false,
-        len(wrong),
-        len(flagged),
-        n_planted,
-        n_planted_flagged,
-        seconds,
+        n_fragments=j.n_fragments,
+        n_listed=j.n_listed,
+        n_true=j.n_true,
+        n_false=j.n_false,
+        n_wrong_merges=len(j.wrong),
+        n_wrong_flagged=len(j.flagged),
+        n_planted=n_planted,
+        n_planted_flagged=n_planted_flagged,
+        seconds=seconds,
+        n_influencers=j.n_influencers,
+        n_people=j.n_people,
+        n_after=j.n_after,
+        n_unjudged=j.n_unjudged,
     )
 
 
@@ -242,4 +326,10 @@ def summary(scores: list[SuggestionScore]) -> dict[str, float | int | None]:
         "planted_flagged": sum(x.n_planted_flagged for x in scores),
         "planted_share": sum(x.n_planted_flagged for x in scores) / planted if planted else None,
         "seconds": sum(x.seconds for x in scores),
+        "unjudged": sum(x.n_unjudged for x in scores),
+        "influencers": sum(x.n_influencers for x in scores),
+        "people": sum(x.n_people for x in scores),
+        "after": sum(x.n_after for x in scores),
+        "at_truth": sum(x.at_truth for x in scores),
+        "corpora": len(scores),
     }

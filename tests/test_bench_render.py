@@ -264,8 +264,12 @@ def test_the_precision_margin_is_tabled_with_its_verdict_in_benchmarks_and_the_r
     import dataclasses
 
     from bench.margin import Margin, MarginCheck
+    from bench.suggestions import SuggestionScore
 
     pair = ("Eddie", "stanwin presenter")
+    review = SuggestionScore(
+        2, 1, 3, 4, 0, 0, 0, 0, 0.05, n_influencers=25, n_people=23, n_after=24, n_unjudged=2
+    )
     check = MarginCheck(
         settings=Settings().cluster,
         margins=[
@@ -278,6 +282,7 @@ def test_the_precision_margin_is_tabled_with_its_verdict_in_benchmarks_and_the_r
         n_influencers=31,
         ingest_seconds=4.0,
         sweep_seconds=14.0,
+        suggestions=review,
     )
     report = BenchReport(
         STARTED, Settings(), benchmark(False), CALIBRATION, None, None, margin=check
@@ -286,9 +291,12 @@ def test_the_precision_margin_is_tabled_with_its_verdict_in_benchmarks_and_the_r
     assert "\n## Precision margin on real clips (`make bench-margin`)\n\n32 real clips" in md
     assert "Result: **FAIL**" in md.split("## Precision margin")[1]
     assert "| every stage-2 limit | **+0.001** | 0.551 | Eddie + stanwin presenter |" in md
+    assert "**1 of 2** fragments" in md and "**3 right / 4 wrong** suggestions (2 more" in md
+    assert "25 influencers of 23 named people at the defaults, 24 after" in md
     assert_tables_well_formed(md)
     block = readme_block(report)
     assert "**0** wrong merges" in block[-1] and "+0.001 looser" in block[-1]
+    assert "1 of 2 fragments of a named person listed" in block[-1]
     wider = dataclasses.replace(check.margins[1], margin=0.105)
     ok = dataclasses.replace(check, margins=[check.margins[0], wider])
     assert ok.ok and not check.ok
@@ -301,11 +309,15 @@ def test_check_these_figures_are_tabled_and_marked_against_their_targets():
     from bench.unseen import Unseen
 
     # studio: 9 of 10 fragments listed, 12 right / 6 wrong; edited: 1 of 4, 2 right / 5 wrong
+    # influencers / people at the defaults and after the right listed merges: one studio seed
+    # reaches the truth, the other is one fragment short
     studio = [
-        SuggestionScore(5, 5, 6, 3, 1, 1, 5, 4, 0.1),
-        SuggestionScore(5, 4, 6, 3, 0, 0, 5, 5, 0.1),
+        SuggestionScore(5, 5, 6, 3, 1, 1, 5, 4, 0.1, n_influencers=35, n_people=30, n_after=30),
+        SuggestionScore(5, 4, 6, 3, 0, 0, 5, 5, 0.1, n_influencers=35, n_people=30, n_after=31),
     ]
-    edited = [SuggestionScore(4, 1, 2, 5, 0, 0, 5, 2, 0.2)]
+    edited = [
+        SuggestionScore(4, 1, 2, 5, 0, 0, 5, 2, 0.2, n_influencers=24, n_people=20, n_after=23)
+    ]
     assert summary(studio)["listed_share"] == 0.9 and summary(studio)["false_per_true"] == 0.5
     assert summary([SuggestionScore(0, 0, 0, 0, 0, 0, 0, 0, 0.0)])["listed_share"] is None
     good = [rep(0.999)] * 5
@@ -316,9 +328,11 @@ def test_check_these_figures_are_tabled_and_marked_against_their_targets():
     report = BenchReport(STARTED, Settings(), benchmark(True), CALIBRATION, None, None, unseen)
     md = benchmarks_md(report)
     assert (
-        "| 9 of 10 (90%) | 12 / 6 | 0.50 | 1 of 1 | 9 of 10 (90%) | 0.20 s for 500 videos |" in md
+        "| 9 of 10 (90%) | 12 / 6 | 0.50 | 1 of 1 | 9 of 10 (90%) | 70 / 60, 61 / 60 | 1 of 2 "
+        "| 0.20 s for 500 videos |" in md
     )
     assert "| 1 of 4 (25%) (**missed**) | 2 / 5 | 2.50 (**missed**) | 0 of 0 | 2 of 5 (40%) |" in md
     assert_tables_well_formed(md)
     block = readme_block(report)
     assert any(line.startswith("| edited recipe | 1 of 4 (25%) | 2.50 |") for line in block)
+    assert "| studio recipe | 9 of 10 (90%) | 0.50 | 9 of 10 (90%) | 1 of 2 |" in block
