@@ -179,16 +179,17 @@ def run_creative(
     work: Path,
     settings: Settings,
     on_seed: Callable[[CreativeCheck], None] | None = None,
+    configs: tuple[SynthConfig, ...] = PLANTED,
 ) -> CreativeCheck:
-    """Every seed of PLANTED, planted then null; ``on_seed`` gets the check so far after each
-    seed (so a run cut short still leaves what it measured)."""
+    """Every seed of ``configs``, planted then null; ``on_seed`` gets the check so far after
+    each seed (so a run cut short still leaves what it measured)."""
     started, t0 = dt.datetime.now(), time.perf_counter()
     # one extraction cache for all: the null runs find the planted runs' videos in it
     s = dataclasses.replace(
         settings, cache_dir=work / "cache_creative", faces_dir=work / "faces_creative"
     )
     planted, null = [], []
-    for cfg in PLANTED:
+    for cfg in configs:
         corpus_dir = corpus(faces, work, cfg)
         db = work / f"creative_planted_seed{cfg.seed}.duckdb"
         print(f"creative check seed {cfg.seed}: effect planted", flush=True)
@@ -281,7 +282,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--faces", type=Path, default=Path("../shared/faces"))
     ap.add_argument("--work", type=Path, default=Path("data/bench"))
     ap.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
+    ap.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=None,
+        help="other seeds than make bench's (a held-out check: write it elsewhere with --out)",
+    )
     args = ap.parse_args(argv)
+    configs = (
+        tuple(dataclasses.replace(PLANTED[0], seed=s) for s in args.seeds)
+        if args.seeds
+        else PLANTED
+    )
     if not args.faces.is_dir():
         print(f"error: no face photos at {args.faces} (SHARED=...)")
         return 2
@@ -291,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         publish_block(args.out, block(check))
         print("\n".join(block(check)), flush=True)
 
-    publish(run_creative(args.faces, args.work, Settings(), publish))
+    publish(run_creative(args.faces, args.work, Settings(), publish, configs))
     return 0
 
 
