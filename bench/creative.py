@@ -34,7 +34,9 @@ from ingest.warehouse.schema import run_dbt
 PLANTED_FEATURE = "face_in_hook"
 EFFECT = 0.3
 # The cheapest recipe, small: 40 short studio videos of 12 people a seed (6 duos, 6 with
-# nobody). Seeds 4101-4105 were never used by any other bench or setting.
+# nobody). Seeds 4106-4110: nothing was chosen on them. Seeds 4101-4105 came first and were
+# looked at when the regression moved within each lead's videos (docs/decisions.md), so they
+# are no longer unseen.
 PLANTED = tuple(
     SynthConfig(
         n_videos=40,
@@ -45,7 +47,7 @@ PLANTED = tuple(
         hook_effect=EFFECT,
         seed=s,
     )
-    for s in range(4101, 4106)
+    for s in range(4106, 4111)
 )
 TARGET_FOUND = 4  # of 5 seeds: sign right, interval covers the planted value
 TARGET_NULL_CLAIMS = 1  # at most this many of 5 null seeds with any feature claimed
@@ -222,8 +224,8 @@ def block(check: CreativeCheck) -> list[str]:
         "## What works: a planted creative effect",
         "",
         f"`python -m bench.creative` ({check.started:%Y-%m-%d}, {check.seconds:.0f} s wall "
-        f"time for {2 * n} warehouses: ingest and dbt). Studio recipe, seeds {seeds} (never "
-        f"used elsewhere), {PLANTED[0].n_videos} videos a seed; each video with people opens "
+        f"time for {2 * n} warehouses: ingest and dbt). Studio recipe, seeds {seeds} (nothing "
+        f"was chosen on them), {PLANTED[0].n_videos} videos a seed; each video with people opens "
         f"on a face-free shot of 0-{PLANTED[0].hook_lead_in_s[1]} s, and a video whose first "
         f"face is on screen within {PLANTED[0].hook_seconds:g} s scores **+{EFFECT}** more. "
         "The null runs are the same videos with that effect taken out of the scores.",
