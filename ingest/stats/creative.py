@@ -304,19 +304,13 @@ def within_lead_ols(x: np.ndarray, y: np.ndarray, groups: Sequence[object]) -> O
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     n, p = x.shape
-    codes = pd.factorize(pd.Series(list(groups), dtype=object))[0]
-    n_groups = int(codes.max()) + 1 if n else 0
-    dof = n - n_groups - p
+    keys = pd.Series(list(groups), dtype=object)
+    dof = n - keys.nunique() - p
     if dof <= 0:
         return None
-
-    def demeaned(values: np.ndarray) -> np.ndarray:
-        sums = np.zeros((n_groups, *values.shape[1:]))
-        np.add.at(sums, codes, values)
-        counts = np.bincount(codes, minlength=n_groups).reshape(-1, *([1] * (values.ndim - 1)))
-        return values - (sums / counts)[codes]
-
-    xd, yd = demeaned(x), demeaned(y)
+    table = pd.DataFrame(np.column_stack([x, y]))
+    within = (table - table.groupby(keys, sort=False).transform("mean")).to_numpy()
+    xd, yd = within[:, :p], within[:, p]
     if np.linalg.matrix_rank(xd) < p:
         return None
     beta, *_ = np.linalg.lstsq(xd, yd, rcond=None)
@@ -327,8 +321,7 @@ def within_lead_ols(x: np.ndarray, y: np.ndarray, groups: Sequence[object]) -> O
 
 
 def _varies_within(values: pd.Series, groups: pd.Series) -> bool:
-    spread = values.groupby(groups).transform(lambda v: v.max() - v.min())
-    return bool((spread > 0).any())
+    return bool(values.groupby(groups, sort=False).nunique().gt(1).any())
 
 
 def adjusted_coefficients(
