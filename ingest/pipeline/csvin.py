@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest import textfile
 from ingest.errors import IngestError
 
 SCORE_NAMES = ("performance", "performancescore", "score", "perf", "performance_score")
@@ -85,47 +86,13 @@ _FIELD_LIMIT = 1 << 30
 
 
 def decode_csv_bytes(data: bytes) -> str:
-    """The CSV's text. UTF-8 (with or without BOM) and UTF-16/32 with a BOM are taken as such;
-    other bytes that are not UTF-8 are read as cp1252, what spreadsheets export as "CSV"
-    (latin-1 decodes every byte, so cp1252's gaps fall back to it). Raises ``CsvError`` for a
-    file that is binary, not text."""
-    for bom, enc in (
-        (b"\xef\xbb\xbf", "utf-8-sig"),
-        (b"\xff\xfe\x00\x00", "utf-32"),
-        (b"\x00\x00\xfe\xff", "utf-32"),
-        (b"\xff\xfe", "utf-16"),
-        (b"\xfe\xff", "utf-16"),
-    ):
-        if data.startswith(bom):
-            try:
-                return data.decode(enc)
-            except UnicodeDecodeError as exc:
-                raise CsvError(
-                    f"the file starts like {enc} but is not valid {enc}: {exc}"
-                ) from None
-    head = data[:65536]
-    # UTF-16 without a BOM: every other byte NUL in ASCII text.
-    if head and head.count(b"\x00") * 3 > len(head):
-        for enc in ("utf-16-le", "utf-16-be"):
-            try:
-                text = data.decode(enc)
-            except UnicodeDecodeError:
-                continue
-            if text.isprintable() or all(c.isprintable() or c in "\r\n\t" for c in text[:4096]):
-                return text
+    """The CSV's text (ingest.textfile.decode: UTF-8, UTF-16/32, cp1252). Raises ``CsvError``
+    for a file that is binary, not text."""
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("cp1252")
-        except UnicodeDecodeError:
-            text = data.decode("latin-1")
-    # Over 1 in 20 characters a control character: binary (random bytes give about 1 in 9); a
-    # stray NUL in a text CSV stays a bad cell of one row.
-    controls = sum(1 for c in text[:65536] if ord(c) < 32 and c not in "\r\n\t")
-    if controls * 20 > max(len(text[:65536]), 1):
-        raise CsvError("the file is binary, not a text CSV (control characters throughout)")
-    return text
+        return textfile.decode(data)[0]
+    except textfile.NotTextError as exc:
+        msg = str(exc).replace("not text (", "not a text CSV (")
+        raise CsvError(msg) from None
 
 
 def read_videos_csv(path: Path) -> list[VideoRow]:
