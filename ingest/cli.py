@@ -50,17 +50,20 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _people_file(db: Path) -> Path:
-    from ingest.pipeline.people_files import default_file
+    from ingest.corrections.room import default_file
 
     return default_file(db)
 
 
 def _bind_note(s: Settings, db: str) -> None:
     """After a run that applied a file from before warehouse identities: how to bind it."""
-    from ingest.people import corrections as people
+    from ingest.corrections import file, room
 
     if s.people_file is not None and s.people_file.is_file():
-        note = people.bind_note(people.read_file(s.people_file), Path(db))
+        try:
+            note = room.bind_note(file.read_file(s.people_file), Path(db))
+        except IngestError:
+            return
         if note:
             print(note, file=sys.stderr)
 
@@ -387,11 +390,13 @@ def _recluster(args) -> int:
 
     s = _settings(args)
     try:
-        n, k, u, stale = recluster_warehouse(Path(args.db), s)
+        n, k, u, stale, notes = recluster_warehouse(Path(args.db), s)
     except IngestError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"{n} faces -> {k} influencers ({u} faces unassigned)")
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     _print_stale(stale)
     _bind_note(s, args.db)
     return 0

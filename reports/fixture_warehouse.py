@@ -2,7 +2,7 @@
 
 The raw tables are written by ingest.warehouse.store (as `ingest run` would, from made-up videos whose
 faces are real photos copied from a faces folder such as ../shared/faces), the corrections file
-by ingest.people.corrections (as `ingest people name` and `hide` write it), the marts by the real dbt project
+by ingest.corrections (as `ingest people name` and `hide` write it), the marts by the real dbt project
 (`dbt build`) and quality.* by the real checks stage (`python -m expectations`).
 
 Four influencers (two named by hand, one hidden), thirteen videos (ok, no_faces,
@@ -30,12 +30,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from ingest.corrections.model import Correction
 from ingest.extract.age import DESCRIPTOR_DIM
 from ingest.extract.embed import population_mean
 from ingest.extract.faces import Faces, VideoExtraction
 from ingest.extract.video import VideoMeta
 from ingest.people.cluster import Clustering
-from ingest.people.corrections import Correction
 from ingest.people.review import review_candidates
 from ingest.settings import ReviewSettings, cluster_settings_for
 from ingest.warehouse import schema as warehouse_schema

@@ -20,16 +20,18 @@ LAYERS: dict[str, int] = {
     "errors": 0,
     "vectors": 0,
     "embedders": 0,
+    "textfile": 0,
     "stats": 1,
     "extract": 1,
     "people": 2,
     "warehouse": 3,
     "demo": 3,
-    "pipeline": 4,
-    "cli_args": 5,
-    "people_cli": 5,
-    "cli": 6,
-    "__main__": 7,
+    "corrections": 4,
+    "pipeline": 5,
+    "cli_args": 6,
+    "people_cli": 6,
+    "cli": 7,
+    "__main__": 8,
 }
 
 

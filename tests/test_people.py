@@ -1,10 +1,9 @@
-"""Stable influencer ids and the corrections file (ingest/people/corrections.py), and the constraints they
+"""Stable influencer ids and the corrections file (ingest/corrections/), and the constraints they
 become in clustering (ingest.people.cluster.cluster_faces's must_link / cannot_link)."""
 
 from __future__ import annotations
 
 import dataclasses
-import io
 from pathlib import Path
 
 import duckdb
@@ -12,7 +11,8 @@ import numpy as np
 import pytest
 
 from ingest.cli import main
-from ingest.people import corrections as people
+from ingest.corrections import apply, model
+from ingest.corrections import file as cfile
 from ingest.people.cluster import FaceTable, cluster_faces, constrained_average_linkage
 from ingest.settings import ClusterSettings
 from ingest.warehouse import store
@@ -20,8 +20,8 @@ from ingest.warehouse import store
 HEADER = "action,influencer_id,other_id,video_id,name\n"
 
 
-def parse(text: str) -> list[people.Correction]:
-    return people.parse_corrections(io.StringIO(HEADER + text), "people.csv")
+def parse(text: str) -> list[model.Correction]:
+    return cfile.parse_text(HEADER + text, "people.csv").corrections
 
 
 def test_parse_good_file():
@@ -44,91 +44,100 @@ def test_parse_good_file():
         ("merge,3,,,\n", "people.csv:2: merge needs other_id"),
         ("merge,3,3,,\n", "people.csv:2: cannot merge influencer 3 with itself"),
         ("split,3,,,\n", "people.csv:2: split needs video_id"),
-        ("hide,3,,\n", "people.csv:2: expected 5 fields"),
+        ("hide,3,,,,x\n", "people.csv:2: expected 5 fields"),
         (
             "name,3,,,Ana\nhide,4,,,\nname,3,,,Bo\n",
             "people.csv:4: influencer 3 is already named on line 2",
         ),
-        ("hide,4,,,\nhide,4,,,\n", "people.csv:3: the same hide as line 2"),
+        ("hide,4,,,\nhide,4,,,\n", "people.csv:3: hide 4: line 2 answers the same question"),
+        ("merge,3,5,,\napart,5,3,,\n", "people.csv:3: apart 5 3: line 2 answers the same"),
+        ("split,3,,v,\nkeep,3,,v,\n", "people.csv:3: keep 3 --video v: line 2 answers"),
+        ("apart,3,,,\n", "people.csv:2: apart needs other_id"),
+        ("keep,3,,,\n", "people.csv:2: keep needs video_id"),
+        (
+            "merge,1,2,,\nmerge,2,3,,\napart,1,3,,\n",
+            "people.csv:4: apart 1 3 contradicts the merges that join them into 1",
+        ),
     ],
 )
 def test_bad_lines_name_file_and_line(text, message):
-    with pytest.raises(people.CorrectionsError) as exc:
+    with pytest.raises(model.CorrectionsError) as exc:
         parse(text)
     assert str(exc.value).startswith(message), str(exc.value)
 
 
 def test_bad_header():
-    with pytest.raises(people.CorrectionsError, match=r"people\.csv:1: header must be"):
-        people.parse_corrections(io.StringIO("id,name\n1,Ana\n"), "people.csv")
+    with pytest.raises(model.CorrectionsError, match=r"people\.csv:1: header must be"):
+        cfile.parse_text("id,name\n1,Ana\n", "people.csv")
 
 
 def test_cli_edits_replace_a_name_and_unhide_removes_the_row(tmp_path):
-    rows = [people.Correction("name", 1, name="Ana"), people.Correction("hide", 2)]
-    rows = people.with_correction(rows, people.Correction("name", 1, name="Ana B"))
-    rows = people.with_correction(rows, people.Correction("hide", 2), remove=True)
-    rows = people.with_correction(rows, people.Correction("merge", 1, other_id=4))
-    rows = people.with_correction(rows, people.Correction("merge", 1, other_id=4))
+    rows = [model.Correction("name", 1, name="Ana"), model.Correction("hide", 2)]
+    rows = model.with_correction(rows, model.Correction("name", 1, name="Ana B"))
+    rows = model.with_correction(rows, model.Correction("hide", 2), remove=True)
+    rows = model.with_correction(rows, model.Correction("apart", 4, other_id=1))
+    rows = model.with_correction(rows, model.Correction("merge", 1, other_id=4))
+    rows = model.with_correction(rows, model.Correction("merge", 1, other_id=4))
     path = tmp_path / "people.csv"
-    people.write_corrections(path, rows)
-    assert path.read_text() == HEADER + "name,1,,,Ana B\nmerge,1,4,,\n"
-    assert people.read_corrections(path) == [
-        people.Correction("name", 1, name="Ana B", line=2),
-        people.Correction("merge", 1, other_id=4, line=3),
+    cfile.write_file(path, rows, None)
+    assert path.read_text() == ",".join(model.FIELDS) + "\nname,1,,,Ana B,,\nmerge,1,4,,,,\n"
+    assert cfile.read_file(path).corrections == [
+        model.Correction("name", 1, name="Ana B", line=2),
+        model.Correction("merge", 1, other_id=4, line=3),
     ]
 
 
 def test_match_keeps_ids_whatever_the_new_numbering():
     prev = np.array([4, 4, 4, 7, 7, -1, -1])
     groups = np.array([2, 2, 2, 1, 1, 3, 3])  # the clustering numbers them afresh
-    assert people.match_ids(groups, prev, issued_max=9).tolist() == [4, 4, 4, 7, 7, 10, 10]
+    assert apply.match_ids(groups, prev, issued_max=9).tolist() == [4, 4, 4, 7, 7, 10, 10]
 
 
 def test_match_largest_overlap_keeps_the_id_and_ids_are_never_reused():
     # id 4 splits: the bigger part keeps 4, the smaller gets a new id above every id issued
     prev = np.array([4, 4, 4, 4, 4])
     groups = np.array([1, 1, 2, 2, 2])
-    got = people.match_ids(groups, prev, issued_max=12)
+    got = apply.match_ids(groups, prev, issued_max=12)
     assert got.tolist() == [13, 13, 4, 4, 4]
-    assert people.id_events(prev, got) == [(13, "created", None), (13, "split_from", 4)]
+    assert apply.id_events(prev, got) == [(13, "created", None), (13, "split_from", 4)]
 
 
 def test_match_ties_go_to_the_lower_id_and_the_other_is_merged():
     prev = np.array([5, 5, 3, 3, -1])
     groups = np.array([1, 1, 1, 1, -1])
-    got = people.match_ids(groups, prev, issued_max=5)
+    got = apply.match_ids(groups, prev, issued_max=5)
     assert got.tolist() == [3, 3, 3, 3, -1]
-    assert people.id_events(prev, got) == [(5, "merged_into", 3)]
+    assert apply.id_events(prev, got) == [(5, "merged_into", 3)]
 
 
 def test_ids_from_before_the_history_are_recorded_once():
     prev = np.array([1, 1, 2, 2, -1, -1])
     after = np.array([1, 1, 2, 2, 3, 3])
-    assert people.id_events(prev, after, recorded=set()) == [
+    assert apply.id_events(prev, after, recorded=set()) == [
         (1, "created", None),
         (2, "created", None),
         (3, "created", None),
     ]
-    assert people.id_events(prev, after, recorded={1, 2}) == [(3, "created", None)]
+    assert apply.id_events(prev, after, recorded={1, 2}) == [(3, "created", None)]
 
 
 def test_match_is_deterministic_for_new_people():
     groups = np.array([1, 2, 2, 1, 2])
-    a = people.match_ids(groups, np.full(5, -1), issued_max=0)
+    a = apply.match_ids(groups, np.full(5, -1), issued_max=0)
     assert a.tolist() == [2, 1, 1, 2, 1]  # more faces first
-    assert people.id_events(np.full(5, -1), a) == [(1, "created", None), (2, "created", None)]
+    assert apply.id_events(np.full(5, -1), a) == [(1, "created", None), (2, "created", None)]
 
 
 def test_plan_merge_and_split():
     prev = np.array([1, 1, 2, 2, 2, 3])
     vids = np.array(["a", "b", "c", "d", "d", "e"])
     cs = [
-        people.Correction("merge", 1, other_id=2, line=2),
-        people.Correction("split", 1, video_id="d", line=3),
-        people.Correction("name", 8, name="Gone", line=4),
-        people.Correction("split", 3, video_id="zz", line=5),
+        model.Correction("merge", 1, other_id=2, line=2),
+        model.Correction("split", 1, video_id="d", line=3),
+        model.Correction("name", 8, name="Gone", line=4),
+        model.Correction("split", 3, video_id="zz", line=5),
     ]
-    p = people.plan(cs, prev, vids)
+    p = apply.plan(cs, prev, vids)
     # 2 is merged into 1; video d is split out of that person
     assert [g.tolist() for g in p.must_link] == [[0, 1, 2]]
     assert [(a.tolist(), b.tolist()) for a, b in p.cannot_link] == [([3, 4], [0, 1, 2])]
@@ -136,24 +145,82 @@ def test_plan_merge_and_split():
     assert len(p.stale) == 2 and "line 4" in p.stale[0] and "line 5" in p.stale[1]
 
 
+def test_plan_apart_and_keep_and_what_they_answer():
+    prev = np.array([1, 1, 1, 2, 2, 3])
+    vids = np.array(["a", "b", "v", "c", "d", "e"])
+    cs = [
+        model.Correction("apart", 1, other_id=2, line=2),
+        model.Correction("keep", 1, video_id="v", line=3),
+        model.Correction("apart", 3, other_id=9, line=4),
+        model.Correction("keep", 2, video_id="a", line=5),
+    ]
+    p = apply.plan(cs, prev, vids)
+    # different: every face of 1 against every face of 2; one person: 1's faces stay together
+    assert [(a.tolist(), b.tolist()) for a, b in p.cannot_link] == [([0, 1, 2], [3, 4])]
+    assert [g.tolist() for g in p.must_link] == [[0, 1, 2]]
+    # the review does not ask about 1 in video v again
+    assert [g.tolist() for g in p.tied] == [[2]]
+    assert [s.split(":")[0] for s in p.stale] == ["line 4", "line 5"]
+
+
+def test_a_rebuilt_warehouse_gets_ids_back_from_anchors_spread_over_whole_people():
+    # Faces of a new warehouse: nobody carries an id yet. A clustering without corrections
+    # finds three people: g1 (f0-f2), g2 (f3-f5), g3 (f6, f7).
+    face_ids = [f"f{k}" for k in range(8)]
+    groups = np.array([1, 1, 1, 2, 2, 2, 3, 3])
+    prev = np.full(8, -1)
+    cs = [
+        model.Correction("merge", 7, other_id=9, face=("f0",), other_face=("f3",), line=2),
+        model.Correction("name", 4, name="Cy", face=("f6",), line=3),
+    ]
+    assert apply.missing_anchored(cs, prev, face_ids)
+    only_faces = apply.with_anchors(cs, prev, face_ids)
+    assert only_faces.tolist() == [7, -1, -1, 9, -1, -1, 4, -1]
+    whole = apply.with_anchors(cs, prev, face_ids, groups)
+    assert whole.tolist() == [7, 7, 7, 9, 9, 9, 4, 4]
+    # the merge then joins both whole people, under the kept id
+    p = apply.plan(cs, whole, np.array(list("aabbccdd")))
+    assert [g.tolist() for g in p.must_link] == [[0, 1, 2, 3, 4, 5]]
+    # an id a face carries now is never moved by an anchor
+    live = np.array([5, 5, 5, -1, -1, -1, 4, 4])
+    assert not apply.missing_anchored(cs[1:], live, face_ids)
+    assert apply.with_anchors(cs, live, face_ids, groups).tolist() == [5, 5, 5, 9, 9, 9, 4, 4]
+
+
+def test_anchors_pick_sharp_faces_one_per_video_and_check_a_file():
+    face_ids = ["a1", "a2", "b1", "b2", "c1"]
+    ids = np.array([1, 1, 1, 1, 2])
+    vids = np.array(["a", "a", "b", "b", "c"])
+    sharp = np.array([5.0, 9.0, 1.0, 2.0, 3.0])
+    assert apply.pick_faces(face_ids, ids, vids, sharp, 1) == ("a2", "b2", "a1")
+    keep = apply.anchor(model.Correction("keep", 1, video_id="b"), face_ids, ids, vids, sharp)
+    assert (keep.face, keep.other_face) == (("a2", "a1"), ("b2", "b1"))
+    merged = apply.anchor(model.Correction("merge", 1, other_id=2), face_ids, ids, vids, sharp)
+    assert merged.anchored and merged.other_face == ("c1",)
+    # a row whose faces are someone else's here was written for another warehouse
+    assert apply.disagreeing_anchors([merged], ids, face_ids) == []
+    wrong = model.Correction("name", 2, name="Bo", face=("a1", "b1"))
+    assert apply.disagreeing_anchors([wrong], ids, face_ids) == [(wrong, 1)]
+
+
 def test_check_unknown_id_and_contradiction():
     prev = np.array([1, 1, 2, 2])
     vids = np.array(["a", "b", "c", "c"])
-    with pytest.raises(people.CorrectionsError, match=r"people\.csv:2: unknown influencer 9"):
-        people.check_corrections(
-            [people.Correction("hide", 9, line=2)], "people.csv", {1, 2}, prev, vids
+    with pytest.raises(model.CorrectionsError, match=r"people\.csv:2: unknown influencer 9"):
+        apply.check_corrections(
+            [model.Correction("hide", 9, line=2)], "people.csv", {1, 2}, prev, vids
         )
     both = [
-        people.Correction("merge", 1, other_id=2, line=2),
-        people.Correction("split", 1, video_id="c", line=3),
+        model.Correction("merge", 1, other_id=2, line=2),
+        model.Correction("split", 1, video_id="c", line=3),
     ]
     with pytest.raises(
-        people.CorrectionsError, match=r"people\.csv:2 and line 3: merge 1 2 and split"
+        model.CorrectionsError, match=r"people\.csv:2 and line 3: merge 1 2 and split"
     ):
-        people.check_corrections(both, "people.csv", {1, 2}, prev, vids)
+        apply.check_corrections(both, "people.csv", {1, 2}, prev, vids)
     # a split of another of 2's videos is no contradiction
-    people.check_corrections(
-        [both[0], people.Correction("split", 1, video_id="b", line=3)],
+    apply.check_corrections(
+        [both[0], model.Correction("split", 1, video_id="b", line=3)],
         "people.csv",
         {1, 2},
         prev,
@@ -242,8 +309,14 @@ def test_people_cli_writes_the_file_and_refuses_bad_input(tmp_path, capsys):
     assert main([*base, "unhide", *opts, "2"]) == 0
     assert main([*base, "split", *opts, "1", "--video", "b"]) == 0
     assert main([*base, "merge", *opts, "1", "2"]) == 0
-    identity = people.identity_line(store.warehouse_id_of(db))
-    assert path.read_text() == f"{identity}\n{HEADER}name,1,,,Ana\nsplit,1,,b,\nmerge,1,2,,\n"
+    identity = cfile.identity_line(store.warehouse_id_of(db))
+    # Each row anchored on its faces: one per video first (sharpness unknown here: by id).
+    assert path.read_text() == (
+        f"{identity}\n{','.join(model.FIELDS)}\n"
+        "name,1,,,Ana,a_0 b_0 a_1,\n"
+        "split,1,,b,,a_0 a_1 a_2,b_0 b_1 b_2\n"
+        "merge,1,2,,,a_0 b_0 a_1,c_0 c_1 c_2\n"
+    )
     before = path.read_text()
     capsys.readouterr()
     assert main([*base, "name", *opts, "7", "Nobody"]) == 2
@@ -258,12 +331,47 @@ def test_people_cli_writes_the_file_and_refuses_bad_input(tmp_path, capsys):
     assert "cannot read people from" in capsys.readouterr().err
 
 
+def test_answers_are_rows_replace_their_opposite_and_can_be_taken_back(tmp_path, capsys):
+    db, path = tmp_path / "w.duckdb", tmp_path / "people.csv"
+    _tiny_warehouse(db)
+    opts = ["--db", str(db), "--file", str(path)]
+    assert main(["people", "apart", *opts, "1", "2"]) == 0
+    assert main(["people", "keep", *opts, "1", "--video", "b"]) == 0
+    assert main(["people", "name", *opts, "2", "Bo"]) == 0
+    got = cfile.read_file(path).corrections
+    assert [(c.action, c.influencer_id, c.other_id, c.video_id) for c in got] == [
+        ("apart", 1, 2, None),
+        ("keep", 1, None, "b"),
+        ("name", 2, None, None),
+    ]
+    assert got[1].face == ("a_0", "a_1", "a_2") and got[1].other_face == ("b_0", "b_1", "b_2")
+    capsys.readouterr()
+    assert main(["people", "answers", *opts]) == 0
+    out = capsys.readouterr().out
+    assert "   1  different people" in out and "apart 1 2" in out
+    assert "   2  one person" in out and "keep 1 --video b" in out
+    assert "Bo" not in out  # a name is no answer
+    # The opposite answer replaces the first, in place: same person after all.
+    assert main(["people", "merge", *opts, "2", "1"]) == 0
+    got = cfile.read_file(path).corrections
+    assert [c.describe() for c in got] == ["merge 2 1", "keep 1 --video b", "name 2 'Bo'"]
+    assert main(["people", "answers", "--undo", "2", *opts]) == 0
+    assert [c.describe() for c in cfile.read_file(path).corrections] == ["merge 2 1", "name 2 'Bo'"]
+    capsys.readouterr()
+    assert main(["people", "answers", "--undo", "5", *opts]) == 2
+    assert "no answer 5: 1 answers" in capsys.readouterr().err
+    assert main(["people", "keep", *opts, "2", "--video", "a"]) == 2
+    assert "no faces of influencer 2 in video a" in capsys.readouterr().err
+    assert main(["people", "apart", *opts, "2", "2"]) == 2
+
+
 def test_recluster_refuses_a_bad_file_before_writing(tmp_path, capsys):
     db, path = tmp_path / "w.duckdb", tmp_path / "people.csv"
     _tiny_warehouse(db)
-    path.write_text(HEADER + "name,1,,,Ana\nhide,99,,,\n")
+    bound = cfile.identity_line(str(store.warehouse_id_of(db))) + "\n"
+    path.write_text(bound + HEADER + "name,1,,,Ana\nhide,99,,,\n")
     assert main(["recluster", "--db", str(db), "--people", str(path)]) == 2
-    assert f"{path}:3: unknown influencer 99" in capsys.readouterr().err
+    assert f"{path}:4: unknown influencer 99" in capsys.readouterr().err
     con = duckdb.connect(str(db), read_only=True)
     assert (
         con.execute("select count(*) from raw.face_clusters where cluster_id >= 1").fetchone()[0]
@@ -291,7 +399,7 @@ def test_a_rerun_under_the_same_corrections_ends_where_the_last_one_did():
     grown = np.flatnonzero(first == first[0])
     assert len(grown) > 10  # other tracks of person 0 joined the merged pair on their own
     again = cluster_faces(faces, s, must_link=[grown]).cluster_id
-    assert people.match_ids(again, first, issued_max=int(first.max())).tolist() == first.tolist()
+    assert apply.match_ids(again, first, issued_max=int(first.max())).tolist() == first.tolist()
 
 
 def test_a_must_link_merges_like_average_linkage_would():

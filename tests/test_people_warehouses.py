@@ -14,11 +14,11 @@ import duckdb
 import pytest
 
 from ingest.cli import main
-from ingest.people import corrections as people
-from ingest.pipeline import people_files
+from ingest.corrections import carry, model, room
+from ingest.corrections import file as cfile
 from ingest.warehouse import store
 
-HEADER = ",".join(people.FIELDS) + "\n"
+HEADER = ",".join(model.FIELDS) + "\n"
 
 
 def tiny(db: Path, people_by_video: dict[str, int]) -> Path:
@@ -54,7 +54,7 @@ def test_each_warehouse_writes_its_own_file_bound_to_it(tmp_path):
     b = tiny(tmp_path / "wB" / "w.duckdb", {"vx": 1, "vy": 2})
     assert main(["people", "name", "--db", str(a), "1", "Joe Biden"]) == 0
     assert main(["people", "name", "--db", str(b), "1", "Bea"]) == 0
-    fa, fb = (people.read_file(people.file_for(w)) for w in (a, b))
+    fa, fb = (cfile.read_file(cfile.file_for(w)) for w in (a, b))
     assert fa.path == tmp_path / "wA" / "w.people.csv"
     assert (fa.warehouse_id, fb.warehouse_id) == (
         store.warehouse_id_of(a),
@@ -69,7 +69,7 @@ def test_a_foreign_file_is_refused_with_both_ids_and_nothing_written(tmp_path, c
     a = tiny(tmp_path / "a.duckdb", {"va": 1, "vb": 2})
     b = tiny(tmp_path / "b.duckdb", {"vx": 1, "vy": 2})
     assert main(["people", "name", "--db", str(a), "1", "Joe Biden"]) == 0
-    file_a = people.file_for(a)
+    file_a = cfile.file_for(a)
     id_a, id_b = store.warehouse_id_of(a), store.warehouse_id_of(b)
     csv = tmp_path / "videos.csv"
     csv.write_text("url,score\nhttps://example.invalid/x.mp4,1\n")
@@ -88,17 +88,17 @@ def test_a_foreign_file_is_refused_with_both_ids_and_nothing_written(tmp_path, c
         assert err.startswith(f"error: {file_a} holds the corrections of warehouse {id_a}, "), err
         assert id_b in err and err.count("\n") == 1, err
     # Offered at B's own place, A's file is still A's.
-    shutil.copyfile(file_a, people.file_for(b))
+    shutil.copyfile(file_a, cfile.file_for(b))
     assert main(["recluster", "--db", str(b)]) == 2
     assert id_a in capsys.readouterr().err
     assert b.read_bytes() == before and file_a.read_text() == text
     assert not (tmp_path / "x").exists()
-    # A file bound to a warehouse offered to a new one (no identity yet) is refused too.
-    assert (
-        main(["run", str(csv), "--db", str(tmp_path / "new.duckdb"), "--people", str(file_a)]) == 2
-    )
-    assert "no identity yet" in capsys.readouterr().err
-    assert not (tmp_path / "new.duckdb").exists()
+    # A warehouse that has issued no id yet (new, or A rebuilt from nothing) takes the file's
+    # identity: its rows can only land on the faces they are anchored on
+    # (tests/test_people_e2e.py rebuilds one with the real models).
+    new = tmp_path / "new.duckdb"
+    assert main(["run", str(csv), "--db", str(new), "--people", str(file_a)]) == 0
+    assert store.warehouse_id_of(new) == id_a and file_a.read_text() == text
 
 
 def _from_before_identities(db: Path) -> None:
@@ -110,30 +110,30 @@ def _from_before_identities(db: Path) -> None:
 
 
 def test_an_old_file_keeps_working_where_it_fits_and_bind_binds_it(tmp_path, monkeypatch, capsys):
-    monkeypatch.chdir(tmp_path)  # people.LEGACY_FILE is relative to the repository root
+    monkeypatch.chdir(tmp_path)  # cfile.LEGACY_FILE is relative to the repository root
     old = tiny(tmp_path / "old.duckdb", {"va": 1, "vb": 2})
     _from_before_identities(old)
     new = tiny(tmp_path / "new.duckdb", {"vx": 1, "vy": 2})  # built after: has its own
-    legacy = people.LEGACY_FILE
+    legacy = cfile.LEGACY_FILE
     legacy.parent.mkdir(parents=True)
     legacy.write_text(HEADER + "name,1,,,Ana\nhide,2,,,\n")
-    assert people_files.default_file(old) == legacy
-    assert people_files.default_file(new) == people.file_for(new)
+    assert room.default_file(old) == legacy
+    assert room.default_file(new) == cfile.file_for(new)
     capsys.readouterr()
     assert main(["people", "list", "--db", str(old)]) == 0
     assert "Ana" in capsys.readouterr().out
     assert main(["people", "list", "--db", str(new)]) == 0
     assert "Ana" not in capsys.readouterr().out
-    note = people.bind_note(people.read_file(legacy), old)
+    note = room.bind_note(cfile.read_file(legacy), old)
     assert note is not None and f"`ingest people bind --db {old}`" in note
 
     assert main(["people", "bind", "--db", str(old)]) == 0
     wid = store.warehouse_id_of(old)
     assert wid is not None
-    bound = people.read_file(people.file_for(old))
+    bound = cfile.read_file(cfile.file_for(old))
     assert bound.warehouse_id == wid and [c.action for c in bound.corrections] == ["name", "hide"]
-    assert people_files.default_file(old) == people.file_for(old)
-    assert people.bind_note(bound, old) is None
+    assert room.default_file(old) == cfile.file_for(old)
+    assert room.bind_note(bound, old) is None
     assert legacy.read_text() == HEADER + "name,1,,,Ana\nhide,2,,,\n"  # left as it was
 
     # An old file elsewhere is bound in place; one that does not fit is not bound.
@@ -143,13 +143,13 @@ def test_an_old_file_keeps_working_where_it_fits_and_bind_binds_it(tmp_path, mon
     assert "unknown influencer 7" in capsys.readouterr().err
     other.write_text(HEADER + "name,2,,,Bo\n")
     assert main(["people", "bind", "--db", str(old), "--file", str(other)]) == 0
-    assert people.read_file(other).warehouse_id == wid
+    assert cfile.read_file(other).warehouse_id == wid
 
 
 def test_a_copied_warehouse_keeps_its_identity_and_a_lost_file_is_noticed(tmp_path, capsys):
     a = tiny(tmp_path / "a.duckdb", {"va": 1, "vb": 2})
     assert main(["people", "name", "--db", str(a), "1", "Ana"]) == 0
-    f = people.read_file(people.file_for(a))
+    f = cfile.read_file(cfile.file_for(a))
     con = store.connect(a, 512)
     store.write_people_corrections(con, [c.row() for c in f.corrections], str(f.path.resolve()))
     con.close()
@@ -161,7 +161,7 @@ def test_a_copied_warehouse_keeps_its_identity_and_a_lost_file_is_noticed(tmp_pa
     assert main(["people", "list", "--db", str(c)]) == 2  # its file left behind
     err = capsys.readouterr().err
     assert f"last applied 1 corrections from {f.path.resolve()}" in err, err
-    shutil.copyfile(f.path, people.file_for(c))
+    shutil.copyfile(f.path, cfile.file_for(c))
     assert main(["people", "list", "--db", str(c)]) == 0
     assert "Ana" in capsys.readouterr().out
 
@@ -178,7 +178,7 @@ def test_export_and_import_carry_corrections_by_faces_not_ids(tmp_path, capsys):
     capsys.readouterr()
     assert main(["people", "import", str(out), "--db", str(b)]) == 0
     report = capsys.readouterr().out
-    got = people.read_file(people.file_for(b))
+    got = cfile.read_file(cfile.file_for(b))
     assert got.warehouse_id == store.warehouse_id_of(b)
     assert {(c.action, c.influencer_id, c.name) for c in got.corrections} == {
         ("name", 2, "Ana"),
@@ -193,12 +193,12 @@ def test_map_corrections_merges_splits_and_refuses_a_mostly_other_person():
     # A: person 1 in videos a, b, c (merged from 1 and 5), a split of video d out of 1.
     a_faces = {f"{v}_{k}": 1 for v in "abc" for k in range(3)} | {f"d_{k}": 6 for k in range(3)}
     a_faces |= {f"e_{k}": 2 for k in range(3)}
-    ex = people.Export(
+    ex = carry.Export(
         "A",
         [
-            people.Correction("merge", 1, other_id=5),
-            people.Correction("split", 1, video_id="d"),
-            people.Correction("name", 2, name="Eve"),
+            model.Correction("merge", 1, other_id=5),
+            model.Correction("split", 1, video_id="d"),
+            model.Correction("name", 2, name="Eve"),
         ],
         a_faces,
     )
@@ -207,27 +207,57 @@ def test_map_corrections_merges_splits_and_refuses_a_mostly_other_person():
     b_faces = {f"{v}_{k}": (7, v) for v in "abd" for k in range(3)}
     b_faces |= {f"c_{k}": (8, "c") for k in range(3)}
     b_faces |= {f"e_{k}": (9, "e") for k in range(3)} | {f"f_{k}": (9, "f") for k in range(9)}
-    out, report = people.map_corrections(ex, b_faces, [])
+    out, report = carry.map_corrections(ex, b_faces, [])
     assert out == [
-        people.Correction("merge", 7, other_id=8),
-        people.Correction("split", 7, video_id="d"),
-        people.Correction("name", 9, name="Eve"),
+        model.Correction("merge", 7, other_id=8),
+        model.Correction("split", 7, video_id="d"),
+        model.Correction("name", 9, name="Eve"),
     ], report
     # Now B's 9 also holds most of A's person 3: it is not A's 2's best match both ways.
-    ex3 = people.Export("A", ex.corrections, a_faces | {f"g_{k}": 3 for k in range(6)})
+    ex3 = carry.Export("A", ex.corrections, a_faces | {f"g_{k}": 3 for k in range(6)})
     b3 = b_faces | {f"g_{k}": (9, "g") for k in range(6)}
-    out, report = people.map_corrections(ex3, b3, [])
+    out, report = carry.map_corrections(ex3, b3, [])
     assert all(c.influencer_id != 9 for c in out)
     assert "name 2 'Eve': not carried (no person here is its best match by faces)" in report
 
 
 def test_export_file_round_trips():
-    ex = people.Export(
+    ex = carry.Export(
         "wid-1",
-        [people.Correction("name", 1, name="Ana, the host", line=2)],
+        [model.Correction("name", 1, name="Ana, the host", line=3)],
         {"v_f0_0": 1, "v_f1_0": 1},
     )
-    text = people.format_export(ex)
-    assert people.parse_export(io.StringIO(text), "x.csv") == ex
-    with pytest.raises(people.CorrectionsError, match="not a people export"):
-        people.parse_export(io.StringIO(HEADER + "name,1,,,Ana\n"), "x.csv")
+    text = carry.format_export(ex)
+    assert carry.parse_export(io.StringIO(text), "x.csv") == ex
+    with pytest.raises(model.CorrectionsError, match="not a people export"):
+        carry.parse_export(io.StringIO(HEADER + "name,1,,,Ana\n"), "x.csv")
+
+
+def test_a_lost_binding_line_is_named_and_bind_checks_the_faces(tmp_path, capsys):
+    """Issue #51: a spreadsheet that drops the `# warehouse:` line: one line saying so and what
+    to run; `people bind` binds it only where its rows' anchor faces are their people's here."""
+    a = tiny(tmp_path / "a.duckdb", {"va": 1, "vb": 2})
+    assert main(["people", "name", "--db", str(a), "1", "Ana"]) == 0
+    own = cfile.file_for(a)
+    unbound = own.read_text().split("\n", 1)[1]  # the binding line gone
+    own.write_text(unbound.replace(",", ";"))  # and saved with semicolons
+    capsys.readouterr()
+    for args in (["people", "list"], ["recluster"]):
+        assert main([*args, "--db", str(a)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "no `# warehouse: <id>` first line" in err, err
+        assert f"`ingest people bind --db {a}`" in err
+    assert main(["people", "bind", "--db", str(a)]) == 0
+    f = cfile.read_file(own)
+    assert f.warehouse_id == store.warehouse_id_of(a) and f.fmt.delimiter == ";"
+    assert main(["people", "list", "--db", str(a)]) == 0 and "Ana" in capsys.readouterr().out
+
+    # The same rows offered to B, whose person 1 holds other faces: bind refuses them.
+    b = tiny(tmp_path / "b.duckdb", {"vx": 1, "va": 2})
+    stray = tmp_path / "stray.csv"
+    stray.write_text(unbound)
+    capsys.readouterr()
+    assert main(["people", "bind", "--db", str(b), "--file", str(stray)]) == 2
+    err = capsys.readouterr().err
+    assert "its faces are influencer 2's" in err and "another warehouse" in err, err
+    assert stray.read_text() == unbound

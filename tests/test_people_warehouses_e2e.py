@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from ingest.cli import main
-from ingest.people import corrections as people
+from ingest.corrections import file as cfile
 from ingest.warehouse.schema import run_dbt
 
 pytestmark = pytest.mark.slow
@@ -82,7 +82,7 @@ def test_two_warehouses_keep_their_own_names(shared, tmp_path, capsys):
     a, b = tmp_path / "wA" / "w.duckdb", tmp_path / "wB" / "w.duckdb"
 
     assert ingest(tmp_path / "a.csv", a, cache) == 0
-    assert people.read_file(people.file_for(a)).warehouse_id is not None  # its own, bound
+    assert cfile.read_file(cfile.file_for(a)).warehouse_id is not None  # its own, bound
     joe, barack = person_of(a, "biden.mp4"), person_of(a, "obama.mp4")
     assert joe != barack
     assert main(["people", "name", "--db", str(a), str(joe), "Joe Biden"]) == 0
@@ -105,9 +105,9 @@ def test_two_warehouses_keep_their_own_names(shared, tmp_path, capsys):
     # A file from B offered to A: one line, exit 2, nothing written.
     before = a.read_bytes()
     capsys.readouterr()
-    assert ingest(tmp_path / "a.csv", a, cache, "--people", str(people.file_for(b))) == 2
+    assert ingest(tmp_path / "a.csv", a, cache, "--people", str(cfile.file_for(b))) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"error: {people.file_for(b)} holds the corrections of warehouse "), err
+    assert err.startswith(f"error: {cfile.file_for(b)} holds the corrections of warehouse "), err
     assert err.count("\n") == 1
     assert a.read_bytes() == before
 
@@ -119,7 +119,7 @@ def test_two_warehouses_keep_their_own_names(shared, tmp_path, capsys):
     assert main(["people", "import", str(out), "--db", str(b)]) == 0
     report = capsys.readouterr().out
     assert f"name {joe} 'Joe Biden': not carried" in report, report
-    got = people.read_file(people.file_for(b)).corrections
+    got = cfile.read_file(cfile.file_for(b)).corrections
     assert {(c.influencer_id, c.name) for c in got} == {
         (donald, "Donald Trump"),
         (person_of(b, "obama.mp4"), "Barack Obama"),

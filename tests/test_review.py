@@ -126,7 +126,7 @@ def test_a_stranger_merged_in_is_flagged_by_its_video():
         ("two_people", 1, "x", 1)
     ]
     # A hand merge tying that video to the rest is an answer.
-    assert review_candidates(faces, c, S, R, must_link=[np.arange(len(cid))]) == []
+    assert review_candidates(faces, c, S, R, tied=[np.arange(len(cid))]) == []
 
 
 def test_track_view_sees_the_distances_stage_two_merged_on():

@@ -17,8 +17,9 @@ centroids), so "close to merging" means what it says:
   merge, since average linkage lets in a stranger close to the group's mean while its own
   faces stay far from each of the others.
 
-Hand corrections (``ingest.people.corrections``) are answers: a pair a split keeps apart is
-not suggested again, nor is a video a merge tied to the rest of its person."""
+Hand corrections (``ingest.corrections``) are answers: a pair a split or a "different"
+answer keeps apart is not suggested again, nor is a video that a merge or a "one person"
+answer tied to its person."""
 
 from __future__ import annotations
 
@@ -175,24 +176,24 @@ def _pairs_on_one_frame(
 def _answered(
     cluster_id: NDArray[np.int64],
     video_id: NDArray[np.str_],
-    must_link: Sequence[NDArray[np.int64]],
+    tied: Sequence[NDArray[np.int64]],
     cannot_link: Sequence[tuple[NDArray[np.int64], NDArray[np.int64]]],
 ) -> tuple[set[tuple[int, int]], set[tuple[int, str]]]:
-    """(influencer pairs a hand split keeps apart, (influencer, video) a hand merge ties to the
-    rest of its influencer), from the corrections' face-row groups."""
+    """(influencer pairs a hand split or a "different" answer keeps apart, (influencer, video)
+    a merge or a "one person" answer ties to its influencer), from the corrections' face-row
+    groups (ingest.corrections.apply.Plan)."""
     apart: set[tuple[int, int]] = set()
     for left, right in cannot_link:
         a_ids = {int(x) for x in cluster_id[left] if x >= 1}
         b_ids = {int(x) for x in cluster_id[right] if x >= 1}
         apart.update((min(a, b), max(a, b)) for a in a_ids for b in b_ids if a != b)
-    tied: set[tuple[int, str]] = set()
-    for g in must_link:
+    answered: set[tuple[int, str]] = set()
+    for g in tied:
         g = np.asarray(g, dtype=np.int64)
-        for iid in {int(x) for x in cluster_id[g] if x >= 1}:
-            vids = {str(v) for v in video_id[g[cluster_id[g] == iid]]}
-            if len(vids) > 1:
-                tied.update((iid, v) for v in vids)
-    return apart, tied
+        answered.update(
+            (int(i), str(v)) for i, v in zip(cluster_id[g], video_id[g], strict=True) if i >= 1
+        )
+    return apart, answered
 
 
 def _group_sums(
@@ -301,18 +302,19 @@ def review_candidates(
     r: ReviewSettings,
     prior_mean: NDArray[np.float32] | None = None,
     descriptor_prior: NDArray[np.float32] | None = None,
-    must_link: Sequence[NDArray[np.int64]] = (),
+    tied: Sequence[NDArray[np.int64]] = (),
     cannot_link: Sequence[tuple[NDArray[np.int64], NDArray[np.int64]]] = (),
 ) -> list[Candidate]:
     """Every suggestion for ``clustering`` of ``faces`` (clustered at ``s`` with these priors
-    and hand corrections, as ``cluster_faces`` took them): same_person pairs, then two_people
-    videos, each ranked."""
+    and hand corrections: ``cannot_link`` as ``cluster_faces`` took them, ``tied`` the face
+    rows whose video a correction answered): same_person pairs, then two_people videos, each
+    ranked. A question a correction answered is not asked."""
     if not len(clustering.cluster_id) or not (clustering.cluster_id >= 1).any():
         return []
     tracks = track_view(faces, clustering, s, prior_mean, descriptor_prior)
     together, shared = _pairs_on_one_frame(faces, clustering.cluster_id)
-    apart, tied = _answered(clustering.cluster_id, faces.video_id, must_link, cannot_link)
+    apart, answered = _answered(clustering.cluster_id, faces.video_id, tied, cannot_link)
     return [
         *same_person_candidates(tracks, together, shared, apart, s, r),
-        *two_people_candidates(tracks, tied, r),
+        *two_people_candidates(tracks, answered, r),
     ]

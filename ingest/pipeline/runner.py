@@ -16,13 +16,12 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from ingest.corrections import apply, room
 from ingest.embedders import EMBEDDERS
 from ingest.extract.download import CACHE_FULL, local_path, sha256_file
 from ingest.extract.embed import population_mean
-from ingest.people import corrections as people
 from ingest.people.cluster import cluster_faces
 from ingest.people.review import review_candidates
-from ingest.pipeline import people_files
 from ingest.pipeline.csvin import VideoRow, read_videos_csv
 from ingest.pipeline.process import Outcome, _one_thread_each, cached_outcome, process_row
 from ingest.settings import Settings, available_cores
@@ -88,7 +87,8 @@ def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True
     # Before any download: a damaged, foreign or unwritable warehouse, or a full disk, stops
     # here with nothing fetched; a stale WAL is moved aside.
     pre = health.preflight(db_path, len(rows))
-    check_people_file(db_path, settings)  # a bad corrections file stops before any write
+    # Read once, checked against the warehouse: a bad corrections file stops before any write.
+    ledger = room.open_ledger(db_path, settings.people_file)
     produce = _outcomes
     if settings.engine == "ray":  # connects first: a setup error stops before any write
         from ingest.pipeline.engine_ray import ray_engine
@@ -160,7 +160,7 @@ def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True
         timings["write"] += time.perf_counter() - t0
         t0 = time.perf_counter()
         stale: list[str] = []
-        n_faces, n_infl, n_unassigned = recluster(con, settings, stale, before)
+        n_faces, n_infl, n_unassigned = recluster(con, settings, ledger, stale, before)
         timings["cluster"] += time.perf_counter() - t0
         store.write_run(
             con,
@@ -193,7 +193,7 @@ def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True
         partial,
         stale,
         n_failed_kept=len(kept),
-        notes=pre.notes,
+        notes=pre.notes + ledger.notes,
         stopped=stopped,
     )
 
@@ -276,35 +276,13 @@ def _local_changed(row: VideoRow, old: store.RecordedVideo, base_dir: Path) -> b
         return True
 
 
-def check_people_file(db_path: Path, settings: Settings) -> list[people.Correction]:
-    """Read the corrections file and check it against the warehouse (read-only): refused when
-    bound to another warehouse, or when it names ids the warehouse never issued. Raises
-    people.CorrectionsError naming the file (and line)."""
-    if settings.people_file is None:
-        return []
-    f = people_files.load(db_path, settings.people_file)
-    if not f.corrections or not db_path.is_file():
-        people.check_corrections(
-            f.corrections,
-            str(settings.people_file),
-            set(),
-            np.zeros(0, np.int64),
-            np.zeros(0, str),
-        )
-        return f.corrections
-    con = store.open_warehouse(db_path, read_only=True)
-    try:
-        people_files.check_fits(con, f.corrections, str(settings.people_file))
-    finally:
-        con.close()
-    return f.corrections
-
-
-def recluster_warehouse(db_path: Path, settings: Settings) -> tuple[int, int, int, list[str]]:
+def recluster_warehouse(
+    db_path: Path, settings: Settings
+) -> tuple[int, int, int, list[str], list[str]]:
     """`ingest recluster`: re-cluster the faces already in the warehouse under the corrections
     file. Everything is checked before the warehouse is opened for writing; raises an
     IngestError subclass for a setup problem. Returns (faces, influencers, unassigned faces,
-    stale corrections)."""
+    stale corrections, notes on the corrections file)."""
     if not db_path.is_file():
         raise WarehouseError(
             f"no warehouse at {db_path}; run `ingest run CSV --db {db_path}` first"
@@ -321,43 +299,69 @@ def recluster_warehouse(db_path: Path, settings: Settings) -> tuple[int, int, in
             )
     finally:
         con.close()
-    check_people_file(db_path, settings)
+    ledger = room.open_ledger(db_path, settings.people_file)
     con = open_with_wait(
         lambda: store.connect(db_path, EMBEDDERS[embedder].dim), db_path, settings.lock_wait_s
     )
     stale: list[str] = []
     try:
-        n, k, u = recluster(con, settings, stale)
+        n, k, u = recluster(con, settings, ledger, stale)
     finally:
         con.close()
-    return n, k, u, stale
+    return n, k, u, stale, ledger.notes
 
 
 def recluster(
-    con, settings: Settings, stale: list[str] | None = None, before: dict[str, int] | None = None
+    con,
+    settings: Settings,
+    ledger: room.Ledger | None = None,
+    stale: list[str] | None = None,
+    before: dict[str, int] | None = None,
 ) -> tuple[int, int, int]:
-    """Cluster every current face of the configured embedder under the corrections file;
-    rewrites raw.face_clusters with stable influencer ids (ingest.people.corrections) and appends their
-    events to raw.influencer_id_history. Corrections that match nothing are appended to
-    ``stale``. ``before``: store.cluster_snapshot taken before the run wrote (default: now).
-    Returns (faces, influencers, unassigned faces)."""
+    """Cluster every current face of the configured embedder under the corrections of
+    ``ledger`` (``room.open_ledger``, read and checked before the run wrote; None: no
+    corrections); rewrites raw.face_clusters with stable influencer ids
+    (ingest.corrections.apply) and appends their events to raw.influencer_id_history, then
+    records the corrections (``room.record``, whose notes go to ``ledger.notes``) and the
+    review suggestions. Corrections that match nothing are appended to ``stale``. ``before``:
+    store.cluster_snapshot taken before the run wrote (default: now). Returns (faces,
+    influencers, unassigned faces)."""
     embedder = settings.embedding.embedder
-    corrections = people.read_corrections(settings.people_file)
+    if ledger is None:
+        ledger = room.no_ledger(Path(""))
+    corrections = ledger.corrections
+    where = str(ledger.path)
     df = store.load_faces(con, embedder)
     if df.empty:
         store.write_clusters(con, [], _empty_clustering(), embedder, "none")
-        people_files.record_applied(con, settings.people_file, corrections)
+        empty = np.zeros(0, np.int64)
+        ledger.notes += room.record(con, ledger, [], empty, empty.astype(str), empty)
         store.write_review(con, [], settings.cluster.cluster_threshold)
         return 0, 0, 0
     table = store.face_table(df)
     cs = settings.cluster
     face_ids = df["face_id"].tolist()
     prev = store.previous_ids(store.cluster_snapshot(con) if before is None else before, face_ids)
-    issued = store.issued_ids(con)
-    people.check_corrections(corrections, str(settings.people_file), issued, prev, table.video_id)
-    p = people.plan(corrections, prev, table.video_id)
+    # Faces no id is carried by any more (a warehouse rebuilt from nothing) get their
+    # corrections' ids back from the faces each row is anchored on, spread over the people a
+    # clustering without the corrections finds, as the warehouse the file was written for had.
+    # That clustering already keeps the anchored answers' pairs apart (cannot-links between
+    # anchor faces), so two people answered "different" never share one.
+    if apply.missing_anchored(corrections, prev, face_ids):
+        seeded = apply.with_anchors(corrections, prev, face_ids)
+        natural = cluster_faces(
+            table,
+            cs,
+            population_mean(embedder),
+            population_mean("faceres"),
+            cannot_link=apply.plan(corrections, seeded, table.video_id).cannot_link,
+        ).cluster_id
+        prev = apply.with_anchors(corrections, prev, face_ids, natural)
+    issued = room.issued_with_file(store.issued_ids(con), ledger)
+    apply.check_corrections(corrections, where, issued, prev, table.video_id)
+    p = apply.plan(corrections, prev, table.video_id)
     if stale is not None:
-        stale.extend(f"{settings.people_file}:{s}" for s in p.stale)
+        stale.extend(f"{where}:{s}" for s in p.stale)
     c = cluster_faces(
         table,
         cs,
@@ -366,8 +370,8 @@ def recluster(
         must_link=p.must_link,
         cannot_link=p.cannot_link,
     )
-    ids = people.match_ids(c.cluster_id, p.match_prev, max(issued, default=0))
-    events = people.id_events(prev, ids, store.recorded_ids(con))
+    ids = apply.match_ids(c.cluster_id, p.match_prev, max(issued, default=0))
+    events = apply.id_events(prev, ids, store.recorded_ids(con))
     c = dataclasses.replace(c, cluster_id=ids)
     method = (
         f"{cs.method} tracks<{cs.track_threshold} clusters<{cs.cluster_threshold} "
@@ -378,8 +382,9 @@ def recluster(
         f"min_faces={cs.min_cluster_faces}"
     )
     store.write_clusters_with_history(con, face_ids, c, embedder, method, events)
-    people_files.record_applied(con, settings.people_file, corrections)
-    # What a person should check on the report's "Check these" page (issue #37).
+    ledger.notes += room.record(con, ledger, face_ids, prev, table.video_id, table.sharpness)
+    # What a person should check on the report's "Check these" page (issue #37); questions a
+    # correction answered are not asked again.
     review = review_candidates(
         table,
         c,
@@ -387,7 +392,7 @@ def recluster(
         settings.review,
         population_mean(embedder),
         population_mean("faceres"),
-        must_link=p.must_link,
+        tied=p.tied,
         cannot_link=p.cannot_link,
     )
     store.write_review(con, review, cs.cluster_threshold)

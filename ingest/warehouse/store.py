@@ -319,6 +319,14 @@ def warehouse_id_of(db_path: Path) -> str | None:
     return _read(db_path, query, None)
 
 
+def adopt_warehouse_id(con: duckdb.DuckDBPyConnection, warehouse_id: str) -> None:
+    """Give the warehouse ``warehouse_id`` as its identity: a warehouse rebuilt from nothing
+    takes the identity its corrections file was bound to (ingest.corrections.room)."""
+    con.execute(WAREHOUSE_META_DDL)
+    con.execute("delete from raw.warehouse_meta")
+    con.execute("insert into raw.warehouse_meta values (?, ?)", [warehouse_id, dt.datetime.now()])
+
+
 def bind_warehouse_id(db_path: Path) -> str:
     """``ensure_warehouse_id`` on an existing warehouse file (one built before identities).
     Raises duckdb.Error when it cannot be opened for writing."""
@@ -736,6 +744,28 @@ def face_people(db_path: Path) -> dict[str, tuple[int, str]]:
     finally:
         con.close()
     return {f: (int(c), v) for f, c, v in rows}
+
+
+def assigned_faces(
+    db_path: Path,
+) -> tuple[list[str], NDArray[np.int64], NDArray[np.str_], NDArray[np.float64]]:
+    """(face ids, influencer ids, video ids, sharpness) of every assigned face, by face id:
+    what a correction is anchored on."""
+    con = open_warehouse(db_path, read_only=True)
+    try:
+        rows = con.execute(
+            "select c.face_id, c.cluster_id, f.video_id, coalesce(f.sharpness, 0) "
+            "from raw.face_clusters c join raw.faces f using (face_id) "
+            "where c.cluster_id >= 1 order by c.face_id"
+        ).fetchall()
+    finally:
+        con.close()
+    return (
+        [r[0] for r in rows],
+        np.array([r[1] for r in rows], dtype=np.int64),
+        np.array([r[2] for r in rows], dtype=str),
+        np.array([r[3] for r in rows], dtype=np.float64),
+    )
 
 
 def clustered_faces(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str]]:
