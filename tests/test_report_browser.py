@@ -488,7 +488,7 @@ def test_leaderboard_controls(site, browser):
 def test_check_these_lists_the_planted_split(site, browser):
     """Issue #37: the home page counts the suggestions and links to "Check these", which shows
     the fixture's planted split (influencer 5 is a second look of 1) with both faces and the
-    command that merges them."""
+    commands of both answers (merge, apart)."""
     base, _ = site
     w = PageWatch(browser, base)
     w.goto("/")
@@ -503,6 +503,11 @@ def test_check_these_lists_the_planted_split(site, browser):
     assert "Barack Obama" in text and "Person 5" in text, text
     command = found.first.locator("code.command").inner_text()
     assert command.startswith(".venv/bin/ingest people merge 1 5 --db "), command
+    dismiss = found.first.locator("code.dismiss-command").inner_text()
+    assert dismiss.startswith(".venv/bin/ingest people apart 1 5 --db "), dismiss
+    links = found.first.locator("a").evaluate_all("els => els.map(a => a.getAttribute('href'))")
+    assert set(links) == {"/influencers/1", "/influencers/5"}, links  # never /influencers/5.0
+    assert not w.page.locator("#nothing-left").is_visible()
     srcs = found.first.locator("img").evaluate_all(
         "els => els.map(i => [i.getAttribute('src'), i.naturalWidth])"
     )

@@ -85,6 +85,16 @@ joined as (
                 '.venv/bin/ingest people split ' || worded.influencer_id || ' --video '
                 || worded.video_id || worded.db_flag
         end as command,
+        -- the other answer: two different people, or the video is this person's after all
+        case
+            when worded.kind = 'same_person'
+                then
+                    '.venv/bin/ingest people apart ' || worded.influencer_id || ' '
+                    || worded.other_id || worded.db_flag
+            else
+                '.venv/bin/ingest people keep ' || worded.influencer_id || ' --video '
+                || worded.video_id || worded.db_flag
+        end as dismiss_command,
         me.influencer_name,
         other.influencer_name as other_name,
         -- faces side by side: both people's representative faces; for a video, the person's
