@@ -11,6 +11,7 @@ import csv
 import dataclasses
 import gzip
 import hashlib
+import io
 import os
 import re
 import shutil
@@ -940,6 +941,199 @@ def test_run_waits_for_a_holder_that_lets_go(server, work):
         ok,
     )
     assert ok
+
+
+# ---------------------------------------------------------------- the corrections file (#51)
+
+# Three real clips of one person each; each case writes the same corrections saved another way.
+CORRECTION_CLIPS = {
+    "hieubkvn123__biden.mp4": "José Müller",
+    "hieubkvn123__stanwin.mp4": 'Ana "the host", Lda',
+    "emotion-morphing__obama.mp4": None,  # hidden
+}
+
+
+@pytest.fixture(scope="module")
+def people_base(shared, work) -> dict:
+    """A warehouse of CORRECTION_CLIPS (real models, 4 frames a clip), and each clip's person."""
+    d = work / "people-base"
+    d.mkdir()
+    csv_path = d / "videos.csv"
+    with csv_path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["Performance", "Video URL"])
+        for i, clip in enumerate(CORRECTION_CLIPS):
+            w.writerow([f"{i + 1}.0", str((shared / "videos" / clip).resolve())])
+    db = d / "w.duckdb"
+    s = dataclasses.replace(_settings(work), people_file=d / "w.people.csv")
+    s = s.with_overrides(max_frames=4)
+    run(csv_path, db, s, progress=False)
+    con = duckdb.connect(str(db), read_only=True)
+    who = dict(
+        con.execute(
+            "select regexp_extract(v.source_url, '[^/]+$'), min(c.cluster_id) from raw.videos v "
+            "join raw.faces f using (video_id) join raw.face_clusters c using (face_id) "
+            "where c.cluster_id >= 1 group by 1"
+        ).fetchall()
+    )
+    wid = con.execute("select warehouse_id from raw.warehouse_meta").fetchone()[0]
+    con.close()
+    assert set(who) == set(CORRECTION_CLIPS) and len(set(who.values())) == 3, who
+    return {"csv": csv_path, "db": db, "wid": wid, "who": who}
+
+
+def _corrections_rows(who: dict) -> list[list[str]]:
+    rows = []
+    for clip, name in CORRECTION_CLIPS.items():
+        iid = str(who[clip])
+        rows.append(["name", iid, "", "", name] if name else ["hide", iid, "", "", ""])
+    return rows
+
+
+def _corrections_text(base: dict, sep: str = ",", quote_all: bool = False, bound=True) -> str:
+    buf = io.StringIO()
+    w = csv.writer(
+        buf, delimiter=sep, lineterminator="\n", quoting=csv.QUOTE_ALL if quote_all else 0
+    )
+    w.writerow(["action", "influencer_id", "other_id", "video_id", "name"])
+    w.writerows(_corrections_rows(base["who"]))
+    line = (
+        f"# warehouse: {base['wid']} (ids are this warehouse's: `ingest people export` and "
+        "`import` carry names to another)\n"
+    )
+    return (line if bound else "") + buf.getvalue()
+
+
+def _saved(base: dict) -> dict:
+    """case -> (input description, bytes, expected: 'applied' or a fragment of the one line)."""
+    plain = _corrections_text(base)
+    quoted_binding = (
+        '"'
+        + plain.splitlines()[0]
+        + '",,,,\n'
+        + _corrections_text(base, quote_all=True, bound=False)
+    )
+    return {
+        "UTF-8, CRLF line ends": (
+            "the plain file",
+            plain.replace("\n", "\r\n").encode(),
+            "applied",
+        ),
+        "cp1252 from a Windows spreadsheet": ("names with é, ü", plain.encode("cp1252"), "applied"),
+        "UTF-16": ("as Excel's Unicode text", plain.encode("utf-16"), "applied"),
+        "UTF-8 with a byte-order mark": ("Excel's CSV UTF-8", plain.encode("utf-8-sig"), "applied"),
+        "semicolons (European spreadsheet)": (
+            "cp1252, ; between cells",
+            _corrections_text(base, ";").encode("cp1252"),
+            "applied",
+        ),
+        "every cell quoted": (
+            "the binding a quoted first cell padded with empty cells",
+            quoted_binding.replace("\n", "\r\n").encode("utf-8-sig"),
+            "applied",
+        ),
+        "empty lines": (
+            "an empty row in the middle, empty lines at the end",
+            plain.replace("\nhide", "\n,,,,\n\nhide").encode() + b"\n\n\n",
+            "applied",
+        ),
+        "the binding line lost": (
+            "semicolons, no `# warehouse:` line",
+            _corrections_text(base, ";", bound=False).encode("cp1252"),
+            "ingest people bind",
+        ),
+        "an invisible character before the binding": (
+            "a zero-width space before `# warehouse:`",
+            ("\u200b" + plain).encode(),
+            "a zero-width space",
+        ),
+        "not text at all": ("random bytes", bytes(range(256)) * 8, "binary, not text"),
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "case",
+    [
+        "UTF-8, CRLF line ends",
+        "cp1252 from a Windows spreadsheet",
+        "UTF-16",
+        "UTF-8 with a byte-order mark",
+        "semicolons (European spreadsheet)",
+        "every cell quoted",
+        "empty lines",
+        "the binding line lost",
+        "an invisible character before the binding",
+        "not text at all",
+    ],
+)
+def test_corrections_file_as_saved_by_an_editor(case, people_base, work, capsys):
+    what, data, expected = _saved(people_base)[case]
+    d = work / f"people-{len(RESULTS)}"
+    d.mkdir()
+    db = d / "w.duckdb"
+    shutil.copyfile(people_base["db"], db)
+    file = d / "w.people.csv"
+    file.write_bytes(data)
+    before = db.read_bytes()
+    args = [str(people_base["csv"]), "--db", str(db), "--cache-dir", str(work / "cache")]
+    args += ["--faces-dir", str(d / "faces"), "--max-frames", "4", "--workers", "1"]
+    capsys.readouterr()
+    rc = cli.main(["run", *args, "--no-progress"])
+    err = capsys.readouterr().err
+    errors = [ln for ln in err.splitlines() if ln.startswith("error:")]
+    con = duckdb.connect(str(db), read_only=True)
+    applied = sorted(
+        con.execute("select action, influencer_id, name from raw.people_corrections").fetchall(),
+        key=str,
+    )
+    n_written = con.execute("select count(*) from raw.videos").fetchone()[0]
+    con.close()
+    want = sorted(
+        ((r[0], int(r[1]), r[4] or None) for r in _corrections_rows(people_base["who"])), key=str
+    )
+    if expected == "applied":
+        ok = rc == 0 and applied == want and "Traceback" not in err
+        observed = f"exit {rc}; {len(applied)} corrections applied" + (
+            ", names as written" if applied == want else f": {applied}"
+        )
+        if case == "cp1252 from a Windows spreadsheet" and ok:
+            # Anchored by the run, in the encoding it was found in, and read back the same.
+            again = file.read_bytes()
+            ok = again != data and "José Müller" in again.decode("cp1252")
+            observed += "; file anchored, still cp1252" if ok else "; file not kept in cp1252"
+    else:
+        ok = (
+            rc == 2
+            and len(errors) == 1
+            and expected in errors[0]
+            and "Traceback" not in err
+            and db.read_bytes() == before
+            and file.read_bytes() == data
+        )
+        observed = f"exit {rc}: {errors[:1]}"
+        if case == "the binding line lost" and ok:
+            rc2 = cli.main(["people", "bind", "--db", str(db)])
+            rc3 = cli.main(["run", *args, "--no-progress"])
+            con = duckdb.connect(str(db), read_only=True)
+            rows = con.execute("select action, influencer_id, name from raw.people_corrections")
+            again = sorted(rows.fetchall(), key=str)
+            con.close()
+            ok = rc2 == 0 and rc3 == 0 and again == want
+            observed += f"; after `ingest people bind`: exit {rc3}, {len(again)} applied"
+    _record(
+        f"corrections file: {case}",
+        what,
+        "the same corrections applied"
+        if expected == "applied"
+        else "exit 2, one line with file (and line), nothing written",
+        observed,
+        "-",
+        len(CORRECTION_CLIPS),
+        n_written,
+        ok,
+    )
+    assert ok, (observed, err[-2000:])
 
 
 # ---------------------------------------------------------------- the warehouse and the disk
