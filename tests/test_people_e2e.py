@@ -5,6 +5,7 @@ run sees 8 of them."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -12,10 +13,12 @@ import duckdb
 import pytest
 
 from ingest.cli import main
+from ingest.corrections import file as cfile
+from ingest.corrections import model
 from ingest.demo.synth import SynthConfig, synthesize
-from ingest.people import corrections as people
 from ingest.pipeline.runner import run
-from ingest.settings import SamplingSettings, Settings
+from ingest.settings import ReviewSettings, SamplingSettings, Settings
+from ingest.warehouse import store
 from ingest.warehouse.schema import run_dbt
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -215,7 +218,7 @@ def test_names_and_hidden_reach_the_marts_and_the_csv(story, tmp_path):
     "bad, message",
     [
         ("hide,999,,,\n", "unknown influencer 999"),
-        ("name,{a},,,Ana\nname,{a},,,Anna\n", "is already named on line 2"),
+        ("name,{a},,,Ana\nname,{a},,,Anna\n", "is already named on line 3"),
         ("merge,{a},{c},,\nsplit,{a},,{c_video},\n", "contradict each other"),
         ("fold,{a},,,\n", "unknown action 'fold'"),
     ],
@@ -233,8 +236,10 @@ def test_a_bad_corrections_file_stops_before_writing(story, corpus, tmp_path, ca
     )
     con.close()
     file = tmp_path / "people.csv"
+    bound = cfile.identity_line(str(store.warehouse_id_of(db)))
     file.write_text(
-        ",".join(people.FIELDS) + "\n" + bad.format(a=story["a"], c=story["c"], c_video=c_videos[0])
+        f"{bound}\n{','.join(model.FIELDS)}\n"
+        + bad.format(a=story["a"], c=story["c"], c_video=c_videos[0])
     )
     before = db.read_bytes()
     code = main(
@@ -258,3 +263,104 @@ def test_a_bad_corrections_file_stops_before_writing(story, corpus, tmp_path, ca
     assert code == 2, err
     assert err.startswith(f"error: {file}:") and message in err and err.count("\n") == 1, err
     assert db.read_bytes() == before, "the warehouse changed"
+
+
+def _face_ids(db: Path) -> dict[str, int]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute("select face_id, cluster_id from raw.face_clusters").fetchall()
+    finally:
+        con.close()
+    return {f: int(c) for f, c in rows}
+
+
+def _review(db: Path) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(
+            "select kind, influencer_id, other_id, video_id from raw.review_candidates"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def _carried(ids: dict[str, int], faces: tuple[str, ...]) -> set[int]:
+    return {ids[f] for f in faces if ids.get(f, -1) >= 1}
+
+
+def _answers_hold(db: Path, file: Path, names: bool = True) -> None:
+    """Every "different" and "one person" answer of ``file`` (and name, with ``names``) holds
+    in ``db``: on the faces each row is anchored on, and no answered question is asked again."""
+    rows = cfile.read_file(file).corrections
+    ids = _face_ids(db)
+    review = _review(db)
+    con = duckdb.connect(str(db), read_only=True)
+    applied = con.execute(
+        "select action, influencer_id, name from raw.people_corrections"
+    ).fetchall()
+    con.close()
+    for c in rows:
+        mine = _carried(ids, c.face)
+        assert len(mine) == 1, (c, mine)  # the anchors are one person's
+        (me,) = mine
+        if c.action == "name" and names:
+            assert (c.action, me, c.name) in applied and c.influencer_id == me
+        elif c.action == "apart":
+            (other,) = _carried(ids, c.other_face)
+            assert me != other, f"{c.describe()}: merged"
+            asked = {(k, min(a, b), max(a, b)) for k, a, b, _ in review if b is not None}
+            assert ("same_person", min(me, other), max(me, other)) not in asked
+        elif c.action == "keep":
+            assert _carried(ids, c.other_face) == {me}, f"{c.describe()}: split off"
+            assert ("two_people", me, None, c.video_id) not in review
+
+
+def test_answers_hold_as_videos_arrive_and_a_rebuild_gets_them_back(story, corpus, tmp_path):
+    """Issue #45: answer a "maybe the same person" row with "different" and a "maybe two
+    people" row with "one person" (at a tight threshold, so there are rows of both kinds, and
+    the first is likely one person cut in two: the answer must win all the same), name a
+    person; then 20 more videos, a loose re-clustering that would merge everyone, and a
+    warehouse deleted and built again from the same CSV: every answer and name holds."""
+    db, file = tmp_path / "w.duckdb", tmp_path / "w.people.csv"
+    base = Settings(
+        cache_dir=story["work"] / "cache",  # extraction cached by the story
+        faces_dir=tmp_path / "faces",
+        people_file=file,
+        sampling=SamplingSettings(max_frames=8),
+    )
+    tight = dataclasses.replace(
+        base.with_overrides(cluster_threshold=0.15),
+        review=ReviewSettings(same_band=1.5, fragment_band=1.5, max_per_person=0, split_cut=-1.0),
+    )
+    run(corpus / "first8.csv", db, tight, progress=False)
+    review = _review(db)
+    same = next(r for r in review if r[0] == "same_person")
+    two = next(r for r in review if r[0] == "two_people")
+    opts = ("--db", str(db))
+    assert cli("people", "apart", *opts, str(same[1]), str(same[2])) == 0
+    assert cli("people", "keep", *opts, str(two[1]), "--video", two[3]) == 0
+    assert cli("people", "name", *opts, str(same[1]), "Ana Apart") == 0
+    assert file == cfile.file_for(db) and all(c.anchored for c in cfile.read_file(file).corrections)
+
+    run(corpus / "first8.csv", db, tight, progress=False)
+    _answers_hold(db, file)
+    run(corpus / "all28.csv", db, tight, progress=False)
+    _answers_hold(db, file)
+    before = _face_ids(db)
+    text = file.read_bytes()
+
+    # Deleted and built again from the same CSV: the same people, names and answers.
+    db.unlink()
+    run(corpus / "all28.csv", db, tight, progress=False)
+    assert file.read_bytes() == text
+    assert store.warehouse_id_of(db) == cfile.read_file(file).warehouse_id
+    _answers_hold(db, file)
+    after = _face_ids(db)
+    for c in cfile.read_file(file).corrections:
+        for f in (*c.face, *c.other_face):
+            if c.action != "split":
+                assert after[f] == before[f], (c.describe(), f)
+    # A loose re-clustering that merges nearly everyone keeps the pair apart and the video with
+    # its person (names follow ids: a person merged into a bigger one takes that one's id).
+    assert cli("recluster", "--db", str(db), "--cluster-threshold", "0.9", "--max-frames", "8") == 0
+    _answers_hold(db, file, names=False)

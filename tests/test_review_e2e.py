@@ -7,41 +7,16 @@ from __future__ import annotations
 
 import dataclasses
 import shlex
-from pathlib import Path
 
-import duckdb
 import pytest
 
 from ingest.cli import main
 from ingest.demo.synth import SynthConfig, synthesize
 from ingest.pipeline.runner import recluster_warehouse, run
 from ingest.settings import ReviewSettings, SamplingSettings, Settings
-from ingest.warehouse.schema import run_dbt
+from tests.review_marts import build_review_marts, rows
 
 pytestmark = pytest.mark.slow
-
-
-def _build_marts(db: Path, work: Path) -> None:
-    result = run_dbt(
-        "build",
-        "--select",
-        "+review_suggestions",
-        # only the tests whose models are all built here
-        "--indirect-selection",
-        "cautious",
-        db=db,
-        target_dir=work / "target",
-        log_dir=work / "logs",
-    )
-    assert result.returncode == 0, result.stdout[-4000:]
-
-
-def _rows(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_a_listed_merge_applied_by_its_command_is_gone_after_the_rebuild(shared, tmp_path):
@@ -74,8 +49,8 @@ def test_a_listed_merge_applied_by_its_command_is_gone_after_the_rebuild(shared,
         review=ReviewSettings(same_band=1.5, fragment_band=1.5, max_per_person=0, split_cut=-1.0),
     )
     run(corpus / "videos.csv", db, s, progress=False)
-    _build_marts(db, tmp_path)
-    listed = _rows(
+    build_review_marts(db, tmp_path)
+    listed = rows(
         db,
         "select influencer_id, other_id, command from review_suggestions "
         "where kind = 'same_person' order by suggestion_rank limit 1",
@@ -87,24 +62,24 @@ def test_a_listed_merge_applied_by_its_command_is_gone_after_the_rebuild(shared,
     assert words[5:] == ["--db", str(db)]
     videos_before = {
         k: set(v)
-        for k, v in _rows(
+        for k, v in rows(
             db, "select influencer_id, list(video_id) from influencer_video_faces group by 1"
         )
     }
 
     assert main([*words[1:], "--file", str(file)]) == 0
     recluster_warehouse(db, s)
-    _build_marts(db, tmp_path)
+    build_review_marts(db, tmp_path)
 
     after = {
         k: set(v)
-        for k, v in _rows(
+        for k, v in rows(
             db, "select influencer_id, list(video_id) from influencer_video_faces group by 1"
         )
     }
     assert other not in after
     assert videos_before[keep] | videos_before[other] <= after[keep]
-    about = _rows(
+    about = rows(
         db,
         "select kind, influencer_id, other_id, video_id from review_suggestions "
         f"where {other} in (influencer_id, other_id)",
@@ -112,7 +87,7 @@ def test_a_listed_merge_applied_by_its_command_is_gone_after_the_rebuild(shared,
     assert about == []
     split_again = [
         v
-        for (v,) in _rows(
+        for (v,) in rows(
             db,
             "select video_id from review_suggestions "
             f"where kind = 'two_people' and influencer_id = {keep}",
