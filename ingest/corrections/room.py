@@ -27,7 +27,7 @@ from ingest.corrections.file import (
 )
 from ingest.corrections.model import ANSWERS, FIELDS, Correction, CorrectionsError, with_correction
 from ingest.warehouse import store
-from ingest.warehouse.lock import WarehouseError
+from ingest.warehouse.lock import WarehouseError, open_with_wait
 
 
 class ForeignFileError(CorrectionsError):
@@ -142,50 +142,56 @@ def _binding_lost(f: CorrectionsFile, db_path: Path, exists: bool) -> BindingLos
     )
 
 
-def open_ledger(db_path: Path, path: Path | None) -> Ledger:
+def open_ledger(db_path: Path, path: Path | None, lock_wait_s: float = 0.0) -> Ledger:
     """Read the corrections file once and check it against the warehouse (read-only), before
     anything is written. Refused (CorrectionsError, one line naming file and line): a file
     bound to another warehouse that has people of its own; a file that lost its binding line;
     a missing file where the warehouse applied corrections before; ids the warehouse never
     issued; a merge and a split undoing each other. A warehouse that has issued no id yet
     (new, or rebuilt from nothing) takes a bound file's identity and its ids: the rows land
-    only on the faces they are anchored on."""
+    only on the faces they are anchored on. The warehouse is opened only when there is
+    something to check, waiting up to ``lock_wait_s`` for a process that holds it."""
     if path is None:
         return no_ledger(db_path)
     f = read_file(path)
     exists = db_path.is_file()
     wid = store.warehouse_id_of(db_path) if exists else None
-    issued: set[int] = set()
-    con = None
-    if exists:
-        con = store.open_warehouse(db_path, read_only=True)
+    ledger = Ledger(db_path, path, f, fresh=not exists)
+    bound_elsewhere = f.warehouse_id is not None and f.warehouse_id != wid
+    if not exists:
+        if bound_elsewhere:
+            ledger.adopt = f.warehouse_id
+        if f.warehouse_id is None and f.corrections and not _is_legacy(path):
+            raise _binding_lost(f, db_path, exists=False)
+        return ledger
+    if not f.exists:
+        n, source = store.applied_corrections(db_path) or (0, None)
+        if n:
+            raise CorrectionsError(
+                f"{db_path} last applied {n} corrections from {source}, but its corrections "
+                f"file {path} is missing: copy that file to {path} (a renamed or copied "
+                "warehouse takes its file along), or, to drop them, write it with just the "
+                f"header line {','.join(FIELDS)}"
+            )
+    if not f.corrections and not bound_elsewhere:
+        return ledger
+    con = open_with_wait(
+        lambda: store.open_warehouse(db_path, read_only=True), db_path, lock_wait_s
+    )
     try:
-        if con is not None:
-            issued = store.issued_ids(con)
-        fresh = not issued
-        ledger = Ledger(db_path, path, f, fresh=fresh)
-        if f.warehouse_id is not None and f.warehouse_id != wid:
-            if not fresh:
+        ledger.fresh = not store.issued_ids(con)
+        if bound_elsewhere:
+            if not ledger.fresh:
                 raise _foreign(f, wid, db_path)
             ledger.adopt = f.warehouse_id
         if f.warehouse_id is None and f.corrections:
-            legacy = _is_legacy(path) or (exists and wid is None and not fresh)
+            legacy = _is_legacy(path) or (wid is None and not ledger.fresh)
             if not legacy:
-                raise _binding_lost(f, db_path, exists and not fresh)
-        if not f.exists and con is not None:
-            n, source = store.applied_corrections(db_path) or (0, None)
-            if n:
-                raise CorrectionsError(
-                    f"{db_path} last applied {n} corrections from {source}, but its corrections "
-                    f"file {path} is missing: copy that file to {path} (a renamed or copied "
-                    "warehouse takes its file along), or, to drop them, write it with just the "
-                    f"header line {','.join(FIELDS)}"
-                )
-        if con is not None and not fresh:
+                raise _binding_lost(f, db_path, not ledger.fresh)
+        if not ledger.fresh:
             check_fits(con, f.corrections, str(path))
     finally:
-        if con is not None:
-            con.close()
+        con.close()
     return ledger
 
 

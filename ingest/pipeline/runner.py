@@ -88,7 +88,7 @@ def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True
     # here with nothing fetched; a stale WAL is moved aside.
     pre = health.preflight(db_path, len(rows))
     # Read once, checked against the warehouse: a bad corrections file stops before any write.
-    ledger = room.open_ledger(db_path, settings.people_file)
+    ledger = room.open_ledger(db_path, settings.people_file, settings.lock_wait_s)
     produce = _outcomes
     if settings.engine == "ray":  # connects first: a setup error stops before any write
         from ingest.pipeline.engine_ray import ray_engine
@@ -299,7 +299,7 @@ def recluster_warehouse(
             )
     finally:
         con.close()
-    ledger = room.open_ledger(db_path, settings.people_file)
+    ledger = room.open_ledger(db_path, settings.people_file, settings.lock_wait_s)
     con = open_with_wait(
         lambda: store.connect(db_path, EMBEDDERS[embedder].dim), db_path, settings.lock_wait_s
     )
