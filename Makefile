@@ -148,7 +148,16 @@ report: install $(REPORT_DIR)/node_modules/.installed ## Build the static report
 		--out $(REPORT_DIR)/.data/report.duckdb --static $(REPORT_DIR)/static \
 		--data-docs $(DATA_DOCS)
 	cd $(REPORT_DIR) && npm run --silent sources
-	cd $(REPORT_DIR) && npm run --silent build
+	@# Built beside the published site, then swapped in whole: a failed or killed build leaves
+	@# the old site as it was, and nothing of an earlier build survives (reports/publish_site.py).
+	rm -rf $(REPORT_DIR)/.build-next
+	@# Evidence keeps its copy of static/ between builds (for the data): faces of people who no
+	@# longer exist would ride along. Everything but the data is copied afresh by the build.
+	@test ! -d $(REPORT_DIR)/.evidence/template/static || find $(REPORT_DIR)/.evidence/template/static \
+		-mindepth 1 -maxdepth 1 ! -name data -exec rm -rf {} +
+	cd $(REPORT_DIR) && INFLUENCER_LENS_SITE_OUT=.build-next npm run --silent build
+	$(PY) reports/publish_site.py --next $(REPORT_DIR)/.build-next --site $(REPORT_DIR)/build \
+		--db "$(INFLUENCER_LENS_DB)"
 	@echo ""
 	@echo "Report: $(abspath $(REPORT_DIR))/build (a static site: copy the folder anywhere)"
 	@echo "Open it: python3 -m http.server -d $(REPORT_DIR)/build $(REPORT_PORT)  ->  http://localhost:$(REPORT_PORT)/"
@@ -225,4 +234,4 @@ lock: ## Resolve pyproject.toml's dependencies + dev extra in a throwaway venv -
 	$(PYTHON) tools/lock.py --out requirements.lock
 
 clean: ## Remove build outputs (keeps .venv and the download cache)
-	rm -rf dbt_project/target dbt_project/logs out reports/build reports/.evidence reports/.data reports/static/faces reports/static/thumbs reports/static/data_docs
+	rm -rf dbt_project/target dbt_project/logs out reports/build reports/.build-next reports/.evidence reports/.data reports/static/faces reports/static/thumbs reports/static/data_docs
