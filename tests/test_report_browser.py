@@ -52,6 +52,7 @@ CHROMIUM_ARGS = [
 COPY_IGNORE = shutil.ignore_patterns(
     "node_modules",
     "build",
+    ".build-next",
     ".evidence",
     ".data",
     "*.duckdb",
@@ -137,6 +138,11 @@ def site(tmp_path_factory, report_warehouse):
 def _build_site(tmp: Path, db: Path, fx_root: Path, data_docs: Path) -> Path:
     """`make report` of a copy of reports/ (sharing its node_modules) under `tmp`, from `db`
     whose faces lie under `fx_root`; returns the built site's folder."""
+    return make_report(report_project(tmp), db, fx_root, data_docs)
+
+
+def report_project(tmp: Path) -> Path:
+    """A copy of reports/ under `tmp` sharing its node_modules (installed first)."""
     env = {**os.environ, "SEND_ANONYMOUS_USAGE_STATS": "no", "DO_NOT_TRACK": "1"}
     subprocess.run(
         ["make", "--no-print-directory", "reports/node_modules/.installed"],
@@ -147,17 +153,26 @@ def _build_site(tmp: Path, db: Path, fx_root: Path, data_docs: Path) -> Path:
     project = tmp / "reports"
     shutil.copytree(REPORTS, project, ignore=COPY_IGNORE)  # copy2: keeps mtimes
     (project / "node_modules").symlink_to(REPORTS / "node_modules", target_is_directory=True)
+    return project
 
+
+def report_command(project: Path, db: Path, fx_root: Path, data_docs: Path) -> list[str]:
+    return [
+        "make",
+        "--no-print-directory",
+        "report",
+        f"REPORT_DIR={project}",
+        f"DB={db}",
+        f"FACES_ROOT={fx_root}",
+        f"DATA_DOCS={data_docs}",
+    ]
+
+
+def make_report(project: Path, db: Path, fx_root: Path, data_docs: Path) -> Path:
+    """`make report` into `project`; returns its built site's folder."""
+    env = {**os.environ, "SEND_ANONYMOUS_USAGE_STATS": "no", "DO_NOT_TRACK": "1"}
     proc = subprocess.run(
-        [
-            "make",
-            "--no-print-directory",
-            "report",
-            f"REPORT_DIR={project}",
-            f"DB={db}",
-            f"FACES_ROOT={fx_root}",
-            f"DATA_DOCS={data_docs}",
-        ],
+        report_command(project, db, fx_root, data_docs),
         check=False,
         cwd=REPO,
         env=env,
