@@ -254,7 +254,7 @@ class Settings:
     ray_address: str | None = None
     cache_dir: Path = Path("data/cache")  # downloads and per-video extraction results
     faces_dir: Path = Path("data/faces")  # face thumbnails (crop_path points here)
-    # Hand corrections (names, merges, splits, hidden people; ingest/people/corrections.py); None = none.
+    # Hand corrections and answers (ingest/corrections/); None = none.
     # The CLI passes the warehouse's own file (<db>.people.csv beside it; each warehouse numbers
     # its people from 1, so a file belongs to one); library callers (make bench, tests)
     # cluster their own corpora, where a team's corrections mean nothing.

@@ -79,7 +79,7 @@ create table if not exists raw.face_clusters (
     clustered_at timestamp
 )"""
 
-# Every influencer id ever issued and what became of it (ingest.people.corrections): ids are never reused.
+# Every influencer id ever issued and what became of it (ingest.corrections.apply): ids are never reused.
 ID_HISTORY_DDL = """
 create table if not exists raw.influencer_id_history (
     influencer_id integer not null,
@@ -122,7 +122,7 @@ create table if not exists raw.ingest_runs (
 
 
 # The warehouse's identity: one row, a uuid made on the first write and kept by copies and
-# renames of the file. Its corrections file names it (ingest.people.corrections.check_owner).
+# renames of the file. Its corrections file names it (ingest.corrections.room.open_ledger).
 WAREHOUSE_META_DDL = """
 create table if not exists raw.warehouse_meta (
     warehouse_id varchar not null,
