@@ -5,7 +5,8 @@ On a copy of the report's fixture warehouse: build the site; merge person 5 into
 clustering would record it, rebuild the marts; start `make report` and kill it halfway: the
 published site is byte for byte what it was; build again: nothing of person 5 survives (no page,
 face or data file), person 5's old address says whom they were merged into, and no page exists
-under a float id (`/influencers/5.0`)."""
+under a float id (`/influencers/5.0`); the merge answered the one suggestion, so the home page and
+"Check these" read "Nothing left to check"."""
 
 from __future__ import annotations
 
@@ -61,6 +62,7 @@ def test_a_rebuild_swaps_the_site_whole_and_drops_a_merged_person(tmp_path, repo
     assert any(k.startswith("influencers/5") for k in before), sorted(before)[:20]
     assert "faces/5.jpg" in before
     assert not any("/5.0" in k or k.startswith("influencers/5.0") for k in before)
+    assert "Nothing left to check" not in (build / "index.html").read_text()
 
     _merge_5_into_1(db, fx / "dbt_project")
 
@@ -94,6 +96,9 @@ def test_a_rebuild_swaps_the_site_whole_and_drops_a_merged_person(tmp_path, repo
     notice = (build / "influencers" / "5" / "index.html").read_text()
     assert "id=merged-into" in notice and "href='/influencers/1'" in notice
     assert not any(".build-next" in str(p) for p in project.iterdir())
+    # The merge answered the fixture's one suggestion: both pages say so (issue #45).
+    for page in ("index.html", "check-these/index.html"):
+        assert "Nothing left to check" in (build / page).read_text(), page
     # One data folder per table (no hash folders of earlier builds), none holding person 5.
     folders = [p for p in (build / "data" / "warehouse" / "influencers").iterdir() if p.is_dir()]
     assert len(folders) == 1, folders
