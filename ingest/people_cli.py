@@ -102,16 +102,24 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import duckdb
+
     try:
         return _run(args)
     except IngestError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except duckdb.Error as exc:  # not a warehouse, or one from before stable ids
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(
+            f"error: cannot read people from {args.db} ({first}); run `make build` first, or "
+            "close what holds it",
+            file=sys.stderr,
+        )
+        return 2
 
 
 def _run(args: argparse.Namespace) -> int:
-    import duckdb
-
     from ingest.corrections import room
     from ingest.corrections.model import Correction
 
@@ -136,14 +144,7 @@ def _run(args: argparse.Namespace) -> int:
     if command == "show":
         return _show(args)
     if command == "list":
-        try:
-            rows, ledger = room.people(db, args.file)
-        except duckdb.Error as exc:  # not a warehouse, or one from before stable ids
-            print(
-                f"error: cannot read people from {db} ({exc}); run `make build` first",
-                file=sys.stderr,
-            )
-            return 2
+        rows, ledger = room.people(db, args.file)
         note = room.bind_note(ledger.file, db)
         if note:
             print(note, file=sys.stderr)

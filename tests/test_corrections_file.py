@@ -150,6 +150,10 @@ def test_a_crash_mid_write_leaves_the_old_file(tmp_path, monkeypatch):
         (_bound(_csv([("name", "1", "", "", "Ana", "x", "y", "z")])), "3: expected 5 fields"),
         (_bound("id;name\n1;Ana\n"), "2: header must be action,influencer_id"),
         (_bound(_csv([("rename", "1", "", "", "Ana")])), "3: unknown action 'rename'"),
+        (
+            _bound(_csv([], header=model.FIELDS) + "name,3,,,Smith, John\n"),
+            "3: 'John' is not a face id",
+        ),
     ],
 )
 def test_failures_are_one_line_with_file_and_line(data, message, tmp_path):

@@ -163,6 +163,26 @@ def test_plan_apart_and_keep_and_what_they_answer():
     assert [s.split(":")[0] for s in p.stale] == ["line 4", "line 5"]
 
 
+def test_one_person_answers_never_tie_back_a_video_split_out_of_that_person():
+    """split 1 --video v and keep 1 --video w: the keep must-links 1's faces without v's
+    (which the split cannot-links), so the clustering gets no contradiction to refuse."""
+    prev = np.array([1, 1, 1, 1])
+    vids = np.array(["a", "v", "w", "w"])
+    cs = [
+        model.Correction("split", 1, video_id="v", line=2),
+        model.Correction("keep", 1, video_id="w", line=3),
+    ]
+    p = apply.plan(cs, prev, vids)
+    assert [(a.tolist(), b.tolist()) for a, b in p.cannot_link] == [([1], [0, 2, 3])]
+    for group in p.must_link:
+        assert 1 not in group.tolist()
+    # merge and keep through one id do not tie the split video back either
+    merged = [model.Correction("merge", 1, other_id=2, line=4), *cs]
+    p = apply.plan(merged, np.array([1, 2, 1, 2]), vids)
+    for group in p.must_link:
+        assert 1 not in group.tolist()
+
+
 def test_a_rebuilt_warehouse_gets_ids_back_from_anchors_spread_over_whole_people():
     # Faces of a new warehouse: nobody carries an id yet. A clustering without corrections
     # finds three people: g1 (f0-f2), g2 (f3-f5), g3 (f6, f7).
@@ -181,6 +201,12 @@ def test_a_rebuilt_warehouse_gets_ids_back_from_anchors_spread_over_whole_people
     # the merge then joins both whole people, under the kept id
     p = apply.plan(cs, whole, np.array(list("aabbccdd")))
     assert [g.tolist() for g in p.must_link] == [[0, 1, 2, 3, 4, 5]]
+    # a group holding two people's anchors gives neither the other's faces
+    two = [
+        model.Correction("name", 5, name="Cleo", face=("f0",), line=2),
+        model.Correction("name", 7, name="Bea", face=("f1",), line=3),
+    ]
+    assert apply.with_anchors(two, prev, face_ids, groups).tolist()[:3] == [5, 7, -1]
     # an id a face carries now is never moved by an anchor
     live = np.array([5, 5, 5, -1, -1, -1, 4, 4])
     assert not apply.missing_anchored(cs[1:], live, face_ids)
@@ -283,11 +309,11 @@ def _tiny_warehouse(db: Path) -> None:
             con.execute(
                 "insert into raw.faces (face_id, video_id, frame_index, embedder) "
                 "values (?, ?, ?, 'facenet')",
-                [f"{vid}_{f}", vid, f],
+                [f"{vid}_f{f}_0", vid, f],
             )
             con.execute(
                 "insert into raw.face_clusters (face_id, cluster_id) values (?, ?)",
-                [f"{vid}_{f}", 2 if vid == "c" else 1],
+                [f"{vid}_f{f}_0", 2 if vid == "c" else 1],
             )
     con.execute(
         "insert into raw.influencer_id_history values (1, 'created', null, now()), "
@@ -313,9 +339,9 @@ def test_people_cli_writes_the_file_and_refuses_bad_input(tmp_path, capsys):
     # Each row anchored on its faces: one per video first (sharpness unknown here: by id).
     assert path.read_text() == (
         f"{identity}\n{','.join(model.FIELDS)}\n"
-        "name,1,,,Ana,a_0 b_0 a_1,\n"
-        "split,1,,b,,a_0 a_1 a_2,b_0 b_1 b_2\n"
-        "merge,1,2,,,a_0 b_0 a_1,c_0 c_1 c_2\n"
+        "name,1,,,Ana,a_f0_0 b_f0_0 a_f1_0,\n"
+        "split,1,,b,,a_f0_0 a_f1_0 a_f2_0,b_f0_0 b_f1_0 b_f2_0\n"
+        "merge,1,2,,,a_f0_0 b_f0_0 a_f1_0,c_f0_0 c_f1_0 c_f2_0\n"
     )
     before = path.read_text()
     capsys.readouterr()
@@ -344,7 +370,8 @@ def test_answers_are_rows_replace_their_opposite_and_can_be_taken_back(tmp_path,
         ("keep", 1, None, "b"),
         ("name", 2, None, None),
     ]
-    assert got[1].face == ("a_0", "a_1", "a_2") and got[1].other_face == ("b_0", "b_1", "b_2")
+    assert got[1].face == ("a_f0_0", "a_f1_0", "a_f2_0")
+    assert got[1].other_face == ("b_f0_0", "b_f1_0", "b_f2_0")
     capsys.readouterr()
     assert main(["people", "answers", *opts]) == 0
     out = capsys.readouterr().out

@@ -93,12 +93,17 @@ def test_a_foreign_file_is_refused_with_both_ids_and_nothing_written(tmp_path, c
     assert id_a in capsys.readouterr().err
     assert b.read_bytes() == before and file_a.read_text() == text
     assert not (tmp_path / "x").exists()
-    # A warehouse that has issued no id yet (new, or A rebuilt from nothing) takes the file's
-    # identity: its rows can only land on the faces they are anchored on
+    # A new warehouse offered A's file from elsewhere refuses it too: only a warehouse rebuilt
+    # from nothing takes the identity of its own file, the one beside it
     # (tests/test_people_e2e.py rebuilds one with the real models).
     new = tmp_path / "new.duckdb"
-    assert main(["run", str(csv), "--db", str(new), "--people", str(file_a)]) == 0
-    assert store.warehouse_id_of(new) == id_a and file_a.read_text() == text
+    assert main(["run", str(csv), "--db", str(new), "--people", str(file_a)]) == 2
+    assert "no identity of its own yet" in capsys.readouterr().err and not new.exists()
+    rebuilt = tmp_path / "a2" / "a.duckdb"
+    rebuilt.parent.mkdir()
+    shutil.copyfile(file_a, cfile.file_for(rebuilt))
+    assert main(["run", str(csv), "--db", str(rebuilt)]) == 0
+    assert store.warehouse_id_of(rebuilt) == id_a and file_a.read_text() == text
 
 
 def _from_before_identities(db: Path) -> None:
@@ -261,3 +266,46 @@ def test_a_lost_binding_line_is_named_and_bind_checks_the_faces(tmp_path, capsys
     err = capsys.readouterr().err
     assert "its faces are influencer 2's" in err and "another warehouse" in err, err
     assert stray.read_text() == unbound
+
+
+def test_a_warehouse_held_by_a_writer_is_said_so_never_taken_for_another(tmp_path, capsys):
+    """While a build holds the warehouse, its identity cannot be read: the people commands say
+    it is held, and a run waits for it (then says who holds it) rather than calling the
+    warehouse's own file foreign."""
+    import subprocess
+    import sys
+
+    a = tiny(tmp_path / "a.duckdb", {"va": 1, "vb": 2})
+    assert main(["people", "name", "--db", str(a), "1", "Ana"]) == 0
+    code = (
+        f"import duckdb, time; c = duckdb.connect({str(a)!r}); print('held', flush=True); "
+        "time.sleep(60)"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        capsys.readouterr()
+        assert main(["people", "apart", "--db", str(a), "1", "2"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "held by another process" in err, err
+        csv = tmp_path / "videos.csv"
+        csv.write_text("url,score\nhttps://example.invalid/x.mp4,1\n")
+        args = ["run", str(csv), "--db", str(a), "--lock-wait", "1", "--no-progress"]
+        assert main(args) == 2
+        err = capsys.readouterr().err.strip().splitlines()[-1]
+        assert "PID" in err and "holds the corrections" not in err, err
+    finally:
+        holder.kill()
+        holder.wait()
+    assert [c.action for c in cfile.read_file(cfile.file_for(a)).corrections] == ["name"]
+
+
+def test_import_never_overrides_an_answer_this_warehouse_gave():
+    # A merged its 1 and 2 (all their faces carry 1); B holds them apart and said so.
+    faces = {f"{v}_f{k}_0": 1 for v in "vw" for k in range(3)}
+    ex = carry.Export("A", [model.Correction("merge", 1, other_id=2)], faces)
+    b_faces = {f: (1 if f[0] == "v" else 2, f[0]) for f in faces}
+    mine = [model.Correction("apart", 1, other_id=2)]
+    out, report = carry.map_corrections(ex, b_faces, mine)
+    assert out == mine
+    assert report == ["merge 1 2: not carried (answered here otherwise: apart 1 2)"], report

@@ -82,26 +82,36 @@ def with_anchors(
     face carries that id now and the face carries none: how a rebuilt warehouse gets its
     people back. With ``groups`` (n,), a clustering of the faces without the corrections, the
     id goes to every face of its anchor's group (the faces that would have carried it before
-    the rows were applied), unless another id claimed that group: a merge then joins two whole
-    people, not a few of their faces, as it does in the warehouse the file was written for."""
+    the rows were applied), when every anchor in that group agrees: a merge then joins two
+    whole people, not a few of their faces, as it does in the warehouse the file was written
+    for, and a group holding two people's anchors gives neither the other's faces."""
     out = prev.copy()
     present = set(prev[prev != NONE].tolist())
     index = {f: i for i, f in enumerate(face_ids)}
-    claimed: dict[int, int] = {}
     for c in corrections:
         for iid, faces in _seeds(c):
             if iid in present:
                 continue
             for f in faces:
                 i = index.get(f)
-                if i is None or out[i] not in (NONE, iid):
-                    continue
-                out[i] = iid
-                g = -1 if groups is None else int(groups[i])
-                if g < 1 or claimed.setdefault(g, iid) != iid:
-                    continue
-                spread = (groups == g) & (prev == NONE) & (out == NONE)
-                out[spread] = iid
+                if i is not None and out[i] == NONE:
+                    out[i] = iid
+    if groups is None:
+        return out
+    # A group takes an id only when every anchor in it agrees (through the file's merges): a
+    # group holding two people's anchors keeps them on their anchor faces alone.
+    roots = merge_roots(corrections)
+    seeded = np.flatnonzero(out != prev)
+    agree: dict[int, set[int]] = {}
+    first: dict[int, int] = {}
+    for i in seeded.tolist():
+        g = int(groups[i])
+        if g >= 1:
+            agree.setdefault(g, set()).add(roots.get(int(out[i]), int(out[i])))
+            first.setdefault(g, int(out[i]))
+    for g, rs in agree.items():
+        if len(rs) == 1:
+            out[(groups == g) & (out == NONE)] = first[g]
     return out
 
 
@@ -207,6 +217,7 @@ def disagreeing_anchors(
     for these people, whatever its binding line says."""
     roots = merge_roots(corrections)
     index = {f: i for i, f in enumerate(face_ids)}
+    live = {roots.get(int(x), int(x)) for x in prev[prev != NONE].tolist()}
     out = []
     for c in corrections:
         # After a split, the video's faces belong to someone else by design.
@@ -214,8 +225,8 @@ def disagreeing_anchors(
         for iid, faces in sides:
             carried = {int(prev[index[f]]) for f in faces if f in index}
             carried.discard(NONE)
-            if not carried:
-                continue
+            if not carried or roots.get(iid, iid) not in live:
+                continue  # nothing to compare: its faces are gone, or its id no longer is
             rooted = {roots.get(x, x) for x in carried}
             if roots.get(iid, iid) not in rooted:
                 out.append((c, min(carried)))
@@ -245,12 +256,15 @@ def plan(
     def root(i: int) -> int:
         return roots.get(i, i)
 
+    # Videos split out of a person first: a "one person" answer or a merge never ties them back.
+    for c in corrections:
+        if c.action == "split" and c.video_id in present_videos:
+            split_out.setdefault(root(c.influencer_id), set()).add(str(c.video_id))
     for c in corrections:
         if c.action in ("split", "keep") and c.video_id not in present_videos:
             out.stale.append(f"line {c.line}: {c.describe()}: the video is not in the warehouse")
             continue
         if c.action == "split":
-            split_out.setdefault(root(c.influencer_id), set()).add(str(c.video_id))
             in_video = video_id == c.video_id
             elsewhere = (rooted == root(c.influencer_id)) & ~in_video
             if elsewhere.any():
@@ -258,7 +272,15 @@ def plan(
             # The id stays with the faces outside the video, however many the video holds.
             out.match_prev[in_video & (rooted == root(c.influencer_id))] = NONE
         elif c.action == "keep":
+            if str(c.video_id) in split_out.get(root(c.influencer_id), ()):
+                out.stale.append(
+                    f"line {c.line}: {c.describe()}: a split of the same person's video says "
+                    "otherwise (`ingest people answers` lists both)"
+                )
+                continue
             mine = rooted == root(c.influencer_id)
+            for v in split_out.get(root(c.influencer_id), ()):
+                mine &= video_id != v
             inside = mine & (video_id == c.video_id)
             if not inside.any():
                 out.stale.append(

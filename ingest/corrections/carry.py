@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ingest.corrections.model import (
+    ANSWERS,
     OLD_FIELDS,
     Correction,
     CorrectionsError,
@@ -114,6 +115,7 @@ def map_corrections(
         b = best_b.get(roots.get(a, a))
         return b if b is not None and best_a.get(b) == roots.get(a, a) else None
 
+    answered = {c.key(): c for c in b_corrections if c.action in ANSWERS}
     for c in ex.corrections:
         what = c.describe()
         b = mapped(c.influencer_id)
@@ -146,6 +148,15 @@ def map_corrections(
             new = [Correction("apart", b, other_id=b2)] if b2 != b else []
         if not new:
             report.append(f"{what}: nothing to do here (already so)")
+            continue
+        # A question this warehouse answered otherwise keeps its own answer.
+        other = [
+            answered[n.key()]
+            for n in new
+            if n.key() in answered and answered[n.key()].action != n.action
+        ]
+        if other:
+            report.append(f"{what}: not carried (answered here otherwise: {other[0].describe()})")
             continue
         for n in new:
             out = with_correction(out, n)

@@ -160,7 +160,8 @@ def parse_text(text: str, path: str, encoding: str = "utf-8") -> CorrectionsFile
     try:
         records = _records(body, delimiter)
     except CorrectionsError as exc:
-        raise CorrectionsError(f"{path}:{exc}".replace(":line ", ":", 1)) from None
+        n, _, rest = str(exc).removeprefix("line ").partition(":")
+        raise CorrectionsError(f"{path}:{body_start + int(n)}:{rest}") from None
     out: list[Correction] = []
     header_seen = False
     for n, cells in records:

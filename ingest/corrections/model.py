@@ -6,6 +6,7 @@ depends on row order."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -36,6 +37,7 @@ OPPOSITE = {"merge": "apart", "apart": "merge", "split": "keep", "keep": "split"
 ANSWERS = ("merge", "apart", "split", "keep")
 
 NONE = -1  # no influencer (unassigned face, or a face not seen before)
+FACE_ID = re.compile(r"^\S+_f\d+_\d+$")  # <video_id>_f<frame>_<k>
 
 
 class CorrectionsError(IngestError, ValueError):
@@ -118,6 +120,12 @@ def from_cells(cells: dict[str, str], where: str, line: int) -> Correction:
     iid = parse_id(cells["influencer_id"], "influencer_id", where)
     faces = tuple(cells.get("face", "").split())
     other_faces = tuple(cells.get("other_face", "").split())
+    for tok in (*faces, *other_faces):
+        if not FACE_ID.match(tok):
+            raise CorrectionsError(
+                f"{where}: {tok!r} is not a face id (<video_id>_f<frame>_<k>) in face or "
+                "other_face; a name with a comma needs quotes around it"
+            )
     need = NEEDS[action]
     c = Correction(action, iid, face=faces, other_face=other_faces, line=line)
     if need == "other_id":

@@ -27,7 +27,7 @@ from ingest.corrections.file import (
 )
 from ingest.corrections.model import ANSWERS, FIELDS, Correction, CorrectionsError, with_correction
 from ingest.warehouse import store
-from ingest.warehouse.lock import WarehouseError, open_with_wait
+from ingest.warehouse.lock import WarehouseError, lock_holder
 
 
 class ForeignFileError(CorrectionsError):
@@ -47,6 +47,7 @@ class Ledger:
     path: Path | None  # None: no corrections file (library callers, the bench)
     file: CorrectionsFile
     fresh: bool = False  # the warehouse had issued no id yet when the ledger was opened
+    checked: bool = False  # checked against the warehouse (open_ledger or confirm)
     adopt: str | None = None  # a warehouse rebuilt from nothing takes its file's identity
     notes: list[str] = field(default_factory=list)  # what recording did to the file
 
@@ -56,7 +57,9 @@ class Ledger:
 
 
 def no_ledger(db_path: Path) -> Ledger:
-    return Ledger(db_path, None, CorrectionsFile(Path(""), None, [], exists=False), fresh=False)
+    return Ledger(
+        db_path, None, CorrectionsFile(Path(""), None, [], exists=False), fresh=False, checked=True
+    )
 
 
 def default_file(db_path: Path) -> Path:
@@ -119,11 +122,12 @@ def bind_note(f: CorrectionsFile, db_path: Path) -> str | None:
 
 
 def _foreign(f: CorrectionsFile, wid: str | None, db_path: Path) -> ForeignFileError:
-    this = f"warehouse {wid}" if wid else "a warehouse from before identities"
+    this = f"warehouse {wid}" if wid else "a warehouse with no identity of its own yet"
     return ForeignFileError(
         f"{f.path} holds the corrections of warehouse {f.warehouse_id}, not of {db_path} "
-        f"({this}, which has its own people); its own file is {file_for(db_path)}, and "
-        "`ingest people export` / `import` carry names across by faces"
+        f"({this}); its own file is {file_for(db_path)} (a warehouse rebuilt from nothing "
+        "takes its file from there), and `ingest people export` / `import` carry names "
+        "across by faces"
     )
 
 
@@ -142,30 +146,42 @@ def _binding_lost(f: CorrectionsFile, db_path: Path, exists: bool) -> BindingLos
     )
 
 
-def open_ledger(db_path: Path, path: Path | None, lock_wait_s: float = 0.0) -> Ledger:
-    """Read the corrections file once and check it against the warehouse (read-only), before
-    anything is written. Refused (CorrectionsError, one line naming file and line): a file
-    bound to another warehouse that has people of its own; a file that lost its binding line;
-    a missing file where the warehouse applied corrections before; ids the warehouse never
-    issued; a merge and a split undoing each other. A warehouse that has issued no id yet
-    (new, or rebuilt from nothing) takes a bound file's identity and its ids: the rows land
-    only on the faces they are anchored on. The warehouse is opened only when there is
-    something to check, waiting up to ``lock_wait_s`` for a process that holds it."""
-    if path is None:
-        return no_ledger(db_path)
-    f = read_file(path)
-    exists = db_path.is_file()
-    wid = store.warehouse_id_of(db_path) if exists else None
-    ledger = Ledger(db_path, path, f, fresh=not exists)
-    bound_elsewhere = f.warehouse_id is not None and f.warehouse_id != wid
-    if not exists:
-        if bound_elsewhere:
-            ledger.adopt = f.warehouse_id
-        if f.warehouse_id is None and f.corrections and not _is_legacy(path):
-            raise _binding_lost(f, db_path, exists=False)
-        return ledger
+def _identity(con) -> str | None:
+    try:
+        rows = con.execute("select warehouse_id from raw.warehouse_meta").fetchall()
+    except duckdb.Error:
+        return None
+    return rows[0][0] if rows else None
+
+
+def _applied(con) -> tuple[int, str | None]:
+    try:
+        n, src = con.execute(
+            "select count(*), any_value(source_file) from raw.people_corrections"
+        ).fetchall()[0]
+    except duckdb.Error:
+        return 0, None
+    return int(n), src
+
+
+def _check(con, ledger: Ledger) -> None:
+    """The checks of ``open_ledger`` against the warehouse open on ``con``."""
+    f, path, db_path = ledger.file, ledger.path, ledger.db_path
+    assert path is not None
+    wid = _identity(con)
+    ledger.fresh = not store.issued_ids(con)
+    if f.warehouse_id is not None and f.warehouse_id != wid:
+        # A warehouse rebuilt from nothing (no id issued yet) takes the identity of its own
+        # file, the one beside it; a file from elsewhere is another warehouse's.
+        if not ledger.fresh or not _same(path, file_for(db_path)):
+            raise _foreign(f, wid, db_path)
+        ledger.adopt = f.warehouse_id
+    if f.warehouse_id is None and f.corrections:
+        legacy = _is_legacy(path) or (wid is None and not ledger.fresh)
+        if not legacy:
+            raise _binding_lost(f, db_path, not ledger.fresh)
     if not f.exists:
-        n, source = store.applied_corrections(db_path) or (0, None)
+        n, source = _applied(con)
         if n:
             raise CorrectionsError(
                 f"{db_path} last applied {n} corrections from {source}, but its corrections "
@@ -173,26 +189,61 @@ def open_ledger(db_path: Path, path: Path | None, lock_wait_s: float = 0.0) -> L
                 "warehouse takes its file along), or, to drop them, write it with just the "
                 f"header line {','.join(FIELDS)}"
             )
-    if not f.corrections and not bound_elsewhere:
-        return ledger
-    con = open_with_wait(
-        lambda: store.open_warehouse(db_path, read_only=True), db_path, lock_wait_s
-    )
+    if not ledger.fresh:
+        check_fits(con, f.corrections, str(path))
+    ledger.checked = True
+
+
+def _same(a: Path, b: Path) -> bool:
     try:
-        ledger.fresh = not store.issued_ids(con)
-        if bound_elsewhere:
-            if not ledger.fresh:
-                raise _foreign(f, wid, db_path)
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def open_ledger(db_path: Path, path: Path | None) -> Ledger:
+    """Read the corrections file once and check it against the warehouse (read-only), before
+    anything is written. Refused (CorrectionsError, one line naming file and line): a file
+    bound to another warehouse; a file that lost its binding line; a missing file where the
+    warehouse applied corrections before; ids the warehouse never issued; a merge and a split
+    undoing each other. A warehouse that has issued no id yet (new, or rebuilt from nothing)
+    takes the identity its own file (the one beside it) is bound to: the rows land only on
+    the faces they are anchored on. When another process holds the warehouse, the checks
+    wait for ``confirm``, on the run's own connection, before anything is written."""
+    if path is None:
+        return no_ledger(db_path)
+    f = read_file(path)
+    ledger = Ledger(db_path, path, f, fresh=True)
+    if not db_path.is_file():
+        if f.warehouse_id is not None:
+            if not _same(path, file_for(db_path)):
+                raise _foreign(f, None, db_path)
             ledger.adopt = f.warehouse_id
-        if f.warehouse_id is None and f.corrections:
-            legacy = _is_legacy(path) or (wid is None and not ledger.fresh)
-            if not legacy:
-                raise _binding_lost(f, db_path, not ledger.fresh)
-        if not ledger.fresh:
-            check_fits(con, f.corrections, str(path))
+        if f.warehouse_id is None and f.corrections and not _is_legacy(path):
+            raise _binding_lost(f, db_path, exists=False)
+        ledger.checked = True
+        return ledger
+    try:
+        con = store.open_warehouse(db_path, read_only=True)
+    except duckdb.Error as exc:
+        if lock_holder(str(exc)) is not None:
+            return ledger  # held by a writer: ``confirm`` checks once the run holds it
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise WarehouseError(
+            f"cannot read people from {db_path} ({first}); run `make build` first"
+        ) from None
+    try:
+        _check(con, ledger)
     finally:
         con.close()
     return ledger
+
+
+def confirm(con, ledger: Ledger) -> None:
+    """The checks ``open_ledger`` could not make (another process held the warehouse), on the
+    run's connection, before it writes anything."""
+    if ledger.path is not None and not ledger.checked:
+        _check(con, ledger)
 
 
 def issued_with_file(issued: set[int], ledger: Ledger) -> set[int]:
@@ -225,8 +276,14 @@ def record(
     if path is None:
         return notes
     wid = store.ensure_warehouse_id(con)
+    if not ledger.file.exists:
+        try:
+            write_file(path, [], wid)
+        except OSError as exc:
+            notes.append(f"{path} not written ({exc.strerror or exc}); its warehouse is {wid}")
+        return notes
     if not path.exists():
-        write_file(path, [], wid)
+        notes.append(f"{path} went missing during the run; put it back before the next one")
         return notes
     if _is_legacy(path):
         return notes
@@ -241,7 +298,11 @@ def record(
     if not unchanged:
         notes.append(f"{path} changed during the run; its rows were not anchored this time")
         return notes
-    changed = write_file(path, anchored, ledger.file.warehouse_id, ledger.file.fmt)
+    try:
+        changed = write_file(path, anchored, ledger.file.warehouse_id, ledger.file.fmt)
+    except OSError as exc:
+        notes.append(f"{path} not anchored ({exc.strerror or exc}); the next run tries again")
+        return notes
     notes.append(
         f"{path}: {n} corrections anchored on their faces (a warehouse rebuilt from the same "
         "videos gets them back)"
@@ -259,6 +320,18 @@ def _need_warehouse(db_path: Path) -> None:
         raise WarehouseError(f"no warehouse at {db_path}; run `make build` first")
 
 
+def _command_ledger(db_path: Path, path: Path) -> Ledger:
+    """``open_ledger`` for a people command, which needs the warehouse now."""
+    _need_warehouse(db_path)
+    ledger = open_ledger(db_path, path)
+    if not ledger.checked:
+        raise WarehouseError(
+            f"{db_path} is held by another process (a build, a notebook); run this again when "
+            "it has finished"
+        )
+    return ledger
+
+
 def save(
     db_path: Path, path: Path, corrections: list[Correction], like: CorrectionsFile | None = None
 ) -> tuple[str, str | None]:
@@ -274,7 +347,10 @@ def save(
                 f"cannot give {db_path} an identity ({exc}); close what holds it and retry"
             ) from None
     fmt = like.fmt if like is not None and like.exists else None
-    return wid, write_file(path, corrections, wid, fmt)
+    try:
+        return wid, write_file(path, corrections, wid, fmt)
+    except OSError as exc:
+        raise CorrectionsError(f"cannot write {path} ({exc.strerror or exc})") from None
 
 
 @dataclass(frozen=True)
@@ -291,9 +367,8 @@ def edit(db_path: Path, path: Path | None, new: Correction, remove: bool = False
     row taken away). Checked first: the ids issued, the video one of the person's. Edits go to
     the warehouse's own file (or ``path``), bound to it: a file from before identities is
     bound by its first edit, and the shared one from before is left as it was."""
-    _need_warehouse(db_path)
     source = path or default_file(db_path)
-    ledger = open_ledger(db_path, source)
+    ledger = _command_ledger(db_path, source)
     face_ids, ids, vids, sharp = store.assigned_faces(db_path)
     con = store.open_warehouse(db_path, read_only=True)
     try:
@@ -326,8 +401,7 @@ def edit(db_path: Path, path: Path | None, new: Correction, remove: bool = False
 
 def answers(db_path: Path, path: Path | None) -> list[tuple[int, Correction]]:
     """The answers in force (merge, apart, split, keep), numbered from 1 in file order."""
-    _need_warehouse(db_path)
-    ledger = open_ledger(db_path, path or default_file(db_path))
+    ledger = _command_ledger(db_path, path or default_file(db_path))
     return list(enumerate((c for c in ledger.corrections if c.action in ANSWERS), start=1))
 
 
@@ -362,7 +436,10 @@ def bind(db_path: Path, path: Path | None) -> tuple[Path, int]:
     finally:
         con.close()
     wrong = apply.disagreeing_anchors(f.corrections, prev, face_ids)
-    if wrong:
+    checkable = sum(1 for c in f.corrections if set(c.face) & set(face_ids))
+    # A row or two can drift (a re-clustering moved a face); a file written for other people
+    # disagrees nearly everywhere.
+    if wrong and 2 * len(wrong) >= checkable:
         c, other = wrong[0]
         raise CorrectionsError(
             f"{src}:{c.line}: {c.describe()}: its faces are influencer {other}'s in {db_path}, "
@@ -376,8 +453,7 @@ def bind(db_path: Path, path: Path | None) -> tuple[Path, int]:
 
 
 def _checked(db_path: Path, path: Path) -> Ledger:
-    _need_warehouse(db_path)
-    return open_ledger(db_path, path)
+    return _command_ledger(db_path, path)
 
 
 def export(db_path: Path, path: Path | None, out: Path) -> Export:
@@ -415,8 +491,7 @@ def import_(export_file: Path, db_path: Path, path: Path | None) -> tuple[Path, 
 
 def people(db_path: Path, path: Path | None) -> tuple[list[apply.Person], Ledger]:
     """`ingest people list`: one Person per current id, with the file's names and hidden."""
-    _need_warehouse(db_path)
-    ledger = open_ledger(db_path, path or default_file(db_path))
+    ledger = _command_ledger(db_path, path or default_file(db_path))
     got = store.person_faces(db_path)
     assert got is not None
     ids, vids, _ = got

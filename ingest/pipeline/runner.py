@@ -88,7 +88,7 @@ def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True
     # here with nothing fetched; a stale WAL is moved aside.
     pre = health.preflight(db_path, len(rows))
     # Read once, checked against the warehouse: a bad corrections file stops before any write.
-    ledger = room.open_ledger(db_path, settings.people_file, settings.lock_wait_s)
+    ledger = room.open_ledger(db_path, settings.people_file)
     produce = _outcomes
     if settings.engine == "ray":  # connects first: a setup error stops before any write
         from ingest.pipeline.engine_ray import ray_engine
@@ -112,6 +112,7 @@ def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True
     )
     written = 0
     try:
+        room.confirm(con, ledger)  # if another process held the warehouse at the start
         before = store.cluster_snapshot(con)  # ids survive videos rewritten below
         # Only the rows this run produced: a kept failure is what the warehouse holds already.
         recorded = store.recorded_videos_of(con, [o.row.video_id for o in outcomes])
@@ -299,12 +300,13 @@ def recluster_warehouse(
             )
     finally:
         con.close()
-    ledger = room.open_ledger(db_path, settings.people_file, settings.lock_wait_s)
+    ledger = room.open_ledger(db_path, settings.people_file)
     con = open_with_wait(
         lambda: store.connect(db_path, EMBEDDERS[embedder].dim), db_path, settings.lock_wait_s
     )
     stale: list[str] = []
     try:
+        room.confirm(con, ledger)
         n, k, u = recluster(con, settings, ledger, stale)
     finally:
         con.close()
@@ -371,7 +373,15 @@ def recluster(
         cannot_link=p.cannot_link,
     )
     ids = apply.match_ids(c.cluster_id, p.match_prev, max(issued, default=0))
-    events = apply.id_events(prev, ids, store.recorded_ids(con))
+    recorded = store.recorded_ids(con)
+    events = apply.id_events(prev, ids, recorded)
+    if ledger.fresh:
+        # The file's ids that found no face (rows from before anchors, videos not in the CSV)
+        # are this warehouse's too: recorded, so the next run knows them as issued.
+        now = {e[0] for e in events} | set(ids[ids >= 1].tolist())
+        events += [
+            (i, "created", None) for i in sorted(apply.anchor_ids(corrections) - now - recorded)
+        ]
     c = dataclasses.replace(c, cluster_id=ids)
     method = (
         f"{cs.method} tracks<{cs.track_threshold} clusters<{cs.cluster_threshold} "
