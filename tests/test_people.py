@@ -390,6 +390,13 @@ def test_answers_are_rows_replace_their_opposite_and_can_be_taken_back(tmp_path,
     assert main(["people", "keep", *opts, "2", "--video", "a"]) == 2
     assert "no faces of influencer 2 in video a" in capsys.readouterr().err
     assert main(["people", "apart", *opts, "2", "2"]) == 2
+    # An id merged away (no face carries it) cannot be answered "different" any more.
+    con = duckdb.connect(str(db))
+    con.execute("insert into raw.influencer_id_history values (3, 'merged_into', 1, now())")
+    con.close()
+    capsys.readouterr()
+    assert main(["people", "apart", *opts, "1", "3"]) == 2
+    assert "influencer 3 has no faces" in capsys.readouterr().err
 
 
 def test_recluster_refuses_a_bad_file_before_writing(tmp_path, capsys):

@@ -378,6 +378,14 @@ def edit(db_path: Path, path: Path | None, new: Correction, remove: bool = False
     for iid in (new.influencer_id, new.other_id):
         if iid is not None and iid not in issued:
             raise CorrectionsError(f"unknown influencer {iid} in {db_path} (`ingest people list`)")
+    live = set(ids.tolist())
+    for iid in (new.influencer_id, new.other_id):
+        if new.action in ("merge", "apart") and iid is not None and iid not in live:
+            raise CorrectionsError(
+                f"influencer {iid} has no faces in {db_path} now (merged into another?); "
+                "`ingest people list` shows who is there, `ingest people answers` what was "
+                "answered"
+            )
     if (
         new.video_id is not None
         and not remove
