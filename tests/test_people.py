@@ -197,7 +197,7 @@ def test_a_rebuilt_warehouse_gets_ids_back_from_anchors_spread_over_whole_people
     only_faces = apply.with_anchors(cs, prev, face_ids)
     assert only_faces.tolist() == [7, -1, -1, 9, -1, -1, 4, -1]
     whole = apply.with_anchors(cs, prev, face_ids, groups)
-    assert whole.tolist() == [7, 7, 7, 9, 9, 9, 4, 4]
+    assert whole.tolist() == [7, 7, 7, 9, 7, 7, 4, 4]  # the rest of 9's group: its root, 7
     # the merge then joins both whole people, under the kept id
     p = apply.plan(cs, whole, np.array(list("aabbccdd")))
     assert [g.tolist() for g in p.must_link] == [[0, 1, 2, 3, 4, 5]]
@@ -210,7 +210,14 @@ def test_a_rebuilt_warehouse_gets_ids_back_from_anchors_spread_over_whole_people
     # an id a face carries now is never moved by an anchor
     live = np.array([5, 5, 5, -1, -1, -1, 4, 4])
     assert not apply.missing_anchored(cs[1:], live, face_ids)
-    assert apply.with_anchors(cs, live, face_ids, groups).tolist() == [5, 5, 5, 9, 9, 9, 4, 4]
+    assert apply.with_anchors(cs, live, face_ids, groups).tolist() == [5, 5, 5, 9, 7, 7, 4, 4]
+    # a returning person's group that also holds anchors of someone still here stays unspread
+    back = [
+        model.Correction("name", 8, name="Di", face=("f6",), line=2),
+        model.Correction("name", 4, name="Cy", face=("f7",), line=3),
+    ]
+    came_back = np.array([4, 4, 4, 4, 4, 4, -1, -1])  # 4 is here; f6, f7 came back
+    assert apply.with_anchors(back, came_back, face_ids, groups)[6:].tolist() == [8, -1]
 
 
 def test_anchors_pick_sharp_faces_one_per_video_and_check_a_file():
@@ -224,9 +231,9 @@ def test_anchors_pick_sharp_faces_one_per_video_and_check_a_file():
     merged = apply.anchor(model.Correction("merge", 1, other_id=2), face_ids, ids, vids, sharp)
     assert merged.anchored and merged.other_face == ("c1",)
     # a row whose faces are someone else's here was written for another warehouse
-    assert apply.disagreeing_anchors([merged], ids, face_ids) == []
+    assert apply.disagreeing_anchors([merged], ids, face_ids) == ([], 1)
     wrong = model.Correction("name", 2, name="Bo", face=("a1", "b1"))
-    assert apply.disagreeing_anchors([wrong], ids, face_ids) == [(wrong, 1)]
+    assert apply.disagreeing_anchors([wrong], ids, face_ids) == ([(wrong, 1)], 1)
 
 
 def test_check_unknown_id_and_contradiction():
@@ -397,6 +404,15 @@ def test_answers_are_rows_replace_their_opposite_and_can_be_taken_back(tmp_path,
     capsys.readouterr()
     assert main(["people", "apart", *opts, "1", "3"]) == 2
     assert "influencer 3 has no faces" in capsys.readouterr().err
+    # ...but a merge applied before (3's faces are 1's now) can still be taken back.
+    f = cfile.read_file(path)
+    rows = [*f.corrections, model.Correction("merge", 1, other_id=3)]
+    cfile.write_file(path, rows, f.warehouse_id)
+    assert main(["people", "answers", "--undo", "2", *opts]) == 0
+    assert [c.describe() for c in cfile.read_file(path).corrections] == [
+        "merge 2 1",
+        "name 2 'Bo'",
+    ]
 
 
 def test_recluster_refuses_a_bad_file_before_writing(tmp_path, capsys):

@@ -309,3 +309,23 @@ def test_import_never_overrides_an_answer_this_warehouse_gave():
     out, report = carry.map_corrections(ex, b_faces, mine)
     assert out == mine
     assert report == ["merge 1 2: not carried (answered here otherwise: apart 1 2)"], report
+
+
+def test_a_file_written_while_a_run_downloads_is_not_replaced(tmp_path):
+    """The run opened its ledger with no file; `ingest people name` wrote one while the run
+    was downloading: recording the run keeps the name (and says the next run applies it)."""
+    import numpy as np
+
+    a = tiny(tmp_path / "a.duckdb", {"va": 1, "vb": 2})
+    own = cfile.file_for(a)
+    ledger = room.open_ledger(a, own)
+    assert not ledger.file.exists
+    assert main(["people", "name", "--db", str(a), "1", "Ana"]) == 0
+    text = own.read_text()
+    con = store.connect(a, 512)
+    try:
+        empty = np.zeros(0, np.int64)
+        notes = room.record(con, ledger, [], empty, empty.astype(str), empty)
+    finally:
+        con.close()
+    assert own.read_text() == text and any("written during the run" in n for n in notes)

@@ -101,17 +101,23 @@ def with_anchors(
     # A group takes an id only when every anchor in it agrees (through the file's merges): a
     # group holding two people's anchors keeps them on their anchor faces alone.
     roots = merge_roots(corrections)
-    seeded = np.flatnonzero(out != prev)
     agree: dict[int, set[int]] = {}
-    first: dict[int, int] = {}
-    for i in seeded.tolist():
-        g = int(groups[i])
-        if g >= 1:
-            agree.setdefault(g, set()).add(roots.get(int(out[i]), int(out[i])))
-            first.setdefault(g, int(out[i]))
+    for i in np.flatnonzero(out != prev).tolist():
+        if int(groups[i]) >= 1:
+            agree.setdefault(int(groups[i]), set()).add(roots.get(int(out[i]), int(out[i])))
+    # People still here whose anchor faces share a group count too: that group is not only
+    # the returning person's.
+    for c in corrections:
+        for iid, faces in _seeds(c):
+            if iid not in present:
+                continue
+            for f in faces:
+                i = index.get(f)
+                if i is not None and int(groups[i]) in agree:
+                    agree[int(groups[i])].add(roots.get(iid, iid))
     for g, rs in agree.items():
         if len(rs) == 1:
-            out[(groups == g) & (out == NONE)] = first[g]
+            out[(groups == g) & (out == NONE)] = next(iter(rs))
     return out
 
 
@@ -219,19 +225,22 @@ def disagreeing_anchors(
     index = {f: i for i, f in enumerate(face_ids)}
     live = {roots.get(int(x), int(x)) for x in prev[prev != NONE].tolist()}
     out = []
+    checkable = 0
     for c in corrections:
         # After a split, the video's faces belong to someone else by design.
-        sides = _seeds(c)
-        for iid, faces in sides:
+        compared = False
+        for iid, faces in _seeds(c):
             carried = {int(prev[index[f]]) for f in faces if f in index}
             carried.discard(NONE)
             if not carried or roots.get(iid, iid) not in live:
                 continue  # nothing to compare: its faces are gone, or its id no longer is
+            compared = True
             rooted = {roots.get(x, x) for x in carried}
             if roots.get(iid, iid) not in rooted:
                 out.append((c, min(carried)))
                 break
-    return out
+        checkable += compared
+    return out, checkable
 
 
 def plan(

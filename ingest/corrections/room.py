@@ -27,7 +27,7 @@ from ingest.corrections.file import (
 )
 from ingest.corrections.model import ANSWERS, FIELDS, Correction, CorrectionsError, with_correction
 from ingest.warehouse import store
-from ingest.warehouse.lock import WarehouseError, lock_holder
+from ingest.warehouse.lock import WarehouseError, lock_holder, open_with_wait
 
 
 class ForeignFileError(CorrectionsError):
@@ -209,7 +209,7 @@ def open_ledger(db_path: Path, path: Path | None) -> Ledger:
     undoing each other. A warehouse that has issued no id yet (new, or rebuilt from nothing)
     takes the identity its own file (the one beside it) is bound to: the rows land only on
     the faces they are anchored on. When another process holds the warehouse, the checks
-    wait for ``confirm``, on the run's own connection, before anything is written."""
+    wait for ``confirm``, which a run calls again just before it writes."""
     if path is None:
         return no_ledger(db_path)
     f = read_file(path)
@@ -239,11 +239,20 @@ def open_ledger(db_path: Path, path: Path | None) -> Ledger:
     return ledger
 
 
-def confirm(con, ledger: Ledger) -> None:
-    """The checks ``open_ledger`` could not make (another process held the warehouse), on the
-    run's connection, before it writes anything."""
-    if ledger.path is not None and not ledger.checked:
+def confirm(ledger: Ledger, lock_wait_s: float) -> None:
+    """``open_ledger``'s checks again, just before a run opens the warehouse for writing:
+    another process may have held it at the start (then nothing was checked), or built it
+    since. Waits up to ``lock_wait_s`` for a holder, as the run does; read-only, so the
+    warehouse is seen as it was before this run (which gives a new warehouse its identity)."""
+    if ledger.path is None or not ledger.db_path.is_file():
+        return
+    con = open_with_wait(
+        lambda: store.open_warehouse(ledger.db_path, read_only=True), ledger.db_path, lock_wait_s
+    )
+    try:
         _check(con, ledger)
+    finally:
+        con.close()
 
 
 def issued_with_file(issued: set[int], ledger: Ledger) -> set[int]:
@@ -277,6 +286,9 @@ def record(
         return notes
     wid = store.ensure_warehouse_id(con)
     if not ledger.file.exists:
+        if path.exists():
+            notes.append(f"{path} was written during the run; the next run applies it")
+            return notes
         try:
             write_file(path, [], wid)
         except OSError as exc:
@@ -380,7 +392,7 @@ def edit(db_path: Path, path: Path | None, new: Correction, remove: bool = False
             raise CorrectionsError(f"unknown influencer {iid} in {db_path} (`ingest people list`)")
     live = set(ids.tolist())
     for iid in (new.influencer_id, new.other_id):
-        if new.action in ("merge", "apart") and iid is not None and iid not in live:
+        if new.action in ("merge", "apart") and not remove and iid is not None and iid not in live:
             raise CorrectionsError(
                 f"influencer {iid} has no faces in {db_path} now (merged into another?); "
                 "`ingest people list` shows who is there, `ingest people answers` what was "
@@ -443,8 +455,7 @@ def bind(db_path: Path, path: Path | None) -> tuple[Path, int]:
         prev = store.previous_ids(store.cluster_snapshot(con), face_ids)
     finally:
         con.close()
-    wrong = apply.disagreeing_anchors(f.corrections, prev, face_ids)
-    checkable = sum(1 for c in f.corrections if set(c.face) & set(face_ids))
+    wrong, checkable = apply.disagreeing_anchors(f.corrections, prev, face_ids)
     # A row or two can drift (a re-clustering moved a face); a file written for other people
     # disagrees nearly everywhere.
     if wrong and 2 * len(wrong) >= checkable:
@@ -469,8 +480,11 @@ def export(db_path: Path, path: Path | None, out: Path) -> Export:
     ledger = _checked(db_path, path or default_file(db_path))
     faces = {k: v[0] for k, v in store.face_people(db_path).items()}
     ex = Export(store.warehouse_id_of(db_path), ledger.corrections, faces)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(format_export(ex), encoding="utf-8")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(format_export(ex), encoding="utf-8")
+    except OSError as exc:
+        raise CorrectionsError(f"cannot write {out} ({exc.strerror or exc})") from None
     return ex
 
 

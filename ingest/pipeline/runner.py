@@ -107,12 +107,13 @@ def run(csv_path: Path, db_path: Path, settings: Settings, progress: bool = True
     # Download and extract before opening the warehouse: another process holding it (a reader,
     # a second run) delays only the writes, and a run stopped here has written nothing.
     outcomes, stopped = _produce_all(produce, todo, settings, base_dir, progress)
+    # The checks again, as the warehouse is now (another process may have held it).
+    room.confirm(ledger, settings.lock_wait_s)
     con = open_with_wait(
         lambda: store.connect(db_path, EMBEDDERS[embedder].dim), db_path, settings.lock_wait_s
     )
     written = 0
     try:
-        room.confirm(con, ledger)  # if another process held the warehouse at the start
         before = store.cluster_snapshot(con)  # ids survive videos rewritten below
         # Only the rows this run produced: a kept failure is what the warehouse holds already.
         recorded = store.recorded_videos_of(con, [o.row.video_id for o in outcomes])
@@ -301,12 +302,12 @@ def recluster_warehouse(
     finally:
         con.close()
     ledger = room.open_ledger(db_path, settings.people_file)
+    room.confirm(ledger, settings.lock_wait_s)
     con = open_with_wait(
         lambda: store.connect(db_path, EMBEDDERS[embedder].dim), db_path, settings.lock_wait_s
     )
     stale: list[str] = []
     try:
-        room.confirm(con, ledger)
         n, k, u = recluster(con, settings, ledger, stale)
     finally:
         con.close()
