@@ -48,6 +48,7 @@ class Ledger:
     file: CorrectionsFile
     fresh: bool = False  # the warehouse had issued no id yet when the ledger was opened
     checked: bool = False  # checked against the warehouse (open_ledger or confirm)
+    issued: set[int] = field(default_factory=set)  # ids the warehouse had issued, when checked
     adopt: str | None = None  # a warehouse rebuilt from nothing takes its file's identity
     notes: list[str] = field(default_factory=list)  # what recording did to the file
 
@@ -92,6 +93,8 @@ def default_file(db_path: Path) -> Path:
 def check_fits(con, corrections: list[Correction], path: str) -> None:
     """apply.check_corrections against the warehouse open on ``con``: every id issued there,
     no merge and split undoing each other. Raises CorrectionsError."""
+    if not corrections:
+        return  # nothing to check: no need to read every face
     issued = store.issued_ids(con)
     prev, vids = np.zeros(0, np.int64), np.zeros(0, str)
     if issued:
@@ -146,30 +149,13 @@ def _binding_lost(f: CorrectionsFile, db_path: Path, exists: bool) -> BindingLos
     )
 
 
-def _identity(con) -> str | None:
-    try:
-        rows = con.execute("select warehouse_id from raw.warehouse_meta").fetchall()
-    except duckdb.Error:
-        return None
-    return rows[0][0] if rows else None
-
-
-def _applied(con) -> tuple[int, str | None]:
-    try:
-        n, src = con.execute(
-            "select count(*), any_value(source_file) from raw.people_corrections"
-        ).fetchall()[0]
-    except duckdb.Error:
-        return 0, None
-    return int(n), src
-
-
 def _check(con, ledger: Ledger) -> None:
     """The checks of ``open_ledger`` against the warehouse open on ``con``."""
     f, path, db_path = ledger.file, ledger.path, ledger.db_path
     assert path is not None
-    wid = _identity(con)
-    ledger.fresh = not store.issued_ids(con)
+    wid = store.warehouse_id(con)
+    ledger.issued = store.issued_ids(con)
+    ledger.fresh = not ledger.issued
     if f.warehouse_id is not None and f.warehouse_id != wid:
         # A warehouse rebuilt from nothing (no id issued yet) takes the identity of its own
         # file, the one beside it; a file from elsewhere is another warehouse's.
@@ -181,7 +167,7 @@ def _check(con, ledger: Ledger) -> None:
         if not legacy:
             raise _binding_lost(f, db_path, not ledger.fresh)
     if not f.exists:
-        n, source = _applied(con)
+        n, source = store.applied(con) or (0, None)
         if n:
             raise CorrectionsError(
                 f"{db_path} last applied {n} corrections from {source}, but its corrections "
@@ -240,11 +226,11 @@ def open_ledger(db_path: Path, path: Path | None) -> Ledger:
 
 
 def confirm(ledger: Ledger, lock_wait_s: float) -> None:
-    """``open_ledger``'s checks again, just before a run opens the warehouse for writing:
-    another process may have held it at the start (then nothing was checked), or built it
-    since. Waits up to ``lock_wait_s`` for a holder, as the run does; read-only, so the
-    warehouse is seen as it was before this run (which gives a new warehouse its identity)."""
-    if ledger.path is None or not ledger.db_path.is_file():
+    """The checks ``open_ledger`` could not make because another process held the warehouse,
+    just before a run opens it for writing. Waits up to ``lock_wait_s`` for the holder, as the
+    run does; read-only, so the warehouse is seen as it was before this run (whose connection
+    gives a new warehouse its identity)."""
+    if ledger.checked or ledger.path is None or not ledger.db_path.is_file():
         return
     con = open_with_wait(
         lambda: store.open_warehouse(ledger.db_path, read_only=True), ledger.db_path, lock_wait_s
@@ -382,13 +368,8 @@ def edit(db_path: Path, path: Path | None, new: Correction, remove: bool = False
     source = path or default_file(db_path)
     ledger = _command_ledger(db_path, source)
     face_ids, ids, vids, sharp = store.assigned_faces(db_path)
-    con = store.open_warehouse(db_path, read_only=True)
-    try:
-        issued = store.issued_ids(con)
-    finally:
-        con.close()
     for iid in (new.influencer_id, new.other_id):
-        if iid is not None and iid not in issued:
+        if iid is not None and iid not in ledger.issued:
             raise CorrectionsError(f"unknown influencer {iid} in {db_path} (`ingest people list`)")
     live = set(ids.tolist())
     for iid in (new.influencer_id, new.other_id):

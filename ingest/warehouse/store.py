@@ -308,15 +308,18 @@ def ensure_warehouse_id(con: duckdb.DuckDBPyConnection) -> str:
     return wid
 
 
+def warehouse_id(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The identity of the warehouse open on ``con``; None when it has none yet."""
+    try:
+        rows = con.execute("select warehouse_id from raw.warehouse_meta").fetchall()
+    except duckdb.CatalogException:  # from before identities
+        return None
+    return rows[0][0] if rows else None
+
+
 def warehouse_id_of(db_path: Path) -> str | None:
     """A warehouse file's identity; None when there is no file or it has none yet."""
-
-    def query(con):
-        return next(
-            iter(con.execute("select warehouse_id from raw.warehouse_meta").fetchall()), [None]
-        )[0]
-
-    return _read(db_path, query, None)
+    return _read(db_path, warehouse_id, None)
 
 
 def adopt_warehouse_id(con: duckdb.DuckDBPyConnection, warehouse_id: str) -> None:
@@ -368,18 +371,22 @@ def write_people_corrections(
         raise
 
 
-def applied_corrections(db_path: Path) -> tuple[int, str | None] | None:
-    """(rows, source file) of the corrections the warehouse's last clustering applied (source
-    None when no rows); None when there is no file, or it was last clustered before
+def applied(con: duckdb.DuckDBPyConnection) -> tuple[int, str | None] | None:
+    """(rows, source file) of the corrections the last clustering of the warehouse open on
+    ``con`` applied (source None when no rows); None when it was last clustered before
     raw.people_corrections existed."""
-
-    def query(con):
+    try:
         n, src = con.execute(
             "select count(*), any_value(source_file) from raw.people_corrections"
         ).fetchall()[0]
-        return int(n), src
+    except duckdb.CatalogException:
+        return None
+    return int(n), src
 
-    return _read(db_path, query, None)
+
+def applied_corrections(db_path: Path) -> tuple[int, str | None] | None:
+    """``applied`` of a warehouse file; None also when there is no file."""
+    return _read(db_path, applied, None)
 
 
 def already_done(con: duckdb.DuckDBPyConnection, rec: VideoRecord) -> bool:
