@@ -32,8 +32,6 @@ NEEDS = {
     "keep": "video_id",
     "hide": None,
 }
-# Answers to one question that cannot both hold: the later one replaces the earlier.
-OPPOSITE = {"merge": "apart", "apart": "merge", "split": "keep", "keep": "split"}
 ANSWERS = ("merge", "apart", "split", "keep")
 
 NONE = -1  # no influencer (unassigned face, or a face not seen before)
