@@ -32,7 +32,7 @@ else
 INPUT_CSV := $(VIDEOS)
 endif
 
-.PHONY: help install install-ray models models-arcface build demo ingest dbt warehouse-doc gx report browser-deps duckdb-cli test test-fast test-scale reliability bench bench-calibrate bench-creative bench-margin bench-blur bench-scale bench-face-search lint format lock clean
+.PHONY: help install install-ray models models-arcface build demo ingest dbt warehouse-doc gx report review browser-deps duckdb-cli test test-fast test-scale reliability bench bench-calibrate bench-review bench-creative bench-margin bench-blur bench-scale bench-face-search lint format lock clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -157,10 +157,15 @@ report: install $(REPORT_DIR)/node_modules/.installed ## Build the static report
 		-mindepth 1 -maxdepth 1 ! -name data -exec rm -rf {} +
 	cd $(REPORT_DIR) && INFLUENCER_LENS_SITE_OUT=.build-next npm run --silent build
 	$(PY) reports/publish_site.py --next $(REPORT_DIR)/.build-next --site $(REPORT_DIR)/build \
-		--db "$(INFLUENCER_LENS_DB)"
+		--db "$(INFLUENCER_LENS_DB)" --pages $(REPORT_DIR)/pages
 	@echo ""
 	@echo "Report: $(abspath $(REPORT_DIR))/build (a static site: copy the folder anywhere)"
 	@echo "Open it: python3 -m http.server -d $(REPORT_DIR)/build $(REPORT_PORT)  ->  http://localhost:$(REPORT_PORT)/"
+
+REVIEW_PORT ?= 8765
+review: install $(REPORT_DIR)/node_modules/.installed ## Serve the built report on 127.0.0.1:REVIEW_PORT and take answers from its pages (figures refresh in seconds)
+	$(PY) reports/review_server.py --db "$(INFLUENCER_LENS_DB)" --report-dir $(REPORT_DIR) \
+		--root "$(FACES_ROOT)" --data-docs $(DATA_DOCS) --port $(REVIEW_PORT)
 
 # The DuckDB CLI 1.x from PyPI, in a folder of its own (not .venv): a client like the ones users
 # have, for the test that the warehouse opens there, and a CLI for anyone who has none.
@@ -193,11 +198,14 @@ test-fast: install lint ## Lint, then the fast unit tests only
 reliability: install ## Hostile-input and fault suite (local HTTP server, real models) -> docs/reliability.md
 	RELIABILITY_OUT=docs/reliability.md $(PY) -m pytest tests/test_hostile.py -q
 
-bench: install ## Accuracy and speed: ours against two published approaches, real clips, ingest growth -> docs/benchmarks.md, README
+bench: install browser-deps $(REPORT_DIR)/node_modules/.installed ## Accuracy and speed: ours against two published approaches, real clips, ingest growth -> docs/benchmarks.md, README
 	$(PY) -m bench --faces $(SHARED)/faces --videos $(SHARED)/videos --out docs/benchmarks.md --skip-calibration
 
 bench-calibrate: install ## Re-run the calibration sweeps on 28 corpora of both recipes and say whether each rule picks the default
 	$(PY) -m bench --faces $(SHARED)/faces --videos $(SHARED)/videos --calibrate-only
+
+bench-review: install browser-deps $(REPORT_DIR)/node_modules/.installed ## Seconds from a click in `make review` to the updated page, 100-video bench corpus, Chromium -> docs/benchmarks.md
+	$(PY) -m bench.review --faces $(SHARED)/faces --out docs/benchmarks.md
 
 bench-creative: install ## The What works page against a planted creative effect and none, 5 seeds -> docs/benchmarks.md
 	$(PY) -m bench.creative --faces $(SHARED)/faces --out docs/benchmarks.md

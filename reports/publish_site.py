@@ -4,13 +4,16 @@
 reports/patch-build-dir.mjs points Evidence's final copy there). This script then:
 
 1. checks the new site is complete (its home page is there);
-2. gives each person merged into another since an address of their own: a small page at
+2. copies the site's shell (``index.html``: the site renders in the browser, see
+   reports/svelte.config.js) to the folder of every page, one per current person for
+   ``influencers/[influencer_id]``, so that a plain static server opens every address;
+3. gives each person merged into another since an address of their own: a small page at
    ``/influencers/<old id>`` saying whom they are now part of (their old figures are gone);
-3. swaps the new folder with the published one in one step (``renameat2`` with
+4. swaps the new folder with the published one in one step (``renameat2`` with
    ``RENAME_EXCHANGE`` where the kernel has it; else two renames a moment apart), and deletes
    the old one.
 
-A build that fails or is killed never reaches step 3, so the published site stays whole, and no
+A build that fails or is killed never reaches step 4, so the published site stays whole, and no
 page, face or data file of a person who no longer exists survives a build: the new folder holds
 only what this build wrote.
 """
@@ -19,7 +22,9 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import hashlib
 import html
+import json
 import os
 import shutil
 import sys
@@ -29,6 +34,10 @@ import duckdb
 
 AT_FDCWD = -100
 RENAME_EXCHANGE = 2
+REPORT_DIR = Path(__file__).resolve().parent
+PAGES = REPORT_DIR / "pages"
+# The one page parameter the report has; its values are the current people's ids.
+PERSON_PARAM = "[influencer_id]"
 
 
 def exchange(a: Path, b: Path) -> bool:
@@ -102,10 +111,46 @@ def merged_page(old: int, new: int, name: str) -> str:
     )
 
 
-def publish(new: Path, site: Path, db: Path | None) -> int:
-    """Steps 1-3 of the module docstring; returns the number of merged-away pages written."""
-    if not (new / "index.html").is_file():
-        raise SystemExit(f"error: {new} holds no built site (no index.html); {site} left as it was")
+def routes(pages: Path, ids: list[int]) -> list[str]:
+    """Every page address of the site, as folders under it ('' is the home page)."""
+    out = []
+    for md in sorted(pages.rglob("*.md")):
+        parts = list(md.relative_to(pages).with_suffix("").parts)
+        if parts[-1] == "index":
+            parts.pop()
+        if PERSON_PARAM in parts:
+            at = parts.index(PERSON_PARAM)
+            out += ["/".join([*parts[:at], str(i), *parts[at + 1 :]]) for i in ids]
+        elif not any(p.startswith("[") for p in parts):
+            out.append("/".join(parts))
+    return out
+
+
+def current_ids(db: Path | None) -> list[int]:
+    if db is None:
+        return []
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error:
+        return []
+    try:
+        rows = con.execute("select influencer_id from main.influencers order by 1").fetchall()
+    except duckdb.Error:
+        return []
+    finally:
+        con.close()
+    return [int(r[0]) for r in rows]
+
+
+def write_pages(new: Path, db: Path | None, pages: Path) -> int:
+    """Steps 2 and 3 on the folder ``new``; returns the number of merged-away pages."""
+    shell = (new / "index.html").read_bytes()
+    for route in routes(pages, current_ids(db)):
+        if not route:
+            continue
+        folder = new / route
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "index.html").write_bytes(shell)
     n = 0
     for old, (cur, name) in (merged_away(db) if db is not None else {}).items():
         page = new / "influencers" / str(old)
@@ -114,6 +159,75 @@ def publish(new: Path, site: Path, db: Path | None) -> int:
         page.mkdir(parents=True, exist_ok=True)
         (page / "index.html").write_text(merged_page(old, cur, name), encoding="utf-8")
         n += 1
+    return n
+
+
+def publish(new: Path, site: Path, db: Path | None, pages: Path = PAGES) -> int:
+    """Steps 1-4 of the module docstring; returns the number of merged-away pages written."""
+    if not (new / "index.html").is_file():
+        raise SystemExit(f"error: {new} holds no built site (no index.html); {site} left as it was")
+    n = write_pages(new, db, pages)
+    swap_in(new, site)
+    return n
+
+
+# Folders of the site that hold the data or follow it: everything else is the bundle, which
+# only `make report` rebuilds.
+DATA_FOLDERS = ("data", "faces", "thumbs", "data_docs")
+
+
+def _link_copy(src: str, dst: str) -> None:
+    # The bundle is shared by hard links: a refresh never writes into a file, it replaces it.
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def copy_data(sources_out: Path, target: Path) -> None:
+    """Evidence's source output (``.evidence/template/static/data``) into a site's ``data``
+    folder the way `evidence build` lays it out: each parquet file under a folder named by its
+    md5, so that a browser never mixes a cached file with a new manifest."""
+    shutil.copytree(sources_out, target)
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    for files in manifest["renderedFiles"].values():
+        for i, url in enumerate(files):
+            disk = "/".join(url.split("/")[-3:])  # <source>/<table>/<table>.parquet
+            path = target / disk
+            if not path.is_file():
+                continue
+            digest = hashlib.md5(path.read_bytes()).hexdigest()
+            moved = path.parent / digest / path.name
+            moved.parent.mkdir()
+            path.rename(moved)
+            files[i] = url.replace(disk, f"{Path(disk).parent.as_posix()}/{digest}/{path.name}")
+    (target / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def refresh(
+    site: Path, sources_out: Path, static: Path, db: Path | None, pages: Path = PAGES
+) -> int:
+    """A new site from the published one with new data, swapped in whole: the bundle (``_app``,
+    ``api``) kept, the data, faces, thumbnails, check results and page folders replaced.
+    ``sources_out``: `evidence sources`' output; ``static``: the report's static folder as
+    reports/export_warehouse.py left it. Returns the number of merged-away pages."""
+    if not (site / "index.html").is_file():
+        raise SystemExit(f"error: no site at {site} to refresh; run `make report` first")
+    new = site.with_name(".refresh-next")
+    shutil.rmtree(new, ignore_errors=True)
+    page_roots = {r.split("/")[0] for r in routes(pages, [0]) if r}
+    skip = {*DATA_FOLDERS, *page_roots}
+    shutil.copytree(
+        site,
+        new,
+        copy_function=_link_copy,
+        ignore=lambda d, names: [n for n in names if Path(d) == site and n in skip],
+    )
+    copy_data(sources_out, new / "data")
+    for folder in DATA_FOLDERS[1:]:
+        if (static / folder).is_dir():
+            shutil.copytree(static / folder, new / folder)
+    n = write_pages(new, db, pages)
     swap_in(new, site)
     return n
 
@@ -122,9 +236,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--next", type=Path, required=True, help="the freshly built site")
     ap.add_argument("--site", type=Path, required=True, help="the published site it replaces")
-    ap.add_argument("--db", type=Path, help="the warehouse (for merged-away people's addresses)")
+    ap.add_argument(
+        "--db", type=Path, help="the warehouse (its people's and merged-away addresses)"
+    )
+    ap.add_argument("--pages", type=Path, default=PAGES, help="the report's pages (%(default)s)")
     args = ap.parse_args(argv)
-    n = publish(args.next, args.site, args.db)
+    n = publish(args.next, args.site, args.db, args.pages)
     print(f"published {args.site} ({n} merged-away addresses)", file=sys.stderr)
     return 0
 

@@ -1,11 +1,26 @@
 import importlib.util
 import os
+import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("INFLUENCER_LENS_SHARED", ROOT.parent / "shared"))
+
+# Debian's chromium for the browser tests (`make browser-deps`); playwright's own browsers are
+# never downloaded.
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
@@ -21,10 +36,13 @@ def shared() -> Path:
 
 def load_report_module(name: str):
     """A module of reports/ (a folder of scripts, not a package)."""
-    spec = importlib.util.spec_from_file_location(name, ROOT / "reports" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    key = f"reports_{name}"  # the name reports/refresh.py's `sibling` gives it
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, ROOT / "reports" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[key] = module  # dataclasses look their module up there
+        spec.loader.exec_module(module)
+    return sys.modules[key]
 
 
 @pytest.fixture(scope="session")
@@ -34,3 +52,23 @@ def report_warehouse(tmp_path_factory: pytest.TempPathFactory, shared: Path) -> 
     root = tmp_path_factory.mktemp("report_warehouse")
     load_report_module("fixture_warehouse").build(root, shared / "faces")
     return root
+
+
+@pytest.fixture(scope="session")
+def real_clips_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One extraction cache for the tests that ingest the shared real clips: the first
+    extracts them with the real models, the others read what it cached."""
+    return tmp_path_factory.mktemp("real_clips_cache")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless chromium, one per test module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()

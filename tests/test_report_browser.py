@@ -32,35 +32,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.conftest import CHROMIUM, load_report_module
+
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 REPO = Path(__file__).resolve().parents[1]
 REPORTS = REPO / "reports"
 ARTIFACTS = REPO / "test-artifacts"
 DOCS_IMG = REPO / "docs" / "img"  # figures the README shows, written by these tests
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-# Not copied into the temp project: installed or generated there.
-COPY_IGNORE = shutil.ignore_patterns(
-    "node_modules",
-    "build",
-    ".build-next",
-    ".evidence",
-    ".data",
-    "*.duckdb",
-    "*.duckdb.wal",
-    "*.tmp",
-    "faces",
-    "data_docs",
-)
 
 
 def _require_tools() -> None:
@@ -150,10 +129,7 @@ def report_project(tmp: Path) -> Path:
         env=env,
         check=True,
     )
-    project = tmp / "reports"
-    shutil.copytree(REPORTS, project, ignore=COPY_IGNORE)  # copy2: keeps mtimes
-    (project / "node_modules").symlink_to(REPORTS / "node_modules", target_is_directory=True)
-    return project
+    return load_report_module("refresh").project_copy(tmp / "reports")
 
 
 def report_command(project: Path, db: Path, fx_root: Path, data_docs: Path) -> list[str]:
@@ -203,18 +179,6 @@ def _serve(build: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 class PageWatch:
