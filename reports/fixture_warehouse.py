@@ -30,6 +30,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from ingest.corrections import room
+from ingest.corrections.file import file_for
 from ingest.corrections.model import Correction
 from ingest.extract.age import DESCRIPTOR_DIM
 from ingest.extract.embed import population_mean
@@ -352,6 +354,9 @@ def build(
         store.write_people_corrections(con, [c.row() for c in rows], "fixture")
     finally:
         con.close()
+    # ... and the file they came from, beside the warehouse, so that `ingest recluster` and
+    # `make review` on a copy of the fixture keep them.
+    room.save(db, file_for(db), rows)
     # A folder that does not exist: no known_people photos, so no names proposed from them.
     known = f"{{known_people_dir: '{(root / 'known_people').as_posix()}'}}"
     result = warehouse_schema.run_dbt("build", "--vars", known, db=db, project_dir=project)

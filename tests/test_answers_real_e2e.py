@@ -81,12 +81,14 @@ def _answer_all(db: Path, truth: dict[str, Person], video_of: dict[str, str]) ->
     return len(listed)
 
 
-def test_every_row_answered_on_the_real_clips_leaves_nothing_to_check(shared, tmp_path):
+def test_every_row_answered_on_the_real_clips_leaves_nothing_to_check(
+    shared, tmp_path, real_clips_cache
+):
     csv, n = corpus_csv(shared, tmp_path / "videos.csv")
     db = tmp_path / "w.duckdb"
     file = cfile.file_for(db)
     s = Settings().with_overrides(
-        cache_dir=tmp_path / "cache", faces_dir=tmp_path / "faces", people_file=file
+        cache_dir=real_clips_cache, faces_dir=tmp_path / "faces", people_file=file
     )
     summary = run(csv, db, s, progress=False)
     assert summary.statuses["ok"] == n
