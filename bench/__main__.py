@@ -14,8 +14,10 @@
 5. Real clips (../shared/videos): Barack Obama's clips must form one influencer with nobody
    else in it, and other people must not merge with each other: across clips, and within the
    clips hand-labelled in bench/labels (the six-person family dinner of SimpleFR).
-5. The precision margin (bench/margin.py): ../shared/videos and videos-talking ingested as one
+6. The precision margin (bench/margin.py): ../shared/videos and videos-talking ingested as one
    corpus, no two people merged at the defaults, nor with stage 2 a margin looser.
+7. `make review` on the benchmark corpus (bench/review.py): seconds from a click to the updated
+   page, beside a full `make report` of the same warehouse.
 Writes docs/benchmarks.md."""
 
 from __future__ import annotations
@@ -41,6 +43,10 @@ from bench.render import (
     embedder_calibration_tables,
     readme_block,
 )
+from bench.review import END as REVIEW_END
+from bench.review import START as REVIEW_START
+from bench.review import block as review_block
+from bench.review import run_review_bench
 from bench.unseen import run_unseen
 from ingest.settings import Settings
 
@@ -123,6 +129,13 @@ def main(argv: list[str] | None = None) -> int:
     publish(args.out, benchmarks_md(report).split("\n"))
     # The "What works" page against a planted effect (bench/creative.py), in its own block.
     publish_block(args.out, creative_block(run_creative(args.faces, args.work, settings)))
+    # `make review` on the benchmark corpus (bench/review.py), in its own block.
+    publish_block(
+        args.out,
+        review_block(run_review_bench(args.faces, args.work, settings)),
+        REVIEW_START,
+        REVIEW_END,
+    )
     if args.readme is not None:
         publish_readme_block(args.readme, readme_block(report))
     return 0

@@ -267,13 +267,13 @@ def block(check: CreativeCheck) -> list[str]:
     return lines
 
 
-def publish_block(path: Path, lines: list[str]) -> None:
-    """Replace the block between START and END in ``path`` (append it when absent)."""
+def publish_block(path: Path, lines: list[str], start: str = START, end: str = END) -> None:
+    """Replace the block between ``start`` and ``end`` in ``path`` (append it when absent)."""
     text = path.read_text() if path.is_file() else ""
-    body = START + "\n" + "\n".join(lines) + "\n" + END
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + body + rest.split(END, 1)[1]
+    body = start + "\n" + "\n".join(lines) + "\n" + end
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        text = head + body + rest.split(end, 1)[1]
     else:
         text = text.rstrip("\n") + "\n\n" + body + "\n"
     path.write_text(text)
