@@ -165,7 +165,7 @@ report: install $(REPORT_DIR)/node_modules/.installed ## Build the static report
 REVIEW_PORT ?= 8765
 review: install $(REPORT_DIR)/node_modules/.installed ## Serve the built report on 127.0.0.1:REVIEW_PORT and take answers from its pages (figures refresh in seconds)
 	$(PY) reports/review_server.py --db "$(INFLUENCER_LENS_DB)" --report-dir $(REPORT_DIR) \
-		--root "$(FACES_ROOT)" --data-docs $(DATA_DOCS) --port $(REVIEW_PORT)
+		--root "$(FACES_ROOT)" --data-docs $(DATA_DOCS) --port $(REVIEW_PORT) --ingest-args "$(INGEST_ARGS)"
 
 # The DuckDB CLI 1.x from PyPI, in a folder of its own (not .venv): a client like the ones users
 # have, for the test that the warehouse opens there, and a CLI for anyone who has none.

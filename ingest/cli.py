@@ -49,6 +49,14 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
+def recluster_settings(db: Path, argv: list[str]) -> Settings:
+    """The settings `ingest recluster --db DB ARGV...` would cluster with. Flags that only
+    extraction takes (``--engine``, ``--retry-failed``, ...) are ignored, so the same
+    INGEST_ARGS serve `make build` and `make review`; a bad value exits as the CLI does."""
+    args, _ = build_parser().parse_known_args(["recluster", "--db", str(db), *argv])
+    return _settings(args)
+
+
 def _people_file(db: Path) -> Path:
     from ingest.corrections.room import default_file
 

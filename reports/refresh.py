@@ -120,6 +120,7 @@ class Refresher:
     report_dir: Path = REPORT_DIR
     faces_root: Path = REPO  # the folder the warehouse's face paths are relative to
     data_docs: Path = REPO / "out" / "data_docs"
+    ingest_args: list[str] = field(default_factory=list)  # `make build`'s INGEST_ARGS
     _dbt: object | None = None
     _export: object | None = None
     _publish: object | None = None
@@ -129,18 +130,11 @@ class Refresher:
         return self.report_dir / "build"
 
     def _settings(self):
-        from ingest.corrections.room import default_file
-        from ingest.settings import Settings
-        from ingest.warehouse import store
+        from ingest.cli import recluster_settings
 
-        # The warehouse's embedder and its own corrections file, the defaults otherwise:
-        # what `make build` clusters with.
-        return Settings().with_overrides(
-            embedder=store.embedder_of(self.db),
-            people_file=default_file(self.db),
-            cache_dir=self.db.parent / "cache",
-            faces_dir=self.db.parent / "faces",
-        )
+        # What `make build` clustered with: the warehouse's embedder and corrections file, and
+        # the same INGEST_ARGS.
+        return recluster_settings(self.db, self.ingest_args)
 
     def recluster(self) -> tuple[int, list[str]]:
         from ingest.pipeline.runner import recluster_warehouse

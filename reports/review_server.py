@@ -26,6 +26,7 @@ import argparse
 import json
 import re
 import secrets
+import shlex
 import socket
 import sys
 import threading
@@ -223,6 +224,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--data-docs", type=Path, default=REPO / "out" / "data_docs")
     ap.add_argument(
+        "--ingest-args",
+        default="",
+        help="the clustering flags the warehouse was built with (`make build`'s INGEST_ARGS, "
+        "e.g. '--cluster-threshold 0.5'); an answer re-clusters with them",
+    )
+    ap.add_argument(
         "--host",
         default="127.0.0.1",
         help="address to listen on (default: %(default)s, this machine only; another address "
@@ -250,7 +257,13 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     port = sock.getsockname()[1]
-    refresher = Refresher(db, args.report_dir.resolve(), args.root.resolve(), args.data_docs)
+    refresher = Refresher(
+        db,
+        args.report_dir.resolve(),
+        args.root.resolve(),
+        args.data_docs,
+        shlex.split(args.ingest_args),
+    )
     review = Review(refresher, port, args.host)
     import duckdb
     import uvicorn

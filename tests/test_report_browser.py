@@ -493,6 +493,8 @@ def test_check_these_lists_the_planted_split(site, browser):
     assert [s for s, _ in srcs] == ["/faces/c/" + s.split("/faces/c/")[1] for s, _ in srcs]
     assert len(srcs) == 2 and all(width > 0 for _, width in srcs), srcs
     assert w.page.locator("#no-two-people").is_visible()
+    # The static site takes no answers: no buttons, the commands only (`make review` adds them).
+    assert w.page.locator(".answer, button.answer-btn").count() == 0
     ARTIFACTS.mkdir(exist_ok=True)
     w.page.screenshot(path=str(ARTIFACTS / "report_check_these.png"), full_page=True)
     w.assert_clean()
