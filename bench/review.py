@@ -100,7 +100,8 @@ def run_review_bench(faces: Path, work: Path, settings: Settings) -> ReviewBench
     data_docs.mkdir()
     (data_docs / "index.html").write_text("<!doctype html><title>checks</title><p>not run</p>")
     project = _refresh_module().project_copy(out / "reports")
-    env = {**os.environ, "DBT_TARGET_PATH": str(out / "dbt_target")}
+    # Absolute: dbt reads a relative target path from the project folder.
+    env = {**os.environ, "DBT_TARGET_PATH": str((out / "dbt_target").resolve())}
     t0 = time.perf_counter()
     subprocess.run(
         ["make", "--no-print-directory", "report", f"REPORT_DIR={project}", f"DB={db}"]
