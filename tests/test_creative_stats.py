@@ -83,13 +83,28 @@ def test_verdict_words():
 
 def test_thirds_split_on_quantiles_and_leave_nulls_out():
     x = pd.Series([0.0, 1.0, 2.0, 3.0, 4.0, 5.0, np.nan])
-    top, bottom = cs.thirds(x)
+    top, bottom, a, b = cs.thirds(x)
     assert bottom.tolist() == [True, True, False, False, False, False, False]
     assert top.tolist() == [False, False, False, False, True, True, False]
+    assert (a, b) == ("top third", "bottom third")
     # ties at the top: above the 1/3 quantile instead of an empty group
-    top, bottom = cs.thirds(pd.Series([0.0, 0.0, 1.0, 1.0, 1.0, 1.0]))
+    top, bottom, _, _ = cs.thirds(pd.Series([0.0, 0.0, 1.0, 1.0, 1.0, 1.0]))
     assert bottom.sum() == 2 and top.sum() == 4
     assert cs.thirds(pd.Series([1.0, 1.0, np.nan])) is None
+
+
+def test_two_thirds_tied_at_the_top_split_there_with_words_not_nan():
+    # The lead looks at the camera in every face of 5 videos of 6 (issue #48's "nan to nan").
+    x = pd.Series([0.4, 1.0, 1.0, 1.0, 1.0, 1.0])
+    top, bottom, a, b = cs.thirds(x)
+    assert top.sum() == 5 and bottom.sum() == 1 and (a, b) == ("the highest value", "below it")
+    frame = pd.DataFrame({"lead_gaze_share": x})
+    feature = next(f for f in cs.FEATURES if f.column == "lead_gaze_share")
+    comparison, label_a, label_b, _, _ = cs.feature_groups(frame, feature)
+    assert comparison == "the highest value against the rest"
+    assert label_a == "the highest value (1 of the lead's faces)"
+    assert label_b == "below it (0.4 of the lead's faces)"
+    assert "nan" not in label_a + label_b
 
 
 def test_comparisons_are_welch_on_each_features_groups():

@@ -184,19 +184,24 @@ def verdict(difference: float | None, p_adjusted: float | None, level: float = 0
     return "higher scores" if difference > 0 else "lower scores"
 
 
-def thirds(values: pd.Series) -> tuple[pd.Series, pd.Series] | None:
-    """(top, bottom) masks of a continuous feature: at or below its 1/3 quantile against above
-    its 2/3 quantile (above the 1/3 quantile when ties leave nothing there). None without two
-    distinct values. Nulls are in neither."""
+def thirds(values: pd.Series) -> tuple[pd.Series, pd.Series, str, str] | None:
+    """(top, bottom, name of top, name of bottom) of a continuous feature: above its 2/3
+    quantile against at or below its 1/3 quantile. Ties can leave a third empty: then above
+    the 1/3 quantile against the rest, and where two thirds or more tie at the highest value
+    (a lead who always looks at the camera), the highest value against the rest. None without
+    two distinct values. Nulls are in neither."""
     known = values.dropna()
     if known.nunique() < 2:
         return None
     low, high = known.quantile(1 / 3), known.quantile(2 / 3)
-    bottom = values <= low
-    top = values > high
+    bottom, top = values <= low, values > high
+    names = ("top third", "bottom third")
     if not top.any():
         top = values > low
-    return top.fillna(False), bottom.fillna(False)
+    if not top.any():
+        top, bottom = values >= known.max(), values < known.max()
+        names = ("the highest value", "below it")
+    return top.fillna(False), bottom.fillna(False), *names
 
 
 def _range(values: pd.Series, unit: str) -> str:
@@ -225,12 +230,12 @@ def feature_groups(
     split = thirds(x)
     if split is None:
         return None
-    top, bottom = split
+    top, bottom, a, b = split
     unit = UNITS.get(feature.column, "")
     return (
-        "top third against bottom third",
-        f"top third ({_range(x[top], unit)})",
-        f"bottom third ({_range(x[bottom], unit)})",
+        f"{a} against {b}" if a == "top third" else f"{a} against the rest",
+        f"{a} ({_range(x[top], unit)})",
+        f"{b} ({_range(x[bottom], unit)})",
         top,
         bottom,
     )
