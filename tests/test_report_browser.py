@@ -21,6 +21,7 @@ import contextlib
 import functools
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -37,6 +38,7 @@ from tests.conftest import CHROMIUM, load_report_module
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 REPO = Path(__file__).resolve().parents[1]
+NOT_WORDS = re.compile(r"\b(?:nan|NaN|undefined|null|Infinity|None)\b")
 REPORTS = REPO / "reports"
 ARTIFACTS = REPO / "test-artifacts"
 DOCS_IMG = REPO / "docs" / "img"  # figures the README shows, written by these tests
@@ -238,6 +240,10 @@ class PageWatch:
         assert not self.external, "requests left the site (needs internet?):\n" + "\n".join(
             self.external
         )
+        # A missing number is a word with its reason, never a programming language's (#48).
+        text = self.page.inner_text("body")
+        words = sorted({m.group(0) for m in NOT_WORDS.finditer(text)})
+        assert not words, f"{self.page.url} shows {words}"
 
 
 def test_overview_leaderboard_faces_and_navigation(site, browser):
