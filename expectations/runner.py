@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -68,6 +69,10 @@ def _context() -> Any:
 
 
 def _short(value: Any, limit: int = 300) -> str:
+    if value is None:
+        return "no value (nothing to measure: the column is empty)"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "not a number (nothing to measure)"
     text = value if isinstance(value, str) else json.dumps(value, default=str)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -82,7 +87,7 @@ def describe_observed(result: dict[str, Any]) -> str:
         examples = result.get("partial_unexpected_index_list") or []
         if not examples or not isinstance(examples[0], dict):
             examples = result.get("partial_unexpected_list") or []
-        text = f"{count} of {total} rows unexpected"
+        text = f"{count} of {total if total is not None else 'the'} rows unexpected"
         if count:
             text += f", e.g. {_short(examples[:5], 200)}"
         return text

@@ -198,3 +198,8 @@ def test_describe_observed():
     )
     assert text == "2 of 9 rows unexpected, e.g. [1.5, 2.0]"
     assert json.loads(describe_observed({"observed_value": [1, 2]})) == [1, 2]
+    # The page shows words, never null, NaN or None (#48).
+    for value in (None, float("nan"), float("inf")):
+        text = describe_observed({"observed_value": value})
+        assert not {"null", "NaN", "nan", "None", "Infinity", "inf"} & set(text.split()), text
+    assert "None" not in describe_observed({"unexpected_count": 0, "element_count": None})
