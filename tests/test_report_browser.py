@@ -326,6 +326,7 @@ def test_every_influencer_page(site, browser):
                 "lead_loo_mean",
                 "Lead's average in their other videos",  # the label of lead_loo_mean
                 "Predicted vs actual",
+                "than the average does",  # the verdict against the baseline, at the top (#48)
             ],
         ),
         (
