@@ -1,4 +1,4 @@
-"""Refresh the published report after an answer, without bundling it again (`ingest review`).
+"""Refresh the published report after an answer, without bundling it again (`make review`).
 
 A full `make report` spends most of its minute bundling JavaScript that does not depend on the
 data. The site renders in the browser from the data files its ``data/manifest.json`` lists
@@ -39,12 +39,6 @@ PEOPLE_TABLES = (
     "people_corrections",
 )
 DBT_FLAGS = ["--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT), "--quiet"]
-TELEMETRY_OFF = {
-    "DO_NOT_TRACK": "1",
-    "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    "SEND_ANONYMOUS_USAGE_STATS": "no",
-    "GX_ANALYTICS_ENABLED": "false",
-}
 
 
 def sibling(name: str):
@@ -122,8 +116,6 @@ class Refresher:
     data_docs: Path = REPO / "out" / "data_docs"
     ingest_args: list[str] = field(default_factory=list)  # `make build`'s INGEST_ARGS
     _dbt: object | None = None
-    _export: object | None = None
-    _publish: object | None = None
 
     @property
     def site(self) -> Path:
@@ -143,6 +135,8 @@ class Refresher:
         return k, [*notes, *(f"matching nothing now: {s}" for s in stale)]
 
     def dbt(self) -> None:
+        from ingest.warehouse.schema import TELEMETRY_OFF
+
         os.environ.update(TELEMETRY_OFF)
         os.environ["INFLUENCER_LENS_DB"] = str(self.db)
         here = Path.cwd()
@@ -184,9 +178,7 @@ class Refresher:
         return self._dbt
 
     def export(self) -> None:
-        if self._export is None:
-            self._export = sibling("export_warehouse")
-        self._export.export(
+        sibling("export_warehouse").export(
             self.db,
             self.report_dir / ".data" / "report.duckdb",
             self.report_dir / "static",
@@ -196,6 +188,8 @@ class Refresher:
         )
 
     def sources(self) -> None:
+        from ingest.warehouse.schema import TELEMETRY_OFF
+
         proc = subprocess.run(
             ["npm", "run", "--silent", "sources"],
             cwd=self.report_dir,
@@ -209,9 +203,7 @@ class Refresher:
             raise RefreshError("evidence sources failed: " + " / ".join(tail))
 
     def publish(self) -> None:
-        if self._publish is None:
-            self._publish = sibling("publish_site")
-        self._publish.refresh(
+        sibling("publish_site").refresh(
             self.site,
             self.report_dir / ".evidence" / "template" / "static" / "data",
             self.report_dir / "static",

@@ -28,6 +28,7 @@ TELEMETRY_OFF = {
     "DO_NOT_TRACK": "1",
     "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
     "GX_ANALYTICS_ENABLED": "false",
+    "SEND_ANONYMOUS_USAGE_STATS": "no",  # Evidence (reports/refresh.py runs its sources)
 }
 
 
