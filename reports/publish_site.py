@@ -65,26 +65,41 @@ def swap_in(new: Path, site: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def merged_away(db: Path) -> dict[int, tuple[int, str]]:
-    """Old id -> (the current influencer it is now part of, their name), for every id merged
-    into another that no longer exists, followed through later merges."""
+def people(db: Path | None) -> tuple[dict[int, str], list[tuple[int, int]]]:
+    """(current id -> name, the merges in the order they happened) of the warehouse; empty
+    without one (or before its first build)."""
+    if db is None:
+        return {}, []
     try:
         con = duckdb.connect(str(db), read_only=True)
     except duckdb.Error:
-        return {}
+        return {}, []
+
+    def rows(sql: str) -> list[tuple]:
+        try:
+            return con.execute(sql).fetchall()
+        except duckdb.Error:  # a warehouse from before the table: nothing of it
+            return []
+
     try:
-        events = con.execute(
+        names = rows("select influencer_id, influencer_name from main.influencers")
+        events = rows(
             "select influencer_id, other_id from raw.influencer_id_history "
             "where event = 'merged_into' order by recorded_at"
-        ).fetchall()
-        names = dict(
-            con.execute("select influencer_id, influencer_name from main.influencers").fetchall()
         )
-    except duckdb.Error:
-        return {}
     finally:
         con.close()
-    into = {int(a): int(b) for a, b in events}
+    return {int(i): str(n) for i, n in names}, [(int(a), int(b)) for a, b in events]
+
+
+def merged_away(db: Path) -> dict[int, tuple[int, str]]:
+    """Old id -> (the current influencer it is now part of, their name), for every id merged
+    into another that no longer exists, followed through later merges."""
+    return merged_into(*people(db))
+
+
+def merged_into(names: dict[int, str], merges: list[tuple[int, int]]) -> dict[int, tuple[int, str]]:
+    into = dict(merges)
     out = {}
     for old in into:
         if old in names:
@@ -94,7 +109,7 @@ def merged_away(db: Path) -> dict[int, tuple[int, str]]:
             seen.add(cur)
             cur = into[cur]
         if cur in names:
-            out[old] = (cur, str(names[cur]))
+            out[old] = (cur, names[cur])
     return out
 
 
@@ -126,33 +141,18 @@ def routes(pages: Path, ids: list[int]) -> list[str]:
     return out
 
 
-def current_ids(db: Path | None) -> list[int]:
-    if db is None:
-        return []
-    try:
-        con = duckdb.connect(str(db), read_only=True)
-    except duckdb.Error:
-        return []
-    try:
-        rows = con.execute("select influencer_id from main.influencers order by 1").fetchall()
-    except duckdb.Error:
-        return []
-    finally:
-        con.close()
-    return [int(r[0]) for r in rows]
-
-
 def write_pages(new: Path, db: Path | None, pages: Path) -> int:
     """Steps 2 and 3 on the folder ``new``; returns the number of merged-away pages."""
+    names, merges = people(db)
     shell = (new / "index.html").read_bytes()
-    for route in routes(pages, current_ids(db)):
+    for route in routes(pages, sorted(names)):
         if not route:
             continue
         folder = new / route
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "index.html").write_bytes(shell)
     n = 0
-    for old, (cur, name) in (merged_away(db) if db is not None else {}).items():
+    for old, (cur, name) in merged_into(names, merges).items():
         page = new / "influencers" / str(old)
         if (page / "index.html").exists() or (page.with_suffix(".html")).exists():
             continue
