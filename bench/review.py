@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime as dt
 import os
 import shutil
 import statistics
@@ -229,7 +230,7 @@ def block(r: ReviewBench) -> list[str]:
         f"### `make review`: from a click to the updated page ({r.n_videos} videos, "
         f"{r.n_influencers} influencers)",
         "",
-        f"`make bench-review`, {dt_now()}, in Chromium on this machine: {len(r.answers)} answers "
+        f"`make bench-review`, {dt.datetime.now():%Y-%m-%d %H:%M}, in Chromium on this machine: {len(r.answers)} answers "
         f"given with the pages' buttons, each timed from the click until the reloaded page shows "
         f"what the answer changed (the new name, contact sheet or list). **Median {r.median_s:.1f} s, slowest {r.max_s:.1f} s.** A full "
         f"`make report` of the same warehouse, in the same run: {r.report_build_s:.0f} s.",
@@ -249,12 +250,6 @@ def block(r: ReviewBench) -> list[str]:
         + "; the rest is the browser loading the page and its data.",
     ]
     return lines
-
-
-def dt_now() -> str:
-    import datetime as dt
-
-    return dt.datetime.now().strftime("%Y-%m-%d %H:%M")
 
 
 def main(argv: list[str] | None = None) -> int:
