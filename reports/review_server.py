@@ -256,6 +256,9 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    # Listening before the address is printed: a browser (or a test) that opens it at once
+    # waits in the backlog until uvicorn accepts, rather than being refused.
+    sock.listen(128)
     port = sock.getsockname()[1]
     refresher = Refresher(
         db,
