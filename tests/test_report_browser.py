@@ -183,6 +183,14 @@ def _serve(build: Path) -> Iterator[str]:
         server.server_close()
 
 
+def has_count(locator, n: int, timeout: float = 30_000) -> None:
+    """Wait for exactly n matches: a page's rows come from queries that can still be running
+    after the network went quiet, so one count read at once can be early."""
+    from playwright.sync_api import expect
+
+    expect(locator).to_have_count(n, timeout=timeout)
+
+
 class PageWatch:
     """A page that records console errors, page errors and requests leaving the server."""
 
@@ -261,9 +269,9 @@ def test_overview_leaderboard_faces_and_navigation(site, browser):
     table = w.tables().first
     table.wait_for()
     rows = table.locator("tr:has(td)")
-    names = [rows.nth(i).inner_text() for i in range(rows.count())]
     ranked = [e for e in expected if e[0] not in HIDDEN]
-    assert len(names) == len(ranked), names  # hidden people are not on the leaderboard
+    has_count(rows, len(ranked))  # hidden people are not on the leaderboard
+    names = [rows.nth(i).inner_text() for i in range(rows.count())]
     for (_, name, _), row_text in zip(ranked, names):
         assert name in row_text, (name, row_text)
     assert "Barack Obama" in names[0] + names[1] + names[2]  # names given by hand
@@ -300,7 +308,7 @@ def test_every_influencer_page(site, browser):
         body = page.inner_text("body")
         assert "Appears together with" in body
         video_rows = w.tables().first.locator("tr:has(td)")
-        assert video_rows.count() == n_videos, w.tables().first.inner_text()
+        has_count(video_rows, n_videos)
         if iid == expected[0][0]:
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "report_influencer.png"), full_page=True)
@@ -389,7 +397,7 @@ def test_contact_sheet_shows_one_face_from_each_video(site, browser):
     for iid, _, n_videos in expected:
         w.goto(f"/influencers/{iid}")
         faces = w.page.locator("#contact-sheet figure.contact-face")
-        assert faces.count() == n_videos, (iid, w.page.inner_text("#contact-sheet"))
+        has_count(faces, n_videos)
         widths = faces.locator("img").evaluate_all("els => els.map(i => i.naturalWidth)")
         assert widths and all(x > 0 for x in widths), widths
     w.goto("/influencers/1")
@@ -484,7 +492,9 @@ def test_check_these_lists_the_planted_split(site, browser):
     w.page.wait_for_url(f"{base}/check-these**")
     w.settle()
     found = w.page.locator("#same-person .suggestion")
-    assert found.count() == 1
+    # networkidle can come before duckdb-wasm has answered the page's queries (SPA): wait on
+    # the rows themselves.
+    has_count(found, 1)
     text = found.first.inner_text()
     assert "Barack Obama" in text and "Person 5" in text, text
     command = found.first.locator("code.command").inner_text()
