@@ -77,7 +77,10 @@ def test_benjamini_hochberg_matches_scipy_and_skips_missing():
 def test_verdict_words():
     assert cs.verdict(0.3, 0.01) == "higher scores"
     assert cs.verdict(-0.3, 0.05) == "lower scores"
-    assert cs.verdict(0.3, 0.10) == cs.NO_EVIDENCE  # not under 1 - 0.90
+    # not under 1 - 0.90: whether an effect worth finding would have shown
+    assert cs.verdict(0.3, 0.10, detectable=0.2, worth=0.25) == cs.NO_LARGE
+    assert cs.verdict(0.3, 0.10, detectable=0.4, worth=0.25) == cs.TOO_FEW_TO_TELL
+    assert cs.verdict(0.3, 0.10) == cs.TOO_FEW_TO_TELL
     assert cs.verdict(None, None) == cs.TOO_FEW
 
 
@@ -129,7 +132,7 @@ def test_comparisons_are_welch_on_each_features_groups():
     assert out.loc["cuts_per_10s", "group_a"].startswith("top third (")
     adjusted = stats.false_discovery_control(out.p_value.to_numpy(), method="bh")
     assert out.p_adjusted.to_numpy() == pytest.approx(adjusted)
-    assert set(out.verdict) <= {"higher scores", "lower scores", cs.NO_EVIDENCE, cs.TOO_FEW}
+    assert set(out.verdict) <= set(cs.VERDICTS)
 
 
 def test_a_planted_effect_is_found_and_none_is_claimed_without_it():
@@ -139,7 +142,9 @@ def test_a_planted_effect_is_found_and_none_is_claimed_without_it():
     # under no effect at all, Benjamini-Hochberg at 0.10 bounds the chance of any claim on a
     # page by 0.10: over 40 tables, 4 expected; 10 or more happens with probability 0.005
     claimed = sum(
-        (cs.compare_features(_table(200, seed=s)).verdict != cs.NO_EVIDENCE).any()
+        cs.compare_features(_table(200, seed=s))
+        .verdict.isin(["higher scores", "lower scores"])
+        .any()
         for s in range(100, 140)
     )
     assert claimed <= 9
@@ -212,3 +217,63 @@ def test_adjusted_coefficients_in_score_units():
     out = cs.adjusted_coefficients(frame).set_index("feature")
     assert pd.isna(out.loc["has_known_person", "coefficient"])
     assert out.loc["has_known_person", "verdict"] == cs.TOO_FEW
+
+
+def test_the_detectable_effect_is_called_as_often_as_promised():
+    """At the detectable effect, a test at the page's cut-off for one effect among n_tests
+    (0.10 / n_tests) calls it 8 times in 10: checked by simulation, not by the formula."""
+    rng = np.random.default_rng(21)
+    n_a, n_b, sd, n_tests = 20, 30, 1.0, 7
+    se = sd * np.sqrt(1 / n_a + 1 / n_b)
+    c = cs.welch(rng.normal(0, sd, n_a), rng.normal(0, sd, n_b))
+    det = cs.detectable_effect(se, c.dof, n_tests)
+    called = np.mean(
+        [
+            stats.ttest_ind(rng.normal(det, sd, n_a), rng.normal(0, sd, n_b)).pvalue
+            < 0.10 / n_tests
+            for _ in range(2000)
+        ]
+    )
+    assert called == pytest.approx(cs.POWER, abs=0.04)
+    assert cs.detectable_effect(None, 10, 7) is None
+
+
+def test_videos_needed_shrinks_the_detectable_effect_to_the_one_worth_finding():
+    # the standard error goes as 1 / sqrt(n): four times the videos halve it
+    assert cs.videos_needed(0.6, 0.3, 40) == 160
+    assert cs.videos_needed(0.61, 0.3, 40) == 170  # rounded up to ten
+    said = cs.finding(cs.TOO_FEW_TO_TELL, 0.1, 0.6, 1_600, 0.3)
+    assert said == "too few videos to tell: about 1,600 would show ±0.3"
+    assert cs.finding(cs.TOO_FEW_TO_TELL, 0.1, 9.0, 568_000, 0.3).endswith(
+        "over 10,000 would show ±0.3"
+    )
+
+
+def test_each_comparison_says_what_it_could_have_found():
+    small = cs.compare_features(_table(40, seed=3)).set_index("feature")
+    large = cs.compare_features(_table(2000, seed=3)).set_index("feature")
+    hook_small, hook_large = small.loc["face_in_hook"], large.loc["face_in_hook"]
+    # more videos, a smaller effect the data can show
+    assert hook_large.detectable_effect < hook_small.detectable_effect / 4
+    assert hook_small.verdict == cs.TOO_FEW_TO_TELL
+    assert hook_small.finding.startswith("too few videos to tell: about ")
+    assert hook_small.videos_needed > 40
+    assert hook_large.verdict == cs.NO_LARGE
+    assert hook_large.finding == f"no effect larger than ±{hook_large.detectable_effect:.2g}"
+    assert pd.isna(hook_large.videos_needed)
+    for table in (small, large):
+        text = " ".join(table.finding)
+        assert "nan" not in text and "None" not in text, text
+
+
+def test_a_row_without_a_test_says_why():
+    frame = _table(40, seed=3)
+    frame["closeup_share"] = 0.5
+    frame["has_known_person"] = 0
+    frame.loc[frame.index[0], "has_known_person"] = 1
+    out = cs.compare_features(frame).set_index("feature")
+    assert out.loc["closeup_share", "finding"] == "not compared: every video has the same value"
+    assert out.loc["has_known_person", "finding"] == "too few videos to compare: 1 against 39"
+    coef = cs.adjusted_coefficients(frame).set_index("feature")
+    assert coef.loc["closeup_share", "finding"].startswith("not estimated: never varies")
+    assert out.worth_finding.tolist() == pytest.approx([0.5 * frame.performance_score.std()] * 7)

@@ -16,7 +16,11 @@ Pure functions over numpy / pandas, checked against scipy by tests/test_creative
   ``what_works_coefficients`` return.
 
 A difference is called an effect only when its adjusted p-value is under 1 - level (its
-interval then excludes 0 too); otherwise the page says "no evidence either way"."""
+interval then excludes 0 too). Otherwise the page says which of two things is true, from the
+smallest effect the data could show (``detectable_effect``: called 8 times in 10 at the page's
+own cut-off): "no effect larger than" that, when it is no bigger than an effect worth finding
+(half a standard deviation of the scores), or "too few videos to tell", with about how many
+would be needed to see one worth finding."""
 
 from __future__ import annotations
 
@@ -28,8 +32,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-NO_EVIDENCE = "no evidence either way"
+NO_LARGE = "no large effect"
+TOO_FEW_TO_TELL = "too few videos to tell"
 TOO_FEW = "too few videos to compare"
+VERDICTS = ("higher scores", "lower scores", NO_LARGE, TOO_FEW_TO_TELL, TOO_FEW)
+# The chance that an effect of the detectable size gets called: the usual 80%.
+POWER = 0.80
+# An effect worth finding, in standard deviations of the scores: Cohen's "medium" (on the
+# bench the planted hook effect of +0.3 is about this).
+WORTH_FINDING_SD = 0.5
 
 Kind = Literal["binary", "continuous", "cast"]
 
@@ -88,7 +99,11 @@ COMPARISON_COLUMNS = [
     "ci_high",
     "p_value",
     "p_adjusted",
+    "detectable_effect",
+    "worth_finding",
+    "videos_needed",
     "verdict",
+    "finding",
     "sort_order",
 ]
 COEFFICIENT_COLUMNS = [
@@ -99,7 +114,11 @@ COEFFICIENT_COLUMNS = [
     "ci_high",
     "p_value",
     "p_adjusted",
+    "detectable_effect",
+    "worth_finding",
+    "videos_needed",
     "verdict",
+    "finding",
     "n_videos",
     "note",
 ]
@@ -121,6 +140,8 @@ class Comparison:
     ci_low: float | None
     ci_high: float | None
     p_value: float | None  # Welch's two-sided t-test
+    std_error: float | None = None  # of the difference
+    dof: float | None = None  # Welch-Satterthwaite
 
 
 def group_mean(values: Sequence[float], level: float = 0.90) -> GroupMean:
@@ -154,7 +175,7 @@ def welch(a: Sequence[float], b: Sequence[float], level: float = 0.90) -> Compar
     se = float(np.sqrt(se2))
     half = float(stats.t.ppf(0.5 + level / 2, dof)) * se
     p = float(2 * stats.t.sf(abs(diff) / se, dof))
-    return Comparison(ga, gb, diff, diff - half, diff + half, p)
+    return Comparison(ga, gb, diff, diff - half, diff + half, p, se, float(dof))
 
 
 def benjamini_hochberg(p_values: Sequence[float | None]) -> list[float | None]:
@@ -175,13 +196,106 @@ def benjamini_hochberg(p_values: Sequence[float | None]) -> list[float | None]:
     return out
 
 
-def verdict(difference: float | None, p_adjusted: float | None, level: float = 0.90) -> str:
-    """The words the page shows: a direction only when the adjusted p-value is under 1 - level."""
+def detectable_effect(
+    std_error: float | None,
+    dof: float | None,
+    n_tests: int,
+    level: float = 0.90,
+    power: float = POWER,
+) -> float | None:
+    """The smallest true effect (score units, either sign) that the page would call with
+    chance ``power``: a two-sided t-test at (1 - level) / n_tests, the cut-off
+    Benjamini-Hochberg sets for one effect alone among n_tests comparisons (the page's own
+    rule: with more effects at once the cut-off is looser, so this errs large). None without
+    a standard error."""
+    if std_error is None or dof is None or pd.isna(std_error) or pd.isna(dof) or dof <= 0:
+        return None
+    alpha = (1 - level) / max(n_tests, 1)
+    return float((stats.t.ppf(1 - alpha / 2, dof) + stats.t.ppf(power, dof)) * std_error)
+
+
+def videos_needed(detectable: float, worth: float, n_videos: int) -> int:
+    """About how many videos would make ``worth`` detectable, where ``n_videos`` make
+    ``detectable``: the standard error shrinks as one over the square root of the count, at the
+    same split and spread. Rounded up to ten."""
+    n = n_videos * (detectable / worth) ** 2
+    return int(np.ceil(n / 10) * 10)
+
+
+def verdict(
+    difference: float | None,
+    p_adjusted: float | None,
+    level: float = 0.90,
+    detectable: float | None = None,
+    worth: float | None = None,
+) -> str:
+    """The words the page shows: a direction only when the adjusted p-value is under 1 - level;
+    else whether an effect worth finding would have shown (NO_LARGE) or not (TOO_FEW_TO_TELL)."""
     if difference is None or p_adjusted is None or pd.isna(difference) or pd.isna(p_adjusted):
         return TOO_FEW
-    if p_adjusted >= 1 - level:
-        return NO_EVIDENCE
-    return "higher scores" if difference > 0 else "lower scores"
+    if p_adjusted < 1 - level:
+        return "higher scores" if difference > 0 else "lower scores"
+    if detectable is None or worth is None or pd.isna(detectable) or detectable > worth:
+        return TOO_FEW_TO_TELL
+    return NO_LARGE
+
+
+def _num(x: float) -> str:
+    return f"{x:.2g}"
+
+
+def finding(
+    said: str, difference: float | None, detectable: float | None, needed: int | None, worth: float
+) -> str:
+    """The verdict as a sentence with its numbers (the page's "What we found" column)."""
+    if said in ("higher scores", "lower scores") and difference is not None:
+        return f"{said}, by about {_num(abs(difference))}"
+    if said == NO_LARGE and detectable is not None:
+        return f"no effect larger than ±{_num(detectable)}"
+    if said == TOO_FEW_TO_TELL and needed is not None:
+        about = f"about {needed:,}" if needed <= 10_000 else "over 10,000"
+        return f"too few videos to tell: {about} would show ±{_num(worth)}"
+    return said
+
+
+def worth_finding(scores: pd.Series, sd: float = WORTH_FINDING_SD) -> float | None:
+    """An effect worth finding, score units: ``sd`` standard deviations of the scores."""
+    known = scores.dropna()
+    return float(sd * known.std(ddof=1)) if len(known) >= 2 else None
+
+
+def _judged(
+    out: pd.DataFrame,
+    estimate: str,
+    worth: float | None,
+    n_videos: int,
+    level: float,
+) -> pd.DataFrame:
+    """``out`` (one row per feature, with ``estimate``, std_error, dof, p_value) with
+    p_adjusted, detectable_effect, videos_needed, verdict and finding."""
+    out = out.copy()
+    p = [None if pd.isna(x) else float(x) for x in out["p_value"]]
+    out["p_adjusted"] = benjamini_hochberg(p)
+    n_tests = sum(x is not None for x in p)
+    out["detectable_effect"] = [
+        detectable_effect(se, dof, n_tests, level) if pv is not None else None
+        for se, dof, pv in zip(out["std_error"], out["dof"], p)
+    ]
+    said, needed, words = [], [], []
+    for d, pa, det in zip(out[estimate], out["p_adjusted"], out["detectable_effect"]):
+        d = None if pd.isna(d) else float(d)
+        v = verdict(d, pa, level, det, worth)
+        need = (
+            videos_needed(det, worth, n_videos)
+            if v == TOO_FEW_TO_TELL and det is not None and worth
+            else None
+        )
+        said.append(v)
+        needed.append(need)
+        words.append(finding(v, d, det, need, worth or 0.0))
+    out["verdict"], out["videos_needed"], out["finding"] = said, needed, words
+    out["worth_finding"] = worth
+    return out
 
 
 def thirds(values: pd.Series) -> tuple[pd.Series, pd.Series, str, str] | None:
@@ -283,14 +397,19 @@ def compare_features(
                 "ci_low": c.ci_low,
                 "ci_high": c.ci_high,
                 "p_value": c.p_value,
+                "std_error": c.std_error,
+                "dof": c.dof,
                 "sort_order": order + 1,
             }
         )
-    out = pd.DataFrame(
-        rows, columns=[c for c in COMPARISON_COLUMNS if c not in ("p_adjusted", "verdict")]
-    )
-    out["p_adjusted"] = benjamini_hochberg(out["p_value"].tolist())
-    out["verdict"] = [verdict(d, p, level) for d, p in zip(out["difference"], out["p_adjusted"])]
+    out = pd.DataFrame(rows)
+    out = _judged(out, "difference", worth_finding(data[target]), len(data), level)
+    # Say why there is no test: one value for every video, or too few on one side.
+    for i, row in out.iterrows():
+        if row["comparison"].startswith("not compared"):
+            out.loc[i, "finding"] = row["comparison"]
+        elif row["verdict"] == TOO_FEW:
+            out.loc[i, "finding"] = f"{TOO_FEW}: {row['n_a']} against {row['n_b']}"
     return _typed(out[COMPARISON_COLUMNS])
 
 
@@ -372,19 +491,15 @@ def adjusted_coefficients(
                 ci_low=b - half,
                 ci_high=b + half,
                 p_value=float(2 * stats.t.sf(abs(b) / se, fit.dof)) if se > 0 else None,
+                dof=fit.dof,
                 note=f"every feature at once, within each of {n_leads} leads' own videos",
             )
         rows.append(row)
-    out = pd.DataFrame(
-        rows, columns=[c for c in COEFFICIENT_COLUMNS if c not in ("p_adjusted", "verdict")]
-    )
-    out["p_adjusted"] = benjamini_hochberg(
-        [None if pd.isna(p) else float(p) for p in out["p_value"]]
-    )
-    out["verdict"] = [
-        verdict(None if pd.isna(b) else float(b), p, level)
-        for b, p in zip(out["coefficient"], out["p_adjusted"])
-    ]
+    columns = ["feature", "coefficient", "std_error", "ci_low", "ci_high", "p_value", "dof"]
+    out = pd.DataFrame(rows, columns=[*columns, "n_videos", "note"])
+    out = _judged(out, "coefficient", worth_finding(data[target]), n, level)
+    not_estimated = out["note"].str.startswith("not estimated", na=False)
+    out.loc[not_estimated, "finding"] = out.loc[not_estimated, "note"]
     return _typed(out[COEFFICIENT_COLUMNS])
 
 
@@ -403,9 +518,17 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     .yml declare, whatever rows there are."""
     out = frame.copy()
     for column in out.columns:
-        if column in ("n_a", "n_b", "n_videos", "sort_order"):
+        if column in ("n_a", "n_b", "n_videos", "videos_needed", "sort_order"):
             out[column] = pd.array(out[column].tolist(), dtype="Int64")
-        elif column in ("feature", "comparison", "group_a", "group_b", "verdict", "note"):
+        elif column in (
+            "feature",
+            "comparison",
+            "group_a",
+            "group_b",
+            "verdict",
+            "finding",
+            "note",
+        ):
             out[column] = out[column].astype("string")
         else:
             out[column] = pd.to_numeric(out[column], errors="coerce").astype(float)
