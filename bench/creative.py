@@ -25,10 +25,12 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+from scipy import stats
 
 from bench.corpora import corpus, ingest
 from ingest.demo.synth import SynthConfig, read_truth
 from ingest.settings import Settings
+from ingest.stats.creative import POWER
 from ingest.warehouse.schema import run_dbt
 
 PLANTED_FEATURE = "face_in_hook"
@@ -62,6 +64,19 @@ class Estimate:
     value: float | None
     low: float | None
     high: float | None
+    detectable: float | None = None  # the mart's detectable_effect
+    called: bool = False  # its verdict names a direction
+    n_tests: int = 1  # features tested together (the cut-off's divisor)
+
+    def power(self, effect: float, level: float = 0.90) -> float | None:
+        """The chance the mart's own detectable effect implies of calling ``effect``: the
+        standard error is detectable / (z at the cut-off + z at POWER), in the normal
+        approximation (the mart uses t quantiles: this errs slightly high)."""
+        if self.detectable is None:
+            return None
+        z_cut = stats.norm.ppf(1 - (1 - level) / (2 * self.n_tests))
+        se = self.detectable / (z_cut + stats.norm.ppf(POWER))
+        return float(stats.norm.sf(z_cut - abs(effect) / se))
 
     def found(self, truth: float) -> bool:
         """Sign right and the interval covers the truth."""
@@ -100,6 +115,17 @@ class CreativeCheck:
     def null_claims(self) -> int:
         return sum(bool(r.claims) for r in self.null)
 
+    def agreement(self, which: str) -> tuple[float, int, tuple[int, int]]:
+        """(expected calls of the planted effect from the stated detectable effects, calls
+        made, the 90% range of calls that expectation allows: a sum of Bernoulli trials,
+        approximated by a binomial at their mean chance)."""
+        chances = [getattr(r, which).power(EFFECT) or 0.0 for r in self.planted]
+        made = sum(getattr(r, which).called for r in self.planted)
+        n = len(chances)
+        mean = sum(chances) / n if n else 0.0
+        low, high = stats.binom.interval(0.90, n, mean) if n else (0, 0)
+        return sum(chances), made, (int(low), int(high))
+
 
 def null_csv(corpus_dir: Path, cfg: SynthConfig, out: Path) -> Path:
     """The corpus's CSV with the planted effect taken out of each score that got it."""
@@ -114,11 +140,18 @@ def null_csv(corpus_dir: Path, cfg: SynthConfig, out: Path) -> Path:
     return out
 
 
-def _estimate(row: pd.Series, value: str) -> Estimate:
+def _estimate(row: pd.Series, value: str, n_tests: int) -> Estimate:
     def num(key: str) -> float | None:
         return None if pd.isna(row[key]) else float(row[key])
 
-    return Estimate(num(value), num("ci_low"), num("ci_high"))
+    return Estimate(
+        num(value),
+        num("ci_low"),
+        num("ci_high"),
+        num("detectable_effect"),
+        row["verdict"] in CLAIMS,
+        n_tests,
+    )
 
 
 def read_page(db: Path, seed: int, seconds: float) -> SeedResult:
@@ -145,8 +178,8 @@ def read_page(db: Path, seed: int, seconds: float) -> SeedResult:
         seed,
         int(n_videos),
         int(n_hook),
-        _estimate(comp, "difference"),
-        _estimate(coef, "coefficient"),
+        _estimate(comp, "difference", int(comparisons.p_value.notna().sum())),
+        _estimate(coef, "coefficient", int(coefficients.p_value.notna().sum())),
         claims,
         seconds,
     )
@@ -257,6 +290,7 @@ def block(check: CreativeCheck) -> list[str]:
             f"{_cell(p.coefficient)} | {', '.join(others) or '-'} | "
             f"{', '.join(z.claims) or '-'} | {p.seconds + z.seconds:.0f} s |"
         )
+    lines += ["", *detectable_lines(check)]
     lines += [
         "",
         "On the planted seeds a feature that moves with the hook (seconds to the first face, "
@@ -264,6 +298,45 @@ def block(check: CreativeCheck) -> list[str]:
         "associated with the score through the hook, which is what a comparison of one feature "
         "at a time cannot tell apart; the adjusted regression holds the others equal.",
     ]
+    return lines
+
+
+def detectable_lines(check: CreativeCheck) -> list[str]:
+    """Does the detectable effect the page states agree with how often the planted one is
+    called? Per seed: the stated detectable effect, the chance of calling +EFFECT it implies,
+    and whether it was called; then the expected count against the count made."""
+    lines = [
+        "### The detectable effect against the calls made",
+        "",
+        f"Each table states the smallest effect its corpus would call 8 times in 10 "
+        f"(`detectable_effect`). From it, the chance of calling the planted +{EFFECT}; over "
+        "the seeds, the calls that chance expects against the calls made (agree: the count "
+        "made is inside the 90% range of a binomial at the mean chance).",
+        "",
+        "| seed | page: detectable | page: chance of calling +0.3 | page: called | "
+        "regression: detectable | regression: chance | regression: called |",
+        "|---|---|---|---|---|---|---|",
+    ]
+
+    def num(x: float | None, fmt: str) -> str:
+        return "not tested" if x is None else format(x, fmt)
+
+    yes = {True: "yes", False: "no"}
+    for p in check.planted:
+        c, r = p.comparison, p.coefficient
+        lines.append(
+            f"| {p.seed} | ±{num(c.detectable, '.2f')} | {num(c.power(EFFECT), '.0%')} | "
+            f"{yes[c.called]} | ±{num(r.detectable, '.2f')} | {num(r.power(EFFECT), '.0%')} "
+            f"| {yes[r.called]} |"
+        )
+    lines.append("")
+    for name, which in (("page", "comparison"), ("regression", "coefficient")):
+        expected, made, (low, high) = check.agreement(which)
+        agree = "agree" if low <= made <= high else "**disagree**"
+        lines.append(
+            f"- The {name}: {expected:.1f} calls expected over {len(check.planted)} seeds, "
+            f"{made} made (90% range {low}-{high}): {agree}."
+        )
     return lines
 
 

@@ -5,7 +5,9 @@ import datetime as dt
 from collections import Counter
 
 import numpy as np
+import pytest
 
+from bench import creative as bc
 from bench.benchmark import Benchmark
 from bench.calibration import Calibration, Scored, Sweep
 from bench.corpora import BENCH, CALIBRATION
@@ -336,3 +338,27 @@ def test_check_these_figures_are_tabled_and_marked_against_their_targets():
     block = readme_block(report)
     assert any(line.startswith("| edited recipe | 1 of 4 (25%) | 2.50 |") for line in block)
     assert "| studio recipe | 9 of 10 (90%) | 0.50 | 9 of 10 (90%) | 1 of 2 |" in block
+
+
+def test_the_creative_block_sets_the_detectable_effect_beside_the_calls_made():
+    """Issue #48: per seed the stated detectable effect, the chance of calling the planted
+    effect it implies, and whether it was called; then whether the two agree over the seeds."""
+    import datetime as dt
+
+    def seed(s: int, det: float, called: bool) -> bc.SeedResult:
+        e = bc.Estimate(0.3, 0.1, 0.5, det, called, 7)
+        return bc.SeedResult(s, 40, 20, e, e, [], 1.0)
+
+    sure = bc.Estimate(0.3, 0.1, 0.5, 0.15, True, 7)
+    assert sure.power(0.3) > 0.95  # twice the detectable effect: called nearly always
+    weak = bc.Estimate(0.3, 0.1, 0.5, 0.6, False, 7)
+    assert weak.power(0.3) < 0.3
+    assert bc.Estimate(0.3, 0.1, 0.5, 0.3, False, 7).power(0.3) == pytest.approx(0.8, abs=0.01)
+    planted = [seed(1, 0.6, False), seed(2, 0.6, True), seed(3, 0.6, False)]
+    check = bc.CreativeCheck(dt.datetime(2026, 12, 7), planted, planted, 3.0)
+    text = "\n".join(bc.block(check))
+    assert "| 1 | ±0.60 |" in text and "calls expected over 3 seeds, 1 made" in text
+    assert ": agree." in text
+    always = [seed(s, 0.6, True) for s in range(5)]  # called every time at a 14% chance
+    text = "\n".join(bc.block(bc.CreativeCheck(dt.datetime(2026, 12, 7), always, always, 3.0)))
+    assert "**disagree**" in text
