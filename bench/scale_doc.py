@@ -158,10 +158,15 @@ def write_doc(
         "",
         "Inputs: each worker fetches its own videos, so the CSV's URLs must resolve there: "
         "http(s) URLs, or paths on a filesystem every node mounts at the same place. Caches: "
-        "`--cache-dir` is per node unless it is on a shared filesystem; a re-run on the same "
-        "cluster reuses each node's cache, and videos already in the warehouse with the same "
-        "bytes and settings are skipped by the driver as with the local engine. A node that "
-        "lacks the models stops the run with the same one-line error as a local run.",
+        "`--cache-dir` is per node unless it is on a shared filesystem; a node started with "
+        "`INFLUENCER_LENS_CACHE_DIR=/its/own/disk .venv/bin/ray start ...` keeps its cache "
+        "there instead. A re-run on the same cluster reuses each node's cache, and videos "
+        "already in the warehouse with the same bytes and settings are skipped by the driver "
+        "as with the local engine. A node that lacks the models stops the run with the same "
+        "one-line error as a local run. `make test` runs the engine on a simulated two-node "
+        "cluster (`ray.cluster_utils.Cluster`, each node its own cache) and checks that the "
+        "warehouse equals the local engine's: people, faces and thumbnails "
+        "(tests/test_engine_ray.py).",
         "",
     ]
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,6 @@
-"""The Ray engine on a local two-CPU cluster builds the warehouse the local engine builds."""
+"""The Ray engine on a simulated two-node cluster (ray.cluster_utils.Cluster: two worker nodes of
+one CPU each, each with its own cache directory, and a head that only schedules, as in
+docs/scale.md) builds the warehouse the local engine builds: people, faces and thumbnails."""
 
 import dataclasses
 import subprocess
@@ -9,7 +11,7 @@ import numpy as np
 import pytest
 
 from ingest.demo.synth import SynthConfig, synthesize
-from ingest.pipeline.engine_ray import n_actors, worker_env
+from ingest.pipeline.engine_ray import NODE_CACHE_ENV, n_actors, node_settings, worker_env
 from ingest.pipeline.runner import run
 from ingest.settings import SamplingSettings, Settings
 
@@ -35,9 +37,29 @@ def _tables(db):
     return videos, faces
 
 
+def test_a_node_started_with_its_own_cache_keeps_it_there(monkeypatch, tmp_path):
+    s = Settings(cache_dir=tmp_path / "driver")
+    monkeypatch.delenv(NODE_CACHE_ENV, raising=False)
+    assert node_settings(s) == s
+    monkeypatch.setenv(NODE_CACHE_ENV, str(tmp_path / "node"))
+    assert node_settings(s).cache_dir == tmp_path / "node"
+    assert node_settings(s).extraction_hash() == s.extraction_hash()
+
+
+def _thumbnails(faces_dir):
+    """Every face thumbnail, by its path under faces_dir, as pixels."""
+    import cv2
+
+    return {
+        str(p.relative_to(faces_dir)): cv2.imread(str(p)).astype(int)
+        for p in sorted(faces_dir.rglob("*.jpg"))
+    }
+
+
 @pytest.mark.slow
-def test_ray_engine_warehouse_equals_the_local_engines(shared, tmp_path):
+def test_ray_engine_on_two_nodes_equals_the_local_engine(shared, tmp_path):
     import ray
+    from ray.cluster_utils import Cluster
 
     synthesize(
         shared / "faces",
@@ -59,11 +81,25 @@ def test_ray_engine_warehouse_equals_the_local_engines(shared, tmp_path):
         )
 
     local = run(csv, tmp_path / "local.duckdb", settings("local"), progress=False)
-    ray.init(num_cpus=2, include_dashboard=False, runtime_env=worker_env())
+    # The head only schedules (num_cpus 0); each worker node has one CPU and its own cache,
+    # as each machine of a real cluster has its own disk.
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0})
+    node_caches = [tmp_path / f"node_{n}" / "cache" for n in ("a", "b")]
+    for cache in node_caches:
+        cluster.add_node(num_cpus=1, env_vars={NODE_CACHE_ENV: str(cache)})
     try:
+        cluster.wait_for_nodes()
+        ray.init(address=cluster.address, runtime_env=worker_env(), log_to_driver=False)
+        assert len([n for n in ray.nodes() if n["Alive"]]) == 3
         remote = run(csv, tmp_path / "ray.duckdb", settings("ray", engine="ray"), progress=False)
     finally:
         ray.shutdown()
+        cluster.shutdown()
+    # both nodes extracted videos into their own caches, none into the driver's
+    for cache in node_caches:
+        assert any(cache.glob("extract/*.npz")), f"node cache {cache} holds no extraction"
+    driver_cache = tmp_path / "ray" / "cache"
+    assert not driver_cache.exists() or not any(driver_cache.rglob("*.npz"))
     assert remote.statuses == local.statuses and local.statuses["ok"] >= 3
     assert local.statuses["download_failed"] == 1
     assert remote.timings.get("detect", 0) > 0  # extracted on the workers, not read from a cache
@@ -80,6 +116,10 @@ def test_ray_engine_warehouse_equals_the_local_engines(shared, tmp_path):
     assert cos.min() > 0.999
     np.testing.assert_allclose(rf["age_years"], lf["age_years"], atol=0.5)
     assert (rf["cluster_id"] == lf["cluster_id"]).all()
+    # the thumbnails the writer made from the faces that came back over the network
+    lt, rt = _thumbnails(tmp_path / "local" / "faces"), _thumbnails(tmp_path / "ray" / "faces")
+    assert sorted(rt) == sorted(lt) and len(lt) > 0
+    assert max(np.abs(rt[k] - lt[k]).mean() for k in lt) < 2.0  # JPEG of the same crop
 
 
 def test_ray_engine_without_a_reachable_cluster_stops_before_writing(tmp_path):

@@ -8,12 +8,15 @@ the report stay on the driver.
 
 On several machines each worker fetches its videos itself: URLs (http, or paths on a
 filesystem every node mounts at the same place) must resolve there, and each node keeps its
-own download and extraction cache under ``--cache-dir`` (docs/scale.md).
+own download and extraction cache under ``--cache-dir``, or where NODE_CACHE_ENV says in the
+environment the node was started with (docs/scale.md).
 
 Ray is optional (``make install-ray``); without it this engine is a setup error."""
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,6 +24,10 @@ from ingest.errors import IngestError
 from ingest.pipeline.csvin import VideoRow
 from ingest.pipeline.process import process_row
 from ingest.settings import Settings
+
+# Set in a node's environment (`INFLUENCER_LENS_CACHE_DIR=/scratch/cache ray start ...`): that
+# node's download and extraction cache, on its own disk, whatever --cache-dir the driver has.
+NODE_CACHE_ENV = "INFLUENCER_LENS_CACHE_DIR"
 
 
 class RayUnavailable(IngestError, RuntimeError):
@@ -74,6 +81,13 @@ def worker_env() -> dict:
     return {"env_vars": {"PYTHONPATH": path}}
 
 
+def node_settings(s: Settings) -> Settings:
+    """The settings as the node this runs on applies them: its own cache directory when it was
+    started with NODE_CACHE_ENV, else the driver's --cache-dir."""
+    local = os.environ.get(NODE_CACHE_ENV)
+    return dataclasses.replace(s, cache_dir=Path(local)) if local else s
+
+
 def n_actors(settings_workers: int | None, cluster_cpus: float) -> int:
     """--workers when given, else one actor per CPU of the cluster."""
     return settings_workers if settings_workers else max(1, int(cluster_cpus))
@@ -87,7 +101,7 @@ def _map(ray, rows: list[VideoRow], s: Settings, base_dir: Path) -> Iterator:
         def process(self, row: VideoRow):
             # The faces travel back with the outcome: the writer may be on another machine
             # than this actor's extraction cache.
-            return process_row(row, s, base_dir).with_faces()
+            return process_row(row, node_settings(s), base_dir).with_faces()
 
     k = min(len(rows), n_actors(s.workers, ray.cluster_resources().get("CPU", 1)))
     if k == 0:
