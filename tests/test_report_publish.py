@@ -89,7 +89,7 @@ def test_a_rebuild_swaps_the_site_whole_and_drops_a_merged_person(
         if manifest.is_file() and manifest.stat().st_mtime > started:
             break  # the data is exported: Evidence's build comes next
         time.sleep(0.5)
-    time.sleep(15)  # well into bundling (about 45 s on 2 cores)
+    time.sleep(8)  # into bundling (about 45 s on 2 cores)
     assert proc.poll() is None, "make report ended before it could be killed"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
