@@ -32,7 +32,7 @@ else
 INPUT_CSV := $(VIDEOS)
 endif
 
-.PHONY: help install install-ray models models-arcface build demo ingest dbt warehouse-doc gx report review browser-deps duckdb-cli test test-fast test-scale reliability bench bench-calibrate bench-review bench-creative bench-margin bench-blur bench-scale bench-face-search lint format lock clean
+.PHONY: help install install-ray models models-arcface build demo ingest dbt warehouse-doc gx report review browser-deps duckdb-cli test test-fast test-scale reliability bench bench-calibrate bench-review bench-creative bench-growth bench-margin bench-blur bench-scale bench-face-search lint format lock clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -209,6 +209,9 @@ bench-review: install browser-deps $(REPORT_DIR)/node_modules/.installed ## Seco
 
 bench-creative: install ## The What works page against a planted creative effect and none, 5 seeds -> docs/benchmarks.md
 	$(PY) -m bench.creative --faces $(SHARED)/faces --out docs/benchmarks.md
+
+bench-growth: install ## Ingest time and peak memory at 100, 300 and 1,000 videos, each from scratch (~12 min) -> docs/benchmarks.md
+	$(PY) -m bench.growth --faces $(SHARED)/faces --out docs/benchmarks.md
 # The real clips of $(SHARED)/videos and $(SHARED)/videos-talking as one corpus: wrong merges at the
 # defaults and how much looser stage 2 could be before the first two people merge (bench/margin.py).
 bench-margin: install ## Real clips (videos + videos-talking together): wrong merges at the defaults and the precision margin

@@ -144,12 +144,13 @@ def _estimate(row: pd.Series, value: str, n_tests: int) -> Estimate:
     def num(key: str) -> float | None:
         return None if pd.isna(row[key]) else float(row[key])
 
+    # called: the planted direction, not any direction
     return Estimate(
         num(value),
         num("ci_low"),
         num("ci_high"),
         num("detectable_effect"),
-        row["verdict"] in CLAIMS,
+        row["verdict"] == ("higher scores" if EFFECT > 0 else "lower scores"),
         n_tests,
     )
 
@@ -311,23 +312,25 @@ def detectable_lines(check: CreativeCheck) -> list[str]:
         f"Each table states the smallest effect its corpus would call 8 times in 10 "
         f"(`detectable_effect`). From it, the chance of calling the planted +{EFFECT}; over "
         "the seeds, the calls that chance expects against the calls made (agree: the count "
-        "made is inside the 90% range of a binomial at the mean chance).",
+        "made is inside the 90% range of a binomial at the mean chance). With five seeds this "
+        "is a sanity check, not a calibration: it would catch a stated effect far too small "
+        "or too large.",
         "",
         "| seed | page: detectable | page: chance of calling +0.3 | page: called | "
         "regression: detectable | regression: chance | regression: called |",
         "|---|---|---|---|---|---|---|",
     ]
 
-    def num(x: float | None, fmt: str) -> str:
-        return "not tested" if x is None else format(x, fmt)
+    def num(x: float | None, fmt: str, sign: str = "") -> str:
+        return "not tested" if x is None else sign + format(x, fmt)
 
     yes = {True: "yes", False: "no"}
     for p in check.planted:
         c, r = p.comparison, p.coefficient
         lines.append(
-            f"| {p.seed} | ±{num(c.detectable, '.2f')} | {num(c.power(EFFECT), '.0%')} | "
-            f"{yes[c.called]} | ±{num(r.detectable, '.2f')} | {num(r.power(EFFECT), '.0%')} "
-            f"| {yes[r.called]} |"
+            f"| {p.seed} | {num(c.detectable, '.2f', '±')} | {num(c.power(EFFECT), '.0%')} | "
+            f"{yes[c.called]} | {num(r.detectable, '.2f', '±')} | "
+            f"{num(r.power(EFFECT), '.0%')} | {yes[r.called]} |"
         )
     lines.append("")
     for name, which in (("page", "comparison"), ("regression", "coefficient")):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from bench import creative as bc
+from bench import growth as bg
 from bench.benchmark import Benchmark
 from bench.calibration import Calibration, Scored, Sweep
 from bench.corpora import BENCH, CALIBRATION
@@ -362,3 +363,18 @@ def test_the_creative_block_sets_the_detectable_effect_beside_the_calls_made():
     always = [seed(s, 0.6, True) for s in range(5)]  # called every time at a 14% chance
     text = "\n".join(bc.block(bc.CreativeCheck(dt.datetime(2026, 12, 7), always, always, 3.0)))
     assert "**disagree**" in text
+
+
+def test_the_growth_block_tables_each_size_and_says_whether_it_stays_flat():
+    """Issue #49: ingest time and peak memory at 100, 300 and 1,000 videos."""
+
+    def timed(seconds: float, faces: int) -> TimedRun:
+        summary = RunSummary(0, Counter(), faces, 0, 0, 0, {}, [])
+        return TimedRun(summary, seconds, 1500.0, 0, 1.0)
+
+    rows = [(100, timed(40.0, 900)), (300, timed(126.0, 2700)), (1000, timed(440.0, 9000))]
+    assert bg.flatness(rows) == pytest.approx(1.1)
+    text = "\n".join(bg.block(rows, dt.datetime(2026, 12, 7), 1200.0, 2))
+    assert "| 1000 | 440 | 0.44 | 9000 | 1500 |" in text
+    assert "**1.10x** those at 100 (flat: within 15%)." in text
+    assert bg.flatness(rows[:1]) is None

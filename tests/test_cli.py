@@ -36,6 +36,7 @@ import pytest
         ["-m", "bench.lookalikes", "--help"],
         ["-m", "bench.population_mean", "--help"],
         ["-m", "bench.creative", "--help"],
+        ["-m", "bench.growth", "--help"],
         ["-m", "bench.margin", "--help"],
         ["-m", "bench.review_faceres", "--help"],
         ["-m", "bench.scale", "--help"],
