@@ -77,9 +77,9 @@ def test_benjamini_hochberg_matches_scipy_and_skips_missing():
 def test_verdict_words():
     assert cs.verdict(0.3, 0.01) == "higher scores"
     assert cs.verdict(-0.3, 0.05) == "lower scores"
-    # not under 1 - 0.90: whether an effect worth finding would have shown
-    assert cs.verdict(0.3, 0.10, detectable=0.2, worth=0.25) == cs.NO_LARGE
-    assert cs.verdict(0.3, 0.10, detectable=0.4, worth=0.25) == cs.TOO_FEW_TO_TELL
+    # not under 1 - 0.90: whether the interval rules out an effect worth finding
+    assert cs.verdict(0.05, 0.10, interval=(-0.1, 0.2), worth=0.25) == cs.NO_LARGE
+    assert cs.verdict(0.05, 0.10, interval=(-0.1, 0.3), worth=0.25) == cs.TOO_FEW_TO_TELL
     assert cs.verdict(0.3, 0.10) == cs.TOO_FEW_TO_TELL
     assert cs.verdict(None, None) == cs.TOO_FEW
 
@@ -238,15 +238,19 @@ def test_the_detectable_effect_is_called_as_often_as_promised():
     assert cs.detectable_effect(None, 10, 7) is None
 
 
-def test_videos_needed_shrinks_the_detectable_effect_to_the_one_worth_finding():
+def test_videos_needed_shrinks_the_standard_error_to_the_effect_worth_finding():
+    # at the needed count, (z at the cut-off + z at the power) standard errors are the worth;
     # the standard error goes as 1 / sqrt(n): four times the videos halve it
-    assert cs.videos_needed(0.6, 0.3, 40) == 160
-    assert cs.videos_needed(0.61, 0.3, 40) == 170  # rounded up to ten
-    said = cs.finding(cs.TOO_FEW_TO_TELL, 0.1, 0.6, 1_600, 0.3)
-    assert said == "too few videos to tell: about 1,600 would show ±0.3"
-    assert cs.finding(cs.TOO_FEW_TO_TELL, 0.1, 9.0, 568_000, 0.3).endswith(
-        "over 10,000 would show ±0.3"
-    )
+    z = stats.norm.ppf(1 - 0.10 / 14) + stats.norm.ppf(0.80)
+    se = 0.3 / z  # already enough: 40 videos
+    assert cs.videos_needed(se, 0.3, 40, 7) == 40
+    assert cs.videos_needed(2 * se, 0.3, 40, 7) == 160
+    assert cs.videos_needed(2.02 * se, 0.3, 40, 7) == 170  # rounded up to ten
+    said = cs.finding(cs.TOO_FEW_TO_TELL, 0.1, (-0.5, 0.7), 1_600, 0.3)
+    assert said == "too few videos to tell: about 1,600 would show ±0.30"
+    far = cs.finding(cs.TOO_FEW_TO_TELL, 0.1, (-9.0, 9.0), 568_000, 0.3)
+    assert far.endswith("over 10,000 would show ±0.30")
+    assert cs.finding(cs.NO_LARGE, 0.02, (-0.12, 0.16), None, 0.3) == "no effect larger than ±0.16"
 
 
 def test_each_comparison_says_what_it_could_have_found():
@@ -259,7 +263,9 @@ def test_each_comparison_says_what_it_could_have_found():
     assert hook_small.finding.startswith("too few videos to tell: about ")
     assert hook_small.videos_needed > 40
     assert hook_large.verdict == cs.NO_LARGE
-    assert hook_large.finding == f"no effect larger than ±{hook_large.detectable_effect:.2g}"
+    bound = max(abs(hook_large.ci_low), abs(hook_large.ci_high))
+    assert bound <= hook_large.worth_finding  # the interval rules a large effect out
+    assert hook_large.finding == f"no effect larger than ±{bound:.2f}"
     assert pd.isna(hook_large.videos_needed)
     for table in (small, large):
         text = " ".join(table.finding)
@@ -269,10 +275,12 @@ def test_each_comparison_says_what_it_could_have_found():
 def test_a_row_without_a_test_says_why():
     frame = _table(40, seed=3)
     frame["closeup_share"] = 0.5
+    frame["lead_gaze_share"] = np.nan
     frame["has_known_person"] = 0
     frame.loc[frame.index[0], "has_known_person"] = 1
     out = cs.compare_features(frame).set_index("feature")
     assert out.loc["closeup_share", "finding"] == "not compared: every video has the same value"
+    assert out.loc["lead_gaze_share", "finding"] == "not compared: no video has a value"
     assert out.loc["has_known_person", "finding"] == "too few videos to compare: 1 against 39"
     coef = cs.adjusted_coefficients(frame).set_index("feature")
     assert coef.loc["closeup_share", "finding"].startswith("not estimated: never varies")

@@ -16,11 +16,11 @@ Pure functions over numpy / pandas, checked against scipy by tests/test_creative
   ``what_works_coefficients`` return.
 
 A difference is called an effect only when its adjusted p-value is under 1 - level (its
-interval then excludes 0 too). Otherwise the page says which of two things is true, from the
-smallest effect the data could show (``detectable_effect``: called 8 times in 10 at the page's
-own cut-off): "no effect larger than" that, when it is no bigger than an effect worth finding
-(half a standard deviation of the scores), or "too few videos to tell", with about how many
-would be needed to see one worth finding."""
+interval then excludes 0 too). Otherwise the page says which of two things is true: "no effect
+larger than" the interval's far end, when the whole interval lies within an effect worth
+finding (half a standard deviation of the scores), or "too few videos to tell", with about how
+many videos would show one worth finding. Beside it, the smallest effect the data could show
+(``detectable_effect``: called 8 times in 10 at the page's own cut-off)."""
 
 from __future__ import annotations
 
@@ -214,11 +214,21 @@ def detectable_effect(
     return float((stats.t.ppf(1 - alpha / 2, dof) + stats.t.ppf(power, dof)) * std_error)
 
 
-def videos_needed(detectable: float, worth: float, n_videos: int) -> int:
-    """About how many videos would make ``worth`` detectable, where ``n_videos`` make
-    ``detectable``: the standard error shrinks as one over the square root of the count, at the
-    same split and spread. Rounded up to ten."""
-    n = n_videos * (detectable / worth) ** 2
+def videos_needed(
+    std_error: float,
+    worth: float,
+    n_videos: int,
+    n_tests: int,
+    level: float = 0.90,
+    power: float = POWER,
+) -> int:
+    """About how many videos would make ``worth`` detectable, where ``n_videos`` give
+    ``std_error``: the standard error shrinks as one over the square root of the count, at the
+    same split and spread. Normal quantiles: with that many videos the t quantiles are close to
+    them, and the t quantiles of a small corpus would overstate the count. Rounded up to ten."""
+    alpha = (1 - level) / max(n_tests, 1)
+    z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
+    n = n_videos * (z * std_error / worth) ** 2
     return int(np.ceil(n / 10) * 10)
 
 
@@ -226,32 +236,48 @@ def verdict(
     difference: float | None,
     p_adjusted: float | None,
     level: float = 0.90,
-    detectable: float | None = None,
+    interval: tuple[float | None, float | None] = (None, None),
     worth: float | None = None,
 ) -> str:
     """The words the page shows: a direction only when the adjusted p-value is under 1 - level;
-    else whether an effect worth finding would have shown (NO_LARGE) or not (TOO_FEW_TO_TELL)."""
+    else NO_LARGE when the whole interval lies within an effect worth finding (the data rule
+    out a large effect either way), TOO_FEW_TO_TELL when it reaches past it."""
     if difference is None or p_adjusted is None or pd.isna(difference) or pd.isna(p_adjusted):
         return TOO_FEW
     if p_adjusted < 1 - level:
         return "higher scores" if difference > 0 else "lower scores"
-    if detectable is None or worth is None or pd.isna(detectable) or detectable > worth:
+    bound = _bound(interval)
+    if bound is None or worth is None or bound > worth:
         return TOO_FEW_TO_TELL
     return NO_LARGE
 
 
+def _bound(interval: tuple[float | None, float | None]) -> float | None:
+    """The largest effect, either sign, that the interval leaves possible."""
+    low, high = interval
+    if low is None or high is None or pd.isna(low) or pd.isna(high):
+        return None
+    return max(abs(float(low)), abs(float(high)))
+
+
 def _num(x: float) -> str:
-    return f"{x:.2g}"
+    # two decimals, as the page's tables show their numbers
+    return f"{x:.2f}"
 
 
 def finding(
-    said: str, difference: float | None, detectable: float | None, needed: int | None, worth: float
+    said: str,
+    difference: float | None,
+    interval: tuple[float | None, float | None],
+    needed: int | None,
+    worth: float,
 ) -> str:
     """The verdict as a sentence with its numbers (the page's "What we found" column)."""
     if said in ("higher scores", "lower scores") and difference is not None:
         return f"{said}, by about {_num(abs(difference))}"
-    if said == NO_LARGE and detectable is not None:
-        return f"no effect larger than ±{_num(detectable)}"
+    bound = _bound(interval)
+    if said == NO_LARGE and bound is not None:
+        return f"no effect larger than ±{_num(bound)}"
     if said == TOO_FEW_TO_TELL and needed is not None:
         about = f"about {needed:,}" if needed <= 10_000 else "over 10,000"
         return f"too few videos to tell: {about} would show ±{_num(worth)}"
@@ -282,17 +308,18 @@ def _judged(
         for se, dof, pv in zip(out["std_error"], out["dof"], p)
     ]
     said, needed, words = [], [], []
-    for d, pa, det in zip(out[estimate], out["p_adjusted"], out["detectable_effect"]):
+    rows = zip(out[estimate], out["p_adjusted"], out["std_error"], out["ci_low"], out["ci_high"])
+    for d, pa, se, low, high in rows:
         d = None if pd.isna(d) else float(d)
-        v = verdict(d, pa, level, det, worth)
+        v = verdict(d, pa, level, (low, high), worth)
         need = (
-            videos_needed(det, worth, n_videos)
-            if v == TOO_FEW_TO_TELL and det is not None and worth
+            videos_needed(float(se), worth, n_videos, n_tests, level)
+            if v == TOO_FEW_TO_TELL and worth and not pd.isna(se)
             else None
         )
         said.append(v)
         needed.append(need)
-        words.append(finding(v, d, det, need, worth or 0.0))
+        words.append(finding(v, d, (low, high), need, worth or 0.0))
     out["verdict"], out["videos_needed"], out["finding"] = said, needed, words
     out["worth_finding"] = worth
     return out
@@ -375,7 +402,12 @@ def compare_features(
                 None,
                 None,
             )
-            words, label_a, label_b = "not compared: every video has the same value", "", ""
+            why = (
+                "every video has the same value"
+                if data[feature.column].notna().any()
+                else "no video has a value"
+            )
+            words, label_a, label_b = f"not compared: {why}", "", ""
         else:
             words, label_a, label_b, mask_a, mask_b = groups
             c = welch(data.loc[mask_a, target], data.loc[mask_b, target], level)
