@@ -6,6 +6,7 @@ seed-2026 corpus: our pipeline timed, clustering methods compared, the published
 replicated), real.py (the real-clip check), then render.py, which fills templates/ to write
 docs/benchmarks.md and the README block."""
 
+import argparse
 from pathlib import Path
 
 from ingest.settings import EmbedderName, Settings
@@ -13,6 +14,14 @@ from ingest.settings import EmbedderName, Settings
 # Embedders a user opts into (their weights install by a target of their own); the benches
 # measure each beside the default wherever its weights are on the machine.
 OPT_IN: tuple[EmbedderName, ...] = ("arcface",)
+
+
+def folder_args(ap: argparse.ArgumentParser) -> None:
+    """--faces, --work and --out as every bench command that writes a docs/benchmarks.md block
+    takes them."""
+    ap.add_argument("--faces", type=Path, default=Path("../shared/faces"))
+    ap.add_argument("--work", type=Path, default=Path("data/bench"))
+    ap.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
 
 
 def installed_opt_ins(settings: Settings) -> tuple[EmbedderName, ...]:

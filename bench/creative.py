@@ -27,6 +27,7 @@ import duckdb
 import pandas as pd
 from scipy import stats
 
+from bench import folder_args
 from bench.corpora import corpus, ingest
 from ingest.demo.synth import SynthConfig, read_truth
 from ingest.settings import Settings
@@ -357,9 +358,7 @@ def publish_block(path: Path, lines: list[str], start: str = START, end: str = E
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="bench.creative", description=__doc__)
-    ap.add_argument("--faces", type=Path, default=Path("../shared/faces"))
-    ap.add_argument("--work", type=Path, default=Path("data/bench"))
-    ap.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
+    folder_args(ap)
     ap.add_argument(
         "--seeds",
         type=int,

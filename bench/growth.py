@@ -11,8 +11,8 @@ import dataclasses
 import datetime as dt
 import os
 import time
-from pathlib import Path
 
+from bench import folder_args
 from bench.corpora import BENCH, corpus
 from bench.creative import publish_block
 from bench.speed import TimedRun, growth, growth_table, joined_csv
@@ -70,9 +70,7 @@ def block(
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="bench.growth", description=__doc__)
-    ap.add_argument("--faces", type=Path, default=Path("../shared/faces"))
-    ap.add_argument("--work", type=Path, default=Path("data/bench"))
-    ap.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
+    folder_args(ap)
     ap.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     args = ap.parse_args(argv)
     if not args.faces.is_dir():
