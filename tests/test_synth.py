@@ -182,3 +182,38 @@ def test_a_planted_hook_effect_varies_the_first_face_and_moves_the_score(
         lead_in = (q.first_face_s or 0) - (p.first_face_s or 0)
         assert q.score - p.score == pytest.approx(1.0 if hook else 0.0, abs=1e-3), (p, q, lead_in)
     assert read_truth(tmp_path / "planted")[0][0].first_face_s == planted[0].first_face_s
+
+
+def test_phone_videos_are_small_blurred_and_compressed(shared: Path, tmp_path: Path):
+    """Issue #50: the phone recipe (bench/corpora.py PHONE) at 854x480 with faces of about
+    30-80 px; the same cuts as "edited" with the same seed, each people shot smeared by motion
+    blur (less fine detail than the edited frames of the same plan)."""
+    import cv2
+
+    from bench.corpora import PHONE
+
+    def made(recipe: str) -> Path:
+        cfg = dataclasses.replace(
+            PHONE, recipe=recipe, n_videos=3, n_identities=2, n_two_person=1, n_empty=0, seed=7
+        )
+        out = tmp_path / recipe
+        synthesize(shared / "faces", out, cfg)
+        return out
+
+    phone, edited = made("phone"), made("edited")
+    _, boxes = read_truth(phone)
+    heights = sorted(y2 - y1 for faces in boxes.values() for _, _, y1, _, y2 in faces)
+    assert 30 <= heights[len(heights) // 2] <= 80, heights
+    assert read_truth(edited)[1] == boxes  # the same plan: blur is drawn on its own
+
+    def detail(corpus: Path, name: str, frame: int) -> float:
+        cap = cv2.VideoCapture(str(corpus / "videos" / name))
+        cap.set(cv2.CAP_PROP_POS_FRAMES, frame)
+        ok, img = cap.read()
+        h, w = img.shape[:2]
+        cap.release()
+        assert ok and min(h, w) == 480
+        return float(cv2.Laplacian(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), cv2.CV_64F).var())
+
+    (name, frame), _ = next(iter(boxes.items()))
+    assert detail(phone, name, frame) < detail(edited, name, frame)

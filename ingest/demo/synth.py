@@ -1,6 +1,6 @@
 """Synthesize labelled short videos from a folder of face photos (``<root>/<Identity>/*.jpg``).
 
-Two recipes. "studio" (the first): each video has 1-3 shots; a person's photo moves and zooms through a shot over a coloured
+Three recipes. "studio" (the first): each video has 1-3 shots; a person's photo moves and zooms through a shot over a coloured
 background, a two-person video shows both side by side (stacked in vertical frames), a
 "separate-shots" video shows two people one after the other, never together, and face-free
 "product shots" fill the rest. A person's videos use different photos (different days,
@@ -8,7 +8,10 @@ poses, lighting). "edited" cuts like real short videos: 2-4 people shots, each w
 photo of the person under another light (gain, colour cast, mirrored), at scales from
 head-and-shoulders to a small figure placed anywhere in the frame, duos who appear together
 and alone across several shots, product shots between them, and degraded frames (heavy JPEG
-compression, downscaled then upscaled) at phone sizes up to 1080x1920. Files are written without extension, as the users' URLs are. The truth says
+compression, downscaled then upscaled) at phone sizes up to 1080x1920. "phone" is the edited recipe shot on a cheap phone: the
+same cuts, with motion blur on every frame (a hand-held camera), at the sizes and compression
+its SynthConfig gives (bench/corpora.py PHONE: 854x480, faces of 30-80 px, JPEG quality
+12-25). Files are written without extension, as the users' URLs are. The truth says
 who is where in every frame, and each video's score.
 
 Outputs in ``out_dir``: ``videos/<name>`` (mp4 without extension), ``videos.csv``
@@ -33,8 +36,9 @@ FPS = 10.0  # frames per second of synthesized videos
 @dataclass(frozen=True)
 class SynthConfig:
     # "studio": the first recipe (a seed gives the corpus it always gave); "edited": cut like
-    # real short videos (module docstring), with the edited_* settings below.
-    recipe: Literal["studio", "edited"] = "studio"
+    # real short videos (module docstring), with the edited_* settings below; "phone": edited,
+    # plus motion blur (phone_blur_px).
+    recipe: Literal["studio", "edited", "phone"] = "studio"
     n_videos: int = 100
     n_identities: int = 30
     n_two_person: int = 9  # videos with two people on screen together
@@ -60,6 +64,9 @@ class SynthConfig:
     edited_jpeg_quality: tuple[int, int] = (15, 60)  # per video, every frame re-encoded
     edited_rescale_share: float = 0.5  # share of videos downscaled then upscaled
     edited_rescale: tuple[float, float] = (0.35, 0.6)  # the downscale factor
+    # "phone" only: pixels, the length of a shot's motion-blur streak (inclusive range; one
+    # direction a shot, as a hand moves the camera).
+    phone_blur_px: tuple[int, int] = (3, 9)
     # A planted creative effect (the "What works" check, bench/creative.py). Each video with
     # people opens on a face-free shot of a whole number of seconds drawn from this range
     # (inclusive; (0, 0): none), so the first face comes at varied times; a video whose first
@@ -301,6 +308,18 @@ def _new_look(
     return np.ascontiguousarray(out), box
 
 
+def _motion_blur(frames: list[np.ndarray], length: int, angle: float) -> list[np.ndarray]:
+    """Each frame smeared along one direction over ``length`` pixels (degrees ``angle``)."""
+    if length < 2:
+        return frames
+    kernel = np.zeros((length, length), np.float32)
+    kernel[length // 2, :] = 1.0
+    turn = cv2.getRotationMatrix2D(((length - 1) / 2, (length - 1) / 2), angle, 1.0)
+    kernel = cv2.warpAffine(kernel, turn, (length, length))
+    kernel /= max(float(kernel.sum()), 1e-6)
+    return [cv2.filter2D(f, -1, kernel) for f in frames]
+
+
 def _degrade(frames: list[np.ndarray], quality: int, rescale: float | None) -> list[np.ndarray]:
     """What uploads do to footage: downscaled then upscaled (``rescale``: the factor, None: not),
     then re-encoded as JPEG at ``quality`` (the codec's blocks and smeared detail)."""
@@ -399,8 +418,8 @@ def synthesize(
 
     ``lookalikes``: identity -> other identities, most alike first (bench/lookalikes.py).
     Without it (and with n_separate 0) a seed gives the same corpus as before it existed."""
-    if cfg.recipe not in ("studio", "edited"):
-        raise ValueError(f"unknown corpus recipe {cfg.recipe!r}: studio or edited")
+    if cfg.recipe not in ("studio", "edited", "phone"):
+        raise ValueError(f"unknown corpus recipe {cfg.recipe!r}: studio, edited or phone")
     rng = np.random.default_rng(cfg.seed)
     identities = list_identities(faces_dir, cfg.min_photos)
     names = sorted(identities)
@@ -438,13 +457,14 @@ def synthesize(
         raise ValueError(f"no usable photo of {person}")
 
     hook_rng = np.random.default_rng([cfg.seed, 41])  # the planted effect's draws only
+    blur_rng = np.random.default_rng([cfg.seed, 43])  # the phone recipe's blur only
     vdir = out_dir / "videos"
     vdir.mkdir(parents=True, exist_ok=True)
     truth: list[TruthVideo] = []
     box_rows: list[tuple] = []
     for v, people in enumerate(per_video):
         name = f"clip_{cfg.seed}_{v:03d}"
-        if cfg.recipe == "edited":
+        if cfg.recipe in ("edited", "phone"):
             h, w, shots = _edited_plan(cfg, people, rng)
         else:
             h, w, shots = _studio_plan(cfg, people, v in separate, rng)
@@ -465,6 +485,10 @@ def synthesize(
             if shot.new_look:
                 photos = [(p, *_new_look(img, box, rng)) for p, img, box in photos]
             fs, rects = _people_shot(h, w, n, [(p, img) for p, img, _ in photos], rng, shot.share)
+            if cfg.recipe == "phone":
+                # drawn from their own generator: the plan's draws stay those of "edited"
+                lo, hi = cfg.phone_blur_px
+                fs = _motion_blur(fs, int(blur_rng.integers(lo, hi + 1)), blur_rng.uniform(0, 180))
             for i, fr in enumerate(rects):
                 for (person, x1, y1, x2, _y2), (_, img, fbox) in zip(fr, photos):
                     k = (x2 - x1) / img.shape[1]  # photo -> frame scale
@@ -486,7 +510,7 @@ def synthesize(
                         )
                     )
             frames += fs
-        if cfg.recipe == "edited":
+        if cfg.recipe in ("edited", "phone"):
             quality = int(rng.integers(cfg.edited_jpeg_quality[0], cfg.edited_jpeg_quality[1] + 1))
             rescale = (
                 float(rng.uniform(*cfg.edited_rescale))
