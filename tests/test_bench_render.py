@@ -11,9 +11,11 @@ from bench import creative as bc
 from bench import growth as bg
 from bench.benchmark import Benchmark
 from bench.calibration import Calibration, Scored, Sweep
-from bench.corpora import BENCH, CALIBRATION
+from bench.corpora import BENCH, CALIBRATION, UNSEEN
 from bench.descriptors import TrackPairs
 from bench.evaluate import ClipPurity
+from bench.floors import FloorRow
+from bench.floors import block as floors_block
 from bench.metrics import Report
 from bench.real import RealCheck, RealRow, real_verdict
 from bench.render import BenchReport, benchmarks_md, calibration_tables, readme_block
@@ -378,3 +380,21 @@ def test_the_growth_block_tables_each_size_and_says_whether_it_stays_flat():
     assert "| 1000 | 440 | 0.44 | 9000 | 1500 |" in text
     assert "**1.10x** those at 100 (flat: within 15%)." in text
     assert bg.flatness(rows[:1]) is None
+
+
+def test_the_floors_block_says_what_each_floor_costs_per_recipe():
+    """Issue #50: per recipe and floor, the lowest precision, recall, people missed and score
+    error; a floor where nobody is found says so in words."""
+
+    def rep(p: float, missed: int, mae: float) -> Report:
+        return Report(p, 0.5, 0.6, 0.6, 100, 25, 20, 0, 0.5, mae, missed, 0, 50)
+
+    rows = [
+        FloorRow(30.0, [rep(0.99, 2, 0.01), rep(1.0, 3, 0.03)]),
+        FloorRow(50.0, [rep(1.0, 25, float("nan"))] * 2),
+    ]
+    text = "\n".join(floors_block([(UNSEEN[-1], rows)], dt.datetime(2026, 12, 7), 300.0, 50.0))
+    assert "### Phone recipe: seeds 526, 527, 528, 529, 530" in text
+    assert "| 30 | 0.990 | 0.500 | 5 of 50 | 0.020 |" in text
+    assert "| 50 (default) | 1.000 | 0.500 | 50 of 50 | no person found |" in text
+    assert "nan" not in text

@@ -37,6 +37,7 @@ import pytest
         ["-m", "bench.population_mean", "--help"],
         ["-m", "bench.creative", "--help"],
         ["-m", "bench.growth", "--help"],
+        ["-m", "bench.floors", "--help"],
         ["-m", "bench.margin", "--help"],
         ["-m", "bench.review_faceres", "--help"],
         ["-m", "bench.scale", "--help"],
