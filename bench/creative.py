@@ -31,7 +31,7 @@ from bench import folder_args
 from bench.corpora import corpus, ingest
 from ingest.demo.synth import SynthConfig, read_truth
 from ingest.settings import Settings
-from ingest.stats.creative import POWER
+from ingest.stats.creative import chance_to_call
 from ingest.warehouse.schema import run_dbt
 
 PLANTED_FEATURE = "face_in_hook"
@@ -69,15 +69,11 @@ class Estimate:
     called: bool = False  # its verdict names a direction
     n_tests: int = 1  # features tested together (the cut-off's divisor)
 
-    def power(self, effect: float, level: float = 0.90) -> float | None:
-        """The chance the mart's own detectable effect implies of calling ``effect``: the
-        standard error is detectable / (z at the cut-off + z at POWER), in the normal
-        approximation (the mart uses t quantiles: this errs slightly high)."""
+    def power(self, effect: float) -> float | None:
+        """The chance the mart's own detectable effect implies of calling ``effect``."""
         if self.detectable is None:
             return None
-        z_cut = stats.norm.ppf(1 - (1 - level) / (2 * self.n_tests))
-        se = self.detectable / (z_cut + stats.norm.ppf(POWER))
-        return float(stats.norm.sf(z_cut - abs(effect) / se))
+        return chance_to_call(effect, self.detectable, self.n_tests)
 
     def found(self, truth: float) -> bool:
         """Sign right and the interval covers the truth."""

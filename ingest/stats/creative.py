@@ -210,8 +210,29 @@ def detectable_effect(
     a standard error."""
     if std_error is None or dof is None or pd.isna(std_error) or pd.isna(dof) or dof <= 0:
         return None
-    alpha = (1 - level) / max(n_tests, 1)
+    alpha = _alpha(level, n_tests)
     return float((stats.t.ppf(1 - alpha / 2, dof) + stats.t.ppf(power, dof)) * std_error)
+
+
+def _alpha(level: float, n_tests: int) -> float:
+    """The page's cut-off for one effect alone among n_tests: Benjamini-Hochberg's first bar."""
+    return (1 - level) / max(n_tests, 1)
+
+
+def _z_sum(level: float, n_tests: int, power: float) -> float:
+    """Standard errors between 0 and an effect called with chance ``power`` (normal)."""
+    return float(stats.norm.ppf(1 - _alpha(level, n_tests) / 2) + stats.norm.ppf(power))
+
+
+def chance_to_call(
+    effect: float, detectable: float, n_tests: int, level: float = 0.90, power: float = POWER
+) -> float:
+    """The chance of calling a true ``effect`` where ``detectable`` is the stated detectable
+    effect: its standard error is detectable over the z distance, in the normal approximation
+    (``detectable_effect`` uses t quantiles: this errs slightly high)."""
+    z_cut = stats.norm.ppf(1 - _alpha(level, n_tests) / 2)
+    se = detectable / _z_sum(level, n_tests, power)
+    return float(stats.norm.sf(z_cut - abs(effect) / se))
 
 
 def videos_needed(
@@ -226,9 +247,7 @@ def videos_needed(
     ``std_error``: the standard error shrinks as one over the square root of the count, at the
     same split and spread. Normal quantiles: with that many videos the t quantiles are close to
     them, and the t quantiles of a small corpus would overstate the count. Rounded up to ten."""
-    alpha = (1 - level) / max(n_tests, 1)
-    z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
-    n = n_videos * (z * std_error / worth) ** 2
+    n = n_videos * (_z_sum(level, n_tests, power) * std_error / worth) ** 2
     return int(np.ceil(n / 10) * 10)
 
 
@@ -271,8 +290,12 @@ def finding(
     interval: tuple[float | None, float | None],
     needed: int | None,
     worth: float,
+    why: str | None = None,
 ) -> str:
-    """The verdict as a sentence with its numbers (the page's "What we found" column)."""
+    """The verdict as a sentence with its numbers (the page's "What we found" column); for a
+    row without a test, ``why`` when given."""
+    if said == TOO_FEW and why:
+        return why
     if said in ("higher scores", "lower scores") and difference is not None:
         return f"{said}, by about {_num(abs(difference))}"
     bound = _bound(interval)
@@ -297,8 +320,9 @@ def _judged(
     n_videos: int,
     level: float,
 ) -> pd.DataFrame:
-    """``out`` (one row per feature, with ``estimate``, std_error, dof, p_value) with
-    p_adjusted, detectable_effect, videos_needed, verdict and finding."""
+    """``out`` (one row per feature, with ``estimate``, std_error, dof, p_value and ``why``:
+    the reason a row has no test) with p_adjusted, detectable_effect, videos_needed, verdict
+    and finding."""
     out = out.copy()
     p = [None if pd.isna(x) else float(x) for x in out["p_value"]]
     out["p_adjusted"] = benjamini_hochberg(p)
@@ -308,8 +332,8 @@ def _judged(
         for se, dof, pv in zip(out["std_error"], out["dof"], p)
     ]
     said, needed, words = [], [], []
-    rows = zip(out[estimate], out["p_adjusted"], out["std_error"], out["ci_low"], out["ci_high"])
-    for d, pa, se, low, high in rows:
+    columns = [estimate, "p_adjusted", "std_error", "ci_low", "ci_high", "why"]
+    for d, pa, se, low, high, why in zip(*(out[c] for c in columns)):
         d = None if pd.isna(d) else float(d)
         v = verdict(d, pa, level, (low, high), worth)
         need = (
@@ -319,7 +343,7 @@ def _judged(
         )
         said.append(v)
         needed.append(need)
-        words.append(finding(v, d, (low, high), need, worth or 0.0))
+        words.append(finding(v, d, (low, high), need, worth or 0.0, None if pd.isna(why) else why))
     out["verdict"], out["videos_needed"], out["finding"] = said, needed, words
     out["worth_finding"] = worth
     return out
@@ -411,6 +435,8 @@ def compare_features(
         else:
             words, label_a, label_b, mask_a, mask_b = groups
             c = welch(data.loc[mask_a, target], data.loc[mask_b, target], level)
+        # Why a row has no test: one value for every video, or too few on one side.
+        why = words if groups is None else f"{TOO_FEW}: {c.a.n} against {c.b.n}"
         rows.append(
             {
                 "feature": feature.column,
@@ -431,17 +457,12 @@ def compare_features(
                 "p_value": c.p_value,
                 "std_error": c.std_error,
                 "dof": c.dof,
+                "why": why,
                 "sort_order": order + 1,
             }
         )
     out = pd.DataFrame(rows)
     out = _judged(out, "difference", worth_finding(data[target]), len(data), level)
-    # Say why there is no test: one value for every video, or too few on one side.
-    for i, row in out.iterrows():
-        if row["comparison"].startswith("not compared"):
-            out.loc[i, "finding"] = row["comparison"]
-        elif row["verdict"] == TOO_FEW:
-            out.loc[i, "finding"] = f"{TOO_FEW}: {row['n_a']} against {row['n_b']}"
     return _typed(out[COMPARISON_COLUMNS])
 
 
@@ -529,9 +550,9 @@ def adjusted_coefficients(
         rows.append(row)
     columns = ["feature", "coefficient", "std_error", "ci_low", "ci_high", "p_value", "dof"]
     out = pd.DataFrame(rows, columns=[*columns, "n_videos", "note"])
+    # why a row has no test: how it could not be fitted
+    out["why"] = out["note"].where(out["note"].str.startswith("not estimated", na=False))
     out = _judged(out, "coefficient", worth_finding(data[target]), n, level)
-    not_estimated = out["note"].str.startswith("not estimated", na=False)
-    out.loc[not_estimated, "finding"] = out.loc[not_estimated, "note"]
     return _typed(out[COEFFICIENT_COLUMNS])
 
 
