@@ -481,8 +481,8 @@ def test_what_works_answers_in_one_story(site, browser, report_warehouse):
         for label, detectable, finding in marts[name]:
             row = shown[label]
             assert finding in row, (name, label, row)
-            said = "not tested" if detectable is None else f"±{detectable:.2f}"
-            assert row.rstrip().endswith(said), (name, label, row)
+            smallest = "not tested" if detectable is None else f"±{detectable:.2f}"
+            assert row.rstrip().endswith(smallest), (name, label, row)
     DOCS_IMG.mkdir(parents=True, exist_ok=True)
     # the top of the page: the answer, the prediction verdict and the first table
     top = {"x": 0, "y": 0, "width": 1280, "height": 1500}

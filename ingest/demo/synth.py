@@ -9,7 +9,7 @@ photo of the person under another light (gain, colour cast, mirrored), at scales
 head-and-shoulders to a small figure placed anywhere in the frame, duos who appear together
 and alone across several shots, product shots between them, and degraded frames (heavy JPEG
 compression, downscaled then upscaled) at phone sizes up to 1080x1920. "phone" is the edited recipe shot on a cheap phone: the
-same cuts, with motion blur on every frame (a hand-held camera), at the sizes and compression
+same cuts, with motion blur on every people shot (a hand-held camera), at the sizes and compression
 its SynthConfig gives (bench/corpora.py PHONE: 854x480, faces of 30-80 px, JPEG quality
 12-25). Files are written without extension, as the users' URLs are. The truth says
 who is where in every frame, and each video's score.
