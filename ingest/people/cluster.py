@@ -167,6 +167,7 @@ class FaceTable:
     sharpness: NDArray[np.float32] | None = None  # (n,); None: no track is judged by blur
     age: NDArray[np.float32] | None = None  # (n,) apparent age, years (nan: unknown); not used here
     descriptor: NDArray[np.float32] | None = None  # (n, k) faceres, L2-normalised; None: no veto
+    face_px: NDArray[np.float32] | None = None  # (n,) shorter box side, px; for review's chance
 
     def take(self, mask: NDArray[np.bool_]) -> FaceTable:
         """The rows where ``mask`` (n,) is True, every array alike."""

@@ -17,6 +17,10 @@ centroids), so "close to merging" means what it says:
   merge, since average linkage lets in a stranger close to the group's mean while its own
   faces stay far from each of the others.
 
+Each suggestion carries the signals its chance of being right is estimated from; with the
+shipped model of the embedder (ingest.people.chance) each gets that chance, the list is ranked
+by it, and rows under the model's floor are marked not shown (the page lists them on request).
+
 Hand corrections (``ingest.corrections``) are answers: a pair a split or a "different"
 answer keeps apart is not suggested again, nor is a video that a merge or a "one person"
 answer tied to its person."""
@@ -24,13 +28,14 @@ answer tied to its person."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
+from ingest.people.chance import ChanceModel
 from ingest.people.cluster import Clustering, FaceTable, center, groups
 from ingest.settings import ClusterSettings, ReviewSettings
 from ingest.vectors import l2_normalize
@@ -56,6 +61,10 @@ class Candidate:
     n_shared_videos: int
     kept_apart_by: str | None
     rank: int  # 1 = most likely, per kind
+    # What the chance is estimated from (ingest.people.chance: names and units).
+    signals: Mapping[str, float | None] = field(default_factory=dict, compare=False)
+    chance: float | None = None  # P(the suggestion is right); None without a fitted model
+    shown: bool = True  # at or above the model's floor: listed by default
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,8 @@ class Tracks:
     descriptors: NDArray[np.float64] | None  # (t, k) centred faceres centroids, or None
     influencer: NDArray[np.int64]  # (t,) influencer id, -1 for tracks left out
     video: NDArray[np.str_]  # (t,)
+    face_px: NDArray[np.float64] | None = None  # (t,) median shorter box side, px
+    sharpness: NDArray[np.float64] | None = None  # (t,) median sharpness
 
 
 def track_view(
@@ -102,7 +113,33 @@ def track_view(
         None if descriptors is None else np.asarray(descriptors, np.float64),
         influencer,
         video.astype(str),
+        _track_medians(faces.face_px, has, idx, t),
+        _track_medians(faces.sharpness, has, idx, t),
     )
+
+
+def _track_medians(
+    x: NDArray[np.float32] | None, has: NDArray[np.bool_], idx: NDArray[np.int64], t: int
+) -> NDArray[np.float64] | None:
+    """(t,) the median of ``x`` (n,) over each track's faces, or None without ``x``."""
+    if x is None:
+        return None
+    out = np.full(t, np.nan)
+    vals = np.asarray(x, np.float64)[has]
+    for k, rows in groups(idx):
+        out[int(k)] = float(np.median(vals[rows]))
+    return out
+
+
+def _median(x: NDArray[np.float64] | None, rows: NDArray[np.int64]) -> float | None:
+    if x is None or not len(rows):
+        return None
+    m = float(np.nanmedian(x[rows])) if np.isfinite(x[rows]).any() else float("nan")
+    return m if np.isfinite(m) else None
+
+
+def _log(x: float | None, plus: float = 0.0) -> float | None:
+    return None if x is None or x + plus <= 0 else float(np.log(x + plus))
 
 
 def linkage_distances(
@@ -222,6 +259,12 @@ def same_person_candidates(
     dsums = None
     if tracks.descriptors is not None:
         dsums, _ = _group_sums(tracks.descriptors[kept], lab, len(ids))
+    px = tracks.face_px[kept] if tracks.face_px is not None else None
+    sharp = tracks.sharpness[kept] if tracks.sharpness is not None else None
+    px_of: dict[int, float | None] = {}
+    sharp_of: dict[int, float | None] = {}
+    for g, rows in groups(lab):
+        px_of[int(g)], sharp_of[int(g)] = _median(px, rows), _median(sharp, rows)
     reach = s.cluster_threshold + max(r.same_band, r.fragment_band)
     out: list[tuple[float, Candidate]] = []
     for i, j, dist in zip(*close_pairs(sums, counts, reach)):
@@ -247,8 +290,20 @@ def same_person_candidates(
             why = "order"
         # The one with more tracks stays (its id is the one people have seen more of).
         keep, other = (a, b) if counts[i] >= counts[j] else (b, a)
+        small = j if counts[i] >= counts[j] else i
+        signals = {
+            "margin": d - s.cluster_threshold,
+            "ratio": d / max(spread[i], spread[j], 1e-6),
+            "faceres": fd,
+            "shared": float(np.log1p(n_shared)),
+            "tracks": float(np.log(counts[small])),
+            "face_px": _log(_min(px_of[int(i)], px_of[int(j)])),
+            "sharp": _log(_min(sharp_of[int(i)], sharp_of[int(j)]), 1.0),
+        }
         score = d - s.cluster_threshold - (r.fragment_bonus if n_shared else 0.0)
-        out.append((score, Candidate("same_person", keep, other, None, d, fd, n_shared, why, 0)))
+        out.append(
+            (score, Candidate("same_person", keep, other, None, d, fd, n_shared, why, 0, signals))
+        )
     out.sort(key=lambda sc: (sc[0], sc[1].influencer_id, sc[1].other_id))
     per_person: dict[int, int] = defaultdict(int)
     listed: list[Candidate] = []
@@ -261,6 +316,11 @@ def same_person_candidates(
         per_person[c.other_id] += 1
         listed.append(c)
     return [replace(c, rank=k) for k, c in enumerate(listed, start=1)]
+
+
+def _min(a: float | None, b: float | None) -> float | None:
+    known = [x for x in (a, b) if x is not None]
+    return min(known) if known else None
 
 
 def two_people_candidates(
@@ -280,6 +340,7 @@ def two_people_candidates(
         if tracks.descriptors is not None:
             dsums, _ = _group_sums(tracks.descriptors[rows], lab, len(vids))
         total, n = sums.sum(axis=0), counts.sum()
+        spread = float(spreads(total[None, :], np.array([n]), 0.0, 0.0)[0]) if n > 1 else 0.0
         for v in range(len(vids)):
             if (int(iid), str(vids[v])) in tied:
                 continue
@@ -290,7 +351,19 @@ def two_people_candidates(
             fd = None
             if dsums is not None:
                 fd = 1.0 - float(dsums[v] @ (dsums.sum(axis=0) - dsums[v])) / (counts[v] * rest)
-            out.append(Candidate("two_people", int(iid), None, str(vids[v]), d, fd, 0, None, 0))
+            in_video = rows[lab == v]
+            signals = {
+                "margin": d - r.split_cut,
+                "ratio": d / max(spread, 1e-6),
+                "faceres": fd,
+                "tracks": float(np.log(counts[v])),
+                "videos": float(np.log(len(vids))),
+                "face_px": _log(_median(tracks.face_px, in_video)),
+                "sharp": _log(_median(tracks.sharpness, in_video), 1.0),
+            }
+            out.append(
+                Candidate("two_people", int(iid), None, str(vids[v]), d, fd, 0, None, 0, signals)
+            )
     out.sort(key=lambda c: (-c.distance, c.influencer_id, c.video_id))
     return [replace(c, rank=k) for k, c in enumerate(out, start=1)]
 
@@ -304,17 +377,31 @@ def review_candidates(
     descriptor_prior: NDArray[np.float32] | None = None,
     tied: Sequence[NDArray[np.int64]] = (),
     cannot_link: Sequence[tuple[NDArray[np.int64], NDArray[np.int64]]] = (),
+    model: ChanceModel | None = None,
 ) -> list[Candidate]:
     """Every suggestion for ``clustering`` of ``faces`` (clustered at ``s`` with these priors
     and hand corrections: ``cannot_link`` as ``cluster_faces`` took them, ``tied`` the face
     rows whose video a correction answered): same_person pairs, then two_people videos, each
-    ranked. A question a correction answered is not asked."""
+    with its chance under ``model`` (ingest.people.chance.model_for the embedder) and ranked by
+    it; without a model, ranked by distance. A question a correction answered is not asked."""
     if not len(clustering.cluster_id) or not (clustering.cluster_id >= 1).any():
         return []
     tracks = track_view(faces, clustering, s, prior_mean, descriptor_prior)
     together, shared = _pairs_on_one_frame(faces, clustering.cluster_id)
     apart, answered = _answered(clustering.cluster_id, faces.video_id, tied, cannot_link)
     return [
-        *same_person_candidates(tracks, together, shared, apart, s, r),
-        *two_people_candidates(tracks, answered, r),
+        *with_chance(same_person_candidates(tracks, together, shared, apart, s, r), model),
+        *with_chance(two_people_candidates(tracks, answered, r), model),
     ]
+
+
+def with_chance(found: list[Candidate], model: ChanceModel | None) -> list[Candidate]:
+    """``found`` (one kind, ranked) with each one's chance and whether it clears the floor,
+    re-ranked by chance (ties keep their order); unchanged without a model for the kind."""
+    if not found or model is None or found[0].kind not in model.kinds:
+        return found
+    m = model.kinds[found[0].kind]
+    scored = [replace(c, chance=m.chance(c.signals)) for c in found]
+    scored = [replace(c, shown=c.chance >= m.floor) for c in scored]
+    scored.sort(key=lambda c: (-(c.chance or 0.0), c.rank))
+    return [replace(c, rank=k) for k, c in enumerate(scored, start=1)]

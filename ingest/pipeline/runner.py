@@ -20,6 +20,7 @@ from ingest.corrections import apply, room
 from ingest.embedders import EMBEDDERS
 from ingest.extract.download import CACHE_FULL, local_path, sha256_file
 from ingest.extract.embed import population_mean
+from ingest.people.chance import model_for
 from ingest.people.cluster import cluster_faces
 from ingest.people.review import review_candidates
 from ingest.pipeline.csvin import VideoRow, read_videos_csv
@@ -405,6 +406,7 @@ def recluster(
         population_mean("faceres"),
         tied=p.tied,
         cannot_link=p.cannot_link,
+        model=model_for(embedder),
     )
     store.write_review(con, review, cs.cluster_threshold)
     n_infl = len(np.unique(c.cluster_id[c.cluster_id >= 1]))

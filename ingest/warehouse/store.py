@@ -102,7 +102,9 @@ create table if not exists raw.review_candidates (
     n_shared_videos integer,
     kept_apart_by varchar,
     rank integer,
-    clustered_at timestamp
+    clustered_at timestamp,
+    chance double,
+    shown boolean
 )"""
 
 RUNS_DDL = """
@@ -267,6 +269,9 @@ def connect(db_path: Path, embedding_dim: int) -> duckdb.DuckDBPyConnection:
     con.execute(PEOPLE_CORRECTIONS_DDL)
     ensure_warehouse_id(con)
     con.execute(REVIEW_DDL)
+    # Warehouses from before the chance (#47): null there, every row shown until re-clustered.
+    con.execute("alter table raw.review_candidates add column if not exists chance double")
+    con.execute("alter table raw.review_candidates add column if not exists shown boolean")
     return con
 
 
@@ -801,7 +806,7 @@ def load_faces(con: duckdb.DuckDBPyConnection, embedder: str) -> pd.DataFrame:
     """Faces of one embedder for every current video, in a stable order."""
     df = con.execute(
         "select f.face_id, f.video_id, f.frame_index, f.sharpness, f.embedding, f.age_years, "
-        "f.faceres_descriptor "
+        "f.faceres_descriptor, least(f.x2 - f.x1, f.y2 - f.y1) as face_px "
         "from raw.faces f join raw.videos v using (video_id) "
         "where f.embedder = ? order by v.row_number, f.frame_index, f.face_id",
         [embedder],
@@ -825,7 +830,19 @@ def face_table(df: pd.DataFrame) -> FaceTable:
             if df["faceres_descriptor"].isna().any()
             else np.stack(df["faceres_descriptor"].to_numpy()).astype(np.float32)
         ),
+        face_px=_face_px(df),
     )
+
+
+def _face_px(df: pd.DataFrame) -> NDArray[np.float32] | None:
+    """(n,) each face's shorter box side in px, from ``face_px`` or the box columns; None
+    when ``df`` has neither."""
+    if "face_px" in df:
+        return df["face_px"].to_numpy(dtype=np.float32)
+    if {"x1", "y1", "x2", "y2"} <= set(df.columns):
+        x1, y1, x2, y2 = (df[c].to_numpy(np.float32) for c in ("x1", "y1", "x2", "y2"))
+        return np.minimum(x2 - x1, y2 - y1)
+    return None
 
 
 def write_clusters(
@@ -946,6 +963,8 @@ def write_review(
             c.kept_apart_by,
             c.rank,
             now,
+            c.chance,
+            c.shown,
         )
         for c in candidates
     ]
@@ -954,7 +973,11 @@ def write_review(
         con.execute("delete from raw.review_candidates")
         if rows:
             con.executemany(
-                "insert into raw.review_candidates values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+                "insert into raw.review_candidates (kind, influencer_id, other_id, video_id, "
+                "distance, faceres_distance, cluster_threshold, n_shared_videos, kept_apart_by, "
+                "rank, clustered_at, chance, shown) "
+                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
             )
         con.execute("commit")
     except Exception:
