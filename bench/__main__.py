@@ -16,7 +16,9 @@
    clips hand-labelled in bench/labels (the six-person family dinner of SimpleFR).
 6. The precision margin (bench/margin.py): ../shared/videos and videos-talking ingested as one
    corpus, no two people merged at the defaults, nor with stage 2 a margin looser.
-7. `make review` on the benchmark corpus (bench/review.py): seconds from a click to the updated
+7. "Check these" with the chance of each row (bench/chance.py): the shipped model's
+   reliability and the user's burden at its floor, on the unseen seeds and the real clips.
+8. `make review` on the benchmark corpus (bench/review.py): seconds from a click to the updated
    page, beside a full `make report` of the same warehouse.
 Writes docs/benchmarks.md."""
 
@@ -31,6 +33,7 @@ from pathlib import Path
 from bench import OPT_IN, installed_opt_ins, publish, publish_readme_block
 from bench.benchmark import run_benchmark
 from bench.calibration import calibrate, calibrate_embedder, method_thresholds
+from bench.chance import publish_checks
 from bench.corpora import CALIBRATION, UNSEEN
 from bench.creative import block as creative_block
 from bench.creative import publish_block, run_creative
@@ -129,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     publish(args.out, benchmarks_md(report).split("\n"))
     # The "What works" page against a planted effect (bench/creative.py), in its own block.
     publish_block(args.out, creative_block(run_creative(args.faces, args.work, settings)))
+    # "Check these": the shipped chance model on the same unseen seeds and real clips
+    # (bench/chance.py; `make bench-chance` fits it), in its own block.
+    publish_checks(args.out, args.faces, args.work, shared, settings)
     # `make review` on the benchmark corpus (bench/review.py), in its own block.
     publish_block(
         args.out,

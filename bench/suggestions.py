@@ -142,13 +142,9 @@ def _components(nodes: list[int], edges: list[tuple[int, int]]) -> int:
     return len({root(k) for k in nodes})
 
 
-def judge(
-    found: list[Candidate],
-    cluster_id: np.ndarray,
-    video_id: np.ndarray,
-    labels: np.ndarray,
-) -> Judged:
-    """``found`` against the true person of each face (``labels``; None: unknown)."""
+def truth_of(cluster_id: np.ndarray, video_id: np.ndarray, labels: np.ndarray):
+    """(each influencer's person, each person's influencers, the fragments: influencers that
+    are not their person's largest, the wrong merges: (influencer, video) of another person)."""
     who = person_of(cluster_id, labels)
     size = Counter(cluster_id[cluster_id >= 1].tolist())
     by_person: dict[str, list[int]] = defaultdict(list)
@@ -158,7 +154,17 @@ def judge(
     fragments = {
         k for ks in by_person.values() for k in sorted(ks, key=lambda k: (-size[k], k))[1:]
     }
-    wrong = wrong_videos(cluster_id, video_id, labels, who)
+    return who, by_person, fragments, wrong_videos(cluster_id, video_id, labels, who)
+
+
+def judge(
+    found: list[Candidate],
+    cluster_id: np.ndarray,
+    video_id: np.ndarray,
+    labels: np.ndarray,
+) -> Judged:
+    """``found`` against the true person of each face (``labels``; None: unknown)."""
+    who, by_person, fragments, wrong = truth_of(cluster_id, video_id, labels)
     listed, n_true, n_false, n_unjudged = set(), 0, 0, 0
     flagged, merges = set(), []
     for c in found:

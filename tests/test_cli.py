@@ -38,6 +38,7 @@ import pytest
         ["-m", "bench.creative", "--help"],
         ["-m", "bench.growth", "--help"],
         ["-m", "bench.floors", "--help"],
+        ["-m", "bench.chance", "--help"],
         ["-m", "bench.margin", "--help"],
         ["-m", "bench.review_faceres", "--help"],
         ["-m", "bench.scale", "--help"],
