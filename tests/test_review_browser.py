@@ -35,10 +35,13 @@ from ingest.corrections.file import file_for
 from ingest.pipeline.runner import run
 from ingest.settings import Settings
 from ingest.warehouse.schema import run_dbt
+from tests.review_marts import rows as mart_rows
 from tests.test_answers_real_e2e import _members, _truth, _who
 from tests.test_report_browser import (
+    DOCS_IMG,
     REPO,
     _require_tools,
+    has_count,
     make_report,
     report_project,
 )
@@ -144,6 +147,35 @@ def _no_trace_of(site: Path, gone: int, into: int) -> None:
     finally:
         con.close()
     assert n == 0
+
+
+def test_rows_show_their_chance_and_the_unlikely_wait_behind_a_button(reviewed, browser):
+    """Issue #47, on the real clips at the defaults: the rows the mart shows are listed, most
+    likely first, each with its chance in words; the page says how many unlikely rows are
+    left out, and "Show them" lists them too."""
+    base, db, *_ = reviewed
+    shown, left = mart_rows(
+        db,
+        "select count(*) filter (where shown), count(*) filter (where not shown) "
+        "from review_suggestions",
+    )[0]
+    assert shown and left, (shown, left)  # the real clips have both at the default floor
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(base + "/check-these/", wait_until="networkidle")
+    found = page.locator(".suggestion")
+    has_count(found, shown)
+    words = page.locator(".suggestion .chance").all_inner_texts()
+    assert len(words) == shown and all(" in 10 such " in w or " in 20 such " in w for w in words)
+    note = page.locator("#left-out")
+    assert note.inner_text().startswith(f"{left} unlikely row"), note.inner_text()
+    # the page the README shows: the first rows with their chance
+    DOCS_IMG.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(DOCS_IMG / "check-these.png"))
+    page.locator("#show-left-out").click()
+    has_count(found, shown + left)
+    page.locator("#show-left-out").click()
+    has_count(found, shown)
+    page.close()
 
 
 def test_every_row_answered_in_the_browser_until_nothing_is_left(reviewed, browser):

@@ -48,7 +48,14 @@ worded as (
                 )
             else printf('faces %.2f alike, enough to merge', 1 - distance)
         end as apart_words,
-        {{ people_db_flag() }} as db_flag
+        {{ people_db_flag() }} as db_flag,
+        -- how often such a suggestion is right, in words: "about 8 in 10 such pairs are"
+        case
+            when chance is null then null
+            when chance < 0.05 then 'fewer than 1 in 20'
+            when chance >= 0.95 then 'more than 19 in 20'
+            else 'about ' || greatest(1, least(9, cast(round(chance * 10) as integer))) || ' in 10'
+        end as share_words
     from candidates
 
 ),
@@ -63,6 +70,22 @@ joined as (
         worded.influencer_id,
         worded.other_id,
         worded.video_id,
+        worded.chance,
+        coalesce(worded.shown, true) as shown,
+        case
+            when worded.chance is null then null
+            else
+                case
+                    when worded.chance >= 0.7 then 'likely '
+                    when worded.chance >= 0.3 then 'maybe '
+                    else 'unlikely '
+                end
+                || case
+                    when worded.kind = 'same_person'
+                        then 'the same person: ' || worded.share_words || ' such pairs are'
+                    else 'someone else: ' || worded.share_words || ' such videos are'
+                end
+        end as chance_words,
         -- the mean cosine similarity of the two sides' centred track centroids
         1 - worded.distance as similarity,
         1 - worded.cluster_threshold as merge_similarity,

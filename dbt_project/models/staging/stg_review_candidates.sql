@@ -19,7 +19,9 @@ final as (
         cast(n_shared_videos as integer) as n_shared_videos,
         cast(kept_apart_by as varchar) as kept_apart_by,
         cast(rank as integer) as suggestion_rank,
-        cast(clustered_at as timestamp) as clustered_at
+        cast(clustered_at as timestamp) as clustered_at,
+        cast(chance as double) as chance,
+        cast(shown as boolean) as shown
     from source
 
 )
