@@ -55,6 +55,32 @@ def report_warehouse(tmp_path_factory: pytest.TempPathFactory, shared: Path) -> 
 
 
 @pytest.fixture(scope="session")
+def report_site(tmp_path_factory: pytest.TempPathFactory, report_warehouse: Path):
+    """(report project, its built site, data docs) of `make report` on the fixture warehouse,
+    built once per session (~90 s). Read it; to rebuild, copy the project first
+    (``copy_report_project``)."""
+    from tests.test_report_browser import _require_tools, make_report, report_project
+
+    _require_tools()
+    tmp = tmp_path_factory.mktemp("report")
+    data_docs = tmp / "data_docs"
+    data_docs.mkdir()
+    (data_docs / "index.html").write_text(
+        "<!doctype html><title>GX results</title><p id=marker>fixture data docs</p>"
+    )
+    project = report_project(tmp)
+    build = make_report(project, report_warehouse / "warehouse.duckdb", report_warehouse, data_docs)
+    return project, build, data_docs
+
+
+def copy_report_project(project: Path, dest: Path) -> Path:
+    """A copy of a built report project (its site included) that can be rebuilt on its own,
+    still sharing reports/node_modules."""
+    shutil.copytree(project, dest, symlinks=True)
+    return dest
+
+
+@pytest.fixture(scope="session")
 def real_clips_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One extraction cache for the tests that ingest the shared real clips: the first
     extracts them with the real models, the others read what it cached."""

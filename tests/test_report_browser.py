@@ -98,21 +98,10 @@ def _expected_people(db: Path) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, report_warehouse):
-    """Build the report from the fixture warehouse; yield (base_url, expected influencers)."""
-    _require_tools()
-    tmp = tmp_path_factory.mktemp("report")
-    fx_root = report_warehouse  # only read: the exporter attaches it read-only
-    db = fx_root / "warehouse.duckdb"
-    expected = _expected_people(db)
-
-    data_docs = tmp / "data_docs"
-    data_docs.mkdir()
-    (data_docs / "index.html").write_text(
-        "<!doctype html><title>GX results</title><p id=marker>fixture data docs</p>"
-    )
-
-    build = _build_site(tmp, db, fx_root, data_docs)
+def site(report_site, report_warehouse):
+    """Serve the report of the fixture warehouse; yield (base_url, expected influencers)."""
+    _, build, _ = report_site
+    expected = _expected_people(report_warehouse / "warehouse.duckdb")
     with _serve(build) as base:
         yield base, expected
 

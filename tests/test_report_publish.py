@@ -22,12 +22,12 @@ import duckdb
 import pytest
 
 from ingest.warehouse.schema import run_dbt
+from tests.conftest import copy_report_project
 from tests.test_report_browser import (
     REPO,
     _serve,
     make_report,
     report_command,
-    report_project,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -54,18 +54,17 @@ def _merge_5_into_1(db: Path, project_dir: Path) -> None:
 
 
 def test_a_rebuild_swaps_the_site_whole_and_drops_a_merged_person(
-    tmp_path, report_warehouse, browser
+    tmp_path, report_warehouse, report_site, browser
 ):
     if shutil.which("npm") is None:
         pytest.fail("npm not found: the report is built with Node.js/npm", pytrace=False)
     fx = tmp_path / "fx"
     shutil.copytree(report_warehouse, fx)
     db = fx / "warehouse.duckdb"
-    data_docs = tmp_path / "data_docs"
-    data_docs.mkdir()
-    (data_docs / "index.html").write_text("<!doctype html><title>GX</title><p>docs</p>")
-    project = report_project(tmp_path)
-    build = make_report(project, db, fx, data_docs)
+    # The session's site of the same warehouse is the one published before the merge.
+    built_project, _, data_docs = report_site
+    project = copy_report_project(built_project, tmp_path / "reports")
+    build = project / "build"
     before = _tree(build)
     assert any(k.startswith("influencers/5") for k in before), sorted(before)[:20]
     assert "faces/5.jpg" in before
