@@ -27,7 +27,7 @@ def _rows(n: int, seed: int = 0) -> list[Row]:
         if i % 5 == 0:
             sig["faceres"] = None
         p = 1 / (1 + math.exp(2.0 * sig["margin"] - 1.5 * sig["shared"]))
-        out.append(Row("same_person", sig, bool(rng.random() < p), (1, 2), frozenset()))
+        out.append(Row("same_person", sig, bool(rng.random() < p), frozenset()))
     return out
 
 
@@ -79,8 +79,8 @@ def test_suggestions_are_ranked_by_chance_and_those_under_the_floor_left_out():
 
 
 def test_answers_to_the_truth_count_shown_rows_then_left_out_ones_until_the_last_find():
-    right = [Row("same_person", {}, True, (1, 2), frozenset({2}))]
-    wrong = [Row("same_person", {}, False, (1, 3), frozenset())]
+    right = [Row("same_person", {}, True, frozenset({2}))]
+    wrong = [Row("same_person", {}, False, frozenset())]
     rows = [*wrong, *right, *wrong]
     # by chance: the right row first, then nothing more is needed past the rows shown
     assert _answers(rows, np.array([0.1, 0.9, 0.2]), np.array([False, True, False])) == 1
@@ -93,11 +93,11 @@ def test_answers_to_the_truth_count_shown_rows_then_left_out_ones_until_the_last
 
 def test_burden_counts_fragments_wrong_merges_and_quiet_seeds():
     rows = [
-        Row("same_person", {"shared": 2.0}, True, (1, 2), frozenset({2})),
-        Row("same_person", {"shared": -2.0}, False, (1, 3), frozenset()),
+        Row("same_person", {"shared": 2.0}, True, frozenset({2})),
+        Row("same_person", {"shared": -2.0}, False, frozenset()),
     ]
-    split = CorpusRows("a", "studio", 50, 1, rows)
-    quiet = CorpusRows("b", "studio", 50, 0, [rows[1]])
+    split = CorpusRows("a", 50, 1, rows)
+    quiet = CorpusRows("b", 50, 0, [rows[1]])
     everything = burden([split, quiet], None, {})
     assert (everything.n_shown, everything.listed, everything.right, everything.wrong) == (
         3,
@@ -113,11 +113,11 @@ def test_burden_counts_fragments_wrong_merges_and_quiet_seeds():
 
 def test_a_band_holds_when_its_share_right_fits_its_mean_chance():
     model = _model(0.0)
-    sure = [Row("same_person", {"shared": 5.0}, k < 19, None, frozenset()) for k in range(20)]
+    sure = [Row("same_person", {"shared": 5.0}, k < 19, frozenset()) for k in range(20)]
     bands = reliability(sure, model)
     assert len(bands) == 1 and bands[0].lo == 0.9 and bands[0].holds
     # the same chance, right half the time: out of its interval
-    coin = [Row("same_person", {"shared": 5.0}, k % 2 == 0, None, frozenset()) for k in range(20)]
+    coin = [Row("same_person", {"shared": 5.0}, k % 2 == 0, frozenset()) for k in range(20)]
     assert not reliability(coin, model)[0].holds
 
 
@@ -128,3 +128,10 @@ def test_the_shipped_model_has_both_kinds_with_a_floor():
     for kind, m in model.kinds.items():
         assert m.signals == SIGNALS[kind] and 0.0 <= m.floor < 1.0
         assert 0.0 < m.chance({}) < 1.0
+
+
+def test_a_signal_far_outside_the_fit_gives_a_chance_not_an_overflow():
+    m = _model(0.0).kinds["same_person"]
+    assert m.chance({"shared": -1e6}) == 0.0
+    assert m.chance({"shared": 1e6}) == 1.0
+    assert m.chance({"shared": float("nan")}) == 0.5  # unknown: the mean

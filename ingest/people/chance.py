@@ -57,7 +57,10 @@ class KindModel:
             if v is None or not math.isfinite(v):
                 v = m
             z += c * (v - m) / s
-        return 1.0 / (1.0 + math.exp(-z))
+        # Either form alone overflows at one end (a signal far outside anything fitted on).
+        if z >= 0:
+            return 1.0 / (1.0 + math.exp(-z))
+        return math.exp(z) / (1.0 + math.exp(z))
 
 
 @dataclass(frozen=True)

@@ -132,10 +132,9 @@ def _track_medians(
 
 
 def _median(x: NDArray[np.float64] | None, rows: NDArray[np.int64]) -> float | None:
-    if x is None or not len(rows):
-        return None
-    m = float(np.nanmedian(x[rows])) if np.isfinite(x[rows]).any() else float("nan")
-    return m if np.isfinite(m) else None
+    """The median of the known values of ``x`` at ``rows``; None when none is known."""
+    known = np.array([]) if x is None else x[rows][np.isfinite(x[rows])]
+    return float(np.median(known)) if len(known) else None
 
 
 def _log(x: float | None, plus: float = 0.0) -> float | None:
@@ -401,7 +400,7 @@ def with_chance(found: list[Candidate], model: ChanceModel | None) -> list[Candi
     if not found or model is None or found[0].kind not in model.kinds:
         return found
     m = model.kinds[found[0].kind]
-    scored = [replace(c, chance=m.chance(c.signals)) for c in found]
-    scored = [replace(c, shown=c.chance >= m.floor) for c in scored]
+    chance = [m.chance(c.signals) for c in found]
+    scored = [replace(c, chance=p, shown=p >= m.floor) for c, p in zip(found, chance, strict=True)]
     scored.sort(key=lambda c: (-(c.chance or 0.0), c.rank))
     return [replace(c, rank=k) for k, c in enumerate(scored, start=1)]
