@@ -53,7 +53,7 @@ from bench.corpora import (
     load_table,
 )
 from bench.creative import publish_block
-from bench.suggestions import face_labels, planted_merges, truth_of
+from bench.suggestions import face_labels, planted_clusterings, truth_of
 from ingest.extract.embed import population_mean
 from ingest.people.chance import MODEL_PATH, SIGNALS, ChanceModel, KindModel, model_for
 from ingest.people.cluster import FaceTable, cluster_faces
@@ -89,7 +89,6 @@ class Row:
     kind: str
     signals: dict[str, float | None]
     right: bool
-    pair: tuple[int, int] | None  # same_person: the two influencers
     finds: frozenset  # what answering it right gives: fragments, or the (influencer, video)
     planted: bool = False  # from a planted wrong merge's clustering
 
@@ -99,7 +98,6 @@ class CorpusRows:
     """A corpus's judged suggestions and what a perfect answer to all of them finds."""
 
     name: str
-    recipe: str
     n_videos: int
     n_fragments: int  # influencers that are not their person's largest
     rows: list[Row]
@@ -118,56 +116,45 @@ def judged_rows(
             a, b = who.get(c.influencer_id), who.get(c.other_id)
             if a is None or b is None:
                 continue
-            pair = (c.influencer_id, int(c.other_id))
-            finds = frozenset(set(pair) & fragments) if a == b else frozenset()
-            out.append(Row(c.kind, dict(c.signals), a == b, pair, finds))
+            pair = {c.influencer_id, int(c.other_id)}
+            finds = frozenset(pair & fragments) if a == b else frozenset()
+            out.append(Row(c.kind, dict(c.signals), a == b, finds))
         else:
             if who.get(c.influencer_id) is None:
                 continue
             key = (c.influencer_id, c.video_id)
             hit = key in wrong
-            out.append(
-                Row(c.kind, dict(c.signals), hit, None, frozenset({key}) if hit else frozenset())
-            )
+            out.append(Row(c.kind, dict(c.signals), hit, frozenset({key}) if hit else frozenset()))
     return out, len(fragments), len(wrong)
 
 
-def _pops(embedder: str):
-    return population_mean(embedder), population_mean("faceres")
-
-
-def corpus_rows(c: CorpusFaces, settings: Settings, name: str, recipe: str, n_videos: int):
-    """The judged suggestions of ``c`` at the defaults, then the two_people rows of each of its
-    planted wrong merges (bench/suggestions.py planted_merges)."""
+def table_rows(
+    table: FaceTable,
+    labels: np.ndarray,
+    settings: Settings,
+    name: str,
+    n_videos: int,
+    planted_in: CorpusFaces | None = None,
+) -> CorpusRows:
+    """The judged suggestions of ``table``'s faces clustered at the defaults; with
+    ``planted_in`` (the corpus of ``table``), then the two_people rows about each of its planted
+    wrong merges (bench/suggestions.py planted_clusterings)."""
     s, r = settings.cluster, settings.review
-    pop, faceres = _pops(c.embedder)
-    labels = face_labels(c)
-    clustering = cluster_faces(c.table, s, pop, faceres)
-    found = review_candidates(c.table, clustering, s, r, pop, faceres)
-    rows, n_frag, n_wrong = judged_rows(found, clustering.cluster_id, c.table.video_id, labels)
-    for host, stranger in planted_merges(c, clustering, labels, s):
-        tied = np.flatnonzero(np.isin(clustering.cluster_id, [host, stranger]))
-        merged = cluster_faces(c.table, s, pop, faceres, must_link=[tied])
-        new_id = int(np.bincount(merged.cluster_id[tied][merged.cluster_id[tied] >= 1]).argmax())
-        # Only the planted influencer's rows: the rest repeat the natural clustering's.
-        again = [
-            x
-            for x in review_candidates(c.table, merged, s, r, pop, faceres)
-            if x.kind == "two_people" and x.influencer_id == new_id
-        ]
-        planted, _, _ = judged_rows(again, merged.cluster_id, c.table.video_id, labels)
-        rows += [dataclasses.replace(x, planted=True) for x in planted]
-    return CorpusRows(name, recipe, n_videos, n_frag, rows, n_wrong)
-
-
-def table_rows(table: FaceTable, labels: np.ndarray, settings: Settings, name: str, n_videos: int):
-    """The real clips' judged suggestions at the defaults (no planted merges)."""
-    s, r = settings.cluster, settings.review
-    pop, faceres = _pops(settings.embedding.embedder)
-    clustering = cluster_faces(table, s, pop, faceres)
-    found = review_candidates(table, clustering, s, r, pop, faceres)
+    pops = population_mean(settings.embedding.embedder), population_mean("faceres")
+    clustering = cluster_faces(table, s, *pops)
+    found = review_candidates(table, clustering, s, r, *pops)
     rows, n_frag, n_wrong = judged_rows(found, clustering.cluster_id, table.video_id, labels)
-    return CorpusRows(name, "real clips", n_videos, n_frag, rows, n_wrong)
+    if planted_in is not None:
+        for merged, new_id, _ in planted_clusterings(planted_in, clustering, labels, s):
+            # Only the planted influencer's rows: the rest repeat the natural clustering's.
+            again = [
+                x
+                for x in review_candidates(table, merged, s, r, *pops)
+                if x.kind == "two_people" and x.influencer_id == new_id
+            ]
+            planted, _, _ = judged_rows(again, merged.cluster_id, table.video_id, labels)
+            rows += [dataclasses.replace(x, planted=True) for x in planted]
+    return CorpusRows(name, n_videos, n_frag, rows, n_wrong)
 
 
 def _matrix(rows: Sequence[Row], kind: str) -> np.ndarray:
@@ -352,7 +339,8 @@ def gather(group: CorpusGroup, faces: Path, work: Path, settings: Settings) -> l
             print(f"{group.name} seed {cfg.seed}: ingest", flush=True)
             ingest(corpus_dir / "videos.csv", db, settings)
         c = CorpusFaces(corpus_dir, *load_table(db), embedder=settings.embedding.embedder)
-        out.append(corpus_rows(c, settings, f"{group.name} {cfg.seed}", cfg.recipe, cfg.n_videos))
+        name = f"{group.name} {cfg.seed}"
+        out.append(table_rows(c.table, face_labels(c), settings, name, cfg.n_videos, c))
     return out
 
 

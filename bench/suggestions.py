@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -271,17 +272,7 @@ def score_suggestions(
     seconds = time.perf_counter() - t0
     j = judge(found, clustering.cluster_id, c.table.video_id, labels)
     n_planted = n_planted_flagged = 0
-    for host, stranger in planted_merges(c, clustering, labels, s):
-        tied = np.flatnonzero(np.isin(clustering.cluster_id, [host, stranger]))
-        merged = cluster_faces(
-            c.table,
-            s,
-            population_mean(c.embedder),
-            population_mean("faceres"),
-            must_link=[tied],
-        )
-        new_id = int(np.bincount(merged.cluster_id[tied][merged.cluster_id[tied] >= 1]).argmax())
-        stranger_videos = set(c.table.video_id[clustering.cluster_id == stranger].tolist())
+    for merged, new_id, stranger_videos in planted_clusterings(c, clustering, labels, s):
         hits = [
             x
             for x in _review(c, merged, s, r)
@@ -292,6 +283,24 @@ def score_suggestions(
         n_planted += 1
         n_planted_flagged += bool(hits)
     return scored(j, seconds, n_planted, n_planted_flagged)
+
+
+def planted_clusterings(
+    c: CorpusFaces, clustering: Clustering, labels: np.ndarray, s: ClusterSettings
+) -> Iterator[tuple[Clustering, int, set[str]]]:
+    """Each of ``planted_merges``, clustered again with the two forced together: (that
+    clustering, the merged influencer's id, the stranger's videos)."""
+    for host, stranger in planted_merges(c, clustering, labels, s):
+        tied = np.flatnonzero(np.isin(clustering.cluster_id, [host, stranger]))
+        merged = cluster_faces(
+            c.table,
+            s,
+            population_mean(c.embedder),
+            population_mean("faceres"),
+            must_link=[tied],
+        )
+        new_id = int(np.bincount(merged.cluster_id[tied][merged.cluster_id[tied] >= 1]).argmax())
+        yield merged, new_id, set(c.table.video_id[clustering.cluster_id == stranger].tolist())
 
 
 def scored(j: Judged, seconds: float, n_planted: int = 0, n_planted_flagged: int = 0):
