@@ -186,8 +186,12 @@ browser-deps: ## Install Debian chromium for the report's browser test (apt; roo
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 	@chromium --version
 
+# Two pytest-xdist workers: much of a test's time is a subprocess waiting (dbt, the report's
+# build, Chromium), and tests/conftest.py keeps each module, and each shared build, on one worker.
+TEST_WORKERS ?= 2
+
 test: install install-ray browser-deps duckdb-cli lint ## Lint, then all tests (unit, integration with real models, report in a browser)
-	$(PY) -m pytest -m "not scale"
+	$(PY) -m pytest -m "not scale" -n $(TEST_WORKERS) --dist loadgroup
 
 test-scale: install browser-deps ## The report on a 1,000-video, 300-person warehouse: filter latency and site size, logged
 	$(PY) -m pytest -m scale -s tests/test_report_browser.py

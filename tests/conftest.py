@@ -87,6 +87,26 @@ def real_clips_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("real_clips_cache")
 
 
+# Milliseconds a page waits for an element or a condition. Playwright's 30 s is short when the
+# other test worker holds both cores; speed is measured in the benches, never here.
+PAGE_WAIT_MS = 120_000
+
+
+class _Browser:
+    """A browser whose pages wait PAGE_WAIT_MS."""
+
+    def __init__(self, browser):
+        self._browser = browser
+
+    def new_page(self, **kwargs):
+        page = self._browser.new_page(**kwargs)
+        page.set_default_timeout(PAGE_WAIT_MS)
+        return page
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+
 @pytest.fixture(scope="module")
 def browser():
     """Headless chromium, one per test module."""
@@ -95,6 +115,27 @@ def browser():
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
-            yield b
+            yield _Browser(b)
         finally:
             b.close()
+
+
+# Under pytest-xdist (`make test` runs two workers) a module's tests run together on one worker,
+# so its module fixtures are built once; so do all the modules that read one of these session
+# builds (a minute or more each).
+_SHARED_BUILDS = {
+    "report_warehouse": "report",
+    "report_site": "report",
+    "real_clips_cache": "real_clips",
+}
+
+
+# tryfirst: pytest-xdist reads the xdist_group marks in its own hook of this name.
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        groups = {_SHARED_BUILDS[f] for f in item.fixturenames if f in _SHARED_BUILDS}
+        if len(groups) > 1:
+            raise pytest.UsageError(f"{item.nodeid} reads builds of two groups: {groups}")
+        group = groups.pop() if groups else item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group))

@@ -34,7 +34,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import CHROMIUM, load_report_module
+from tests.conftest import CHROMIUM, PAGE_WAIT_MS, load_report_module
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -173,7 +173,7 @@ def _serve(build: Path) -> Iterator[str]:
         server.server_close()
 
 
-def has_count(locator, n: int, timeout: float = 30_000) -> None:
+def has_count(locator, n: int, timeout: float = PAGE_WAIT_MS) -> None:
     """Wait for exactly n matches: a page's rows come from queries that can still be running
     after the network went quiet, so one count read at once can be early."""
     from playwright.sync_api import expect
@@ -215,7 +215,7 @@ class PageWatch:
     def settle(self):
         self.page.wait_for_load_state("networkidle")
         self.page.wait_for_function(
-            "() => Array.from(document.images).every(i => i.complete)", timeout=15_000
+            "() => Array.from(document.images).every(i => i.complete)", timeout=PAGE_WAIT_MS
         )
 
     def tables(self):
@@ -395,7 +395,7 @@ def _pages_fit(
         # with nothing to list, such as nobody hidden, has no rows: go on after the wait)
         with contextlib.suppress(PlaywrightTimeout):
             w.page.wait_for_selector(
-                "table:visible tr:has(td), .suggestion, #nothing-left", timeout=15_000
+                "table:visible tr:has(td), .suggestion, #nothing-left", timeout=PAGE_WAIT_MS
             )
         w.page.wait_for_timeout(300)  # the layout marks boxes on the next animation frame
         if texts is not None and path in texts:
@@ -516,7 +516,7 @@ def test_contact_sheet_shows_one_face_from_each_video(site, browser):
     w.page.close()
 
 
-def _visible_rows(w: PageWatch, n: int | None = None, timeout: float = 15_000) -> int:
+def _visible_rows(w: PageWatch, n: int | None = None, timeout: float = PAGE_WAIT_MS) -> int:
     """Data rows of the first visible table, once there are `n` of them (no table: 0)."""
     js = """n => {
         const t = Array.from(document.querySelectorAll('table'))
@@ -651,7 +651,6 @@ def test_compare_two_people_from_the_address(site, browser):
 
 
 def test_videos_filter_by_person(site, browser, report_warehouse):
-    from playwright.sync_api import expect
 
     base, _ = site
     con = duckdb.connect(str(report_warehouse / "warehouse.duckdb"), read_only=True)
@@ -673,7 +672,7 @@ def test_videos_filter_by_person(site, browser, report_warehouse):
         "n => document.querySelector('#videos-shown')?.innerText.startsWith(n + ' ')",
         arg=len(rows),
     )
-    expect(table.locator("tr:has(td)")).to_have_count(len(rows))  # the table re-renders last
+    has_count(table.locator("tr:has(td)"), len(rows))  # the table re-renders last
     cells = table.locator("tr:has(td)").all_inner_texts()
     assert len(cells) == len(rows) < n_all, cells
     assert all(name in c for c in cells), cells

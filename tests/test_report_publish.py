@@ -107,7 +107,7 @@ def test_a_rebuild_swaps_the_site_whole_and_drops_a_merged_person(
         page = browser.new_page()
         for path, where in (("/", "#check-these-link"), ("/check-these/", "#nothing-left")):
             page.goto(base + path, wait_until="networkidle")
-            page.wait_for_selector(where, timeout=30_000)
+            page.wait_for_selector(where, timeout=120_000)
             assert "Nothing left to check" in page.inner_text(where), path
         page.close()
     # One data folder per table (no hash folders of earlier builds), none holding person 5.

@@ -313,7 +313,7 @@ async function tryIt(opts) {{
     with _other_origin(tmp_path) as evil:
         page = browser.new_page()
         page.goto(f"{evil}/evil.html")
-        page.wait_for_function("() => window.done === true", timeout=30_000)
+        page.wait_for_function("() => window.done === true", timeout=120_000)
         page.wait_for_timeout(2000)  # the form's post
         results = page.evaluate("window.results")
         page.close()
@@ -343,7 +343,7 @@ def test_maybe_two_people_answered_in_the_browser(reviewed, browser):
         _rows(page)
         rows = page.locator(".suggestion.two-people")
         # Each list has its own query: one can be drawn while the other is still running.
-        rows.first.wait_for(timeout=30_000)
+        rows.first.wait_for(timeout=120_000)
         row = rows.first
         me, video = (
             int(float(row.get_attribute("data-influencer"))),
