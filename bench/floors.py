@@ -6,6 +6,9 @@ mean recall, the people on screen that no influencer holds, and the error of a p
 score. Detection runs on frames shrunk to the floor (DetectionSettings.floor_detect_px), so the
 row at the default floor is close to, not the same as, a run at the defaults.
 
+Then, at the lowest floor, the clustering's brakes loosened one after another (BRAKES): where
+the people that floor keeps but no influencer holds are lost, and what finding them costs.
+
 Writes its block into docs/benchmarks.md between the markers below."""
 
 from __future__ import annotations
@@ -25,6 +28,24 @@ from ingest.settings import Settings
 
 FLOORS = (30.0, 35.0, 40.0, 45.0, 50.0)  # px, the shorter side of a face's box
 
+# (label, ClusterSettings changes), each on top of the one before.
+BRAKES: tuple[tuple[str, dict[str, object]], ...] = (
+    ("defaults", {}),
+    ("clusters of 2 faces", {"min_cluster_faces": 2}),
+    ("and track sharpness 30", {"min_cluster_faces": 2, "min_track_sharpness": 30.0}),
+    ("and track sharpness 15", {"min_cluster_faces": 2, "min_track_sharpness": 15.0}),
+    (
+        "and stage 2 looser (threshold 0.62, no veto, no ratio test)",
+        {
+            "min_cluster_faces": 2,
+            "min_track_sharpness": 15.0,
+            "cluster_threshold": 0.62,
+            "faceres_veto": 0.0,
+            "merge_ratio": float("inf"),  # the relative merge test off
+        },
+    ),
+)
+
 START = "<!-- face floors: start -->"
 END = "<!-- face floors: end -->"
 
@@ -33,6 +54,7 @@ END = "<!-- face floors: end -->"
 class FloorRow:
     floor_px: float
     reports: list[Report]  # one per seed
+    label: str = ""  # the brakes' row: what is loosened
 
     @property
     def lowest_p(self) -> float:
@@ -58,8 +80,9 @@ class FloorRow:
 
 def run_floors(
     groups: list[CorpusGroup], faces: Path, work: Path, settings: Settings
-) -> list[tuple[CorpusGroup, list[FloorRow]]]:
-    """Every group extracted at the lowest of FLOORS, then scored at each floor."""
+) -> list[tuple[CorpusGroup, list[FloorRow], list[FloorRow]]]:
+    """Every group extracted at the lowest of FLOORS, then scored at each floor, and at the
+    lowest floor with each of BRAKES."""
     low = dataclasses.replace(
         settings, detection=dataclasses.replace(settings.detection, min_face_px=min(FLOORS))
     )
@@ -70,12 +93,30 @@ def run_floors(
         rows = [
             FloorRow(px, [c.at_floor(px).score(settings.cluster) for c in corpora]) for px in FLOORS
         ]
-        out.append((group, rows))
+        brakes = [
+            FloorRow(
+                min(FLOORS),
+                [c.score(dataclasses.replace(settings.cluster, **change)) for c in corpora],
+                label,
+            )
+            for label, change in BRAKES
+        ]
+        out.append((group, rows, brakes))
     return out
 
 
+def _wall(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
+def _cells(row: FloorRow) -> str:
+    n_missed, n_people = row.missed
+    err = "no person found" if row.score_error is None else f"{row.score_error:.3f}"
+    return f"{row.lowest_p:.3f} | {row.mean_r:.3f} | {n_missed} of {n_people} | {err} |"
+
+
 def block(
-    results: list[tuple[CorpusGroup, list[FloorRow]]],
+    results: list[tuple[CorpusGroup, list[FloorRow], list[FloorRow]]],
     started: dt.datetime,
     seconds: float,
     default_px: float,
@@ -84,7 +125,8 @@ def block(
     lines = [
         "## What each face-size floor costs",
         "",
-        f"`make bench-floors` ({started:%Y-%m-%d}, {seconds / 60:.0f} min wall time). Each "
+        f"`make bench-floors` ({started:%Y-%m-%d}, {_wall(seconds)} wall time; a run whose "
+        "warehouses are already extracted only clusters). Each "
         f"recipe's unseen seeds extracted once at {min(FLOORS):g} px, then clustered at the "
         "defaults with the faces each floor keeps (the shorter side of the box). Lowest BCubed "
         "precision over the seeds, mean recall, people on screen that no influencer holds, "
@@ -92,7 +134,7 @@ def block(
         f"{default_px:g} px; its row is close to a run at the defaults, not the same (detection "
         "runs on frames shrunk to the floor).",
     ]
-    for group, rows in results:
+    for group, rows, brakes in results:
         lines += [
             "",
             f"### {group.name.capitalize()}: seeds {group.seed_list}",
@@ -101,13 +143,17 @@ def block(
             "|---|---|---|---|---|",
         ]
         for row in rows:
-            n_missed, n_people = row.missed
-            err = "no person found" if row.score_error is None else f"{row.score_error:.3f}"
             mark = " (default)" if row.floor_px == default_px else ""
-            lines.append(
-                f"| {row.floor_px:g}{mark} | {row.lowest_p:.3f} | {row.mean_r:.3f} | "
-                f"{n_missed} of {n_people} | {err} |"
-            )
+            lines.append(f"| {row.floor_px:g}{mark} | {_cells(row)}")
+        lines += [
+            "",
+            f"The clustering's brakes loosened at {min(FLOORS):g} px, each row on top of the one "
+            "before:",
+            "",
+            "| clustering | lowest BCubed P | mean BCubed R | people missed | score error |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [f"| {row.label} | {_cells(row)}" for row in brakes]
     return lines
 
 

@@ -393,8 +393,16 @@ def test_the_floors_block_says_what_each_floor_costs_per_recipe():
         FloorRow(30.0, [rep(0.99, 2, 0.01), rep(1.0, 3, 0.03)]),
         FloorRow(50.0, [rep(1.0, 25, float("nan"))] * 2),
     ]
-    text = "\n".join(floors_block([(UNSEEN[-1], rows)], dt.datetime(2026, 12, 7), 300.0, 50.0))
+    brakes = [
+        FloorRow(30.0, [rep(0.99, 2, 0.01), rep(1.0, 3, 0.03)], "defaults"),
+        FloorRow(30.0, [rep(0.95, 0, 0.02), rep(0.97, 1, 0.04)], "clusters of 2 faces"),
+    ]
+    text = "\n".join(
+        floors_block([(UNSEEN[-1], rows, brakes)], dt.datetime(2026, 12, 7), 300.0, 50.0)
+    )
     assert "### Phone recipe: seeds 526, 527, 528, 529, 530" in text
     assert "| 30 | 0.990 | 0.500 | 5 of 50 | 0.020 |" in text
     assert "| 50 (default) | 1.000 | 0.500 | 50 of 50 | no person found |" in text
+    assert "| defaults | 0.990 | 0.500 | 5 of 50 | 0.020 |" in text
+    assert "| clusters of 2 faces | 0.950 | 0.500 | 1 of 50 | 0.030 |" in text
     assert "nan" not in text
