@@ -53,7 +53,13 @@ from bench.corpora import (
     load_table,
 )
 from bench.creative import publish_block
-from bench.suggestions import face_labels, planted_clusterings, truth_of
+from bench.suggestions import (
+    SHORT_TRACK_FACES,
+    face_labels,
+    planted_clusterings,
+    planted_short_clusterings,
+    truth_of,
+)
 from ingest.extract.embed import population_mean
 from ingest.people.chance import MODEL_PATH, SIGNALS, ChanceModel, KindModel, model_for
 from ingest.people.cluster import FaceTable, cluster_faces
@@ -91,6 +97,7 @@ class Row:
     right: bool
     finds: frozenset  # what answering it right gives: fragments, or the (influencer, video)
     planted: bool = False  # from a planted wrong merge's clustering
+    short: bool = False  # that merge was one short track's (bench/suggestions.py)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,6 +109,7 @@ class CorpusRows:
     n_fragments: int  # influencers that are not their person's largest
     rows: list[Row]
     n_wrong_merges: int = 0  # (influencer, video) whose faces are another person, at the defaults
+    n_planted_short: int = 0  # short tracks planted into another person's influencer
 
 
 def judged_rows(
@@ -138,7 +146,8 @@ def table_rows(
 ) -> CorpusRows:
     """The judged suggestions of ``table``'s faces clustered at the defaults; with
     ``planted_in`` (the corpus of ``table``), then the two_people rows about each of its planted
-    wrong merges (bench/suggestions.py planted_clusterings)."""
+    wrong merges: whole influencers (bench/suggestions.py planted_clusterings) and short tracks
+    (planted_short_clusterings)."""
     s, r = settings.cluster, settings.review
     pops = population_mean(settings.embedding.embedder), population_mean("faceres")
     clustering = cluster_faces(table, s, *pops)
@@ -154,6 +163,16 @@ def table_rows(
             ]
             planted, _, _ = judged_rows(again, merged.cluster_id, table.video_id, labels)
             rows += [dataclasses.replace(x, planted=True) for x in planted]
+        shorts = list(planted_short_clusterings(planted_in, clustering, labels, s))
+        for merged, new_id, video in shorts:
+            again = [
+                x
+                for x in review_candidates(table, merged, s, r, *pops)
+                if x.kind == "two_people" and x.influencer_id == new_id and x.video_id == video
+            ]
+            planted, _, _ = judged_rows(again, merged.cluster_id, table.video_id, labels)
+            rows += [dataclasses.replace(x, planted=True, short=True) for x in planted]
+        return CorpusRows(name, n_videos, n_frag, rows, n_wrong, len(shorts))
     return CorpusRows(name, n_videos, n_frag, rows, n_wrong)
 
 
@@ -266,13 +285,17 @@ def burden(corpora: Sequence[CorpusRows], model: ChanceModel | None, floors: dic
     return Burden(**{f.name: int(tot[f.name]) for f in dataclasses.fields(Burden)})
 
 
-def planted_flagged(corpora: Sequence[CorpusRows], model: ChanceModel | None, floor: float):
-    """(planted wrong merges flagged by a shown row, planted wrong merges named by any row)."""
-    hits = [x for c in corpora for x in c.rows if x.planted and x.right]
+def planted_flagged(
+    corpora: Sequence[CorpusRows], model: ChanceModel | None, floor: float, short: bool = False
+):
+    """(planted wrong merges flagged by a shown row, planted wrong merges named by any row);
+    ``short``: the short tracks' (flagged by a shown row, planted)."""
+    hits = [x for c in corpora for x in c.rows if x.planted and x.right and x.short == short]
+    of = sum(c.n_planted_short for c in corpora) if short else len(hits)
     if model is None:
-        return len(hits), len(hits)
+        return len(hits), of
     m = model.kinds["two_people"]
-    return sum(m.chance(x.signals) >= floor for x in hits), len(hits)
+    return sum(m.chance(x.signals) >= floor for x in hits), of
 
 
 def choose_floor(corpora: Sequence[CorpusRows], model: ChanceModel) -> float:
@@ -377,6 +400,7 @@ def burden_lines(name: str, corpora: Sequence[CorpusRows], model: ChanceModel) -
         ("by chance, at the floor", burden(corpora, model, floors), model),
     ):
         got, of = planted_flagged(corpora, mdl, floors["two_people"])
+        got_short, of_short = planted_flagged(corpora, mdl, floors["two_people"], short=True)
         quiet = (
             f"{b.per100(b.quiet_rows, b.quiet_videos):.1f} ({b.quiet_rows} rows, {b.quiet_videos} videos)"
             if b.quiet_videos
@@ -385,7 +409,8 @@ def burden_lines(name: str, corpora: Sequence[CorpusRows], model: ChanceModel) -
         out.append(
             f"| {name} | {label} | {b.n_shown} of {b.n_rows} | {b.per100(b.answers):.1f} | "
             f"{_pct(b.listed, b.fragments)} | {b.right} / {b.wrong} | {_ratio(b.wrong, b.right)} | "
-            f"{_pct(b.flagged, b.wrong_merges)} | {_pct(got, of)} | {quiet} |"
+            f"{_pct(b.flagged, b.wrong_merges)} | {_pct(got, of)} | "
+            f"{_pct(got_short, of_short)} | {quiet} |"
         )
     return out
 
@@ -422,7 +447,9 @@ def block(
         f"The chance model ({model.embedder}) was fitted on {model.fitted_on}, and its floors "
         f"chosen there: {floors}. Checked on corpora no part of it was fitted or chosen on. "
         "Rows from planted wrong merges count in the two_people reliability and in their own "
-        "column only.",
+        "columns only: whole influencers (of those any row names), and short tracks (of "
+        f"those planted: a track of at most {SHORT_TRACK_FACES} faces of another person, "
+        "forced into the nearest large influencer).",
         "",
         "**Burden** (answers to the truth per 100 videos: rows a user answers, in the page's "
         "order, to reach the people the whole list gives; quiet seeds: no split and no wrong "
@@ -430,8 +457,9 @@ def block(
         "",
         "| corpora | list | rows shown | answers to the truth per 100 videos | fragments "
         "listed | right / wrong shown | wrong per right | wrong merges flagged | planted "
-        "wrong merges flagged | quiet seeds: rows per 100 videos |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "wrong merges flagged | planted short tracks flagged | quiet seeds: rows per 100 "
+        "videos |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     if cal is not None:
         lines += burden_lines("calibration (fitted on)", cal, model)

@@ -37,6 +37,9 @@ from ingest.people.review import Candidate, linkage_distances, review_candidates
 from ingest.settings import ClusterSettings, ReviewSettings
 
 MAX_PLANTED = 5  # planted wrong merges per corpus
+# Faces: a track this short is planted on its own (issue #50: a 2-face track of one man joined
+# a third man's influencer, and no "maybe two people" row named it).
+SHORT_TRACK_FACES = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -301,6 +304,71 @@ def planted_clusterings(
         )
         new_id = int(np.bincount(merged.cluster_id[tied][merged.cluster_id[tied] >= 1]).argmax())
         yield merged, new_id, set(c.table.video_id[clustering.cluster_id == stranger].tolist())
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / max(float(np.linalg.norm(v)), 1e-12)
+
+
+def planted_short_tracks(
+    c: CorpusFaces, clustering: Clustering, labels: np.ndarray
+) -> list[tuple[int, np.ndarray]]:
+    """Up to MAX_PLANTED (host, faces of a short track): for each of the largest pure
+    influencers, the nearest track of at most SHORT_TRACK_FACES faces that another person's
+    influencer holds, from a video the host is not in."""
+    who = person_of(clustering.cluster_id, labels)
+    size = Counter(clustering.cluster_id[clustering.cluster_id >= 1].tolist())
+    emb = c.table.embeddings.astype(np.float64)
+    tracks: dict[str, list[int]] = defaultdict(list)
+    for i, t in enumerate(clustering.track_id):
+        if t is not None and clustering.cluster_id[i] >= 1:
+            tracks[str(t)].append(i)
+    short = [
+        np.array(rows)
+        for _, rows in sorted(tracks.items())
+        if len(rows) <= SHORT_TRACK_FACES and _majority(labels[rows]) is not None
+    ]
+    out: list[tuple[int, np.ndarray]] = []
+    used: set[int] = set()
+    for host in sorted((k for k, p in who.items() if p is not None), key=lambda k: (-size[k], k)):
+        mine = np.flatnonzero(clustering.cluster_id == host)
+        videos = set(c.table.video_id[mine].tolist())
+        centre = _unit(emb[mine].mean(axis=0))
+        near = [
+            (float(_unit(emb[rows].mean(axis=0)) @ centre), k)
+            for k, rows in enumerate(short)
+            if k not in used
+            and _majority(labels[rows]) != who[host]
+            and c.table.video_id[rows[0]] not in videos
+        ]
+        if not near:
+            continue
+        _, k = max(near)
+        out.append((host, short[k]))
+        used.add(k)
+        if len(out) == MAX_PLANTED:
+            break
+    return out
+
+
+def planted_short_clusterings(
+    c: CorpusFaces, clustering: Clustering, labels: np.ndarray, s: ClusterSettings
+) -> Iterator[tuple[Clustering, int, str]]:
+    """Each of ``planted_short_tracks``, clustered again with the track forced into its host:
+    (that clustering, the host's id there, the track's video)."""
+    for host, rows in planted_short_tracks(c, clustering, labels):
+        tied = np.concatenate([np.flatnonzero(clustering.cluster_id == host), rows])
+        merged = cluster_faces(
+            c.table,
+            s,
+            population_mean(c.embedder),
+            population_mean("faceres"),
+            must_link=[tied],
+        )
+        ids = merged.cluster_id[tied]
+        new_id = int(np.bincount(ids[ids >= 1]).argmax())
+        if (merged.cluster_id[rows] == new_id).all():  # the track did join its host
+            yield merged, new_id, str(c.table.video_id[rows[0]])
 
 
 def scored(j: Judged, seconds: float, n_planted: int = 0, n_planted_flagged: int = 0):
