@@ -153,27 +153,28 @@ def table_rows(
     clustering = cluster_faces(table, s, *pops)
     found = review_candidates(table, clustering, s, r, *pops)
     rows, n_frag, n_wrong = judged_rows(found, clustering.cluster_id, table.video_id, labels)
+    n_short = 0
     if planted_in is not None:
-        for merged, new_id, _ in planted_clusterings(planted_in, clustering, labels, s):
-            # Only the planted influencer's rows: the rest repeat the natural clustering's.
-            again = [
-                x
-                for x in review_candidates(table, merged, s, r, *pops)
-                if x.kind == "two_people" and x.influencer_id == new_id
-            ]
-            planted, _, _ = judged_rows(again, merged.cluster_id, table.video_id, labels)
-            rows += [dataclasses.replace(x, planted=True) for x in planted]
+        plants = [
+            (m, k, None, False)
+            for m, k, _ in planted_clusterings(planted_in, clustering, labels, s)
+        ]
         shorts = list(planted_short_clusterings(planted_in, clustering, labels, s))
-        for merged, new_id, video in shorts:
+        plants += [(m, k, video, True) for m, k, video in shorts]
+        n_short = len(shorts)
+        for merged, new_id, video, short in plants:
+            # Only the planted influencer's rows (a short track's: about its video); the rest
+            # repeat the natural clustering's.
             again = [
                 x
                 for x in review_candidates(table, merged, s, r, *pops)
-                if x.kind == "two_people" and x.influencer_id == new_id and x.video_id == video
+                if x.kind == "two_people"
+                and x.influencer_id == new_id
+                and video in (None, x.video_id)
             ]
             planted, _, _ = judged_rows(again, merged.cluster_id, table.video_id, labels)
-            rows += [dataclasses.replace(x, planted=True, short=True) for x in planted]
-        return CorpusRows(name, n_videos, n_frag, rows, n_wrong, len(shorts))
-    return CorpusRows(name, n_videos, n_frag, rows, n_wrong)
+            rows += [dataclasses.replace(x, planted=True, short=short) for x in planted]
+    return CorpusRows(name, n_videos, n_frag, rows, n_wrong, n_short)
 
 
 def _matrix(rows: Sequence[Row], kind: str) -> np.ndarray:
