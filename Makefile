@@ -214,7 +214,7 @@ bench-review: install browser-deps $(REPORT_DIR)/node_modules/.installed ## Seco
 bench-creative: install ## The What works page against a planted creative effect and none, 5 seeds -> docs/benchmarks.md
 	$(PY) -m bench.creative --faces $(SHARED)/faces --out docs/benchmarks.md
 
-bench-floors: install ## People lost and precision at face-size floors 30-50 px, each recipe's unseen seeds (RECIPES=phone for one) -> docs/benchmarks.md
+bench-floors: install ## People lost and precision at face-size floors 30-50 px and with the clustering's limits loosened, each recipe's unseen seeds (RECIPES=phone for one) -> docs/benchmarks.md
 	$(PY) -m bench.floors --faces $(SHARED)/faces --out docs/benchmarks.md $(if $(RECIPES),--recipes $(RECIPES),)
 
 bench-chance: install ## Fit the chance of each "Check these" row on every recipe's calibration seeds; its floor, reliability and burden on unseen seeds and real clips -> docs/benchmarks.md
