@@ -7,6 +7,7 @@ replicated), real.py (the real-clip check), then render.py, which fills template
 docs/benchmarks.md and the README block."""
 
 import argparse
+import re
 from pathlib import Path
 
 from ingest.settings import EmbedderName, Settings
@@ -29,9 +30,23 @@ def installed_opt_ins(settings: Settings) -> tuple[EmbedderName, ...]:
     return tuple(n for n in OPT_IN if weights[n] and Path(weights[n]).is_file())
 
 
+# A block another bench command writes into the same file between its two markers.
+BLOCK = re.compile(r"<!-- (?P<name>[^>]+?): start -->.*?<!-- (?P=name): end -->", re.S)
+
+
 def publish(out: Path, lines: list[str]) -> None:
-    """Write a markdown report to ``out`` and echo it, so a run's figures show where it ran."""
+    """Write a markdown report to ``out`` and echo it, so a run's figures show where it ran.
+    Blocks that other bench commands wrote into the old file (``BLOCK``) and this report does
+    not hold are kept, after it: a full run must not erase what it does not measure."""
     text = "\n".join(lines)
+    if out.is_file():
+        kept = [
+            m.group(0)
+            for m in BLOCK.finditer(out.read_text())
+            if f"<!-- {m['name']}: start -->" not in text
+        ]
+        if kept:
+            text = text.rstrip("\n") + "\n\n" + "\n\n".join(kept) + "\n"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     print(text)

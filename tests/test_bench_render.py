@@ -406,3 +406,25 @@ def test_the_floors_block_says_what_each_floor_costs_per_recipe():
     assert "| defaults | 0.990 | 0.500 | 5 of 50 | 0.020 |" in text
     assert "| clusters of 2 faces | 0.950 | 0.500 | 1 of 50 | 0.030 |" in text
     assert "nan" not in text
+
+
+def test_publish_keeps_the_blocks_other_bench_commands_wrote(tmp_path):
+    """`make bench` rewrites docs/benchmarks.md; the blocks `make bench-floors` and `make
+    bench-growth` wrote there stay (after the new report), and a block the report holds itself
+    is its own, not the old one."""
+    from bench import publish
+
+    out = tmp_path / "benchmarks.md"
+    out.write_text(
+        "# Old\n\nold figures\n\n<!-- face floors: start -->\nfloors 1\n<!-- face floors: end -->\n"
+        "\n<!-- check these: start -->\nold check\n<!-- check these: end -->\n"
+        "<!-- ingest growth: start -->\ngrowth\n<!-- ingest growth: end -->\n"
+    )
+    publish(
+        out, ["# New", "", "<!-- check these: start -->", "new check", "<!-- check these: end -->"]
+    )
+    text = out.read_text()
+    assert text.startswith("# New")
+    assert "old figures" not in text and "old check" not in text and "new check" in text
+    assert "floors 1" in text and "growth" in text
+    assert text.index("new check") < text.index("floors 1") < text.index("growth")
