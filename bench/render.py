@@ -82,7 +82,7 @@ def unseen_row(name: str, rs: list[Report]) -> str:
         f"**{m['mean_f']:.3f}**{miss['f']} | {m['min_p']:.3f}{miss['precision']} | "
         f"{' / '.join(f'{r.n_influencers}/{r.n_people}' for r in rs)} | "
         f"{m['within']} of {len(rs)}{miss['count']} | {m['exact']:.0%}{miss['exact']} | "
-        f"{m['error']:.3f}{miss['error']} |"
+        f"{m['error_text']}{miss['error']} |"
     )
 
 

@@ -74,13 +74,23 @@ def summary(rs: list[Report], t: Targets = TARGETS) -> dict[str, object]:
     within = sum(abs(r.n_influencers - r.n_people) <= t.count_within for r in rs)
     mean_f = float(np.mean([r.bcubed_f for r in rs]))
     exact = float(np.mean([r.exact_video_sets for r in rs]))
-    error = float(np.mean([r.score_mae for r in rs]))
+    # A seed where nobody was found has no score to be wrong about: the error is over the
+    # seeds that found someone, and a seed that found nobody misses the target.
+    known = [r.score_mae for r in rs if not np.isnan(r.score_mae)]
+    error = float(np.mean(known)) if known else float("nan")
+    nobody = len(rs) - len(known)
+    if not known:
+        error_text = "no person found"
+    else:
+        error_text = f"{error:.3f}" + (
+            f" ({nobody} {'seed' if nobody == 1 else 'seeds'} found nobody)" if nobody else ""
+        )
     min_p = float(min(r.bcubed_p for r in rs))
     checks = {
         "f": mean_f >= t.min_mean_f,
         "count": within >= t.count_seeds * len(rs),
         "exact": exact >= t.min_exact,
-        "error": error <= t.max_score_error,
+        "error": bool(known) and not nobody and error <= t.max_score_error,
         "precision": min_p >= t.min_precision,
     }
     return {
@@ -88,6 +98,7 @@ def summary(rs: list[Report], t: Targets = TARGETS) -> dict[str, object]:
         "within": within,
         "exact": exact,
         "error": error,
+        "error_text": error_text,
         "min_p": min_p,
         "checks": checks,
         "met": all(checks.values()),

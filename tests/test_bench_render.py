@@ -200,6 +200,24 @@ def test_unseen_seeds_of_each_recipe_are_tabled_and_marked_against_the_targets()
     assert any(line.startswith(f"| edited recipe | {UNSEEN[1].seed_list} |") for line in block)
 
 
+def test_a_seed_that_found_nobody_says_so_instead_of_nan():
+    """The phone recipe at the defaults once found nobody on a seed: its score error is not a
+    number, and the table said "nan". It says which seeds found nobody, and misses."""
+    import dataclasses
+
+    from bench.render import unseen_row
+    from bench.unseen import summary
+
+    nobody = dataclasses.replace(rep(0.7), score_mae=float("nan"))
+    some = [nobody, rep(0.999), rep(0.999)]
+    m = summary(some)
+    assert m["error_text"] == f"{rep(0.999).score_mae:.3f} (1 seed found nobody)"
+    assert not m["checks"]["error"]
+    row = unseen_row("defaults", some)
+    assert "nan" not in row and "(1 seed found nobody) (**missed**)" in row
+    assert summary([nobody, nobody])["error_text"] == "no person found"
+
+
 def test_an_opt_in_embedder_is_tabled_beside_the_default_or_said_missing():
     from bench.calibration import EmbedderCalibration
     from bench.corpora import UNSEEN
