@@ -32,7 +32,7 @@ else
 INPUT_CSV := $(VIDEOS)
 endif
 
-.PHONY: help install install-ray models models-arcface build demo ingest dbt warehouse-doc gx report review browser-deps duckdb-cli test test-fast test-scale reliability bench bench-calibrate bench-review bench-creative bench-chance bench-floors bench-growth bench-margin bench-blur bench-scale bench-face-search lint format lock clean
+.PHONY: help install install-ray models models-arcface build demo ingest dbt warehouse-doc gx report review browser-deps duckdb-cli test test-fast test-scale reliability bench bench-calibrate bench-review bench-creative bench-chance bench-floors bench-growth bench-per-track bench-margin bench-blur bench-scale bench-face-search lint format lock clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -219,6 +219,9 @@ bench-floors: install ## People lost and precision at face-size floors 30-50 px 
 
 bench-chance: install ## Fit the chance of each "Check these" row on every recipe's calibration seeds; its floor, reliability and burden on unseen seeds and real clips -> docs/benchmarks.md
 	$(PY) -m bench.chance --faces $(SHARED)/faces --shared $(SHARED) --out docs/benchmarks.md
+
+bench-per-track: install ## FaceNet and faceres on the k sharpest faces of each track: what it costs, from make bench's warehouses (~30 s) -> docs/benchmarks.md
+	$(PY) -m bench.per_track --faces $(SHARED)/faces --out docs/benchmarks.md
 
 bench-growth: install ## Ingest time and peak memory at 100, 300 and 1,000 videos, each from scratch (~12 min) -> docs/benchmarks.md
 	$(PY) -m bench.growth --faces $(SHARED)/faces --out docs/benchmarks.md
