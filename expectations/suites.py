@@ -125,7 +125,7 @@ def raw_checks() -> list[TableCheck]:
                 E.ExpectColumnValuesToBeInSet(column="video_exists", value_set=[True]),
                 _not_null("det_score"),
                 _between("det_score", 0, 1),
-                _not_null("age_years"),
+                # NULL for faces faceres did not describe (EmbeddingSettings.faceres_per_track)
                 _between("age_years", 0, 100),
                 _between("x1", -BOX_TOLERANCE_PX, None),
                 _between("y1", -BOX_TOLERANCE_PX, None),

@@ -142,6 +142,11 @@ class EmbeddingSettings:
     age_model_dir: str | None = field(
         default_factory=lambda: os.environ.get("AGE_MODEL_DIR", str(DEFAULT_AGE_MODEL_DIR))
     )
+    # Faces of each within-video track that faceres describes, the sharpest first (0: every
+    # face); the others store no age or descriptor. Clustering averages a track's descriptor
+    # over its described faces, and two a track leave every figure of `make bench-per-track`
+    # unchanged while describing a quarter to a half of the faces (docs/decisions.md, #49).
+    faceres_per_track: int = 2
 
 
 @dataclass(frozen=True)
@@ -308,6 +313,7 @@ class Settings:
             "dlib_box_scale": self.embedding.dlib_box_scale,
             "crop_px": self.embedding.crop_px,
             "crop_margin": self.embedding.crop_margin,
+            "faceres_per_track": self.embedding.faceres_per_track,
             "version": EXTRACTION_VERSION,
         }
         if self.embedding.embedder == "arcface":
@@ -323,5 +329,6 @@ class Settings:
 # Bump when extraction code changes what it returns for the same settings.
 # 2: sharpness measured on the centre of the face; 3: face size measured on the box clipped
 # to the frame (what is visible, and what is stored); 4: apparent age of each face;
-# 5: the faceres descriptor of each face; 6: detection on frames scaled to the size floor
-EXTRACTION_VERSION = 6
+# 5: the faceres descriptor of each face; 6: detection on frames scaled to the size floor;
+# 7: faceres on the sharpest faces of each track only
+EXTRACTION_VERSION = 7

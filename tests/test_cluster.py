@@ -247,3 +247,48 @@ def test_faceres_veto_keeps_apart_two_videos_whose_descriptors_disagree():
         list(cluster_faces(FaceTable(vids, frames, emb, descriptor=apart), off).cluster_id)
         == [1] * 8
     )
+
+
+def _unit_rows(x):
+    x = np.asarray(x, np.float64)
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_faceres_describes_the_sharpest_faces_of_each_track():
+    """Two people across four frames and a third person once: two faces of each track, the
+    sharpest, and the lone face (its own track, though clustering drops it) are described."""
+    from ingest.extract.faces import faces_to_describe
+
+    rng = np.random.default_rng(1)
+    people = _unit_rows(rng.normal(size=(3, 32)))
+    emb = _unit_rows(people[[0, 1, 0, 1, 0, 1, 0, 1, 2]] + rng.normal(scale=0.02, size=(9, 32)))
+    frames = np.array([0, 0, 1, 1, 2, 2, 3, 3, 4])
+    sharp = np.array([5, 90, 80, 10, 70, 20, 60, 30, 1], np.float32)
+    chosen = faces_to_describe(frames, emb, sharp, 2, ClusterSettings())
+    assert chosen.tolist() == [False, True, True, False, True, False, False, True, True]
+    assert faces_to_describe(frames, emb, sharp, 0, ClusterSettings()).all()
+    assert faces_to_describe(frames[:0], emb[:0], sharp[:0], 2, ClusterSettings()).shape == (0,)
+
+
+def test_a_face_faceres_did_not_describe_reads_its_videos_nearest_described_face():
+    from ingest.people.cluster import fill_descriptors
+
+    emb = _unit_rows([[1, 0, 0], [0.9, 0.1, 0], [0, 1, 0], [0.1, 0.9, 0], [1, 0, 0], [0, 0, 1]])
+    desc = np.array([[1, 0], [np.nan, np.nan], [0, 1], [np.nan, np.nan], [0.6, 0.8], [1, 0]])
+    desc = desc.astype(np.float32)
+    video = np.array(["a", "a", "a", "a", "b", "b"])
+    out = fill_descriptors(video, emb, desc)
+    assert out.tolist() == [
+        [1, 0],
+        [1, 0],
+        [0, 1],
+        [0, 1],
+        [0.6000000238418579, 0.800000011920929],
+        [1, 0],
+    ]
+    assert np.isnan(desc[1]).all()  # the input is not changed
+    # Video "b" never looks at video "a": a face there with no described face in its video
+    # means the warehouse predates the descriptor, and then nothing is filled.
+    desc[4] = np.nan
+    desc[5] = np.nan
+    assert fill_descriptors(video, emb, desc) is None

@@ -187,24 +187,39 @@ def test_face_thumbnails_keep_their_colours(warehouse):
     pytest.fail("no source frame matched the thumbnail's colours (colour swap?)")
 
 
-def test_every_face_has_an_apparent_age(warehouse):
-    """The age model ran on every kept face (test_clustering_quality_floor checks that its
-    brake splits nobody here)."""
+def test_faceres_describes_the_sharpest_two_faces_of_every_track(warehouse):
+    """faceres (apparent age, the veto's descriptor) ran on the two sharpest faces of each
+    track, no fewer where the track has them, and on no other face: both NULL together."""
     db, _, _ = warehouse
     con = duckdb.connect(str(db), read_only=True)
-    n, n_aged, lo, hi = con.execute(
-        "select count(*), count(age_years), min(age_years), max(age_years) from raw.faces"
+    tracks = con.execute(
+        """
+        select c.track_id, count(*) as n, count(f.age_years) as aged,
+               count(f.faceres_descriptor) as described,
+               min(f.sharpness) filter (where f.age_years is not null) as sharpest_min,
+               max(f.sharpness) filter (where f.age_years is null) as rest_max
+        from raw.faces f join raw.face_clusters c using (face_id)
+        where c.track_id is not null group by 1
+        """
+    ).fetchall()
+    lo, hi, n_aged, n = con.execute(
+        "select min(age_years), max(age_years), count(age_years), count(*) from raw.faces"
     ).fetchone()
     con.close()
-    assert n > 0 and n_aged == n and 0 < lo <= hi < 100
+    assert len(tracks) > 5 and 0 < lo <= hi < 100 and 0 < n_aged < n
+    for _, n_faces, aged, described, sharpest_min, rest_max in tracks:
+        assert aged == described == min(2, n_faces)
+        assert rest_max is None or rest_max <= sharpest_min
 
 
-def test_every_face_has_a_unit_faceres_descriptor(warehouse):
-    """The descriptor the veto compares is stored for every face, unit length, and not one
-    constant vector (two faces of different people differ)."""
+def test_described_faces_carry_a_unit_faceres_descriptor(warehouse):
+    """The descriptor the veto compares is unit length where stored, and not one constant
+    vector (two faces of different people differ)."""
     db, _, _ = warehouse
     con = duckdb.connect(str(db), read_only=True)
-    rows = con.execute("select faceres_descriptor from raw.faces").fetchall()
+    rows = con.execute(
+        "select faceres_descriptor from raw.faces where faceres_descriptor is not null"
+    ).fetchall()
     con.close()
     import numpy as np
 

@@ -148,6 +148,11 @@ def expected_age(probs: NDArray[np.float32]) -> NDArray[np.float32]:
 DESCRIPTOR_DIM = 1024  # length of the faceres descriptor
 
 
+def faceres_crop(rgb: NDArray[np.uint8], box: NDArray[np.float32]) -> NDArray[np.uint8]:
+    """The (INPUT_PX, INPUT_PX, 3) RGB crop faceres reads for the face at ``box`` (4,)."""
+    return square_crop(rgb, box, CROP_MARGIN, INPUT_PX)
+
+
 @dataclass(frozen=True)
 class FaceresOutput:
     """k faces, rows aligned."""
@@ -216,11 +221,7 @@ class AgeEstimator:
         self, items: list[tuple[NDArray[np.uint8], NDArray[np.float32]]]
     ) -> FaceresOutput:
         """``estimate`` over several frames' (rgb, boxes) in one batch; rows in order."""
-        crops = [
-            square_crop(rgb, b, CROP_MARGIN, INPUT_PX)
-            for rgb, boxes in items
-            for b in np.asarray(boxes)
-        ]
+        crops = [faceres_crop(rgb, b) for rgb, boxes in items for b in np.asarray(boxes)]
         if not crops:
             return FaceresOutput.empty()
         return self.estimate_crops(np.stack(crops))

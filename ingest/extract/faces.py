@@ -5,6 +5,7 @@ tomorrow. Results are cached as .npz by (content hash, extraction settings hash)
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import time
 from dataclasses import dataclass, field
@@ -15,11 +16,12 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from ingest.extract.age import DESCRIPTOR_DIM, AgeEstimator
+from ingest.extract.age import DESCRIPTOR_DIM, AgeEstimator, faceres_crop
 from ingest.extract.detect import MtcnnDetector, clip_box, passes_quality, square_crop
 from ingest.extract.embed import Embedder, make_embedder
 from ingest.extract.video import DecodeError, VideoMeta, iter_frames, probe, sample_frame_indices
-from ingest.settings import Settings
+from ingest.people.cluster import tracks_within_video
+from ingest.settings import ClusterSettings, Settings
 
 
 @dataclass
@@ -34,8 +36,10 @@ class Faces:
     sharpness: NDArray[np.float32]  # (n,)
     embeddings: NDArray[np.float32]  # (n, d) L2-normalised
     crops: NDArray[np.uint8]  # (n, crop_px, crop_px, 3) RGB thumbnails
-    age: NDArray[np.float32]  # (n,) apparent age, years
-    descriptor: NDArray[np.float32]  # (n, 1024) faceres descriptor, L2-normalised
+    age: NDArray[np.float32]  # (n,) apparent age, years; nan: not described
+    descriptor: NDArray[
+        np.float32
+    ]  # (n, 1024) faceres descriptor, L2-normalised; nan rows: not described
 
     def __len__(self) -> int:
         return len(self.frame_index)
@@ -129,12 +133,27 @@ def stack_faces(rows: list[FaceRow], dim: int, crop_px: int) -> Faces:
     )
 
 
+@dataclass(frozen=True)
+class _Kept:
+    """A face that passed the filters, embedded, before faceres chooses whom to describe."""
+
+    frame_index: int
+    timestamp_s: float
+    box: NDArray[np.float32]  # (4,) clipped to the frame
+    det_score: float
+    landmarks: NDArray[np.float32]  # (5, 2)
+    sharpness: float
+    embedding: NDArray[np.float32]  # (d,)
+    crop: NDArray[np.uint8]  # (crop_px, crop_px, 3) the stored thumbnail
+    faceres_crop: NDArray[np.uint8]  # (224, 224, 3) what faceres reads
+
+
 def _faces_of_batch(
     batch: list, meta: VideoMeta, settings: Settings, timings: dict[str, float]
-) -> list[FaceRow]:
-    """Detect, filter and describe the faces of a batch of frames: each network sees the
-    batch's faces together, one forward pass each."""
-    detector, embedder, age_model = _models(settings)
+) -> list[_Kept]:
+    """Detect, filter and embed the faces of a batch of frames: each network sees the batch's
+    faces together, one forward pass each."""
+    detector, embedder, _ = _models(settings)
     det_s = settings.detection
     crop_px, margin = settings.embedding.crop_px, settings.embedding.crop_margin
     t0 = time.perf_counter()
@@ -161,15 +180,80 @@ def _faces_of_batch(
     )
     timings["embed"] += time.perf_counter() - t0
     t0 = time.perf_counter()
-    faceres = age_model.estimate_frames([(g[0][0].rgb, b) for g, b in zip(by_frame, boxes)])
+    out = [
+        _Kept(
+            frame.index,
+            frame.timestamp_s,
+            box,
+            d.score,
+            d.landmarks,
+            sharp,
+            emb,
+            crop,
+            faceres_crop(frame.rgb, box),
+        )
+        for (frame, d, box, crop, sharp), emb in zip(kept, embs)
+    ]
+    timings["age"] += time.perf_counter() - t0
+    return out
+
+
+def faces_to_describe(
+    frame_index: NDArray[np.int64],
+    emb: NDArray[np.float32],
+    sharpness: NDArray[np.float32],
+    per_track: int,
+    s: ClusterSettings,
+) -> NDArray[np.bool_]:
+    """(n,) which of one video's faces faceres describes: the ``per_track`` sharpest of each
+    track (every face is in one: tracks clustering drops count too), or all for 0. A track's
+    faceres centroid needs only a few faces (`make bench-per-track`); its FaceNet one needs
+    every face, so FaceNet still runs on all."""
+    n = len(frame_index)
+    if per_track <= 0 or n == 0:
+        return np.ones(n, dtype=bool)
+    every = dataclasses.replace(s, min_track_faces=1, min_track_sharpness=0.0)
+    labels = tracks_within_video(frame_index, emb, every)
+    chosen = np.zeros(n, dtype=bool)
+    for lab in np.unique(labels):
+        members = np.flatnonzero(labels == lab)
+        chosen[members[np.argsort(-sharpness[members], kind="stable")[:per_track]]] = True
+    return chosen
+
+
+def _describe(kept: list[_Kept], settings: Settings, timings: dict[str, float]) -> list[FaceRow]:
+    """The video's faces with faceres's age and descriptor where ``faces_to_describe`` says
+    (nan elsewhere: stored as NULL)."""
+    if not kept:
+        return []
+    _, _, age_model = _models(settings)
+    t0 = time.perf_counter()
+    chosen = faces_to_describe(
+        np.asarray([k.frame_index for k in kept], np.int64),
+        np.stack([k.embedding for k in kept]),
+        np.asarray([k.sharpness for k in kept], np.float32),
+        settings.embedding.faceres_per_track,
+        settings.cluster,
+    )
+    out = age_model.estimate_crops(np.stack([k.faceres_crop for k, c in zip(kept, chosen) if c]))
+    age = np.full(len(kept), np.nan, np.float32)
+    desc = np.full((len(kept), DESCRIPTOR_DIM), np.nan, np.float32)
+    age[chosen], desc[chosen] = out.age, out.descriptor
     timings["age"] += time.perf_counter() - t0
     return [
         FaceRow(
-            frame.index, frame.timestamp_s, box, d.score, d.landmarks, sharp, emb, crop, age, desc
+            k.frame_index,
+            k.timestamp_s,
+            k.box,
+            k.det_score,
+            k.landmarks,
+            k.sharpness,
+            k.embedding,
+            k.crop,
+            float(a),
+            d,
         )
-        for (frame, d, box, crop, sharp), emb, age, desc in zip(
-            kept, embs, faceres.age, faceres.descriptor
-        )
+        for k, a, d in zip(kept, age, desc)
     ]
 
 
@@ -180,7 +264,7 @@ def extract_video(path: Path, settings: Settings) -> VideoExtraction:
     timings = {"decode": 0.0, "detect": 0.0, "embed": 0.0, "age": 0.0}
     meta = probe(path)
     indices = sample_frame_indices(meta, settings.sampling)
-    rows: list[FaceRow] = []
+    kept: list[_Kept] = []
     n_sampled = 0
     batch: list = []
     t_dec = time.perf_counter()
@@ -189,13 +273,14 @@ def extract_video(path: Path, settings: Settings) -> VideoExtraction:
         n_sampled += 1
         batch.append(frame)
         if len(batch) >= settings.detection.batch_frames:
-            rows += _faces_of_batch(batch, meta, settings, timings)
+            kept += _faces_of_batch(batch, meta, settings, timings)
             batch = []
         t_dec = time.perf_counter()
     if batch:
-        rows += _faces_of_batch(batch, meta, settings, timings)
+        kept += _faces_of_batch(batch, meta, settings, timings)
     if n_sampled == 0:
         raise DecodeError("no frame could be decoded")
+    rows = _describe(kept, settings, timings)
     return VideoExtraction(
         meta=meta,
         embedder=embedder.name,

@@ -210,6 +210,28 @@ def tracks_within_video(
     return np.where(keep[labels], labels, -1)
 
 
+def fill_descriptors(
+    video_id: NDArray[np.str_], emb: NDArray[np.float32], desc: NDArray[np.float32]
+) -> NDArray[np.float32] | None:
+    """``desc`` (n, k) with each nan row (a face faceres did not describe) taken from the
+    described face of the same video nearest to it in ``emb`` (n, d, L2-normalised): faceres
+    describes a few faces of each track, and a track's nearest described face is its own. None
+    where a video has faces but none described."""
+    out = desc.copy()
+    missing = np.isnan(desc).any(axis=1)
+    if not missing.any():
+        return out
+    for _, idx in groups(video_id):
+        gaps, known = idx[missing[idx]], idx[~missing[idx]]
+        if len(gaps) == 0:
+            continue
+        if len(known) == 0:
+            return None
+        nearest = np.argmax(emb[gaps].astype(np.float64) @ emb[known].T.astype(np.float64), axis=1)
+        out[gaps] = desc[known[nearest]]
+    return out
+
+
 def _centroids(emb: NDArray[np.float32], labels: NDArray[np.int64], k: int) -> NDArray[np.float32]:
     """(k, d) L2-normalised mean embedding of each label 0..k-1."""
     c = np.zeros((k, emb.shape[1]), dtype=np.float64)

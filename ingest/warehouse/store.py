@@ -20,7 +20,7 @@ from PIL import Image
 from ingest.embedders import EMBEDDERS
 from ingest.extract.age import DESCRIPTOR_DIM
 from ingest.extract.faces import VideoExtraction
-from ingest.people.cluster import Clustering, FaceTable
+from ingest.people.cluster import Clustering, FaceTable, fill_descriptors
 from ingest.people.review import Candidate
 from ingest.settings import WAREHOUSE_STORAGE_VERSION
 
@@ -602,8 +602,11 @@ def _faces_frame(video_id: str, x: VideoExtraction, faces_dir: Path) -> pd.DataF
             "embedder": x.embedder,
             "embedding": list(f.embeddings.astype(np.float32)),
             "crop_path": paths,
-            "age_years": f.age.astype(np.float64),
-            "faceres_descriptor": list(f.descriptor.astype(np.float32)),
+            # Faces faceres did not describe (EmbeddingSettings.faceres_per_track): NULL.
+            "age_years": pd.Series(f.age.astype(np.float64)).astype("Float64"),
+            "faceres_descriptor": [
+                None if np.isnan(d).any() else d for d in f.descriptor.astype(np.float32)
+            ],
         }
     )
 
@@ -823,15 +826,24 @@ def face_table(df: pd.DataFrame) -> FaceTable:
         embeddings=np.stack(df["embedding"].to_numpy()).astype(np.float32),
         sharpness=df["sharpness"].to_numpy().astype(np.float32),
         age=df["age_years"].to_numpy(dtype=np.float32, na_value=np.nan),
-        # Faces stored before the descriptor existed have none: then no veto at all, rather
-        # than a veto over some tracks only.
-        descriptor=(
-            None
-            if df["faceres_descriptor"].isna().any()
-            else np.stack(df["faceres_descriptor"].to_numpy()).astype(np.float32)
-        ),
+        descriptor=_descriptors(df),
         face_px=_face_px(df),
     )
+
+
+def _descriptors(df: pd.DataFrame) -> NDArray[np.float32] | None:
+    """(n, k) faceres descriptors, a face faceres did not describe taking its video's nearest
+    described face (``fill_descriptors``); None, so no veto at all rather than one over some
+    tracks only, where a video has faces but none described (stored before the descriptor
+    existed)."""
+    col = df["faceres_descriptor"]
+    has = col.notna().to_numpy()
+    if not has.any():
+        return None
+    emb = np.stack(df["embedding"].to_numpy()).astype(np.float32)
+    desc = np.full((len(df), len(col[has].iloc[0])), np.nan, dtype=np.float32)
+    desc[has] = np.stack(col[has].to_numpy()).astype(np.float32)
+    return fill_descriptors(df["video_id"].to_numpy().astype(str), emb, desc)
 
 
 def _face_px(df: pd.DataFrame) -> NDArray[np.float32] | None:
