@@ -111,8 +111,10 @@ class FaceRow:
     sharpness: float
     embedding: NDArray[np.float32]  # (d,)
     crop: NDArray[np.uint8]  # (crop_px, crop_px, 3)
-    age: float
-    descriptor: NDArray[np.float32]  # (DESCRIPTOR_DIM,)
+    # faceres's, set once the video's faces are grouped (``_describe``); nan: not described
+    age: float = float("nan")
+    descriptor: NDArray[np.float32] | None = None  # (DESCRIPTOR_DIM,)
+    faceres_crop: NDArray[np.uint8] | None = None  # (224, 224, 3) what faceres reads, until then
 
 
 def stack_faces(rows: list[FaceRow], dim: int, crop_px: int) -> Faces:
@@ -133,24 +135,9 @@ def stack_faces(rows: list[FaceRow], dim: int, crop_px: int) -> Faces:
     )
 
 
-@dataclass(frozen=True)
-class _Kept:
-    """A face that passed the filters, embedded, before faceres chooses whom to describe."""
-
-    frame_index: int
-    timestamp_s: float
-    box: NDArray[np.float32]  # (4,) clipped to the frame
-    det_score: float
-    landmarks: NDArray[np.float32]  # (5, 2)
-    sharpness: float
-    embedding: NDArray[np.float32]  # (d,)
-    crop: NDArray[np.uint8]  # (crop_px, crop_px, 3) the stored thumbnail
-    faceres_crop: NDArray[np.uint8]  # (224, 224, 3) what faceres reads
-
-
 def _faces_of_batch(
     batch: list, meta: VideoMeta, settings: Settings, timings: dict[str, float]
-) -> list[_Kept]:
+) -> list[FaceRow]:
     """Detect, filter and embed the faces of a batch of frames: each network sees the batch's
     faces together, one forward pass each."""
     detector, embedder, _ = _models(settings)
@@ -181,7 +168,7 @@ def _faces_of_batch(
     timings["embed"] += time.perf_counter() - t0
     t0 = time.perf_counter()
     out = [
-        _Kept(
+        FaceRow(
             frame.index,
             frame.timestamp_s,
             box,
@@ -190,7 +177,7 @@ def _faces_of_batch(
             sharp,
             emb,
             crop,
-            faceres_crop(frame.rgb, box),
+            faceres_crop=faceres_crop(frame.rgb, box),
         )
         for (frame, d, box, crop, sharp), emb in zip(kept, embs)
     ]
@@ -221,7 +208,7 @@ def faces_to_describe(
     return chosen
 
 
-def _describe(kept: list[_Kept], settings: Settings, timings: dict[str, float]) -> list[FaceRow]:
+def _describe(kept: list[FaceRow], settings: Settings, timings: dict[str, float]) -> list[FaceRow]:
     """The video's faces with faceres's age and descriptor where ``faces_to_describe`` says
     (nan elsewhere: stored as NULL)."""
     if not kept:
@@ -241,18 +228,7 @@ def _describe(kept: list[_Kept], settings: Settings, timings: dict[str, float]) 
     age[chosen], desc[chosen] = out.age, out.descriptor
     timings["age"] += time.perf_counter() - t0
     return [
-        FaceRow(
-            k.frame_index,
-            k.timestamp_s,
-            k.box,
-            k.det_score,
-            k.landmarks,
-            k.sharpness,
-            k.embedding,
-            k.crop,
-            float(a),
-            d,
-        )
+        dataclasses.replace(k, age=float(a), descriptor=d, faceres_crop=None)
         for k, a, d in zip(kept, age, desc)
     ]
 
@@ -264,7 +240,7 @@ def extract_video(path: Path, settings: Settings) -> VideoExtraction:
     timings = {"decode": 0.0, "detect": 0.0, "embed": 0.0, "age": 0.0}
     meta = probe(path)
     indices = sample_frame_indices(meta, settings.sampling)
-    kept: list[_Kept] = []
+    kept: list[FaceRow] = []
     n_sampled = 0
     batch: list = []
     t_dec = time.perf_counter()
