@@ -223,6 +223,12 @@ class PageWatch:
         return self.page.locator("table:visible")
 
     def broken_images(self) -> list[str]:
+        """Images that failed to load. An image the page added after the last ``settle`` (the
+        pages render from in-browser queries, not from the network) is waited for first: one
+        still loading is not broken, one that failed is complete with no width."""
+        self.page.wait_for_function(
+            "() => Array.from(document.images).every(i => i.complete)", timeout=PAGE_WAIT_MS
+        )
         return self.page.eval_on_selector_all(
             "img", "els => els.filter(i => !(i.naturalWidth > 0)).map(i => i.src)"
         )
