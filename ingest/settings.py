@@ -130,8 +130,8 @@ class EmbeddingSettings:
     arcface_weights: str | None = field(default_factory=_arcface_weights)
     arcface_batch: int = 32  # faces per ArcFace forward pass
     # On CPU, "onnx" runs MTCNN, FaceNet and faceres in ONNX Runtime (exported once beside their
-    # weights; ingest/extract/onnxrt.py): ~2.7x faster per face than torch, same outputs. "torch"
-    # always uses torch, as any --device other than cpu does.
+    # weights; ingest/extract/onnxrt.py): faster than torch (measured there), same outputs.
+    # "torch" always uses torch, as any --device other than cpu does.
     runtime: Literal["onnx", "torch"] = "onnx"
     dlib_box_scale: float = 0.9  # x longer MTCNN box side: the square dlib's aligner starts from
     crop_px: int = 112  # pixels, side of the stored face thumbnail
@@ -143,9 +143,10 @@ class EmbeddingSettings:
         default_factory=lambda: os.environ.get("AGE_MODEL_DIR", str(DEFAULT_AGE_MODEL_DIR))
     )
     # Faces of each within-video track that faceres describes, the sharpest first (0: every
-    # face); the others store no age or descriptor. Clustering averages a track's descriptor
-    # over its described faces, and two a track leave every figure of `make bench-per-track`
-    # unchanged while describing a quarter to a half of the faces (docs/decisions.md, #49).
+    # face); the others store no age or descriptor, and clustering gives each the descriptor of
+    # its video's nearest described face. Two a track leave every accuracy figure of `make
+    # bench` unchanged while describing 32-50% of the faces of its studio, edited and real
+    # corpora (docs/decisions.md, #49).
     faceres_per_track: int = 2
 
 

@@ -36,10 +36,9 @@ class Faces:
     sharpness: NDArray[np.float32]  # (n,)
     embeddings: NDArray[np.float32]  # (n, d) L2-normalised
     crops: NDArray[np.uint8]  # (n, crop_px, crop_px, 3) RGB thumbnails
-    age: NDArray[np.float32]  # (n,) apparent age, years; nan: not described
-    descriptor: NDArray[
-        np.float32
-    ]  # (n, 1024) faceres descriptor, L2-normalised; nan rows: not described
+    # faceres's, for the faces it describes (``faces_to_describe``); nan for the others
+    age: NDArray[np.float32]  # (n,) apparent age, years
+    descriptor: NDArray[np.float32]  # (n, 1024) faceres descriptor, L2-normalised
 
     def __len__(self) -> int:
         return len(self.frame_index)

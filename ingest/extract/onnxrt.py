@@ -2,9 +2,9 @@
 
 Measured one thread, 8 faces a pass: FaceNet 34.6 -> 12.8 ms a face, faceres 33.3 -> 12.2 ms,
 with the same outputs (within 1e-7 and 3e-6); MTCNN's networks 3.9 -> 2.6 s over 160 frames
-of the benchmark corpus, the same boxes (within 2e-4 px). Each graph is exported from the torch network
-once, into a file beside its weights; where that cannot be done (no onnxruntime, a read-only
-models folder) the caller runs torch instead."""
+of the benchmark corpus, the same boxes (within 2e-4 px). Each graph is exported from the
+torch network once, into a file beside its weights; where that cannot be done (no
+onnxruntime, a read-only models folder) the caller runs torch instead."""
 
 from __future__ import annotations
 

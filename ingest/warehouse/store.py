@@ -820,30 +820,32 @@ def load_faces(con: duckdb.DuckDBPyConnection, embedder: str) -> pd.DataFrame:
 def face_table(df: pd.DataFrame) -> FaceTable:
     """The clustering input from raw.faces rows (``video_id``, ``frame_index``, ``embedding``,
     ``sharpness``, ``age_years``, ``faceres_descriptor``), aligned with ``df``."""
+    video_id = df["video_id"].to_numpy().astype(str)
+    embeddings = np.stack(df["embedding"].to_numpy()).astype(np.float32)
     return FaceTable(
-        video_id=df["video_id"].to_numpy().astype(str),
+        video_id=video_id,
         frame_index=df["frame_index"].to_numpy().astype(np.int64),
-        embeddings=np.stack(df["embedding"].to_numpy()).astype(np.float32),
+        embeddings=embeddings,
         sharpness=df["sharpness"].to_numpy().astype(np.float32),
         age=df["age_years"].to_numpy(dtype=np.float32, na_value=np.nan),
-        descriptor=_descriptors(df),
+        descriptor=_descriptors(df["faceres_descriptor"], video_id, embeddings),
         face_px=_face_px(df),
     )
 
 
-def _descriptors(df: pd.DataFrame) -> NDArray[np.float32] | None:
-    """(n, k) faceres descriptors, a face faceres did not describe taking its video's nearest
-    described face (``fill_descriptors``); None, so no veto at all rather than one over some
-    tracks only, where a video has faces but none described (stored before the descriptor
-    existed)."""
-    col = df["faceres_descriptor"]
+def _descriptors(
+    col: pd.Series, video_id: NDArray[np.str_], embeddings: NDArray[np.float32]
+) -> NDArray[np.float32] | None:
+    """(n, k) faceres descriptors from the column ``col``, a face faceres did not describe
+    taking its video's nearest described face (``fill_descriptors``); None, so no veto at all
+    rather than one over some tracks only, where a video has faces but none described (stored
+    before the descriptor existed)."""
     has = col.notna().to_numpy()
     if not has.any():
         return None
-    emb = np.stack(df["embedding"].to_numpy()).astype(np.float32)
-    desc = np.full((len(df), len(col[has].iloc[0])), np.nan, dtype=np.float32)
+    desc = np.full((len(col), len(col[has].iloc[0])), np.nan, dtype=np.float32)
     desc[has] = np.stack(col[has].to_numpy()).astype(np.float32)
-    return fill_descriptors(df["video_id"].to_numpy().astype(str), emb, desc)
+    return fill_descriptors(video_id, embeddings, desc)
 
 
 def _face_px(df: pd.DataFrame) -> NDArray[np.float32] | None:
