@@ -60,7 +60,7 @@ def chosen_means(
 @dataclasses.dataclass(frozen=True)
 class Row:
     corpora: str
-    rule: str  # "every face" or "<network> on k faces a track"
+    rule: str  # "as ingested" or "<network> on k a track"
     described: int  # faces each network of the rule runs on
     faces: int
     lowest_p: float | None  # synthetic: lowest BCubed precision over the seeds
@@ -71,10 +71,14 @@ class Row:
 
 
 def _scored(
-    name: str, rule: str, loaded: list[CorpusFaces], tables: list[FaceTable], described: int
+    name: str,
+    rule: str,
+    loaded: list[CorpusFaces],
+    tables: list[FaceTable],
+    described: int,
+    s: ClusterSettings,
 ) -> Row:
     """One rule on a recipe's seeds: ``tables`` are the seeds' faces as the rule leaves them."""
-    s = ClusterSettings()
     reps = [CorpusFaces(cf.corpus_dir, cf.df, t).score(s) for cf, t in zip(loaded, tables)]
     return Row(
         name,
@@ -98,13 +102,13 @@ def synthetic_rows(faces: Path, work: Path, s: ClusterSettings) -> list[Row]:
         ]
         name = f"{g.name}, unseen seeds {g.seed_list}"
         stored = sum(int(cf.df["faceres_descriptor"].notna().sum()) for cf in loaded)
-        rows.append(_scored(name, "as ingested", loaded, [cf.table for cf in loaded], stored))
+        rows.append(_scored(name, "as ingested", loaded, [cf.table for cf in loaded], stored, s))
         for net, fields in NETWORKS.items():
             for k in KS:
                 picked = [chosen_means(cf.table, k, fields, s) for cf in loaded]
                 rule = f"{net} on {k} a track"
                 tables = [p[0] for p in picked]
-                rows.append(_scored(name, rule, loaded, tables, sum(p[1] for p in picked)))
+                rows.append(_scored(name, rule, loaded, tables, sum(p[1] for p in picked), s))
         print(f"{name}: done", flush=True)
     return rows
 
