@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import get_args
 
@@ -118,6 +120,42 @@ def test_a_persons_photos_are_nearer_each_other_than_strangers(con, shared):
     np.fill_diagonal(same, False)
     diff = labels[:, None] != labels[None, :]
     assert sim[same].mean() > sim[diff].mean() + 0.3
+
+
+_FRESH_PROCESS = """
+import sys, warnings
+import duckdb, cv2, numpy as np
+from ingest.warehouse.udf import register
+
+warnings.simplefilter("ignore")
+con = duckdb.connect()
+# The progress bar stays on, as in a user's shell: the queries then run on DuckDB's threads.
+register(con, embedder="facenet")  # torch is not even imported yet
+photos, wall = sys.argv[1], sys.argv[2]
+cv2.imwrite(wall, np.full((240, 320, 3), 128, np.uint8))
+con.execute(f"select embed_face(file) from glob('{photos}') limit 12").fetchall()
+one = con.execute(f"select min(file) from glob('{photos}')").fetchone()[0]
+for _ in range(5):
+    con.execute("select embed_face(?)", [wall]).fetchall()
+    con.execute("select detect_faces(p) from (select unnest(?) as p)", [[wall, one]]).fetchall()
+print("done")
+"""
+
+
+@pytest.mark.slow
+def test_a_fresh_process_survives_duckdbs_threads(tmp_path: Path, shared):
+    """A user's session: the first query starts torch on one of DuckDB's threads and later ones
+    run on others. Without the UDF's own thread, most such runs died of a segfault."""
+    photos = str(shared / "faces" / "Andre_Agassi" / "*.jpg")
+    for _ in range(2):  # without it, four runs in five crashed here: two make a miss rare
+        run = subprocess.run(
+            [sys.executable, "-c", _FRESH_PROCESS, photos, str(tmp_path / "wall.png")],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=ROOT,
+        )
+        assert run.returncode == 0 and run.stdout.strip().endswith("done"), run.stderr[-3000:]
 
 
 @pytest.mark.slow

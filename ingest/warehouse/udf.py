@@ -21,6 +21,7 @@ wants an answer for it.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import logging
 import warnings
@@ -78,6 +79,12 @@ class ImageFaces:
             settings.detection, settings.device, runtime=settings.embedding.runtime
         )
         self.embedder: Embedder = make_embedder(settings.embedding, settings.device)
+        # Every call runs on this one thread, whichever of DuckDB's threads calls the UDF. torch
+        # started on one DuckDB thread and then used from another crashes the process (a
+        # segfault in the first tensor op, most runs: tests/test_udf.py). One thread also keeps
+        # the first call's load and ONNX export (a torch trace) from running twice at once, and
+        # each model already spreads its work over the cores.
+        self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="face-udf")
 
     @property
     def dim(self) -> int:
@@ -85,6 +92,9 @@ class ImageFaces:
 
     def faces(self, paths: list[str]) -> list[list[ImageFace] | str]:
         """For each path its faces, largest first, or the reason it could not be read."""
+        return self._thread.submit(self._faces, paths).result()
+
+    def _faces(self, paths: list[str]) -> list[list[ImageFace] | str]:
         out: list[list[ImageFace] | str] = ["" for _ in paths]
         images: dict[int, NDArray[np.uint8]] = {}
         for i, path in enumerate(paths):
