@@ -189,9 +189,14 @@ browser-deps: ## Install Debian chromium for the report's browser test (apt; roo
 # Two pytest-xdist workers: much of a test's time is a subprocess waiting (dbt, the report's
 # build, Chromium), and tests/conftest.py keeps each module, and each shared build, on one worker.
 TEST_WORKERS ?= 2
+# A test (its fixtures' setup included) that runs past TEST_TIMEOUT seconds is stopped with every
+# thread's stack printed, and its worker replaced: a hang costs one failure, not CI's whole time.
+# The longest group builds and answers the real clips' review, about 550 s of one worker here.
+TEST_TIMEOUT ?= 1500
 
 test: install install-ray browser-deps duckdb-cli lint ## Lint, then all tests (unit, integration with real models, report in a browser)
-	$(PY) -m pytest -m "not scale" -n $(TEST_WORKERS) --dist loadgroup
+	$(PY) -m pytest -m "not scale" -n $(TEST_WORKERS) --dist loadgroup \
+		--timeout $(TEST_TIMEOUT) --timeout-method thread --durations 10
 
 test-scale: install browser-deps ## The report on a 1,000-video, 300-person warehouse: filter latency and site size, logged
 	$(PY) -m pytest -m scale -s tests/test_report_browser.py

@@ -672,12 +672,17 @@ def test_videos_filter_by_person(site, browser, report_warehouse):
     w.goto("/videos")
     table = w.page.locator("h2:has-text('All videos') ~ div table:visible").first
     table.wait_for()
-    w.page.get_by_role("combobox", name="Person").click()
-    w.page.get_by_role("option", name=f"{name} (id {person_id})").click()
-    w.page.wait_for_function(
-        "n => document.querySelector('#videos-shown')?.innerText.startsWith(n + ' ')",
-        arg=len(rows),
-    )
+    shown = "n => document.querySelector('#videos-shown')?.innerText.startsWith(n + ' ')"
+    # A user picks once the page has counted every video: its filters are set up by then.
+    w.page.wait_for_function(shown, arg=n_all)
+    try:
+        w.page.get_by_role("combobox", name="Person").click()
+        w.page.get_by_role("option", name=f"{name} (id {person_id})").click()
+        w.page.wait_for_function(shown, arg=len(rows))
+    except Exception:
+        ARTIFACTS.mkdir(exist_ok=True)
+        w.page.screenshot(path=str(ARTIFACTS / "videos_filter_failed.png"), full_page=True)
+        raise
     has_count(table.locator("tr:has(td)"), len(rows))  # the table re-renders last
     cells = table.locator("tr:has(td)").all_inner_texts()
     assert len(cells) == len(rows) < n_all, cells
