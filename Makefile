@@ -32,7 +32,7 @@ else
 INPUT_CSV := $(VIDEOS)
 endif
 
-.PHONY: help install install-ray models models-arcface build demo ingest dbt warehouse-doc gx report review browser-deps duckdb-cli test test-fast test-scale reliability bench bench-calibrate bench-review bench-creative bench-chance bench-floors bench-growth bench-per-track bench-margin bench-blur bench-scale bench-face-search lint format lock clean
+.PHONY: help install install-ray models models-arcface build demo ingest dbt warehouse-doc gx report review browser-deps duckdb-cli test test-fast test-scale reliability bench bench-calibrate bench-review bench-creative bench-chance bench-floors bench-phone-parts bench-growth bench-per-track bench-margin bench-blur bench-scale bench-face-search lint format lock clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -221,6 +221,9 @@ bench-creative: install ## The What works page against a planted creative effect
 
 bench-floors: install ## People lost and precision at face-size floors 30-50 px and with the clustering's limits loosened, each recipe's unseen seeds (RECIPES=phone for one) -> docs/benchmarks.md
 	$(PY) -m bench.floors --faces $(SHARED)/faces --out docs/benchmarks.md $(if $(RECIPES),--recipes $(RECIPES),)
+
+bench-phone-parts: install ## The phone recipe with one degradation changed at a time (blur, JPEG): what each costs FaceNet and the clustering (~20 min) -> docs/benchmarks.md
+	$(PY) -m bench.phone_parts --faces $(SHARED)/faces --out docs/benchmarks.md
 
 bench-chance: install ## Fit the chance of each "Check these" row on every recipe's calibration seeds; its floor, reliability and burden on unseen seeds and real clips -> docs/benchmarks.md
 	$(PY) -m bench.chance --faces $(SHARED)/faces --shared $(SHARED) --out docs/benchmarks.md
