@@ -31,7 +31,7 @@ from bench import folder_args
 from bench.corpora import PHONE, CorpusFaces, corpus, ingest, load_table
 from bench.creative import publish_block
 from bench.evaluate import label_face, read_truth
-from bench.metrics import Report
+from bench.floors import FloorRow, _cells, _wall
 from ingest.people.cluster import FaceTable, tracks_within_video
 from ingest.settings import ClusterSettings, Settings
 
@@ -125,16 +125,16 @@ def labelled_tracks(
 @dataclasses.dataclass(frozen=True)
 class PartRow:
     label: str
-    by_floor: dict[float, list[Report]]  # one report per seed
+    floors: list[FloorRow]  # one per FLOORS, each with a report per seed
     link: Linkability
     median_face_px: float
 
 
 def measure(
     key: str, changes: dict[str, object], seeds: tuple[int, ...], faces: Path, work: Path
-) -> tuple[dict[float, list[Report]], Linkability, float]:
+) -> tuple[list[FloorRow], Linkability, float]:
     settings = Settings()
-    by_floor: dict[float, list[Report]] = {px: [] for px in FLOORS}
+    by_floor: dict[float, list] = {px: [] for px in FLOORS}
     tracks = []
     for seed in seeds:
         root = work / "phone_parts" / key
@@ -164,11 +164,8 @@ def measure(
         emb, video, who, size = labelled_tracks(table, person, face_px, settings.cluster)
         tracks.append((emb, video, who, np.full(len(video), seed), size))
     emb, video, who, seed_of, size = (np.concatenate([t[i] for t in tracks]) for i in range(5))
-    return by_floor, linkability(emb, video, who, seed_of), float(np.median(size))
-
-
-def _wall(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+    rows = [FloorRow(px, by_floor[px]) for px in FLOORS]
+    return rows, linkability(emb, video, who, seed_of), float(np.median(size))
 
 
 def block(
@@ -193,22 +190,14 @@ def block(
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
-        for px in FLOORS:
-            reports = row.by_floor[px]
-            missed = sum(r.n_people_missed for r in reports)
-            people = sum(r.n_people for r in reports)
-            errs = [r.score_mae for r in reports if not np.isnan(r.score_mae)]
-            err = f"{np.mean(errs):.3f}" if errs else "no person found"
+        for i, floor in enumerate(row.floors):
             head = (
                 f"| {row.label} | {row.median_face_px:.0f} | {row.link.same_median:.2f} "
                 f"| {row.link.strangers_line:.2f} | {row.link.share_above:.0%} "
-                if px == FLOORS[0]
+                if i == 0
                 else "| | | | | "
             )
-            lines.append(
-                head + f"| {px:g} | {min(r.bcubed_p for r in reports):.3f} "
-                f"| {np.mean([r.bcubed_r for r in reports]):.3f} | {missed} of {people} | {err} |"
-            )
+            lines.append(f"{head}| {floor.floor_px:g} | {_cells(floor)}")
     return lines
 
 
@@ -226,8 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     started, t0 = dt.datetime.now(), time.perf_counter()
     rows = []
     for key, label, changes in VARIANTS:
-        by_floor, link, px = measure(key, changes, seeds, args.faces, args.work)
-        rows.append(PartRow(label, by_floor, link, px))
+        floors, link, px = measure(key, changes, seeds, args.faces, args.work)
+        rows.append(PartRow(label, floors, link, px))
     lines = block(rows, seeds, started, time.perf_counter() - t0)
     publish_block(args.out, lines, START, END)
     print("\n".join(lines))

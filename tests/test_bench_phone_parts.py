@@ -4,6 +4,7 @@ import datetime as dt
 
 import numpy as np
 
+from bench.floors import FloorRow
 from bench.metrics import Report
 from bench.phone_parts import FLOORS, Linkability, PartRow, block, linkability
 
@@ -75,10 +76,10 @@ def _report(p, r, missed, people, err):
 def test_the_block_gives_each_footage_a_row_per_floor():
     row = PartRow(
         "no motion blur",
-        {
-            FLOORS[0]: [_report(0.99, 0.6, 2, 25, 0.04)],
-            FLOORS[1]: [_report(1.0, 0.5, 19, 25, float("nan"))],
-        },
+        [
+            FloorRow(FLOORS[0], [_report(0.99, 0.6, 2, 25, 0.04)]),
+            FloorRow(FLOORS[1], [_report(1.0, 0.5, 19, 25, float("nan"))]),
+        ],
         Linkability(0.52, 0.62, 0.32, 300),
         41.0,
     )
